@@ -1,0 +1,61 @@
+# bidhall — `make run` serves the platform, `make test` runs the whole suite. `make help` lists the rest.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help run serve test lint format messages install install-dev clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "bidhall needs Python 3.11 (set PYTHON=/path/to/python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run messages ## create .venv and install the runtime dependencies
+
+install-dev: $(VENV)/.installed-dev messages ## install runtime + test/lint dependencies
+
+messages: $(VENV)/.installed-run ## compile locale/*.po into .mo (pure Python, no gettext needed)
+	@$(BIN)/pybabel compile --use-fuzzy -d locale -D django -q
+
+run: install ## migrate, seed demo data, start daphne and the clock, print URL and logins
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	@$(MAKE) --no-print-directory serve
+
+serve: ## start daphne and the background clock together (Ctrl-C stops both)
+	@echo ""
+	@echo "  bidhall is at http://$(HOST):$(PORT)/   (API docs: http://$(HOST):$(PORT)/api/v1/docs/)"
+	@echo "  Logins are printed above; all demo users share the password bidhall-demo-2026."
+	@echo ""
+	@trap 'kill $$clock 2>/dev/null; wait' EXIT INT TERM; \
+	  $(BIN)/python manage.py run_clock & clock=$$!; \
+	  $(BIN)/daphne -b $(HOST) -p $(PORT) asgi:application
+
+test: install-dev ## run the whole test suite (SQLite, or DATABASE_URL/REDIS_URL when set)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev ## apply ruff's formatting and import order
+	$(BIN)/ruff check --fix --select I .
+	$(BIN)/ruff format .
+
+clean: ## remove the virtualenv, databases and collected static files
+	rm -rf $(VENV) db.sqlite3* test_db.sqlite3* staticfiles

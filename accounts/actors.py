@@ -1,0 +1,88 @@
+"""Who is acting: the user, the role they act in, their organization and the client address.
+
+Every service takes an `Actor` first. It carries what the audit chain records about the caller, so the
+services never reach for a request or a thread-local.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from accounts.models import Organization, User
+
+SYSTEM_ROLE = "system"
+PUBLIC_ROLE = "public"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User | None
+    role: str
+    organization: Organization | None
+    ip: str | None = None
+    # For the system actor: which process acted ("clock", "bank"), recorded in the audit chain.
+    process: str = ""
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == SYSTEM_ROLE
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return self.user.username
+        return f"{self.role}:{self.process}" if self.process else self.role
+
+    @classmethod
+    def for_user(cls, user: User, ip: str | None = None) -> Actor:
+        return cls(user=user, role=user.role or "", organization=user.organization, ip=ip)
+
+    @classmethod
+    def from_request(cls, request: Any) -> Actor:
+        ip = client_ip(request.META)
+        if request.user.is_authenticated:
+            return cls.for_user(request.user, ip)
+        return cls(user=None, role=PUBLIC_ROLE, organization=None, ip=ip)
+
+    @classmethod
+    def from_scope(cls, scope: dict[str, Any]) -> Actor:
+        client = scope.get("client") or (None, None)
+        ip = normalize_ip(client[0]) if client[0] else None
+        user = scope.get("user")
+        if user is not None and user.is_authenticated:
+            return cls.for_user(user, ip)
+        return cls(user=None, role=PUBLIC_ROLE, organization=None, ip=ip)
+
+    @classmethod
+    def system(cls, process: str = "clock") -> Actor:
+        """The platform itself (the clock, a bank callback): recorded under its process name."""
+        return cls(user=None, role=SYSTEM_ROLE, organization=None, ip=None, process=process)
+
+
+def normalize_ip(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip(meta: dict[str, Any]) -> str | None:
+    """REMOTE_ADDR, or the client named by a trusted reverse proxy in X-Forwarded-For.
+
+    Only the last TRUSTED_PROXY_COUNT hops are believed: anything further left was written by the
+    client and could be forged to blame someone else's address.
+    """
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return normalize_ip(hops[-proxies])
+    return normalize_ip(meta.get("REMOTE_ADDR"))

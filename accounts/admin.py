@@ -1,0 +1,51 @@
+"""Center staff read parties in the admin; changes go through the audited pages and API.
+
+The admin's own save and delete would bypass the services (and so the audit chain and the permission
+checks), so these admins are read-only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from accounts.models import IntegrityRecord, Organization, User
+from audit.admin import ReadOnlyAdmin
+
+
+class IntegrityRecordInline(admin.TabularInline):
+    model = IntegrityRecord
+    fk_name = "organization"
+    extra = 0
+    can_delete = False
+    fields = ("category", "source", "reason", "barred_from", "barred_until", "lifted_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Organization)
+class OrganizationAdmin(ReadOnlyAdmin):
+    list_display = ("name", "uscc", "kind", "region", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "uscc")
+    inlines = [IntegrityRecordInline]
+
+
+@admin.register(IntegrityRecord)
+class IntegrityRecordAdmin(ReadOnlyAdmin):
+    list_display = ("organization", "category", "source", "barred_from", "barred_until", "lifted_at")
+    list_filter = ("category", "source")
+    search_fields = ("organization__name", "reason", "decision_number")
+
+
+@admin.register(User)
+class UserAdmin(ReadOnlyAdmin, DjangoUserAdmin):
+    list_display = ("username", "display_name", "organization", "is_active", "last_login")
+    list_filter = ("is_active", "groups")
+    search_fields = ("username", "display_name", "organization__name")
+    fieldsets = (
+        (None, {"fields": ("username", "display_name", "organization", "email", "phone")}),
+        ("Status", {"fields": ("is_active", "is_staff", "groups", "last_login", "date_joined")}),
+    )

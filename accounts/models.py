@@ -1,0 +1,160 @@
+"""Parties of the trading center: organizations, their users, and their integrity (诚信) records."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import uscc as uscc_number
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+
+class Role(models.TextChoices):
+    """A user's role is the Django group of the same name; each user holds exactly one."""
+
+    CENTER_STAFF = "center_staff", _("交易中心工作人员")
+    AGENT = "agent", _("招标代理/采购人")
+    SUPPLIER = "supplier", _("投标人/竞买人")
+    SUPERVISOR = "supervisor", _("监督人员")
+    EXPERT = "expert", _("评标专家")
+
+
+def validate_uscc(value: str) -> None:
+    try:
+        uscc_number.validate(value)
+    except StdnumValidationError as exc:
+        raise ValidationError(
+            _("统一社会信用代码无效：%(value)s"), code="invalid_uscc", params={"value": value}
+        ) from exc
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        CENTER = "center", _("交易中心")
+        OWNER = "owner", _("招标人/采购人")
+        AGENT = "agent", _("招标代理机构")
+        SUPPLIER = "supplier", _("投标人/竞买人")
+        REGULATOR = "regulator", _("行政监督部门")
+
+    uscc = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc]
+    )
+    name = models.CharField(_("名称"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    region = models.CharField(_("行政区划代码"), max_length=12, blank=True)
+    legal_representative = models.CharField(_("法定代表人"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("有效"), default=True)
+    # Object permissions on what an organization owns are granted to this group, so every member
+    # of the organization (and only they) share them.
+    members_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organization")
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("机构")
+        verbose_name_plural = _("机构")
+        ordering = ["name"]
+        permissions = [("manage_integrity", _("可登记或解除机构的失信/不良行为限制"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def active_bars(self, when: dt.datetime) -> models.QuerySet[IntegrityRecord]:
+        return self.integrity_records.active_at(when.date() if isinstance(when, dt.datetime) else when)
+
+
+class IntegrityRecordQuerySet(models.QuerySet["IntegrityRecord"]):
+    def active_at(self, day: dt.date) -> IntegrityRecordQuerySet:
+        return self.filter(
+            Q(lifted_at__isnull=True),
+            Q(barred_from__lte=day),
+            Q(barred_until__isnull=True) | Q(barred_until__gte=day),
+        )
+
+
+class IntegrityRecord(models.Model):
+    """One bar on an organization's right to trade (失信被执行人, 严重违法失信, 不良行为…).
+
+    The organization's integrity status is derived from these rows, never stored on it: "good" unless a
+    record is active on the day asked about. Lifting a bar keeps the record for the history.
+    """
+
+    class Category(models.TextChoices):
+        DISHONEST_DEBTOR = "dishonest_debtor", _("失信被执行人")
+        GP_SERIOUS_VIOLATION = "gp_serious_violation", _("政府采购严重违法失信")
+        TAX_VIOLATION = "tax_violation", _("重大税收违法")
+        BAD_CONDUCT = "bad_conduct", _("不良行为记录")
+        LAND_DEFAULT = "land_default", _("土地出让违约")
+
+    class Source(models.TextChoices):
+        CREDIT_CHINA = "credit_china", _("信用中国")
+        CCGP = "ccgp", _("中国政府采购网")
+        TAX_AUTHORITY = "tax", _("税务机关")
+        REGULATOR = "regulator", _("行政监督部门")
+        CENTER = "center", _("本交易中心")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="integrity_records"
+    )
+    category = models.CharField(_("类别"), max_length=32, choices=Category.choices)
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    reason = models.TextField(_("事由"))
+    decision_number = models.CharField(_("决定文号"), max_length=100, blank=True)
+    barred_from = models.DateField(_("限制开始日"))
+    # Null means until lifted (e.g. 失信被执行人 stays listed until the court removes it).
+    barred_until = models.DateField(_("限制截止日（含）"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    lifted_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lift_reason = models.TextField(_("解除理由"), blank=True)
+
+    objects = IntegrityRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("诚信记录")
+        verbose_name_plural = _("诚信记录")
+        ordering = ["-barred_from", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(barred_until__isnull=True) | Q(barred_until__gte=models.F("barred_from")),
+                name="integrity_until_after_from",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.get_category_display()}"
+
+
+class User(AbstractUser):
+    """A person. Belongs to exactly one organization (none only for a bootstrap superuser)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    display_name = models.CharField(_("姓名"), max_length=100, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def role(self) -> str | None:
+        names = {group.name for group in self.groups.all()}
+        return next((role.value for role in Role if role.value in names), None)
+
+    def get_role_display(self) -> str:
+        role = self.role
+        return str(Role(role).label) if role else ""

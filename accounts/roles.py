@@ -1,0 +1,57 @@
+"""What each role may do everywhere (model permissions on its group).
+
+Object permissions — what a member of one organization may do with that organization's own projects,
+bids and deposits — are granted per object by the service that creates the object, to the
+organization's members group. A permission here applies to every object of the model, so only roles
+that legitimately act on all of them get one: center staff (operations) and supervisors (read-only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+from accounts.models import Role
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.CENTER_STAFF: [
+        "accounts.view_organization",
+        "accounts.add_organization",
+        "accounts.change_organization",
+        "accounts.manage_integrity",
+        "accounts.view_integrityrecord",
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "audit.view_auditevent",
+        "clock.view_scheduledtask",
+    ],
+    # Supervisors see everything and change nothing: view permissions only.
+    Role.SUPERVISOR: [
+        "accounts.view_organization",
+        "accounts.view_integrityrecord",
+        "accounts.view_user",
+        "audit.view_auditevent",
+        "clock.view_scheduledtask",
+    ],
+    Role.AGENT: [],
+    Role.SUPPLIER: [],
+    Role.EXPERT: [],
+}
+
+
+def sync_role_groups(sender: Any = None, **kwargs: Any) -> None:
+    """Create the role groups and give each exactly its listed permissions (idempotent)."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".")
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            # A permission of an app not migrated yet appears on a later post_migrate.
+            if permission is not None:
+                wanted.append(permission)
+        group.permissions.set(wanted)

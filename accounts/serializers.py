@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import IntegrityRecord, Organization, User
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = ["id", "uscc", "name", "kind", "kind_display", "region", "legal_representative",
+                  "is_active", "created_at"]
+        read_only_fields = ["id", "created_at", "kind_display"]
+
+
+class OrganizationCreateSerializer(serializers.Serializer):
+    uscc = serializers.CharField(max_length=30)
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Organization.Kind.choices)
+    region = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
+    legal_representative = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+
+
+class OrganizationUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    region = serializers.CharField(max_length=12, required=False, allow_blank=True)
+    legal_representative = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+class IntegrityRecordSerializer(serializers.ModelSerializer):
+    active_today = serializers.BooleanField(read_only=True, default=None)
+
+    class Meta:
+        model = IntegrityRecord
+        fields = ["id", "organization", "category", "source", "reason", "decision_number",
+                  "barred_from", "barred_until", "recorded_at", "lifted_at", "lift_reason",
+                  "active_today"]
+        read_only_fields = fields
+
+
+class BarCreateSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=IntegrityRecord.Category.choices)
+    source = serializers.ChoiceField(choices=IntegrityRecord.Source.choices)
+    reason = serializers.CharField(max_length=2000)
+    decision_number = serializers.CharField(max_length=100, required=False, allow_blank=True,
+                                            default="")
+    barred_from = serializers.DateField()
+    barred_until = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class LiftSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class MeSerializer(serializers.ModelSerializer):
+    role = serializers.CharField(read_only=True)
+    organization = OrganizationSerializer(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "role", "organization"]

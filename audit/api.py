@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import has_perm
+from audit.models import AuditEvent, ChainHead
+from audit.services import latest_checkpoint
+from lib.errors import DomainError, NotPermitted
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = ["seq", "at", "actor_name", "role", "organization", "ip", "action", "object_type",
+                  "object_id", "payload", "prev_hash", "hash"]
+
+
+class ChainHeadSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    hash = serializers.CharField()
+    last_verified_at = serializers.DateTimeField(allow_null=True)
+    last_verified_seq = serializers.IntegerField(allow_null=True)
+    last_verification_ok = serializers.BooleanField(allow_null=True)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("action", str),
+        OpenApiParameter("object_type", str),
+        OpenApiParameter("object_id", str),
+        OpenApiParameter("actor", str),
+        OpenApiParameter("since", str, description="ISO-8601 time"),
+        OpenApiParameter("until", str, description="ISO-8601 time"),
+        OpenApiParameter("after_seq", int),
+    ],
+    responses=AuditEventSerializer(many=True),
+)
+@api_view(["GET"])
+def events(request: Request) -> Response:
+    """Audit events, oldest first, 200 at a time after `after_seq`. Supervisors and center staff."""
+    if not has_perm(request.user, "audit.view_auditevent"):
+        raise NotPermitted(_("只有监督人员和交易中心工作人员可以查看审计事件。"))
+    qs = AuditEvent.objects.order_by("seq")
+    params = request.query_params
+    for field in ("action", "object_type", "object_id"):
+        if params.get(field):
+            qs = qs.filter(**{field: params[field]})
+    if params.get("actor"):
+        qs = qs.filter(actor_name=params["actor"])
+    for name, lookup in (("since", "at__gte"), ("until", "at__lt")):
+        if params.get(name):
+            moment = parse_datetime(params[name])
+            if moment is None:
+                raise DomainError(_("时间格式无效：%(value)s"), code="INVALID_TIME", value=params[name])
+            qs = qs.filter(**{lookup: moment})
+    after = params.get("after_seq", "0")
+    if not after.isdigit():
+        raise DomainError(_("after_seq 必须是非负整数。"), code="INVALID_PARAMETER")
+    return Response(AuditEventSerializer(qs.filter(seq__gt=int(after))[:200], many=True).data)
+
+
+@extend_schema(responses=ChainHeadSerializer)
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def head(request: Request) -> Response:
+    """The chain's current head: anyone may note it and later check that history was not rewritten."""
+    chain = ChainHead.objects.get(pk=1)
+    checkpoint = latest_checkpoint()
+    return Response(
+        {
+            "seq": chain.seq,
+            "hash": chain.hash,
+            "last_verified_at": checkpoint.verified_at if checkpoint else None,
+            "last_verified_seq": checkpoint.seq if checkpoint else None,
+            "last_verification_ok": checkpoint.ok if checkpoint else None,
+        }
+    )

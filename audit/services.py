@@ -1,0 +1,288 @@
+"""Appending to and verifying the audit chain.
+
+Canonical form of an event, hashed with SHA-256:
+
+    json.dumps({"seq", "at", "actor_id", "actor", "role", "organization_id", "ip", "action",
+                "object_type", "object_id", "payload", "prev_hash"},
+               sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+`at` is UTC ISO-8601 with microseconds. Payloads hold only JSON strings, integers, booleans, null, lists
+and objects: money and times are written as strings, and floats are refused (they do not round-trip
+exactly, and money must never be a float anyway).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+
+from accounts.actors import Actor
+from audit.models import GENESIS_HASH, AuditEvent, ChainHead, Checkpoint
+
+
+def normalize_payload(value: Any) -> Any:
+    """The JSON value that will be stored and hashed, so what is hashed is exactly what is read back."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        raise TypeError("audit payloads may not hold floats; write money and measures as strings")
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if timezone.is_naive(value):
+            raise TypeError("audit payloads may not hold naive datetimes")
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): normalize_payload(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalize_payload(item) for item in value]
+    raise TypeError(f"cannot write {type(value).__name__} into an audit payload")
+
+
+def canonical_bytes(fields: dict[str, Any]) -> bytes:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _hashed_fields(
+    *,
+    seq: int,
+    at: dt.datetime,
+    actor_id: int | None,
+    actor_name: str,
+    role: str,
+    organization_id: int | None,
+    ip: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    payload: Any,
+    prev_hash: str,
+) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor": actor_name,
+        "role": role,
+        "organization_id": organization_id,
+        "ip": ip,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "payload": payload,
+        "prev_hash": prev_hash,
+    }
+
+
+def event_hash(**fields: Any) -> str:
+    return hashlib.sha256(canonical_bytes(_hashed_fields(**fields))).hexdigest()
+
+
+def object_ref(target: models.Model | tuple[str, str] | None) -> tuple[str, str]:
+    if target is None:
+        return "", ""
+    if isinstance(target, tuple):
+        return target
+    return target._meta.label_lower, str(target.pk)
+
+
+def record(
+    actor: Actor,
+    action: str,
+    target: models.Model | tuple[str, str] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction.
+
+    Must run inside `transaction.atomic()`: the event commits or rolls back with the change it
+    describes. Call it after the service has taken its own row locks — the chain head is locked until
+    commit, so taking it last keeps the time every writer waits on it short and the lock order fixed.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record must run inside the service's transaction.atomic() block")
+
+    object_type, object_id = object_ref(target)
+    clean_payload = normalize_payload(payload or {})
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        raise RuntimeError("the audit chain head is missing: run migrate, or repair the chain")
+    fields = {
+        "seq": head.seq + 1,
+        "at": timezone.now(),
+        "actor_id": actor.user.pk if actor.user is not None else None,
+        "actor_name": actor.label,
+        "role": actor.role,
+        "organization_id": actor.organization.pk if actor.organization is not None else None,
+        "ip": actor.ip or "",
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "payload": clean_payload,
+        "prev_hash": head.hash,
+    }
+    digest = event_hash(**fields)
+    event = AuditEvent(
+        seq=fields["seq"],
+        at=fields["at"],
+        actor_id=fields["actor_id"],
+        actor_name=fields["actor_name"],
+        role=fields["role"],
+        organization_id=fields["organization_id"],
+        ip=fields["ip"],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        payload=clean_payload,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    event.save(force_insert=True)
+    ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=digest)
+    return event
+
+
+def ensure_chain_head(sender: Any = None, **kwargs: Any) -> None:
+    """Create the chain head of an empty chain (after migrate, or after a test flush emptied it).
+
+    A missing head while events exist is left alone: appending would fork the chain, so `record` refuses
+    and `verify_audit` reports it.
+    """
+    if not ChainHead.objects.filter(pk=1).exists() and not AuditEvent.objects.exists():
+        ChainHead.objects.bulk_create([ChainHead(pk=1)], ignore_conflicts=True)
+
+
+# --- Verification ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    events: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"audit chain OK: {self.events} events, head seq={self.head_seq} hash={self.head_hash}"
+        return f"audit chain BROKEN at seq {self.first_bad_seq}: {self.problem}"
+
+
+_VERIFY_FIELDS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_name",
+    "role",
+    "organization_id",
+    "ip",
+    "action",
+    "object_type",
+    "object_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+
+
+def _rows() -> Iterator[dict[str, Any]]:
+    # values() bypasses model instances: fast, and it reads exactly what the database holds.
+    return AuditEvent.objects.order_by("seq").values(*_VERIFY_FIELDS).iterator(chunk_size=5000)
+
+
+def verify_chain(rows: Iterable[dict[str, Any]] | None = None) -> ChainReport:
+    """Recompute the whole chain. Catches edited, deleted, inserted and reordered events.
+
+    - an edited row no longer matches its own hash;
+    - a deleted row leaves a gap in `seq` (or, at the end, disagrees with the chain head);
+    - an inserted or moved row breaks the `prev_hash` link of the row after it, or its own hash, since
+      `seq` and `prev_hash` are inside the hashed content;
+    - a chain rewritten from some point on, hashes and all, disagrees with an earlier checkpoint.
+    """
+    checkpoints = {
+        seq: digest
+        for seq, digest in Checkpoint.objects.filter(ok=True).values_list("seq", "hash")
+    }
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    count = 0
+
+    def broken(seq: int, problem: str) -> ChainReport:
+        return ChainReport(False, count, expected_seq - 1, prev_hash, seq, problem)
+
+    for row in rows if rows is not None else _rows():
+        seq = row["seq"]
+        if seq != expected_seq:
+            if seq > expected_seq:
+                return broken(expected_seq, f"event(s) missing: expected seq {expected_seq}, found {seq}")
+            return broken(seq, f"sequence out of order: expected {expected_seq}, found {seq}")
+        if row["prev_hash"] != prev_hash:
+            return broken(seq, "prev_hash does not link to the previous event")
+        recomputed = event_hash(
+            seq=seq,
+            at=row["at"],
+            actor_id=row["actor_id"],
+            actor_name=row["actor_name"],
+            role=row["role"],
+            organization_id=row["organization_id"],
+            ip=row["ip"],
+            action=row["action"],
+            object_type=row["object_type"],
+            object_id=row["object_id"],
+            payload=row["payload"],
+            prev_hash=row["prev_hash"],
+        )
+        if recomputed != row["hash"]:
+            return broken(seq, "content does not match its hash (event edited)")
+        if seq in checkpoints and checkpoints[seq] != row["hash"]:
+            return broken(seq, "hash differs from a verified checkpoint (chain rewritten)")
+        prev_hash = row["hash"]
+        count += 1
+        expected_seq += 1
+
+    last_seq = expected_seq - 1
+    if rows is None:
+        head = ChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
+        if head is None or tuple(head) != (last_seq, prev_hash):
+            recorded = f"seq {head[0]}" if head else "nothing (head row missing)"
+            return ChainReport(
+                False,
+                count,
+                last_seq,
+                prev_hash,
+                last_seq + 1,
+                f"chain head records {recorded} but the last event is seq {last_seq} "
+                "(events removed from the end, or the head tampered with)",
+            )
+    return ChainReport(True, count, last_seq, prev_hash)
+
+
+def record_checkpoint() -> Checkpoint:
+    """Verify the chain and keep the result (the clock runs this periodically)."""
+    report = verify_chain()
+    return Checkpoint.objects.create(
+        verified_at=timezone.now(),
+        seq=report.head_seq,
+        hash=report.head_hash,
+        ok=report.ok,
+        detail=report.summary(),
+    )
+
+
+def latest_checkpoint() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-verified_at").first()

@@ -1,0 +1,1 @@
+"""Sealed bids, opening, evaluation and award (issue 6)."""

@@ -1,0 +1,41 @@
+"""Server time for countdowns: clients ping, the server answers with its clock.
+
+The client measures the round trip and keeps `offset = server_time - (t0 + rtt / 2)`; every countdown on
+the platform is drawn from local time + offset, so a wrong phone clock cannot show a wrong deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from channels.generic.websocket import JsonWebsocketConsumer
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from lib.realtime import error_frame, parse_frame, scope_language
+
+
+class ServerClockConsumer(JsonWebsocketConsumer):
+    def connect(self) -> None:
+        self.accept()
+        self.send_json({"type": "clock", "server_time": int(time.time() * 1000)})
+
+    def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any):
+        with translation.override(scope_language(self.scope)):
+            self._receive(text_data, bytes_data)
+
+    def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
+        frame, error = parse_frame(text_data, bytes_data)
+        if error:
+            self.send_json(error)
+            return
+        if frame.get("type") != "ping":
+            self.send_json(error_frame("UNKNOWN_TYPE", _("未知的消息类型。")))
+            return
+        t0 = frame.get("t0")
+        if not isinstance(t0, int | float) or isinstance(t0, bool):
+            self.send_json(error_frame("BAD_FRAME", _("ping 需要数值字段 t0。")))
+            return
+        self.send_json({"type": "clock", "t0": t0, "server_time": int(time.time() * 1000)})

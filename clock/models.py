@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ScheduledTask(models.Model):
+    """A time-based step due at `due_at`: a bid deadline, an auction's close, a refund's due date.
+
+    A service that sets a deadline schedules the step in the same transaction (`clock.services.schedule`)
+    and reschedules it when the deadline moves. The step itself must be idempotent and must re-check
+    the time and state it acts on, because a late or duplicated clock must never change the outcome.
+    """
+
+    key = models.CharField(_("键"), max_length=200, unique=True)
+    step = models.CharField(_("步骤"), max_length=100)
+    object_id = models.CharField(_("对象ID"), max_length=64, blank=True)
+    due_at = models.DateTimeField(_("到期时间"))
+    # A clock process owns a claimed task until the lease runs out; a crashed process's tasks are
+    # picked up by another after that.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    leased_by = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("定时任务")
+        verbose_name_plural = _("定时任务")
+        indexes = [models.Index(fields=["done_at", "due_at"], name="clock_due_idx")]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.step}({self.object_id}) @ {self.due_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from accounts import api as accounts_api
+from accounts import views as accounts_views
+from audit import api as audit_api
+from lib import api as lib_api
+
+api_v1 = [
+    path("auth/token/", obtain_auth_token, name="api_token"),
+    path("me/", accounts_api.me, name="api_me"),
+    path("organizations/", accounts_api.organizations, name="api_organizations"),
+    path("organizations/<int:pk>/", accounts_api.organization, name="api_organization"),
+    path("organizations/<int:pk>/bars/", accounts_api.organization_bars, name="api_organization_bars"),
+    path("integrity-records/<int:pk>/lift/", accounts_api.lift_bar, name="api_lift_bar"),
+    path("audit/events/", audit_api.events, name="api_audit_events"),
+    path("audit/head/", audit_api.head, name="api_audit_head"),
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # Anything else under /api/v1/ answers in the API's error shape, not an HTML page.
+    path("<path:unknown>", lib_api.api_not_found),
+]
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("organizations/", accounts_views.organization_list, name="organization_list"),
+    path("organizations/<int:pk>/", accounts_views.organization_detail, name="organization_detail"),
+    path("organizations/<int:pk>/bar/", accounts_views.bar_organization, name="organization_bar"),
+    path("integrity-records/<int:pk>/lift/", accounts_views.lift_bar, name="integrity_lift"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+]
+
+admin.site.site_header = "bidhall 公共资源交易平台"
+admin.site.site_title = "bidhall"
+

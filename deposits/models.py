@@ -1,0 +1,1 @@
+"""Deposit custody ledger (issue 4)."""

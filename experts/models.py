@@ -1,0 +1,1 @@
+"""Evaluation expert pool and draws (issue 5)."""

@@ -1,0 +1,51 @@
+"""Domain errors: a stable machine code plus a human message in the reader's language.
+
+Services raise these; the API's exception handler, the pages and the WebSocket consumers turn them into
+`{"error": {"code": ..., "message": ...}}`. Messages are written in Chinese (the default language) and
+translated to English through the normal gettext catalogue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.functional import Promise
+
+
+class DomainError(Exception):
+    """A refused action. `code` is stable for clients; `message` is for people."""
+
+    code = "INVALID"
+    http_status = 400
+
+    def __init__(self, message: str | Promise, *, code: str | None = None, **params: Any) -> None:
+        if code:
+            self.code = code
+        self.params = params
+        self._message = message
+        super().__init__(f"{self.code}: {self.message}")
+
+    @property
+    def message(self) -> str:
+        text = str(self._message)
+        return text % self.params if self.params else text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message}
+
+
+class NotPermitted(DomainError):
+    code = "FORBIDDEN"
+    http_status = 403
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class Conflict(DomainError):
+    """The object is not in a state that allows this action (wrong status, deadline passed…)."""
+
+    code = "CONFLICT"
+    http_status = 409

@@ -1,0 +1,58 @@
+/* Server-owned time for every countdown on the page.
+ *
+ * Pings /ws/clock/ a few times, keeps the offset from the fastest round trip
+ * (offset = serverTime - (t0 + rtt / 2)), and exposes BidhallClock.now() = Date.now() + offset.
+ * Elements with [data-server-clock] show Beijing time; [data-countdown-to="<ISO time>"] count down.
+ */
+(function () {
+  "use strict";
+  var offset = 0, bestRtt = Infinity, samples = 0;
+
+  function now() { return Date.now() + offset; }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function beijing(ms) {
+    var d = new Date(ms + 8 * 3600 * 1000);  // Asia/Shanghai has no daylight saving time
+    return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+  }
+
+  function remaining(ms) {
+    if (ms <= 0) return "00:00:00";
+    var s = Math.floor(ms / 1000), d = Math.floor(s / 86400);
+    var text = pad(Math.floor(s % 86400 / 3600)) + ":" + pad(Math.floor(s % 3600 / 60)) + ":" + pad(s % 60);
+    return d > 0 ? d + "d " + text : text;
+  }
+
+  function render() {
+    var t = now();
+    document.querySelectorAll("[data-server-clock]").forEach(function (el) { el.textContent = beijing(t); });
+    document.querySelectorAll("[data-countdown-to]").forEach(function (el) {
+      var target = Date.parse(el.getAttribute("data-countdown-to"));
+      if (!isNaN(target)) el.textContent = remaining(target - t);
+    });
+  }
+
+  function sync() {
+    if (!("WebSocket" in window)) return;
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws;
+    try { ws = new WebSocket(scheme + location.host + "/ws/clock/"); } catch (e) { return; }
+    function ping() { ws.send(JSON.stringify({ type: "ping", t0: Date.now() })); }
+    ws.onopen = ping;
+    ws.onmessage = function (event) {
+      var msg = JSON.parse(event.data);
+      if (msg.type !== "clock" || typeof msg.t0 !== "number") return;
+      var rtt = Date.now() - msg.t0;
+      if (rtt < bestRtt) { bestRtt = rtt; offset = msg.server_time - (msg.t0 + rtt / 2); }
+      if (++samples < 5) setTimeout(ping, 200); else ws.close();
+    };
+    ws.onerror = function () { /* no WebSocket server (e.g. a plain WSGI test server): local time */ };
+  }
+
+  window.BidhallClock = { now: now, offset: function () { return offset; } };
+  render();
+  setInterval(render, 250);
+  sync();
+  setInterval(function () { bestRtt = Infinity; samples = 0; sync(); }, 5 * 60 * 1000);
+})();

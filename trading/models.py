@@ -1,0 +1,1 @@
+"""Trading projects, lots, announcements and the public portal (issue 3)."""
