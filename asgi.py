@@ -21,6 +21,8 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Origin checked against ALLOWED_HOSTS; the session cookie identifies the user.
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

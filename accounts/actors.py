@@ -79,7 +79,7 @@ def client_ip(meta: dict[str, Any]) -> str | None:
     Only the last TRUSTED_PROXY_COUNT hops are believed: anything further left was written by the
     client and could be forged to blame someone else's address.
     """
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    proxies = settings.TRUSTED_PROXY_COUNT
     forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
     if proxies and forwarded:
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]

@@ -35,7 +35,14 @@ class OrganizationAdmin(ReadOnlyAdmin):
 
 @admin.register(IntegrityRecord)
 class IntegrityRecordAdmin(ReadOnlyAdmin):
-    list_display = ("organization", "category", "source", "barred_from", "barred_until", "lifted_at")
+    list_display = (
+        "organization",
+        "category",
+        "source",
+        "barred_from",
+        "barred_until",
+        "lifted_at",
+    )
     list_filter = ("category", "source")
     search_fields = ("organization__name", "reason", "decision_number")
 

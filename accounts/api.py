@@ -24,6 +24,7 @@ from accounts.serializers import (
     OrganizationSerializer,
     OrganizationUpdateSerializer,
 )
+from lib.api import paginated
 from lib.errors import NotFound
 
 
@@ -41,7 +42,9 @@ def me(request: Request) -> Response:
 
 
 @extend_schema(methods=["GET"], responses=OrganizationSerializer(many=True))
-@extend_schema(methods=["POST"], request=OrganizationCreateSerializer, responses=OrganizationSerializer)
+@extend_schema(
+    methods=["POST"], request=OrganizationCreateSerializer, responses=OrganizationSerializer
+)
 @api_view(["GET", "POST"])
 def organizations(request: Request) -> Response:
     if request.method == "POST":
@@ -53,18 +56,22 @@ def organizations(request: Request) -> Response:
     kind = request.query_params.get("kind")
     if kind:
         orgs = orgs.filter(kind=kind)
-    return Response(OrganizationSerializer(orgs.order_by("id"), many=True).data)
+    return paginated(request, orgs.order_by("id"), OrganizationSerializer)
 
 
 @extend_schema(methods=["GET"], responses=OrganizationSerializer)
-@extend_schema(methods=["PATCH"], request=OrganizationUpdateSerializer, responses=OrganizationSerializer)
+@extend_schema(
+    methods=["PATCH"], request=OrganizationUpdateSerializer, responses=OrganizationSerializer
+)
 @api_view(["GET", "PATCH"])
 def organization(request: Request, pk: int) -> Response:
     org = _visible_org(request, pk)
     if request.method == "PATCH":
         payload = OrganizationUpdateSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        org = services.update_organization(Actor.from_request(request), org, **payload.validated_data)
+        org = services.update_organization(
+            Actor.from_request(request), org, **payload.validated_data
+        )
     return Response(OrganizationSerializer(org).data)
 
 

@@ -51,7 +51,9 @@ def seed(out: Any) -> dict[str, Any]:
     for key, uscc, name, kind in ORGANIZATIONS:
         org = Organization.objects.filter(uscc=uscc).first()
         if org is None:
-            org = services.create_organization(actor, uscc=uscc, name=name, kind=kind, region="440400")
+            org = services.create_organization(
+                actor, uscc=uscc, name=name, kind=kind, region="440400"
+            )
         orgs[key] = org
 
     users: dict[str, User] = {}

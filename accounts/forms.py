@@ -9,9 +9,13 @@ from accounts.models import IntegrityRecord
 class BarForm(forms.Form):
     category = forms.ChoiceField(label=_("类别"), choices=IntegrityRecord.Category.choices)
     source = forms.ChoiceField(label=_("来源"), choices=IntegrityRecord.Source.choices)
-    reason = forms.CharField(label=_("事由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    reason = forms.CharField(
+        label=_("事由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
     decision_number = forms.CharField(label=_("决定文号"), required=False, max_length=100)
-    barred_from = forms.DateField(label=_("限制开始日"), widget=forms.DateInput(attrs={"type": "date"}))
+    barred_from = forms.DateField(
+        label=_("限制开始日"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     barred_until = forms.DateField(
         label=_("限制截止日（含，留空为至解除）"),
         required=False,
@@ -20,4 +24,6 @@ class BarForm(forms.Form):
 
 
 class LiftForm(forms.Form):
-    reason = forms.CharField(label=_("解除理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    reason = forms.CharField(
+        label=_("解除理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )

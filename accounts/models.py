@@ -51,7 +51,9 @@ class Organization(models.Model):
     is_active = models.BooleanField(_("有效"), default=True)
     # Object permissions on what an organization owns are granted to this group, so every member
     # of the organization (and only they) share them.
-    members_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organization")
+    members_group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, related_name="organization"
+    )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
@@ -64,7 +66,9 @@ class Organization(models.Model):
         return self.name
 
     def active_bars(self, when: dt.datetime) -> models.QuerySet[IntegrityRecord]:
-        return self.integrity_records.active_at(when.date() if isinstance(when, dt.datetime) else when)
+        return self.integrity_records.active_at(
+            when.date() if isinstance(when, dt.datetime) else when
+        )
 
 
 class IntegrityRecordQuerySet(models.QuerySet["IntegrityRecord"]):
@@ -125,7 +129,8 @@ class IntegrityRecord(models.Model):
         ordering = ["-barred_from", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(barred_until__isnull=True) | Q(barred_until__gte=models.F("barred_from")),
+                condition=Q(barred_until__isnull=True)
+                | Q(barred_until__gte=models.F("barred_from")),
                 name="integrity_until_after_from",
             )
         ]

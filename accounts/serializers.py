@@ -10,8 +10,17 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organization
-        fields = ["id", "uscc", "name", "kind", "kind_display", "region", "legal_representative",
-                  "is_active", "created_at"]
+        fields = [
+            "id",
+            "uscc",
+            "name",
+            "kind",
+            "kind_display",
+            "region",
+            "legal_representative",
+            "is_active",
+            "created_at",
+        ]
         read_only_fields = ["id", "created_at", "kind_display"]
 
 
@@ -37,9 +46,20 @@ class IntegrityRecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = IntegrityRecord
-        fields = ["id", "organization", "category", "source", "reason", "decision_number",
-                  "barred_from", "barred_until", "recorded_at", "lifted_at", "lift_reason",
-                  "active_today"]
+        fields = [
+            "id",
+            "organization",
+            "category",
+            "source",
+            "reason",
+            "decision_number",
+            "barred_from",
+            "barred_until",
+            "recorded_at",
+            "lifted_at",
+            "lift_reason",
+            "active_today",
+        ]
         read_only_fields = fields
 
 
@@ -47,8 +67,9 @@ class BarCreateSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=IntegrityRecord.Category.choices)
     source = serializers.ChoiceField(choices=IntegrityRecord.Source.choices)
     reason = serializers.CharField(max_length=2000)
-    decision_number = serializers.CharField(max_length=100, required=False, allow_blank=True,
-                                            default="")
+    decision_number = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
     barred_from = serializers.DateField()
     barred_until = serializers.DateField(required=False, allow_null=True, default=None)
 

@@ -130,7 +130,9 @@ def update_organization(actor: Actor, org: Organization, **changes: Any) -> Orga
     unknown = set(changes) - allowed
     if unknown:
         raise DomainError(
-            _("不能修改这些字段：%(fields)s"), code="FIELD_NOT_EDITABLE", fields=", ".join(sorted(unknown))
+            _("不能修改这些字段：%(fields)s"),
+            code="FIELD_NOT_EDITABLE",
+            fields=", ".join(sorted(unknown)),
         )
     with transaction.atomic():
         locked = Organization.objects.select_for_update().get(pk=org.pk)
@@ -159,7 +161,9 @@ def bar_organization(
     """Record a bar (失信/不良行为). It takes effect through `ensure_may_trade` from `barred_from`."""
     require_perm(actor, "accounts.manage_integrity", org)
     if category not in IntegrityRecord.Category.values:
-        raise DomainError(_("未知的诚信记录类别：%(value)s"), code="INVALID_CATEGORY", value=category)
+        raise DomainError(
+            _("未知的诚信记录类别：%(value)s"), code="INVALID_CATEGORY", value=category
+        )
     if source not in IntegrityRecord.Source.values:
         raise DomainError(_("未知的信息来源：%(value)s"), code="INVALID_SOURCE", value=source)
     if not (reason or "").strip():
@@ -201,7 +205,9 @@ def lift_bar(actor: Actor, bar: IntegrityRecord, *, reason: str) -> IntegrityRec
     with transaction.atomic():
         locked = IntegrityRecord.objects.select_for_update().get(pk=bar.pk)
         if locked.lifted_at is not None:
-            raise Conflict(_("该限制已于 %(at)s 解除。"), code="ALREADY_LIFTED", at=locked.lifted_at)
+            raise Conflict(
+                _("该限制已于 %(at)s 解除。"), code="ALREADY_LIFTED", at=locked.lifted_at
+            )
         locked.lifted_at = timezone.now()
         locked.lifted_by = actor.user
         locked.lift_reason = reason.strip()
@@ -239,14 +245,18 @@ def create_user(
     }[Role(role)]
     if organization is None or organization.kind not in expected_kinds:
         raise DomainError(
-            _("角色“%(role)s”不能属于该类型的机构。"), code="ROLE_ORG_MISMATCH", role=Role(role).label
+            _("角色“%(role)s”不能属于该类型的机构。"),
+            code="ROLE_ORG_MISMATCH",
+            role=Role(role).label,
         )
     username = (username or "").strip()
     if not username:
         raise DomainError(_("用户名不能为空。"), code="USERNAME_REQUIRED")
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
-            raise Conflict(_("用户名 %(username)s 已被使用。"), code="USERNAME_TAKEN", username=username)
+            raise Conflict(
+                _("用户名 %(username)s 已被使用。"), code="USERNAME_TAKEN", username=username
+            )
         user = User(
             username=username,
             organization=organization,
@@ -276,5 +286,7 @@ def set_user_active(actor: Actor, user: User, *, active: bool) -> User:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=active)
         user.refresh_from_db(fields=["is_active"])
-        record(actor, "accounts.user.activated" if active else "accounts.user.deactivated", user, {})
+        record(
+            actor, "accounts.user.activated" if active else "accounts.user.deactivated", user, {}
+        )
     return user

@@ -36,13 +36,13 @@ def home(request: HttpRequest) -> HttpResponse:
             context["head"] = AuditEvent.objects.order_by("-seq").first()
         if role == Role.CENTER_STAFF:
             context["organization_count"] = Organization.objects.count()
-            context["barred_count"] = (
-                Organization.objects.filter(
-                    Exists(IntegrityRecord.objects.active_at(timezone.localdate()).filter(
+            context["barred_count"] = Organization.objects.filter(
+                Exists(
+                    IntegrityRecord.objects.active_at(timezone.localdate()).filter(
                         organization=OuterRef("pk")
-                    ))
-                ).count()
-            )
+                    )
+                )
+            ).count()
     return render(request, "home.html", context)
 
 

@@ -18,8 +18,20 @@ from lib.errors import DomainError, NotPermitted
 class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
-        fields = ["seq", "at", "actor_name", "role", "organization", "ip", "action", "object_type",
-                  "object_id", "payload", "prev_hash", "hash"]
+        fields = [
+            "seq",
+            "at",
+            "actor_name",
+            "role",
+            "organization",
+            "ip",
+            "action",
+            "object_type",
+            "object_id",
+            "payload",
+            "prev_hash",
+            "hash",
+        ]
 
 
 class ChainHeadSerializer(serializers.Serializer):
@@ -58,7 +70,9 @@ def events(request: Request) -> Response:
         if params.get(name):
             moment = parse_datetime(params[name])
             if moment is None:
-                raise DomainError(_("时间格式无效：%(value)s"), code="INVALID_TIME", value=params[name])
+                raise DomainError(
+                    _("时间格式无效：%(value)s"), code="INVALID_TIME", value=params[name]
+                )
             qs = qs.filter(**{lookup: moment})
     after = params.get("after_seq", "0")
     if not after.isdigit():

@@ -99,6 +99,9 @@ class ChainHead(models.Model):
     class Meta:
         default_permissions = ()
 
+    def __str__(self) -> str:
+        return f"head #{self.seq}"
+
 
 class Checkpoint(models.Model):
     """A head the clock verified: later verifications compare against it, so rewriting the chain from
@@ -115,3 +118,6 @@ class Checkpoint(models.Model):
         verbose_name_plural = _("审计链校验点")
         ordering = ["-verified_at"]
         default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{'OK' if self.ok else 'BROKEN'} #{self.seq} @ {self.verified_at:%Y-%m-%d %H:%M}"

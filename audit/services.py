@@ -214,10 +214,7 @@ def verify_chain(rows: Iterable[dict[str, Any]] | None = None) -> ChainReport:
       `seq` and `prev_hash` are inside the hashed content;
     - a chain rewritten from some point on, hashes and all, disagrees with an earlier checkpoint.
     """
-    checkpoints = {
-        seq: digest
-        for seq, digest in Checkpoint.objects.filter(ok=True).values_list("seq", "hash")
-    }
+    checkpoints = dict(Checkpoint.objects.filter(ok=True).values_list("seq", "hash"))
     expected_seq = 1
     prev_hash = GENESIS_HASH
     count = 0
@@ -229,7 +226,9 @@ def verify_chain(rows: Iterable[dict[str, Any]] | None = None) -> ChainReport:
         seq = row["seq"]
         if seq != expected_seq:
             if seq > expected_seq:
-                return broken(expected_seq, f"event(s) missing: expected seq {expected_seq}, found {seq}")
+                return broken(
+                    expected_seq, f"event(s) missing: expected seq {expected_seq}, found {seq}"
+                )
             return broken(seq, f"sequence out of order: expected {expected_seq}, found {seq}")
         if row["prev_hash"] != prev_hash:
             return broken(seq, "prev_hash does not link to the previous event")

@@ -21,6 +21,9 @@ SECRET_KEY = envsecret("SECRET_KEY", "dev-only-insecure-secret-key-change-me-bid
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
+# Reverse proxies in front of daphne whose X-Forwarded-For is believed (the audit chain records the
+# client's address, not the proxy's). 0 = use the socket's peer address.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 
 INSTALLED_APPS = [
     "daphne",
@@ -81,7 +84,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------
 DATABASE_URL = envstr("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("CONN_MAX_AGE", 60))}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("CONN_MAX_AGE", 60))
+    }
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {
@@ -176,7 +181,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "bidhall API",
-    "DESCRIPTION": "公共资源交易平台 API. Errors: {\"error\": {\"code\": ..., \"message\": ...}}.",
+    "DESCRIPTION": '公共资源交易平台 API. Errors: {"error": {"code": ..., "message": ...}}.',
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

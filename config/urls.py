@@ -14,7 +14,9 @@ api_v1 = [
     path("me/", accounts_api.me, name="api_me"),
     path("organizations/", accounts_api.organizations, name="api_organizations"),
     path("organizations/<int:pk>/", accounts_api.organization, name="api_organization"),
-    path("organizations/<int:pk>/bars/", accounts_api.organization_bars, name="api_organization_bars"),
+    path(
+        "organizations/<int:pk>/bars/", accounts_api.organization_bars, name="api_organization_bars"
+    ),
     path("integrity-records/<int:pk>/lift/", accounts_api.lift_bar, name="api_lift_bar"),
     path("audit/events/", audit_api.events, name="api_audit_events"),
     path("audit/head/", audit_api.head, name="api_audit_head"),
@@ -28,7 +30,9 @@ urlpatterns = [
     path("", accounts_views.home, name="home"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            template_name="accounts/login.html", redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -43,4 +47,3 @@ urlpatterns = [
 
 admin.site.site_header = "bidhall 公共资源交易平台"
 admin.site.site_title = "bidhall"
-

@@ -68,9 +68,14 @@ def json_error(request, code: str, message: str, status_code: int) -> JsonRespon
     return JsonResponse(error_body(code, message), status=status_code)
 
 
-def api_not_found(request, exception=None) -> JsonResponse:
+def api_not_found(request, exception=None, **kwargs) -> JsonResponse:
     return json_error(request, "NOT_FOUND", _("未找到该对象。"), status.HTTP_404_NOT_FOUND)
 
 
-def api_server_error(request) -> JsonResponse:
-    return json_error(request, "SERVER_ERROR", _("服务器内部错误。"), status.HTTP_500_INTERNAL_SERVER_ERROR)
+def paginated(request, queryset, serializer_class) -> Response:
+    """A page of `queryset` in DRF's LimitOffset shape: {"count", "next", "previous", "results"}."""
+    from rest_framework.pagination import LimitOffsetPagination
+
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(queryset, request)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

@@ -23,7 +23,9 @@ def scope_language(scope: dict[str, Any]) -> str:
     return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def parse_frame(text_data: str | None, bytes_data: bytes | None) -> tuple[dict[str, Any], dict | None]:
+def parse_frame(
+    text_data: str | None, bytes_data: bytes | None
+) -> tuple[dict[str, Any], dict | None]:
     """Return (frame, None) or ({}, error_frame). Never raises on hostile input."""
     if bytes_data is not None or text_data is None:
         return {}, error_frame("BAD_FRAME", _("只接受 JSON 文本消息。"))

@@ -70,7 +70,9 @@ def staff(center: Organization) -> User:
 
 @pytest.fixture
 def supervisor(db: Any) -> User:
-    return make_user("supervisor", Role.SUPERVISOR, make_org(Organization.Kind.REGULATOR, "测试发改局"))
+    return make_user(
+        "supervisor", Role.SUPERVISOR, make_org(Organization.Kind.REGULATOR, "测试发改局")
+    )
 
 
 @pytest.fixture
@@ -104,7 +106,9 @@ def api() -> Callable[[User | None], APIClient]:
     return client_for
 
 
-def run_concurrently(func: Callable[..., Any], args_list: list[tuple], timeout: float = 60) -> list[Any]:
+def run_concurrently(
+    func: Callable[..., Any], args_list: list[tuple], timeout: float = 60
+) -> list[Any]:
     """Run func(*args) in one thread per args tuple, all released at once (Oscar's helper).
 
     Each thread closes its own database connection, so the threads really are separate transactions.
@@ -117,7 +121,7 @@ def run_concurrently(func: Callable[..., Any], args_list: list[tuple], timeout: 
         try:
             barrier.wait()
             results[index] = func(*args)
-        except Exception as exc:  # noqa: BLE001 - the caller asserts on what each thread got
+        except Exception as exc:
             results[index] = exc
         finally:
             connections.close_all()

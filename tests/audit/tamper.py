@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-
 SQLITE_TRIGGER = """
 CREATE TRIGGER audit_event_append_only BEFORE UPDATE ON audit_auditevent
 BEGIN SELECT RAISE(ABORT, 'audit events are append-only (UPDATE refused)'); END;

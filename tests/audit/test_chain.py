@@ -118,18 +118,22 @@ def test_the_orm_refuses_to_update_or_delete_events():
 
 def test_the_database_refuses_an_update_even_past_the_orm():
     (event,) = append(1)
-    with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE audit_auditevent SET action = 'edited' WHERE id = %s", [event.pk])
+    with (
+        pytest.raises((IntegrityError, DatabaseError)),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE audit_auditevent SET action = 'edited' WHERE id = %s", [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == "test.thing.done"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps DELETE open for test flush")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite keeps DELETE open for test flush"
+)
 def test_postgres_refuses_a_delete_even_past_the_orm():
     (event,) = append(1)
-    with pytest.raises(DatabaseError), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
@@ -151,7 +155,9 @@ def test_the_admin_is_read_only(client, staff):
 def test_it_detects_an_edited_event():
     append(5)
     with raw_access() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET payload = %s WHERE seq = 3", [json.dumps({"i": 99})])
+        cursor.execute(
+            "UPDATE audit_auditevent SET payload = %s WHERE seq = 3", [json.dumps({"i": 99})]
+        )
     report = verify_chain()
     assert report.ok is False
     assert report.first_bad_seq == 3
@@ -189,11 +195,20 @@ def test_it_detects_an_inserted_event():
     events = append(4)
     # Shift events 3..4 up by one and slip a forged event in at seq 3, carrying a correct-looking
     # hash of its own; the event after it no longer links.
-    forged_fields = dict(
-        seq=3, at=timezone.now(), actor_id=None, actor_name="system:test", role="system",
-        organization_id=None, ip="", action="test.forged", object_type="", object_id="",
-        payload={}, prev_hash=events[1].hash,
-    )
+    forged_fields = {
+        "seq": 3,
+        "at": timezone.now(),
+        "actor_id": None,
+        "actor_name": "system:test",
+        "role": "system",
+        "organization_id": None,
+        "ip": "",
+        "action": "test.forged",
+        "object_type": "",
+        "object_id": "",
+        "payload": {},
+        "prev_hash": events[1].hash,
+    }
     forged_hash = event_hash(**forged_fields)
     with raw_access() as cursor:
         cursor.execute("UPDATE audit_auditevent SET seq = seq + 100 WHERE seq >= 3")
@@ -228,8 +243,17 @@ def test_a_rewritten_tail_with_recomputed_hashes_is_caught_by_a_checkpoint():
     with raw_access() as cursor:
         rows = list(
             AuditEvent.objects.order_by("seq").values(
-                "seq", "at", "actor_id", "actor_name", "role", "organization_id", "ip", "action",
-                "object_type", "object_id", "payload",
+                "seq",
+                "at",
+                "actor_id",
+                "actor_name",
+                "role",
+                "organization_id",
+                "ip",
+                "action",
+                "object_type",
+                "object_id",
+                "payload",
             )
         )
         prev = "0" * 64
@@ -292,12 +316,14 @@ def test_verify_audit_as_a_process_exits_non_zero(settings, tmp_path):
         env["SQLITE_PATH"] = db["NAME"]
         env.pop("DATABASE_URL", None)
     else:
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        )
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     result = subprocess.run(
-        [sys.executable, "manage.py", "verify_audit"], env=env, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "manage.py", "verify_audit"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "BROKEN at seq 2" in result.stderr
