@@ -29,7 +29,7 @@ install: $(VENV)/.installed-run messages ## create .venv and install the runtime
 install-dev: $(VENV)/.installed-dev messages ## install runtime + test/lint dependencies
 
 messages: $(VENV)/.installed-run ## compile locale/*.po into .mo (pure Python, no gettext needed)
-	@$(BIN)/pybabel compile --use-fuzzy -d locale -D django -q
+	$(BIN)/pybabel compile -d locale -D django
 
 run: install ## migrate, seed demo data, start daphne and the clock, print URL and logins
 	$(BIN)/python manage.py migrate --noinput -v0
