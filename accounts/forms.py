@@ -17,7 +17,7 @@ class BarForm(forms.Form):
         label=_("限制开始日"), widget=forms.DateInput(attrs={"type": "date"})
     )
     barred_until = forms.DateField(
-        label=_("限制截止日（含，留空为至解除）"),
+        label=_("限制截止日（含；留空表示至解除为止）"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from stdnum.cn import uscc as uscc_number
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
@@ -57,7 +58,7 @@ class Organization(models.Model):
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("机构")
+        verbose_name = pgettext_lazy("singular", "机构")
         verbose_name_plural = _("机构")
         ordering = ["name"]
         permissions = [("manage_integrity", _("可登记或解除机构的失信/不良行为限制"))]
@@ -114,7 +115,7 @@ class IntegrityRecord(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
     lifted_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -124,7 +125,7 @@ class IntegrityRecord(models.Model):
     objects = IntegrityRecordQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("诚信记录")
+        verbose_name = pgettext_lazy("singular", "诚信记录")
         verbose_name_plural = _("诚信记录")
         ordering = ["-barred_from", "-id"]
         constraints = [
@@ -149,7 +150,7 @@ class User(AbstractUser):
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("用户")
+        verbose_name = pgettext_lazy("singular", "用户")
         verbose_name_plural = _("用户")
 
     def __str__(self) -> str:

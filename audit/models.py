@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 GENESIS_HASH = "0" * 64
 
@@ -66,7 +67,7 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("审计事件")
+        verbose_name = pgettext_lazy("singular", "审计事件")
         verbose_name_plural = _("审计事件")
         ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
@@ -114,7 +115,7 @@ class Checkpoint(models.Model):
     detail = models.TextField(_("说明"), blank=True)
 
     class Meta:
-        verbose_name = _("审计链校验点")
+        verbose_name = pgettext_lazy("singular", "审计链校验点")
         verbose_name_plural = _("审计链校验点")
         ordering = ["-verified_at"]
         default_permissions = ("view",)

@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
                 ('decision_number', models.CharField(blank=True, max_length=100, verbose_name='决定文号')),
                 ('barred_from', models.DateField(verbose_name='限制开始日')),
                 ('barred_until', models.DateField(blank=True, null=True, verbose_name='限制截止日（含）')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='登记时间')),
+                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='记录时间')),
                 ('lifted_at', models.DateTimeField(blank=True, null=True, verbose_name='解除时间')),
                 ('lift_reason', models.TextField(blank=True, verbose_name='解除理由')),
                 ('lifted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),

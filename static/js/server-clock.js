@@ -50,7 +50,11 @@
     ws.onerror = function () { /* no WebSocket server (e.g. a plain WSGI test server): local time */ };
   }
 
-  window.BidhallClock = { now: now, offset: function () { return offset; } };
+  window.BidhallClock = {
+    now: now,
+    offset: function () { return offset; },
+    synced: function () { return bestRtt < Infinity; }
+  };
   render();
   setInterval(render, 250);
   sync();

@@ -1,0 +1,72 @@
+"""Playwright on Debian's chromium (/usr/bin/chromium). Playwright's own browser download is never used.
+
+Tests marked `browser` skip when chromium is not installed (a bare machine); CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # The machines have no network beyond localhost: stop chromium reaching out at start.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason="chromium is not installed"
+)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test
+    # itself (creating personas) are still synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def daphne_url(transactional_db: object) -> Iterator[str]:
+    """The real ASGI application (HTTP and WebSockets) served by daphne in a child process, on the
+    test database — what Channels' ChannelsLiveServerTestCase does, as a pytest fixture."""
+    from functools import partial
+
+    from channels.testing.live import make_application, set_database_connection
+    from daphne.testing import DaphneProcess
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    process = DaphneProcess(
+        "localhost",
+        partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+        setup=set_database_connection,
+    )
+    process.start()
+    if not process.ready.wait(timeout=30):
+        process.terminate()
+        raise RuntimeError("daphne did not start")
+    try:
+        yield f"http://localhost:{process.port.value}"
+    finally:
+        process.terminate()
+        process.join(10)
+
+
+def chinese_page(browser: object, **context_options: object) -> object:
+    """A page as a user in China sees it (browser language zh-CN)."""
+    return browser.new_context(locale="zh-CN", **context_options).new_page()
