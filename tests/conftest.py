@@ -20,6 +20,9 @@ from accounts import services
 from accounts.actors import Actor
 from accounts.models import Organization, Role, User
 
+# Fixtures shared across apps: `browser` (Playwright on chromium) and `daphne_url` (a live daphne).
+pytest_plugins = ["tests.browser"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import browser, chinese_page, daphne_url, needs_chromium  # noqa: F401 - fixtures
+from tests.browser import chinese_page, needs_chromium
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
