@@ -32,3 +32,29 @@ class ScheduledTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step}({self.object_id}) @ {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
+class StatutoryDay(models.Model):
+    """A day the statutory calendar treats differently from its weekday, kept by center staff.
+
+    `chinese-calendar` knows the State Council's holiday notices up to the last year it was released
+    for; rows here add later years (and override the package where a notice changed). A year with
+    neither counts only weekends as rest days, and staff are warned (`clock.calendar.missing_years`).
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("法定节假日（休息）")
+        WORKDAY = "workday", _("调休上班日")
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=50, blank=True)
+    notice = models.CharField(_("依据（国务院办公厅通知）"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("法定工作日调整")
+        verbose_name_plural = _("法定工作日调整")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}"

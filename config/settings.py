@@ -154,6 +154,9 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"  # never served directly: downloads go through views that check permission
+# Largest file a user may upload (tender documents, bid files), in bytes.
+MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -190,6 +193,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Platform rules that are operator settings ----------------------------------------------------
+# Overrides of the legal defaults in trading/rules.py, per project kind (see that module).
+TRADING_RULES: dict = {}
+# OCDS: the center's registered ocid prefix (ocds-xxxxxx) and the publisher named in release packages.
+OCDS_OCID_PREFIX = envstr("OCDS_OCID_PREFIX", "ocds-bidhal")
+OCDS_PUBLISHER = envstr("OCDS_PUBLISHER", "珠海市公共资源交易中心")
 # How often the clock re-verifies the whole audit chain, in seconds.
 AUDIT_VERIFY_INTERVAL_SECONDS = envint("AUDIT_VERIFY_INTERVAL_SECONDS", 600)
 # How long a clock process may hold a claimed task before another process may take it over.

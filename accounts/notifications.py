@@ -1,0 +1,31 @@
+"""Telling organizations what changed. Called by services inside their transaction, so a notice is
+sent exactly when the change it describes commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from accounts.models import Notification, Organization
+
+
+def notify(
+    organizations: Iterable[Organization], *, title: str, body: str = "", url: str = ""
+) -> int:
+    unique = {org.pk: org for org in organizations}
+    Notification.objects.bulk_create(
+        [
+            Notification(organization=org, title=str(title), body=str(body), url=url)
+            for org in unique.values()
+        ]
+    )
+    return len(unique)
+
+
+def unread_for(user) -> int:
+    if user.organization_id is None:
+        return 0
+    return (
+        Notification.objects.filter(organization_id=user.organization_id)
+        .exclude(read_by=user)
+        .count()
+    )

@@ -1,0 +1,1066 @@
+"""The tender workflow before the bid deadline: drafting, entering the center (进场登记), publishing,
+amending, registration, questions and objections. Every function here is a service: it checks the
+caller's permission, validates, changes the rows in one transaction and writes its audit event there.
+
+Legal periods come only from `trading.rules`; nothing here hard-codes a number of days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.shortcuts import assign_perm
+
+from accounts.actors import Actor
+from accounts.models import Organization, Role
+from accounts.notifications import notify
+from accounts.permissions import require_perm
+from accounts.services import ensure_may_trade
+from audit.services import canonical_bytes, normalize_payload, record
+from clock.calendar import next_working_moment
+from lib.errors import DomainError, NotPermitted
+from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate, WrongStatus
+from trading.models import (
+    Announcement,
+    AnnouncementVersion,
+    Invitee,
+    Lot,
+    Objection,
+    Project,
+    ProjectDocument,
+    Question,
+    Registration,
+)
+from trading.rules import add_period, rules_for, subtract_period
+
+AGENT_PERMISSIONS = (
+    "trading.view_project",
+    "trading.change_project",
+    "trading.submit_project",
+    "trading.publish_project",
+    "trading.manage_project",
+)
+EDITABLE = (Project.Status.DRAFT, Project.Status.RETURNED)
+# Fields a client may think it can set but the law forbids: 最低投标限价 (条例 Art.27).
+MINIMUM_PRICE_FIELDS = {
+    "minimum_price",
+    "min_price",
+    "floor_price",
+    "lowest_price",
+    "minimum_bid_price",
+}
+TIMELINE_FIELDS = (
+    "documents_from",
+    "documents_until",
+    "questions_until",
+    "bid_deadline",
+    "deposit_deadline",
+)
+PROJECT_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "category",
+    "method",
+    "region",
+    "mandatory_tender",
+    "registration_required",
+    "bid_validity_days",
+    *TIMELINE_FIELDS,
+)
+MAIN_ANNOUNCEMENT = {
+    Project.Kind.CONSTRUCTION: Announcement.Kind.TENDER,
+    Project.Kind.GOVERNMENT_PROCUREMENT: Announcement.Kind.PROCUREMENT,
+    Project.Kind.LAND: Announcement.Kind.LAND_LISTING,
+    Project.Kind.RIGHTS: Announcement.Kind.TENDER,
+}
+
+
+# --- Input checks ---------------------------------------------------------------------------------
+
+
+def _refuse_unknown(fields: dict[str, Any], allowed: Iterable[str]) -> None:
+    forbidden = MINIMUM_PRICE_FIELDS & set(fields)
+    if forbidden:
+        raise DomainError(
+            _("不得设置最低投标限价（《招标投标法实施条例》第二十七条）。"),
+            code="MINIMUM_PRICE_FORBIDDEN",
+        )
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise DomainError(
+            _("不认识的字段：%(fields)s"), code="UNKNOWN_FIELD", fields=", ".join(sorted(unknown))
+        )
+
+
+def _money(value: Any, field: str, *, allow_none: bool = False) -> Decimal | None:
+    if value is None or value == "":
+        if allow_none:
+            return None
+        raise DomainError(_("%(field)s 不能为空。"), code="AMOUNT_REQUIRED", field=field)
+    if isinstance(value, float):
+        raise DomainError(
+            _("金额必须以字符串或整数表示：%(field)s"), code="AMOUNT_NOT_EXACT", field=field
+        )
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError(_("金额格式错误：%(field)s"), code="AMOUNT_INVALID", field=field) from exc
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:
+        raise DomainError(_("金额最多两位小数：%(field)s"), code="AMOUNT_INVALID", field=field)
+    if amount < 0 or amount >= Decimal("1e16"):
+        raise DomainError(_("金额超出范围：%(field)s"), code="AMOUNT_OUT_OF_RANGE", field=field)
+    return amount
+
+
+def _clean_lot(index: int, data: dict[str, Any]) -> dict[str, Any]:
+    _refuse_unknown(data, {"name", "estimate", "ceiling_price", "deposit_amount", "deposit_forms"})
+    name = str(data.get("name", "")).strip() or f"第{index}标段"
+    estimate = _money(data.get("estimate"), "estimate")
+    if estimate == 0:
+        raise DomainError(_("估算价/预算必须大于零。"), code="AMOUNT_OUT_OF_RANGE")
+    ceiling = _money(data.get("ceiling_price"), "ceiling_price", allow_none=True)
+    if ceiling is not None and ceiling == 0:
+        raise DomainError(_("最高投标限价必须大于零。"), code="AMOUNT_OUT_OF_RANGE")
+    deposit = _money(data.get("deposit_amount", "0"), "deposit_amount")
+    forms = list(dict.fromkeys(data.get("deposit_forms") or []))
+    unknown_forms = set(forms) - set(Lot.DepositForm.values)
+    if unknown_forms:
+        raise DomainError(
+            _("不认识的保证金形式：%(forms)s"),
+            code="INVALID_DEPOSIT_FORM",
+            forms=", ".join(sorted(unknown_forms)),
+        )
+    return {
+        "number": index,
+        "name": name,
+        "estimate": estimate,
+        "ceiling_price": ceiling,
+        "deposit_amount": deposit,
+        "deposit_forms": forms,
+    }
+
+
+# --- The legal checks -----------------------------------------------------------------------------
+
+
+def _bidding_period_applies(project: Project) -> bool:
+    tenders = {Project.Kind.CONSTRUCTION, Project.Kind.GOVERNMENT_PROCUREMENT}
+    methods = {Project.Method.OPEN, Project.Method.INVITATION}
+    mandatory = project.mandatory_tender or project.kind == Project.Kind.GOVERNMENT_PROCUREMENT
+    return project.kind in tenders and project.method in methods and mandatory
+
+
+def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
+    """Raise ScheduleError for the first legal period the timeline breaks.
+
+    With `now` (at publication), the documents can only be available from now on, so the periods are
+    counted from whichever is later.
+    """
+    rules = rules_for(project)
+    missing = [name for name in TIMELINE_FIELDS[:4] if getattr(project, name) is None]
+    if missing:
+        raise ScheduleError(
+            _("时间安排不完整：%(fields)s"), code="TIMELINE_INCOMPLETE", fields=", ".join(missing)
+        )
+    start = max(project.documents_from, now) if now else project.documents_from
+    deadline = project.bid_deadline
+    if not start < project.documents_until <= deadline:
+        raise ScheduleError(
+            _("招标文件获取期须在投标截止前，且结束晚于开始。"), code="DOCUMENT_WINDOW_ORDER"
+        )
+    if project.documents_until < add_period(start, rules.min_document_window):
+        raise ScheduleError(
+            _("招标文件获取期不得少于%(period)s（《招标投标法实施条例》第十六条）。"),
+            code="DOCUMENT_WINDOW_TOO_SHORT",
+            period=rules.min_document_window.label(),
+        )
+    if _bidding_period_applies(project) and deadline < add_period(
+        start, rules.min_documents_to_deadline
+    ):
+        raise ScheduleError(
+            _("自招标文件开始发出之日起至投标截止不得少于%(period)s（《招标投标法》第二十四条）。"),
+            code="BIDDING_PERIOD_TOO_SHORT",
+            period=rules.min_documents_to_deadline.label(),
+        )
+    if project.questions_until > deadline:
+        raise ScheduleError(
+            _("提问截止时间不得晚于投标截止时间。"), code="QUESTIONS_AFTER_DEADLINE"
+        )
+    if project.deposit_deadline and project.deposit_deadline > deadline:
+        raise ScheduleError(
+            _("保证金到账截止时间不得晚于投标截止时间。"), code="DEPOSIT_AFTER_DEADLINE"
+        )
+
+
+def check_lots(project: Project, lots: list[dict[str, Any]] | list[Lot]) -> None:
+    """Deposit caps and forms per lot (条例 Art.26, 30号令 Art.37, GP 条例 Art.33)."""
+    if not lots:
+        raise DomainError(_("项目至少需要一个标段/包。"), code="LOTS_REQUIRED")
+    rules = rules_for(project)
+    cap = rules.deposit_caps.get(project.category)
+    for lot in lots:
+        values = lot if isinstance(lot, dict) else lot.__dict__
+        deposit, estimate, forms = (
+            values["deposit_amount"],
+            values["estimate"],
+            values["deposit_forms"],
+        )
+        if deposit > 0 and not forms:
+            raise DepositRuleError(_("请选择保证金的缴纳形式。"), code="DEPOSIT_FORMS_REQUIRED")
+        if cap is None:
+            continue
+        if deposit > (estimate * cap.percent_of_estimate).quantize(Decimal("0.01")):
+            raise DepositRuleError(
+                _("保证金不得超过估算价/预算的 %(percent)s%%。"),
+                code="DEPOSIT_OVER_PERCENT",
+                percent=str((cap.percent_of_estimate * 100).normalize()),
+            )
+        if cap.ceiling is not None and deposit > cap.ceiling:
+            raise DepositRuleError(
+                _("该类项目保证金不得超过 %(ceiling)s 元。"),
+                code="DEPOSIT_OVER_CEILING",
+                ceiling=str(cap.ceiling),
+            )
+        if not cap.cash_allowed and Lot.DepositForm.CASH in forms:
+            raise DepositRuleError(
+                _("政府采购项目不得收取现金形式的保证金（《政府采购法实施条例》第三十三条）。"),
+                code="CASH_DEPOSIT_NOT_ALLOWED",
+            )
+
+
+def check_invitees(project: Project) -> None:
+    if project.method != Project.Method.INVITATION:
+        return
+    minimum = rules_for(project).min_invitees
+    if project.invitees.count() < minimum:
+        raise ScheduleError(
+            _("邀请招标应当邀请至少 %(minimum)s 家。"), code="TOO_FEW_INVITEES", minimum=minimum
+        )
+
+
+def earliest_deadline_after_change(project: Project, now: dt.datetime) -> dt.datetime:
+    """The bid deadline that keeps the legal notice after a clarification or amendment published now.
+
+    Unchanged if it already leaves enough time; otherwise the first moment at the deadline's own time of
+    day that does, moved to a working day where the rules say so.
+    """
+    rules = rules_for(project)
+    earliest = add_period(now, rules.amendment_notice)
+    if project.bid_deadline >= earliest:
+        return project.bid_deadline
+    wanted = timezone.localtime(project.bid_deadline)
+    moved = timezone.localtime(earliest).replace(
+        hour=wanted.hour, minute=wanted.minute, second=wanted.second, microsecond=0
+    )
+    if moved < earliest:
+        moved += dt.timedelta(days=1)
+    return next_working_moment(moved) if rules.deadline_on_working_day else moved
+
+
+# --- Locks and permission helpers -----------------------------------------------------------------
+
+
+def lock_project(project: Project | int) -> Project:
+    """Re-read the project with a row lock. Callers must be inside transaction.atomic()."""
+    pk = project.pk if isinstance(project, Project) else project
+    return Project.objects.select_for_update().get(pk=pk)
+
+
+def is_suspended(project: Project) -> bool:
+    return project.objections.filter(replied_at__isnull=True).exists()
+
+
+def ensure_not_suspended(project: Project) -> None:
+    if is_suspended(project):
+        raise Suspended(_("有异议尚未答复，招标投标活动暂停。"))
+
+
+def _require_status(project: Project, *allowed: str) -> None:
+    if project.status not in allowed:
+        raise WrongStatus(
+            _("项目当前状态为“%(status)s”，不能执行此操作。"), status=project.get_status_display()
+        )
+
+
+def _snapshot(project: Project) -> dict[str, Any]:
+    return {field: getattr(project, field) for field in ("status", *TIMELINE_FIELDS)}
+
+
+# --- Drafting -------------------------------------------------------------------------------------
+
+
+def _apply_fields(project: Project, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        if name in TIMELINE_FIELDS and value is not None and timezone.is_naive(value):
+            raise DomainError(_("时间必须带时区：%(field)s"), code="NAIVE_TIME", field=name)
+        setattr(project, name, value.strip() if isinstance(value, str) else value)
+    if not project.title:
+        raise DomainError(_("项目名称不能为空。"), code="TITLE_REQUIRED")
+    for name, choices in (
+        ("kind", Project.Kind),
+        ("category", Project.Category),
+        ("method", Project.Method),
+    ):
+        if getattr(project, name) not in choices.values:
+            raise DomainError(_("无效的取值：%(field)s"), code="INVALID_CHOICE", field=name)
+    if project.deposit_deadline is None:
+        project.deposit_deadline = project.bid_deadline
+
+
+def _replace_lots(project: Project, lots: list[dict[str, Any]]) -> None:
+    project.lots.all().delete()
+    Lot.objects.bulk_create([Lot(project=project, **lot) for lot in lots])
+
+
+def _replace_invitees(project: Project, organization_ids: list[int]) -> None:
+    orgs = list(
+        Organization.objects.filter(pk__in=organization_ids, kind=Organization.Kind.SUPPLIER)
+    )
+    if len(orgs) != len(set(organization_ids)):
+        raise DomainError(_("被邀请单位必须是已登记的投标人。"), code="INVALID_INVITEE")
+    project.invitees.all().delete()
+    Invitee.objects.bulk_create([Invitee(project=project, organization=org) for org in orgs])
+
+
+def create_project(
+    actor: Actor,
+    *,
+    owner: Organization,
+    lots: list[dict[str, Any]],
+    invitees: list[int] | None = None,
+    **fields: Any,
+) -> Project:
+    """An agent drafts a project for an owner. The agent's organization gets the object permissions."""
+    require_perm(actor, "trading.add_project")
+    _refuse_unknown(fields, PROJECT_FIELDS)
+    if actor.organization is None or actor.organization.kind not in (
+        Organization.Kind.AGENT,
+        Organization.Kind.OWNER,
+    ):
+        raise NotPermitted(_("只有招标代理机构或招标人可以创建项目。"))
+    if owner.kind not in (Organization.Kind.OWNER, Organization.Kind.AGENT):
+        raise DomainError(_("招标人必须是招标人/采购人类型的机构。"), code="INVALID_OWNER")
+    clean_lots = [_clean_lot(i, lot) for i, lot in enumerate(lots, start=1)]
+    with transaction.atomic():
+        project = Project(
+            number=f"DRAFT-{timezone.now():%Y%m%d%H%M%S%f}",
+            owner=owner,
+            agent=actor.organization,
+            created_by=actor.user,
+            kind=fields.pop("kind", ""),
+            category=fields.pop("category", ""),
+            method=fields.pop("method", ""),
+            title=fields.pop("title", ""),
+        )
+        _apply_fields(project, fields)
+        check_lots(project, clean_lots)
+        project.save()
+        # A readable number from the primary key: unique without a counter table or a race.
+        project.number = f"BH{timezone.localdate():%Y}{project.kind[:2].upper()}{project.pk:05d}"
+        project.save(update_fields=["number"])
+        _replace_lots(project, clean_lots)
+        if invitees is not None:
+            _replace_invitees(project, invitees)
+        for perm in AGENT_PERMISSIONS:
+            assign_perm(perm, actor.organization.members_group, project)
+        assign_perm("trading.view_project", owner.members_group, project)
+        record(
+            actor,
+            "trading.project.created",
+            project,
+            {
+                "number": project.number,
+                "title": project.title,
+                "lots": clean_lots,
+                **_snapshot(project),
+            },
+        )
+    return project
+
+
+def update_project(
+    actor: Actor,
+    project: Project,
+    *,
+    lots: list[dict[str, Any]] | None = None,
+    invitees: list[int] | None = None,
+    **fields: Any,
+) -> Project:
+    require_perm(actor, "trading.change_project", project)
+    _refuse_unknown(fields, PROJECT_FIELDS)
+    clean_lots = (
+        [_clean_lot(i, lot) for i, lot in enumerate(lots, start=1)] if lots is not None else None
+    )
+    with transaction.atomic():
+        locked = lock_project(project)
+        _require_status(locked, *EDITABLE)
+        _apply_fields(locked, fields)
+        check_lots(locked, clean_lots if clean_lots is not None else list(locked.lots.all()))
+        locked.save()
+        if clean_lots is not None:
+            _replace_lots(locked, clean_lots)
+        if invitees is not None:
+            _replace_invitees(locked, invitees)
+        record(
+            actor,
+            "trading.project.updated",
+            locked,
+            {"fields": sorted(fields), "lots": clean_lots, **_snapshot(locked)},
+        )
+    return locked
+
+
+def upload_document(
+    actor: Actor, project: Project, upload: UploadedFile, *, title: str = "", lot: Lot | None = None
+) -> ProjectDocument:
+    """Store a tender document with its SHA-256. Before publication it joins the tender announcement;
+    after, it is published by the next amendment."""
+    require_perm(actor, "trading.change_project", project)
+    from django.conf import settings
+
+    if upload.size is None or upload.size == 0:
+        raise DomainError(_("文件为空。"), code="EMPTY_FILE")
+    if upload.size > settings.MAX_UPLOAD_BYTES:
+        raise DomainError(_("文件过大。"), code="FILE_TOO_LARGE")
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        locked = lock_project(project)
+        if locked.status == Project.Status.TERMINATED:
+            raise WrongStatus(_("项目已终止。"))
+        document = ProjectDocument(
+            project=locked,
+            lot=lot,
+            title=(title or upload.name or "").strip()[:200] or "document",
+            sha256=digest.hexdigest(),
+            size=upload.size,
+            content_type=getattr(upload, "content_type", "") or "",
+            uploaded_by=actor.user,
+        )
+        document.file.save(upload.name or "document", upload, save=False)
+        document.save()
+        record(
+            actor,
+            "trading.document.uploaded",
+            document,
+            {
+                "project": locked.pk,
+                "title": document.title,
+                "sha256": document.sha256,
+                "size": document.size,
+            },
+        )
+    return document
+
+
+# --- Entering the center (进场登记) ---------------------------------------------------------------
+
+
+def submit_project(actor: Actor, project: Project) -> Project:
+    require_perm(actor, "trading.submit_project", project)
+    with transaction.atomic():
+        locked = lock_project(project)
+        _require_status(locked, *EDITABLE)
+        check_timeline(locked)
+        check_lots(locked, list(locked.lots.all()))
+        check_invitees(locked)
+        locked.status = Project.Status.SUBMITTED
+        locked.submitted_at = timezone.now()
+        locked.save(update_fields=["status", "submitted_at"])
+        record(actor, "trading.project.submitted", locked, _snapshot(locked))
+    return locked
+
+
+def approve_project(actor: Actor, project: Project) -> Project:
+    require_perm(actor, "trading.review_project", project)
+    with transaction.atomic():
+        locked = lock_project(project)
+        _require_status(locked, Project.Status.SUBMITTED)
+        locked.status = Project.Status.APPROVED
+        locked.approved_at = timezone.now()
+        locked.return_reason = ""
+        locked.save(update_fields=["status", "approved_at", "return_reason"])
+        record(actor, "trading.project.approved", locked, _snapshot(locked))
+    return locked
+
+
+def return_project(actor: Actor, project: Project, *, reason: str) -> Project:
+    require_perm(actor, "trading.review_project", project)
+    if not (reason or "").strip():
+        raise DomainError(_("退回时必须说明理由。"), code="REASON_REQUIRED")
+    with transaction.atomic():
+        locked = lock_project(project)
+        _require_status(locked, Project.Status.SUBMITTED)
+        locked.status = Project.Status.RETURNED
+        locked.return_reason = reason.strip()
+        locked.save(update_fields=["status", "return_reason"])
+        record(actor, "trading.project.returned", locked, {"reason": locked.return_reason})
+        notify(
+            [locked.agent],
+            title=_("进场登记被退回：%(n)s") % {"n": locked.number},
+            body=locked.return_reason,
+        )
+    return locked
+
+
+# --- Announcements --------------------------------------------------------------------------------
+
+
+def project_content(project: Project) -> dict[str, Any]:
+    """Everything a notice states about the project, as JSON values (money as strings)."""
+    documents = project.documents.filter(published_at__isnull=False).order_by("uploaded_at", "pk")
+    return normalize_payload(
+        {
+            "number": project.number,
+            "ocid": project.ocid,
+            "title": project.title,
+            "description": project.description,
+            "kind": project.kind,
+            "category": project.category,
+            "method": project.method,
+            "region": project.region,
+            "owner": {"name": project.owner.name, "uscc": project.owner.uscc},
+            "agent": {"name": project.agent.name, "uscc": project.agent.uscc},
+            "registration_required": project.registration_required,
+            "bid_validity_days": project.bid_validity_days,
+            "timeline": {name: getattr(project, name) for name in TIMELINE_FIELDS},
+            "lots": [
+                {
+                    "number": lot.number,
+                    "name": lot.name,
+                    "estimate": lot.estimate,
+                    "ceiling_price": lot.ceiling_price,
+                    "deposit_amount": lot.deposit_amount,
+                    "deposit_forms": lot.deposit_forms,
+                }
+                for lot in project.lots.all()
+            ],
+            "documents": [
+                {"id": d.pk, "title": d.title, "sha256": d.sha256, "size": d.size}
+                for d in documents
+            ],
+            "status": project.status,
+        }
+    )
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(content)).hexdigest()
+
+
+def publish_version(
+    actor: Actor,
+    project: Project,
+    kind: str,
+    *,
+    title: str,
+    body: str,
+    reason: str = "",
+    extra: dict[str, Any] | None = None,
+) -> AnnouncementVersion:
+    """Publish the next version of the project's announcement of `kind` (creating the series).
+
+    The version's content is frozen JSON and its SHA-256 chains to the previous version's. Caller holds
+    the project lock inside its transaction.
+    """
+    now = timezone.now()
+    announcement = (
+        Announcement.objects.select_for_update().filter(project=project, kind=kind).first()
+    )
+    previous = announcement.versions.order_by("-number").first() if announcement else None
+    number = previous.number + 1 if previous else 1
+    if announcement is None:
+        announcement = Announcement.objects.create(
+            project=project,
+            kind=kind,
+            title=title,
+            region=project.region,
+            project_kind=project.kind,
+            first_published_at=now,
+            last_published_at=now,
+            version_count=0,
+        )
+    content = normalize_payload(
+        {
+            "announcement": {"id": announcement.pk, "kind": kind},
+            "version": number,
+            "title": title,
+            "body": body,
+            "reason": reason,
+            "published_at": now,
+            "previous_sha256": previous.sha256 if previous else None,
+            "project": project_content(project),
+            **(extra or {}),
+        }
+    )
+    version = AnnouncementVersion.objects.create(
+        announcement=announcement,
+        number=number,
+        title=title,
+        body=body,
+        content=content,
+        sha256=content_hash(content),
+        reason=reason,
+        published_at=now,
+        published_by=actor.user,
+    )
+    Announcement.objects.filter(pk=announcement.pk).update(
+        title=title, last_published_at=now, version_count=number
+    )
+    record(
+        actor,
+        "trading.announcement.published",
+        version,
+        {
+            "announcement": announcement.pk,
+            "kind": kind,
+            "version": number,
+            "sha256": version.sha256,
+        },
+    )
+    return version
+
+
+def _main_title(project: Project) -> str:
+    kind = MAIN_ANNOUNCEMENT[project.kind]
+    return f"{project.title}{Announcement.Kind(kind).label}"
+
+
+def publish_project(actor: Actor, project: Project, *, body: str = "") -> AnnouncementVersion:
+    """Publish an approved project: its documents become available and the main notice goes out."""
+    require_perm(actor, "trading.publish_project", project)
+    with transaction.atomic():
+        locked = lock_project(project)
+        _require_status(locked, Project.Status.APPROVED)
+        now = timezone.now()
+        check_timeline(locked, now=now)
+        check_invitees(locked)
+        locked.status = Project.Status.PUBLISHED
+        locked.published_at = now
+        locked.save(update_fields=["status", "published_at"])
+        locked.documents.filter(published_at__isnull=True).update(published_at=now)
+        version = publish_version(
+            actor,
+            locked,
+            MAIN_ANNOUNCEMENT[locked.kind],
+            title=_main_title(locked),
+            body=body or locked.description,
+            reason=str(_("首次发布")),
+        )
+        record(actor, "trading.project.published", locked, _snapshot(locked))
+        if locked.method == Project.Method.INVITATION:
+            notify(
+                [
+                    invitee.organization
+                    for invitee in locked.invitees.select_related("organization")
+                ],
+                title=_("投标邀请：%(title)s") % {"title": locked.title},
+                url=f"/projects/{locked.pk}/",
+            )
+    return version
+
+
+def _registered_organizations(project: Project) -> list[Organization]:
+    return list(
+        Organization.objects.filter(registrations__project=project).distinct().order_by("pk")
+    )
+
+
+def _move_deadline(actor: Actor, project: Project, new_deadline: dt.datetime, why: str) -> bool:
+    """Move the bid (and, if it followed, deposit) deadline. Caller holds the project lock."""
+    old = project.bid_deadline
+    if new_deadline == old:
+        return False
+    if project.deposit_deadline == old or (
+        project.deposit_deadline and project.deposit_deadline > new_deadline
+    ):
+        project.deposit_deadline = new_deadline
+    project.bid_deadline = new_deadline
+    project.save(update_fields=["bid_deadline", "deposit_deadline"])
+    record(
+        actor,
+        "trading.project.deadline_moved",
+        project,
+        {"from": old, "to": new_deadline, "why": why},
+    )
+    return True
+
+
+def publish_amendment(
+    actor: Actor,
+    project: Project,
+    *,
+    title: str,
+    body: str,
+    bid_deadline: dt.datetime | None = None,
+    affects_bid_preparation: bool = True,
+) -> AnnouncementVersion:
+    """Publish a 变更公告 (and any documents uploaded since). If less than the legal notice remains before
+    the deadline, the deadline moves so it does (招标投标法 Art.23); the main notice gets a new version
+    with the new timeline; registered suppliers are told."""
+    require_perm(actor, "trading.manage_project", project)
+    if not (title or "").strip() or not (body or "").strip():
+        raise DomainError(_("变更公告须有标题和正文。"), code="CONTENT_REQUIRED")
+    with transaction.atomic():
+        locked = lock_project(project)
+        _require_status(locked, Project.Status.PUBLISHED)
+        now = timezone.now()
+        if now >= locked.bid_deadline:
+            raise TooLate(_("投标截止时间已过，不能再发布变更。"))
+        moved_reason = ""
+        if bid_deadline is not None:
+            if bid_deadline < locked.bid_deadline:
+                # An earlier deadline must still meet every minimum period, counted from the original start.
+                trial = Project(
+                    **{f.attname: getattr(locked, f.attname) for f in Project._meta.concrete_fields}
+                )
+                trial.bid_deadline = bid_deadline
+                check_timeline(trial)
+            _move_deadline(actor, locked, bid_deadline, "amendment")
+        if affects_bid_preparation:
+            legal = earliest_deadline_after_change(locked, now)
+            if legal != locked.bid_deadline:
+                _move_deadline(actor, locked, legal, "notice_period")
+                moved_reason = str(
+                    _("因距投标截止不足%(period)s，投标截止时间顺延至 %(deadline)s。")
+                    % {
+                        "period": rules_for(locked).amendment_notice.label(),
+                        "deadline": timezone.localtime(legal).strftime("%Y-%m-%d %H:%M"),
+                    }
+                )
+        locked.documents.filter(published_at__isnull=True).update(published_at=now)
+        amendment = publish_version(
+            actor,
+            locked,
+            Announcement.Kind.AMENDMENT,
+            title=title.strip(),
+            body=body.strip() + (f"\n\n{moved_reason}" if moved_reason else ""),
+            reason=str(_("变更")),
+        )
+        publish_version(
+            actor,
+            locked,
+            MAIN_ANNOUNCEMENT[locked.kind],
+            title=_main_title(locked),
+            body=locked.description,
+            reason=str(_("变更：%(title)s") % {"title": title.strip()}),
+        )
+        record(
+            actor, "trading.project.amended", locked, {"title": title.strip(), **_snapshot(locked)}
+        )
+        notify(
+            _registered_organizations(locked),
+            title=_("项目变更：%(title)s") % {"title": locked.title},
+            body=moved_reason or title.strip(),
+            url=f"/projects/{locked.pk}/",
+        )
+    return amendment
+
+
+def terminate_project(actor: Actor, project: Project, *, reason: str) -> AnnouncementVersion:
+    """终止公告 (条例 Art.31). Deposits are refunded with interest by the deposits app."""
+    require_perm(actor, "trading.manage_project", project)
+    if not (reason or "").strip():
+        raise DomainError(_("终止须说明理由。"), code="REASON_REQUIRED")
+    with transaction.atomic():
+        locked = lock_project(project)
+        _require_status(locked, Project.Status.PUBLISHED)
+        locked.status = Project.Status.TERMINATED
+        locked.termination_reason = reason.strip()
+        locked.save(update_fields=["status", "termination_reason"])
+        version = publish_version(
+            actor,
+            locked,
+            Announcement.Kind.TERMINATION,
+            title=f"{locked.title}{Announcement.Kind.TERMINATION.label}",
+            body=locked.termination_reason,
+            reason=str(_("终止")),
+        )
+        record(actor, "trading.project.terminated", locked, {"reason": locked.termination_reason})
+        notify(
+            _registered_organizations(locked),
+            title=_("项目终止：%(title)s") % {"title": locked.title},
+            body=locked.termination_reason,
+            url=f"/projects/{locked.pk}/",
+        )
+    return version
+
+
+# --- Suppliers: registration, questions, objections -----------------------------------------------
+
+
+def _require_supplier(actor: Actor) -> Organization:
+    if actor.role != Role.SUPPLIER or actor.organization is None:
+        raise NotPermitted(_("只有投标人/竞买人可以执行此操作。"))
+    return actor.organization
+
+
+def register(
+    actor: Actor, lot: Lot, *, contact_name: str = "", contact_phone: str = ""
+) -> Registration:
+    """报名 for a lot while its documents are available. Gated by `ensure_may_trade`."""
+    org = _require_supplier(actor)
+    with transaction.atomic():
+        project = lock_project(lot.project_id)
+        _require_status(project, Project.Status.PUBLISHED)
+        now = timezone.now()
+        ensure_may_trade(org, now)
+        ensure_not_suspended(project)
+        if now < project.documents_from:
+            raise TooLate(_("报名尚未开始。"), code="NOT_YET_OPEN")
+        if now > project.documents_until:
+            raise TooLate(_("报名已截止。"))
+        if (
+            project.method == Project.Method.INVITATION
+            and not project.invitees.filter(organization=org).exists()
+        ):
+            raise NotPermitted(_("本项目为邀请招标，贵单位不在邀请名单中。"))
+        if Registration.objects.filter(lot=lot, organization=org).exists():
+            raise DomainError(_("贵单位已报名该标段。"), code="ALREADY_REGISTERED")
+        registration = Registration.objects.create(
+            project=project,
+            lot=lot,
+            organization=org,
+            registered_by=actor.user,
+            registered_at=now,
+            contact_name=contact_name.strip()[:50],
+            contact_phone=contact_phone.strip()[:20],
+        )
+        assign_perm("trading.view_registration", org.members_group, registration)
+        record(
+            actor,
+            "trading.registration.created",
+            registration,
+            {"project": project.pk, "lot": lot.pk},
+        )
+    return registration
+
+
+def may_download(user: Any, document: ProjectDocument) -> bool:
+    """Published documents of a project: for registered suppliers when registration is required."""
+    from accounts.permissions import has_perm
+
+    project = document.project
+    if has_perm(user, "trading.view_project", project):
+        return True
+    if document.published_at is None or project.status not in (
+        Project.Status.PUBLISHED,
+        Project.Status.TERMINATED,
+    ):
+        return False
+    if not project.registration_required:
+        return True
+    return bool(
+        getattr(user, "organization_id", None)
+        and Registration.objects.filter(
+            project=project, organization_id=user.organization_id
+        ).exists()
+    )
+
+
+def ask_question(actor: Actor, project: Project, *, text: str) -> Question:
+    org = _require_supplier(actor)
+    if not (text or "").strip():
+        raise DomainError(_("问题不能为空。"), code="TEXT_REQUIRED")
+    with transaction.atomic():
+        locked = lock_project(project)
+        _require_status(locked, Project.Status.PUBLISHED)
+        now = timezone.now()
+        if now > locked.questions_until:
+            raise TooLate(_("提问已截止。"))
+        question = Question.objects.create(
+            project=locked, organization=org, asked_by=actor.user, text=text.strip(), asked_at=now
+        )
+        # The asker's identity stays out of the public record; the audit chain keeps it for supervisors.
+        record(
+            actor, "trading.question.asked", question, {"project": locked.pk, "text": question.text}
+        )
+        notify(
+            [locked.agent],
+            title=_("新的提问：%(number)s") % {"number": locked.number},
+            url=f"/projects/{locked.pk}/",
+        )
+    return question
+
+
+def _clarification_body(project: Project) -> str:
+    answered = project.questions.filter(answered_at__isnull=False).order_by("answered_at", "pk")
+    parts = [f"问{i}：{q.text}\n答：{q.answer}" for i, q in enumerate(answered, start=1)]
+    return "\n\n".join(parts)
+
+
+def answer_question(
+    actor: Actor, question: Question, *, answer: str, affects_bid_preparation: bool = False
+) -> AnnouncementVersion:
+    """Answer publicly, as a new version of the project's 澄清公告. An answer that changes how bids are
+    prepared is a clarification under 招标投标法 Art.23: the deadline keeps the legal notice."""
+    require_perm(actor, "trading.manage_project", question.project)
+    if not (answer or "").strip():
+        raise DomainError(_("答复不能为空。"), code="TEXT_REQUIRED")
+    with transaction.atomic():
+        locked = lock_project(question.project_id)
+        _require_status(locked, Project.Status.PUBLISHED)
+        current = Question.objects.select_for_update().get(pk=question.pk)
+        if current.answered_at is not None:
+            raise DomainError(_("该问题已答复。"), code="ALREADY_ANSWERED")
+        now = timezone.now()
+        if now >= locked.bid_deadline:
+            raise TooLate(_("投标截止时间已过。"))
+        current.answer = answer.strip()
+        current.answered_at = now
+        current.answered_by = actor.user
+        current.save(update_fields=["answer", "answered_at", "answered_by"])
+        note = ""
+        if affects_bid_preparation:
+            legal = earliest_deadline_after_change(locked, now)
+            if _move_deadline(actor, locked, legal, "clarification"):
+                note = str(
+                    _("因距投标截止不足%(period)s，投标截止时间顺延至 %(deadline)s。")
+                    % {
+                        "period": rules_for(locked).amendment_notice.label(),
+                        "deadline": timezone.localtime(legal).strftime("%Y-%m-%d %H:%M"),
+                    }
+                )
+                publish_version(
+                    actor,
+                    locked,
+                    MAIN_ANNOUNCEMENT[locked.kind],
+                    title=_main_title(locked),
+                    body=locked.description,
+                    reason=str(_("澄清后顺延投标截止时间")),
+                )
+        version = publish_version(
+            actor,
+            locked,
+            Announcement.Kind.CLARIFICATION,
+            title=f"{locked.title}{Announcement.Kind.CLARIFICATION.label}",
+            body=_clarification_body(locked) + (f"\n\n{note}" if note else ""),
+            reason=str(_("答疑")),
+        )
+        record(
+            actor,
+            "trading.question.answered",
+            current,
+            {
+                "project": locked.pk,
+                "answer": current.answer,
+                "affects_bid_preparation": affects_bid_preparation,
+            },
+        )
+        notify(
+            _registered_organizations(locked),
+            title=_("澄清：%(title)s") % {"title": locked.title},
+            body=note or current.answer[:200],
+            url=f"/projects/{locked.pk}/",
+        )
+    return version
+
+
+def raise_objection(actor: Actor, project: Project, *, text: str) -> Objection:
+    """异议 to the tender documents: accepted until the cut-off before the deadline (条例 Art.22); the
+    tender is suspended until the agent replies."""
+    org = _require_supplier(actor)
+    if not (text or "").strip():
+        raise DomainError(_("异议内容不能为空。"), code="TEXT_REQUIRED")
+    with transaction.atomic():
+        locked = lock_project(project)
+        _require_status(locked, Project.Status.PUBLISHED)
+        now = timezone.now()
+        rules = rules_for(locked)
+        if now > subtract_period(locked.bid_deadline, rules.objection_cutoff):
+            raise TooLate(
+                _("对招标文件的异议应当在投标截止时间%(period)s前提出。"),
+                period=rules.objection_cutoff.label(),
+            )
+        objection = Objection.objects.create(
+            project=locked,
+            organization=org,
+            raised_by=actor.user,
+            text=text.strip(),
+            raised_at=now,
+            reply_due_at=add_period(now, rules.objection_reply),
+        )
+        assign_perm("trading.view_objection", org.members_group, objection)
+        record(
+            actor,
+            "trading.objection.raised",
+            objection,
+            {"project": locked.pk, "text": objection.text, "reply_due_at": objection.reply_due_at},
+        )
+        notify(
+            [locked.agent],
+            title=_("收到异议，须于 %(due)s 前答复")
+            % {"due": timezone.localtime(objection.reply_due_at).strftime("%Y-%m-%d %H:%M")},
+            url=f"/projects/{locked.pk}/",
+        )
+    return objection
+
+
+def reply_objection(actor: Actor, objection: Objection, *, reply: str) -> Objection:
+    """Reply to an objection. When the last open one is answered the tender resumes, and the deadline
+    moves by the time it stood suspended, so no bidder loses preparation time."""
+    require_perm(actor, "trading.manage_project", objection.project)
+    if not (reply or "").strip():
+        raise DomainError(_("答复不能为空。"), code="TEXT_REQUIRED")
+    with transaction.atomic():
+        locked = lock_project(objection.project_id)
+        current = Objection.objects.select_for_update().get(pk=objection.pk)
+        if current.replied_at is not None:
+            raise DomainError(_("该异议已答复。"), code="ALREADY_ANSWERED")
+        now = timezone.now()
+        suspended_since = (
+            locked.objections.filter(replied_at__isnull=True)
+            .order_by("raised_at")
+            .first()
+            .raised_at
+        )
+        current.reply = reply.strip()
+        current.replied_at = now
+        current.replied_by = actor.user
+        current.save(update_fields=["reply", "replied_at", "replied_by"])
+        record(
+            actor,
+            "trading.objection.replied",
+            current,
+            {"project": locked.pk, "reply": current.reply},
+        )
+        notify(
+            [current.organization],
+            title=_("异议已答复：%(n)s") % {"n": locked.number},
+            body=current.reply,
+        )
+        if locked.status == Project.Status.PUBLISHED and not is_suspended(locked):
+            paused = now - suspended_since
+            moved = locked.bid_deadline + paused
+            if rules_for(locked).deadline_on_working_day:
+                moved = next_working_moment(moved)
+            _move_deadline(actor, locked, moved, "objection_suspension")
+            publish_version(
+                actor,
+                locked,
+                MAIN_ANNOUNCEMENT[locked.kind],
+                title=_main_title(locked),
+                body=locked.description,
+                reason=str(_("异议答复后恢复，投标截止时间顺延暂停的时长")),
+            )
+            notify(
+                _registered_organizations(locked),
+                title=_("项目恢复：%(title)s") % {"title": locked.title},
+                body=str(
+                    _("投标截止时间：%(d)s")
+                    % {"d": timezone.localtime(locked.bid_deadline).strftime("%Y-%m-%d %H:%M")}
+                ),
+                url=f"/projects/{locked.pk}/",
+            )
+    return current
