@@ -101,7 +101,7 @@ else:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
             # Channels' consumers run in threads; an in-memory test database cannot be shared by them.
-            "TEST": {"NAME": str(BASE_DIR / "test_db.sqlite3")},
+            "TEST": {"NAME": envstr("SQLITE_TEST_PATH", str(BASE_DIR / "test_db.sqlite3"))},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
