@@ -20,6 +20,8 @@ api_v1 = [
     path("integrity-records/<int:pk>/lift/", accounts_api.lift_bar, name="api_lift_bar"),
     path("audit/events/", audit_api.events, name="api_audit_events"),
     path("audit/head/", audit_api.head, name="api_audit_head"),
+    path("ocds/", include("trading.ocds_urls")),
+    path("", include("trading.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     # Anything else under /api/v1/ answers in the API's error shape, not an HTML page.
@@ -40,6 +42,8 @@ urlpatterns = [
     path("organizations/<int:pk>/", accounts_views.organization_detail, name="organization_detail"),
     path("organizations/<int:pk>/bar/", accounts_views.bar_organization, name="organization_bar"),
     path("integrity-records/<int:pk>/lift/", accounts_views.lift_bar, name="integrity_lift"),
+    path("announcements/", include("trading.pdf_urls")),
+    path("", include("trading.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
