@@ -49,6 +49,9 @@ class Organization(models.Model):
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     region = models.CharField(_("行政区划代码"), max_length=12, blank=True)
     legal_representative = models.CharField(_("法定代表人"), max_length=100, blank=True)
+    # 基本账户: deposits of 依法必须招标 tenders must come from it (条例 Art.26).
+    basic_account_bank = models.CharField(_("基本账户开户行"), max_length=100, blank=True)
+    basic_account_number = models.CharField(_("基本账户账号"), max_length=40, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
     # Object permissions on what an organization owns are granted to this group, so every member
     # of the organization (and only they) share them.

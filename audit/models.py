@@ -122,3 +122,39 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{'OK' if self.ok else 'BROKEN'} #{self.seq} @ {self.verified_at:%Y-%m-%d %H:%M}"
+
+
+class Alert(models.Model):
+    """Something supervisors must look at, raised by a service the moment it happens (one payer behind
+    two bidders, a replayed bank message with other content, an overdue refund…). Handling it — with a
+    note — is the only change a supervisor makes on the platform."""
+
+    class Kind(models.TextChoices):
+        SAME_PAYER_ACCOUNT = "same_payer_account", _("同一账户为多家投标人缴纳保证金")
+        BANK_REPLAY_CONFLICT = "bank_replay_conflict", _("银行报文重放且内容不一致")
+        BANK_SIGNATURE_INVALID = "bank_signature_invalid", _("银行报文签名无效")
+        PAYER_MISMATCH = "payer_mismatch", _("保证金付款人与投标人不符")
+        REFUND_OVERDUE = "refund_overdue", _("保证金退还逾期")
+        REFUND_CONFIRMATION_CONFLICT = "refund_confirmation_conflict", _("退款回单与记录不一致")
+
+    kind = models.CharField(_("类型"), max_length=40, choices=Kind.choices, db_index=True)
+    summary = models.CharField(_("摘要"), max_length=300)
+    details = models.JSONField(_("详情"), default=dict)
+    project_id = models.BigIntegerField(_("项目"), null=True, blank=True, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    raised_at = models.DateTimeField(_("发生时间"))
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("处理意见"), blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "预警")
+        verbose_name_plural = _("预警")
+        ordering = ["-raised_at"]
+        permissions = [("handle_alert", _("可处理预警"))]
+
+    def __str__(self) -> str:
+        return self.summary

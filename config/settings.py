@@ -193,6 +193,18 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Platform rules that are operator settings ----------------------------------------------------
+# Deposit custody: one HMAC secret per bank, "BANK:secret,BANK2:secret2" (or DEPOSIT_BANK_SECRETS_FILE).
+DEPOSIT_BANK_SECRETS = dict(
+    pair.split(":", 1)
+    for pair in envsecret("DEPOSIT_BANK_SECRETS", "ICBC:dev-icbc-secret,CCB:dev-ccb-secret").split(",")
+    if ":" in pair
+)
+# The bank that keeps the custody account; the demo's simulator signs as this bank.
+DEPOSIT_CUSTODY_BANK = envstr("DEPOSIT_CUSTODY_BANK", "ICBC")
+# Prefix of the virtual sub-account numbers handed to bidders (agreed with the custody bank).
+DEPOSIT_ACCOUNT_PREFIX = envstr("DEPOSIT_ACCOUNT_PREFIX", "6222")
+# Annual demand-deposit rate paid as interest on refunds that carry it (银行同期活期存款利率).
+DEPOSIT_DEMAND_RATE = envstr("DEPOSIT_DEMAND_RATE", "0.0035")
 # Overrides of the legal defaults in trading/rules.py, per project kind (see that module).
 TRADING_RULES: dict = {}
 # OCDS: the center's registered ocid prefix (ocds-xxxxxx) and the publisher named in release packages.

@@ -788,6 +788,10 @@ def terminate_project(actor: Actor, project: Project, *, reason: str) -> Announc
             reason=str(_("终止")),
         )
         record(actor, "trading.project.terminated", locked, {"reason": locked.termination_reason})
+        # 条例 Art.31: every deposit comes back, with interest.
+        from deposits.services import refund_on_termination
+
+        refund_on_termination(actor, locked, timezone.now())
         notify(
             _registered_organizations(locked),
             title=_("项目终止：%(title)s") % {"title": locked.title},

@@ -1,0 +1,1122 @@
+"""Deposit custody services. Not one fen may be lost, created or refunded twice:
+
+- money moves only through `deposits.ledger.post`, whose entry references are unique per cause;
+- each service locks the rows it decides on (the sub-account, the deposit, the refund) in primary-key
+  order before reading balances;
+- bank messages are idempotent by (bank, transaction id): a replay changes nothing, a replay with other
+  content is refused and raises a supervisor alert.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from guardian.shortcuts import assign_perm
+from stdnum import luhn
+
+from accounts.actors import Actor
+from accounts.models import Organization, Role
+from accounts.permissions import require_perm
+from accounts.services import ensure_may_trade
+from audit.alerts import raise_alert
+from audit.models import Alert
+from audit.services import record
+from deposits import ledger, rules
+from deposits.bank import signature_valid
+from deposits.models import (
+    Account,
+    BankNotification,
+    Currency,
+    Deposit,
+    Forfeiture,
+    FxRate,
+    Guarantee,
+    JournalEntry,
+    Refund,
+    RefundBatch,
+)
+from lib.errors import Conflict, DomainError, NotPermitted
+from trading.models import Lot, Project, Registration
+
+CURRENCY_DIGIT = {"CNY": "1", "HKD": "2", "USD": "3"}
+CENT = Decimal("0.01")
+
+
+class BankMessageRefused(DomainError):
+    code = "BANK_MESSAGE_REFUSED"
+
+
+class SignatureInvalid(DomainError):
+    code = "SIGNATURE_INVALID"
+    http_status = 401
+
+
+class ReplayConflict(Conflict):
+    code = "REPLAY_CONFLICT"
+
+
+# --- Sub-accounts ---------------------------------------------------------------------------------
+
+
+def sub_account_number(lot: Lot, organization: Organization, currency: str) -> str:
+    body = f"{settings.DEPOSIT_ACCOUNT_PREFIX}{lot.pk:07d}{organization.pk:07d}{CURRENCY_DIGIT[currency]}"
+    return body + luhn.calc_check_digit(body)
+
+
+def _allowed_currencies(lot: Lot) -> set[str]:
+    # Foreign currency only for land listings that allow it (issue 8 sets `deposit_currencies`).
+    allowed = set(getattr(lot, "deposit_currencies", None) or [Currency.CNY])
+    return allowed | {Currency.CNY}
+
+
+def open_sub_account(actor: Actor, lot: Lot, *, currency: str = Currency.CNY) -> Account:
+    """Give a registered bidder its virtual sub-account for a lot (idempotent)."""
+    if actor.role != Role.SUPPLIER or actor.organization is None:
+        raise NotPermitted(_("只有投标人/竞买人可以申请保证金子账户。"))
+    org = actor.organization
+    if currency not in _allowed_currencies(lot):
+        raise DomainError(_("本标段不接受该币种的保证金。"), code="CURRENCY_NOT_ALLOWED")
+    if Lot.DepositForm.CASH not in lot.deposit_forms:
+        raise DomainError(_("本标段不接受现金保证金，请提交保函。"), code="CASH_NOT_ACCEPTED")
+    if not Registration.objects.filter(lot=lot, organization=org).exists():
+        raise DomainError(_("请先报名该标段。"), code="NOT_REGISTERED")
+    ensure_may_trade(org, timezone.now())
+    with transaction.atomic():
+        account = Account.objects.filter(
+            kind=Account.Kind.SUB_ACCOUNT, lot=lot, organization=org, currency=currency
+        ).first()
+        if account is not None:
+            return account
+        account = Account.objects.create(
+            kind=Account.Kind.SUB_ACCOUNT,
+            currency=currency,
+            number=sub_account_number(lot, org, currency),
+            organization=org,
+            lot=lot,
+        )
+        assign_perm("deposits.view_account", org.members_group, account)
+        record(
+            actor,
+            "deposits.sub_account.opened",
+            account,
+            {"lot": lot.pk, "number": account.number, "currency": currency},
+        )
+    return account
+
+
+# --- Exchange rates -------------------------------------------------------------------------------
+
+
+def set_fx_rate(actor: Actor, currency: str, cny_per_unit: Decimal, *, source: str = "") -> FxRate:
+    require_perm(actor, "deposits.add_fxrate")
+    if currency not in (Currency.HKD, Currency.USD):
+        raise DomainError(_("只维护港元和美元的汇率。"), code="INVALID_CURRENCY")
+    if not isinstance(cny_per_unit, Decimal) or cny_per_unit <= 0:
+        raise DomainError(_("汇率必须为正数。"), code="INVALID_RATE")
+    with transaction.atomic():
+        rate = FxRate.objects.create(
+            currency=currency,
+            cny_per_unit=cny_per_unit,
+            effective_at=timezone.now(),
+            entered_by=actor.user,
+            source=source,
+        )
+        record(
+            actor,
+            "deposits.fx_rate.set",
+            rate,
+            {"currency": currency, "cny_per_unit": cny_per_unit, "source": source},
+        )
+    return rate
+
+
+def rate_at(currency: str, moment: dt.datetime) -> Decimal:
+    if currency == Currency.CNY:
+        return Decimal("1")
+    rate = (
+        FxRate.objects.filter(currency=currency, effective_at__lte=moment)
+        .order_by("-effective_at")
+        .first()
+    )
+    if rate is None:
+        raise DomainError(
+            _("缺少 %(currency)s 汇率，请工作人员先维护汇率。"),
+            code="NO_FX_RATE",
+            currency=currency,
+        )
+    return rate.cny_per_unit
+
+
+# --- Bank notifications ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Payment:
+    bank: str
+    transaction_id: str
+    account_number: str
+    amount: Decimal
+    currency: str
+    payer_name: str
+    payer_account: str
+    payer_bank: str
+    value_at: dt.datetime
+
+
+def parse_payment(bank: str, body: bytes) -> Payment:
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BankMessageRefused(_("报文不是有效的 JSON。"), code="MALFORMED_REQUEST") from exc
+    if not isinstance(data, dict):
+        raise BankMessageRefused(_("报文必须是 JSON 对象。"), code="MALFORMED_REQUEST")
+    required = (
+        "transaction_id",
+        "account_number",
+        "amount",
+        "currency",
+        "payer_name",
+        "payer_account",
+        "value_time",
+    )
+    missing = [name for name in required if not data.get(name)]
+    if missing:
+        raise BankMessageRefused(
+            _("报文缺少字段：%(fields)s"), code="MISSING_FIELD", fields=", ".join(missing)
+        )
+    if data.get("bank", bank) != bank:
+        raise BankMessageRefused(_("报文中的银行与签名银行不一致。"), code="BANK_MISMATCH")
+    try:
+        amount = Decimal(str(data["amount"]))
+    except InvalidOperation as exc:
+        raise BankMessageRefused(_("金额格式错误。"), code="AMOUNT_INVALID") from exc
+    if (
+        not amount.is_finite()
+        or amount <= 0
+        or amount != amount.quantize(CENT)
+        or amount >= Decimal("1e16")
+    ):
+        raise BankMessageRefused(_("金额必须为正数且最多两位小数。"), code="AMOUNT_INVALID")
+    if data["currency"] not in Currency.values:
+        raise BankMessageRefused(_("不支持的币种。"), code="INVALID_CURRENCY")
+    value_at = parse_datetime(str(data["value_time"]))
+    if value_at is None or timezone.is_naive(value_at):
+        raise BankMessageRefused(_("到账时间须为带时区的 ISO-8601 时间。"), code="INVALID_TIME")
+    return Payment(
+        bank=bank,
+        transaction_id=str(data["transaction_id"])[:64],
+        account_number=str(data["account_number"])[:32],
+        amount=amount,
+        currency=data["currency"],
+        payer_name=str(data["payer_name"]).strip()[:200],
+        payer_account=str(data["payer_account"]).strip()[:40],
+        payer_bank=str(data.get("payer_bank", "")).strip()[:100],
+        value_at=value_at,
+    )
+
+
+def _normalize_name(name: str) -> str:
+    return name.replace("（", "(").replace("）", ")").replace(" ", "").strip()
+
+
+def payer_matches(org: Organization, payment: Payment, project: Project) -> bool:
+    """The payer must be the bidder itself; for 依法必须招标 tenders, from its 基本账户 when registered."""
+    if _normalize_name(payment.payer_name) != _normalize_name(org.name):
+        return False
+    if project.mandatory_tender and org.basic_account_number:
+        return payment.payer_account == org.basic_account_number
+    return True
+
+
+@dataclass
+class NotificationResult:
+    notification: BankNotification
+    replay: bool
+
+
+def receive_bank_notification(bank: str, body: bytes, signature: str) -> NotificationResult:
+    """Record one signed payment notification from a bank. Idempotent by (bank, transaction id)."""
+    actor = Actor.system(f"bank:{bank}")
+    if not signature_valid(bank, body, signature):
+        with transaction.atomic():
+            raise_alert(
+                actor,
+                Alert.Kind.BANK_SIGNATURE_INVALID,
+                summary=f"{bank} 报文签名无效",
+                details={"bank": bank, "body_sha256": hashlib.sha256(body).hexdigest()},
+            )
+        raise SignatureInvalid(_("报文签名无效。"))
+    payment = parse_payment(bank, body)
+    digest = hashlib.sha256(body).hexdigest()
+    existing = BankNotification.objects.filter(
+        bank=bank, transaction_id=payment.transaction_id
+    ).first()
+    if existing is None:
+        try:
+            return NotificationResult(
+                _record_payment(actor, payment, body, digest, signature), replay=False
+            )
+        except IntegrityError:
+            # A concurrent delivery of the same transaction won the insert; answer as a replay.
+            existing = BankNotification.objects.get(
+                bank=bank, transaction_id=payment.transaction_id
+            )
+    if existing.body_sha256 == digest:
+        return NotificationResult(existing, replay=True)
+    with transaction.atomic():
+        raise_alert(
+            actor,
+            Alert.Kind.BANK_REPLAY_CONFLICT,
+            summary=f"{bank} 流水 {payment.transaction_id} 重放内容不一致",
+            details={
+                "bank": bank,
+                "transaction_id": payment.transaction_id,
+                "first_sha256": existing.body_sha256,
+                "replay_sha256": digest,
+            },
+            target=existing,
+        )
+    raise ReplayConflict(_("该银行流水已按不同内容入账，本次报文被拒绝并已通知监督人员。"))
+
+
+def _record_payment(
+    actor: Actor, payment: Payment, body: bytes, digest: str, signature: str
+) -> BankNotification:
+    now = timezone.now()
+    with transaction.atomic():
+        account = (
+            Account.objects.select_for_update()
+            .select_related("organization", "lot__project")
+            .filter(number=payment.account_number, kind=Account.Kind.SUB_ACCOUNT)
+            .first()
+        )
+        custody = ledger.book_account(Account.Kind.CUSTODY, payment.currency)
+        reference = f"bank:{payment.bank}:{payment.transaction_id}"
+        if account is None or account.currency != payment.currency:
+            outcome = BankNotification.Outcome.UNKNOWN_ACCOUNT
+        elif not payer_matches(account.organization, payment, account.lot.project):
+            outcome = BankNotification.Outcome.PAYER_MISMATCH
+        else:
+            outcome = BankNotification.Outcome.CREDITED
+        credit_to = (
+            account
+            if outcome == BankNotification.Outcome.CREDITED
+            else ledger.book_account(Account.Kind.SUSPENSE, payment.currency)
+        )
+        entry = ledger.post(
+            JournalEntry.Kind.BANK_IN
+            if outcome == BankNotification.Outcome.CREDITED
+            else JournalEntry.Kind.HELD,
+            reference,
+            [(custody, payment.amount), (credit_to, -payment.amount)],
+            memo=f"{payment.payer_name} → {payment.account_number}",
+        )
+        notification = BankNotification.objects.create(
+            bank=payment.bank,
+            transaction_id=payment.transaction_id,
+            body=body,
+            body_sha256=digest,
+            signature=signature,
+            account_number=payment.account_number,
+            amount=payment.amount,
+            currency=payment.currency,
+            payer_name=payment.payer_name,
+            payer_account=payment.payer_account,
+            payer_bank=payment.payer_bank,
+            value_at=payment.value_at,
+            received_at=now,
+            outcome=outcome,
+            entry=entry,
+        )
+        payload = {
+            "bank": payment.bank,
+            "transaction_id": payment.transaction_id,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "payer_name": payment.payer_name,
+            "payer_account": payment.payer_account,
+            "account_number": payment.account_number,
+            "outcome": outcome,
+        }
+        record(actor, "deposits.bank_notification.received", notification, payload)
+        if outcome == BankNotification.Outcome.CREDITED:
+            _credit_deposit(actor, account, notification)
+        else:
+            _hold_for_payer(actor, notification, account)
+    return notification
+
+
+def _credit_deposit(actor: Actor, account: Account, notification: BankNotification) -> Deposit:
+    rate = rate_at(notification.currency, notification.value_at)
+    deposit = Deposit.objects.create(
+        lot=account.lot,
+        organization=account.organization,
+        form=Deposit.Form.CASH,
+        account=account,
+        notification=notification,
+        amount=notification.amount,
+        currency=notification.currency,
+        fx_rate=rate,
+        amount_cny=(notification.amount * rate).quantize(CENT, rounding=ROUND_HALF_UP),
+        # The bank's value time decides "before the deadline", not when the message reached us.
+        arrived_at=notification.value_at,
+        payer_name=notification.payer_name,
+        payer_account=notification.payer_account,
+    )
+    assign_perm("deposits.view_deposit", account.organization.members_group, deposit)
+    record(
+        actor,
+        "deposits.deposit.credited",
+        deposit,
+        {
+            "lot": account.lot_id,
+            "organization": account.organization_id,
+            "amount": deposit.amount,
+            "currency": deposit.currency,
+            "fx_rate": rate,
+            "amount_cny": deposit.amount_cny,
+        },
+    )
+    _check_shared_payer(actor, deposit)
+    return deposit
+
+
+def _check_shared_payer(actor: Actor, deposit: Deposit) -> None:
+    """条例 Art.40(6): deposits of different bidders paid from one account are deemed collusion."""
+    project_id = deposit.lot.project_id
+    others = (
+        Deposit.objects.filter(
+            lot__project_id=project_id, payer_account=deposit.payer_account, form=Deposit.Form.CASH
+        )
+        .exclude(organization=deposit.organization)
+        .values_list("organization__name", flat=True)
+        .distinct()
+    )
+    names = sorted(set(others))
+    if names:
+        raise_alert(
+            actor,
+            Alert.Kind.SAME_PAYER_ACCOUNT,
+            summary=(
+                f"账户 {deposit.payer_account} 为多家投标人缴纳保证金："
+                f"{deposit.organization.name}、{'、'.join(names)}"
+            ),
+            details={
+                "payer_account": deposit.payer_account,
+                "organizations": [deposit.organization.name, *names],
+            },
+            project_id=project_id,
+            target=deposit,
+        )
+
+
+def _hold_for_payer(
+    actor: Actor, notification: BankNotification, account: Account | None
+) -> Refund:
+    """Money that cannot qualify goes back to whoever paid it."""
+    reason = (
+        Refund.Reason.PAYER_MISMATCH
+        if notification.outcome == BankNotification.Outcome.PAYER_MISMATCH
+        else Refund.Reason.UNKNOWN_ACCOUNT
+    )
+    project_kind = account.lot.project.kind if account is not None else "construction"
+    refund = Refund.objects.create(
+        notification=notification,
+        reason=reason,
+        principal=notification.amount,
+        currency=notification.currency,
+        payee_name=notification.payer_name,
+        payee_account=notification.payer_account,
+        due_at=rules.due_at(reason, project_kind, notification.received_at),
+        scheduled_at=notification.received_at,
+    )
+    record(actor, "deposits.refund.scheduled", refund, _refund_payload(refund))
+    _schedule_overdue_check(refund)
+    if notification.outcome == BankNotification.Outcome.PAYER_MISMATCH:
+        raise_alert(
+            actor,
+            Alert.Kind.PAYER_MISMATCH,
+            summary=(
+                f"{notification.payer_name} 向 {account.organization.name} 的子账户缴款，"
+                "付款人不符，已挂账待退"
+            ),
+            details={
+                "payer_name": notification.payer_name,
+                "payer_account": notification.payer_account,
+                "bidder": account.organization.name,
+            },
+            project_id=account.lot.project_id,
+            target=notification,
+        )
+    return refund
+
+
+# --- Guarantees -----------------------------------------------------------------------------------
+
+
+def submit_guarantee(
+    actor: Actor,
+    lot: Lot,
+    *,
+    kind: str,
+    issuer: str,
+    number: str,
+    amount: Any,
+    valid_from: dt.date,
+    valid_until: dt.date,
+    upload: Any,
+) -> Guarantee:
+    """A bidder files an electronic guarantee; it qualifies once verified."""
+    if actor.role != Role.SUPPLIER or actor.organization is None:
+        raise NotPermitted(_("只有投标人/竞买人可以提交保函。"))
+    org = actor.organization
+    if kind not in Guarantee.Kind.values or kind not in lot.deposit_forms:
+        raise DomainError(_("本标段不接受该形式的保证金。"), code="FORM_NOT_ALLOWED")
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation as exc:
+        raise DomainError(_("担保金额格式错误。"), code="AMOUNT_INVALID") from exc
+    if (
+        not value.is_finite()
+        or value <= 0
+        or value != value.quantize(CENT)
+        or isinstance(amount, float)
+    ):
+        raise DomainError(_("担保金额必须为正数且最多两位小数。"), code="AMOUNT_INVALID")
+    if valid_until < valid_from:
+        raise DomainError(_("保函失效日不能早于生效日。"), code="INVALID_PERIOD")
+    if not Registration.objects.filter(lot=lot, organization=org).exists():
+        raise DomainError(_("请先报名该标段。"), code="NOT_REGISTERED")
+    ensure_may_trade(org, timezone.now())
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        if Guarantee.objects.filter(issuer=issuer.strip(), number=number.strip()).exists():
+            raise Conflict(_("该保函编号已提交过。"), code="GUARANTEE_DUPLICATE")
+        guarantee = Guarantee(
+            lot=lot,
+            organization=org,
+            kind=kind,
+            issuer=issuer.strip(),
+            number=number.strip(),
+            amount=value,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            file_sha256=digest.hexdigest(),
+            submitted_at=timezone.now(),
+            submitted_by=actor.user,
+        )
+        guarantee.file.save(upload.name or "guarantee.pdf", upload, save=False)
+        guarantee.save()
+        assign_perm("deposits.view_guarantee", org.members_group, guarantee)
+        record(
+            actor,
+            "deposits.guarantee.submitted",
+            guarantee,
+            {
+                "lot": lot.pk,
+                "issuer": guarantee.issuer,
+                "number": guarantee.number,
+                "amount": value,
+                "valid_until": valid_until,
+                "file_sha256": guarantee.file_sha256,
+            },
+        )
+    return guarantee
+
+
+def required_guarantee_validity(lot: Lot) -> dt.date:
+    """A guarantee must stay valid for the whole bid validity (条例 Art.26), counted from the deadline."""
+    project = lot.project
+    return (
+        timezone.localtime(project.bid_deadline) + dt.timedelta(days=project.bid_validity_days)
+    ).date()
+
+
+def verify_guarantee(
+    actor: Actor, guarantee: Guarantee, *, accepted: bool, method: str, note: str = ""
+) -> Guarantee:
+    """Staff record the verification (the issuer's confirmation, or their own check)."""
+    require_perm(actor, "deposits.verify_guarantee", guarantee)
+    if not (method or "").strip():
+        raise DomainError(_("请说明核验方式。"), code="METHOD_REQUIRED")
+    with transaction.atomic():
+        locked = (
+            Guarantee.objects.select_for_update()
+            .select_related("lot__project")
+            .get(pk=guarantee.pk)
+        )
+        if locked.status != Guarantee.Status.SUBMITTED:
+            raise Conflict(_("该保函已核验。"), code="ALREADY_VERIFIED")
+        if accepted and locked.valid_until < required_guarantee_validity(locked.lot):
+            raise DomainError(
+                _("保函有效期须覆盖投标有效期（至 %(date)s）。"),
+                code="GUARANTEE_VALIDITY_SHORT",
+                date=required_guarantee_validity(locked.lot).isoformat(),
+            )
+        locked.status = Guarantee.Status.VERIFIED if accepted else Guarantee.Status.REJECTED
+        locked.verified_at = timezone.now()
+        locked.verification = method.strip()[:100]
+        locked.decided_note = note.strip()
+        locked.save(update_fields=["status", "verified_at", "verification", "decided_note"])
+        if accepted:
+            deposit = Deposit.objects.create(
+                lot=locked.lot,
+                organization=locked.organization,
+                form=Deposit.Form.GUARANTEE,
+                guarantee=locked,
+                amount=locked.amount,
+                currency=Currency.CNY,
+                amount_cny=locked.amount,
+                # A guarantee counts from when it was filed, like cash from its arrival.
+                arrived_at=locked.submitted_at,
+            )
+            assign_perm("deposits.view_deposit", locked.organization.members_group, deposit)
+        record(
+            actor,
+            "deposits.guarantee.verified" if accepted else "deposits.guarantee.rejected",
+            locked,
+            {"method": locked.verification, "note": locked.decided_note},
+        )
+    return locked
+
+
+# --- Qualification: what later capabilities read --------------------------------------------------
+
+
+@dataclass
+class Qualification:
+    qualified: bool
+    code: str
+    required_cny: Decimal
+    counted_cny: Decimal
+    deposits: list[Deposit] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return str(QUALIFICATION_MESSAGES[self.code])
+
+
+QUALIFICATION_MESSAGES = {
+    "QUALIFIED": _("保证金已足额按时缴纳。"),
+    "NOT_REQUIRED": _("本标段不要求保证金。"),
+    "NO_DEPOSIT": _("尚未收到保证金。"),
+    "INSUFFICIENT": _("保证金未足额。"),
+    "LATE": _("保证金在截止时间后到账，不能作为有效保证金。"),
+}
+
+COUNTING = (Deposit.Status.HELD,)
+
+
+def qualification(lot: Lot, organization: Organization) -> Qualification:
+    """Whether `organization`'s deposits qualify it for `lot`: arrived by the deposit deadline, in full
+    (summed in RMB at the arrival rates), in a form the lot accepts, from the bidder itself (payments
+    from anyone else never reach the sub-account), and still held."""
+    project = lot.project
+    required = lot.deposit_amount
+    if required == 0:
+        return Qualification(True, "NOT_REQUIRED", required, Decimal("0"))
+    deadline = project.deposit_deadline or project.bid_deadline
+    deposits = list(
+        Deposit.objects.filter(
+            lot=lot, organization=organization, status__in=COUNTING
+        ).select_related("guarantee")
+    )
+    allowed_forms = set(lot.deposit_forms)
+    counted = [
+        d
+        for d in deposits
+        if (d.form == Deposit.Form.CASH and Lot.DepositForm.CASH in allowed_forms)
+        or (d.form == Deposit.Form.GUARANTEE and d.guarantee.kind in allowed_forms)
+    ]
+    in_time = [d for d in counted if deadline is None or d.arrived_at <= deadline]
+    total = sum((d.amount_cny for d in in_time), Decimal("0"))
+    if total >= required:
+        return Qualification(True, "QUALIFIED", required, total, in_time)
+    if not deposits:
+        return Qualification(False, "NO_DEPOSIT", required, total, [])
+    if (
+        len(in_time) < len(counted)
+        and sum((d.amount_cny for d in counted), Decimal("0")) >= required
+    ):
+        return Qualification(False, "LATE", required, total, counted)
+    return Qualification(False, "INSUFFICIENT", required, total, in_time)
+
+
+# --- Refunds ------------------------------------------------------------------------------------
+#
+# The refund_on_* functions are consequences of an event another service decided (a withdrawal, a
+# signed contract, a termination); that service has authorized its caller, so they check nothing more
+# and run inside its transaction.
+
+
+def _refund_payload(refund: Refund) -> dict[str, Any]:
+    return {
+        "deposit": refund.deposit_id,
+        "notification": refund.notification_id,
+        "reason": refund.reason,
+        "principal": refund.principal,
+        "interest": refund.interest,
+        "currency": refund.currency,
+        "payee_account": refund.payee_account,
+        "due_at": refund.due_at,
+        "status": refund.status,
+    }
+
+
+def _schedule_overdue_check(refund: Refund) -> None:
+    from clock.services import schedule
+
+    schedule("deposits.refund_overdue", refund.pk, refund.due_at)
+
+
+def schedule_refund(
+    actor: Actor, deposit: Deposit, *, reason: str, event_at: dt.datetime | None = None
+) -> Refund | None:
+    """Staff schedule one refund by hand (the event functions below do it as a consequence)."""
+    require_perm(actor, "deposits.schedule_refund", deposit)
+    return _schedule_refund(actor, deposit, reason=reason, event_at=event_at)
+
+
+def _schedule_refund(
+    actor: Actor, deposit: Deposit, *, reason: str, event_at: dt.datetime | None = None
+) -> Refund | None:
+    """Schedule the refund of one held deposit under `reason`'s rule. A guarantee is released instead
+    (it is a promise, not money). Returns None when the deposit is no longer held (already refunding,
+    forfeited, converted): calling twice never refunds twice."""
+    event_at = event_at or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Deposit.objects.select_for_update()
+            .select_related("lot__project", "guarantee")
+            .get(pk=deposit.pk)
+        )
+        if locked.status != Deposit.Status.HELD:
+            return None
+        rule = rules.refund_rule(reason, locked.lot.project.kind)
+        due = rules.due_at(reason, locked.lot.project.kind, event_at)
+        if locked.form == Deposit.Form.GUARANTEE:
+            locked.status = Deposit.Status.REFUNDED
+            locked.save(update_fields=["status"])
+            Guarantee.objects.filter(pk=locked.guarantee_id).update(
+                status=Guarantee.Status.RELEASED
+            )
+            record(actor, "deposits.guarantee.released", locked.guarantee, {"reason": reason})
+            return None
+        refund = Refund.objects.create(
+            deposit=locked,
+            reason=reason,
+            principal=locked.amount,
+            interest=rules.interest(locked.amount, locked.arrived_at, due)
+            if rule.with_interest
+            else Decimal("0"),
+            currency=locked.currency,
+            payee_name=locked.payer_name,
+            payee_account=locked.payer_account,
+            due_at=due,
+            scheduled_at=timezone.now(),
+        )
+        locked.status = Deposit.Status.REFUND_SCHEDULED
+        locked.save(update_fields=["status"])
+        record(actor, "deposits.refund.scheduled", refund, _refund_payload(refund))
+        _schedule_overdue_check(refund)
+    return refund
+
+
+def _held_deposits(
+    lot_ids: list[int], *, exclude_org: int | None = None, only_org: int | None = None
+) -> list[Deposit]:
+    qs = Deposit.objects.filter(lot_id__in=lot_ids, status=Deposit.Status.HELD).order_by("pk")
+    if exclude_org is not None:
+        qs = qs.exclude(organization_id=exclude_org)
+    if only_org is not None:
+        qs = qs.filter(organization_id=only_org)
+    return list(qs)
+
+
+def refund_on_withdrawal(
+    actor: Actor, lot: Lot, organization: Organization, withdrawn_at: dt.datetime
+) -> list[Refund]:
+    return [
+        r
+        for d in _held_deposits([lot.pk], only_org=organization.pk)
+        if (r := _schedule_refund(actor, d, reason="withdrawal", event_at=withdrawn_at))
+    ]
+
+
+def refund_on_contract_signed(
+    actor: Actor, lot: Lot, winner: Organization, signed_at: dt.datetime
+) -> list[Refund]:
+    """Engineering: every bidder, with interest, within 5 days of signing (条例 Art.57).
+    GP: the winner within 5 working days (losers were refunded at the award notice)."""
+    only = winner.pk if lot.project.kind == Project.Kind.GOVERNMENT_PROCUREMENT else None
+    return [
+        r
+        for d in _held_deposits([lot.pk], only_org=only)
+        if (r := _schedule_refund(actor, d, reason="contract_signed", event_at=signed_at))
+    ]
+
+
+def refund_losers_on_award(
+    actor: Actor, lot: Lot, winner: Organization, notice_at: dt.datetime
+) -> list[Refund]:
+    """GP: losers within 5 working days of the award notice (GP 条例 Art.33)."""
+    return [
+        r
+        for d in _held_deposits([lot.pk], exclude_org=winner.pk)
+        if (r := _schedule_refund(actor, d, reason="not_awarded", event_at=notice_at))
+    ]
+
+
+def refund_losers_on_land_deal(
+    actor: Actor, lot: Lot, winner: Organization, deal_at: dt.datetime
+) -> list[Refund]:
+    return [
+        r
+        for d in _held_deposits([lot.pk], exclude_org=winner.pk)
+        if (r := _schedule_refund(actor, d, reason="land_not_won", event_at=deal_at))
+    ]
+
+
+def refund_on_termination(
+    actor: Actor, project: Project, terminated_at: dt.datetime
+) -> list[Refund]:
+    lot_ids = list(project.lots.values_list("pk", flat=True))
+    return [
+        r
+        for d in _held_deposits(lot_ids)
+        if (r := _schedule_refund(actor, d, reason="termination", event_at=terminated_at))
+    ]
+
+
+def refund_on_failed_lot(actor: Actor, lot: Lot, failed_at: dt.datetime) -> list[Refund]:
+    return [
+        r
+        for d in _held_deposits([lot.pk])
+        if (r := _schedule_refund(actor, d, reason="failed_lot", event_at=failed_at))
+    ]
+
+
+BATCH_COLUMNS = [
+    "refund_id",
+    "payee_name",
+    "payee_account",
+    "amount",
+    "currency",
+    "reason",
+    "due_date",
+]
+
+
+def create_refund_batch(actor: Actor, *, until: dt.datetime | None = None) -> RefundBatch | None:
+    """Instruct the bank to pay every scheduled refund (due by `until`, default all): one CSV file.
+    The money moves to 'refunds payable' now and leaves custody only when the bank confirms."""
+    require_perm(actor, "deposits.add_refundbatch")
+    with transaction.atomic():
+        pending = (
+            Refund.objects.select_for_update().filter(status=Refund.Status.SCHEDULED).order_by("pk")
+        )
+        if until is not None:
+            pending = pending.filter(due_at__lte=until)
+        refunds = list(pending)
+        if not refunds:
+            return None
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(BATCH_COLUMNS)
+        for refund in refunds:
+            writer.writerow(
+                [
+                    refund.pk,
+                    refund.payee_name,
+                    refund.payee_account,
+                    f"{refund.total:.2f}",
+                    refund.currency,
+                    refund.reason,
+                    timezone.localtime(refund.due_at).date().isoformat(),
+                ]
+            )
+        text = buffer.getvalue()
+        batch = RefundBatch.objects.create(
+            created_at=timezone.now(),
+            created_by=actor.user,
+            csv=text,
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+        )
+        for refund in refunds:
+            _instruct(refund, batch)
+        record(
+            actor,
+            "deposits.refund_batch.created",
+            batch,
+            {
+                "refunds": [r.pk for r in refunds],
+                "sha256": batch.sha256,
+                "total": {
+                    c: sum((r.total for r in refunds if r.currency == c), Decimal("0"))
+                    for c in {r.currency for r in refunds}
+                },
+            },
+        )
+    return batch
+
+
+def _instruct(refund: Refund, batch: RefundBatch) -> None:
+    payable = ledger.book_account(Account.Kind.REFUNDS_PAYABLE, refund.currency)
+    if refund.deposit_id is not None:
+        deposit = Deposit.objects.select_for_update().get(pk=refund.deposit_id)
+        source = deposit.account
+        Deposit.objects.filter(pk=deposit.pk).update(status=Deposit.Status.REFUNDING)
+    else:
+        source = ledger.book_account(Account.Kind.SUSPENSE, refund.currency)
+    lines = [(source, refund.principal), (payable, -refund.principal)]
+    if refund.interest:
+        lines += [
+            (ledger.book_account(Account.Kind.INTEREST, refund.currency), refund.interest),
+            (payable, -refund.interest),
+        ]
+    ledger.post(
+        JournalEntry.Kind.REFUND_INSTRUCTED,
+        f"refund:{refund.pk}:instructed:{batch.pk}",
+        lines,
+        memo=f"{refund.payee_name} {refund.payee_account}",
+    )
+    Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.INSTRUCTED, batch=batch)
+
+
+def confirm_refund(bank: str, body: bytes, signature: str) -> Refund:
+    """The bank's confirmation of one refund line: {"refund_id", "bank_reference", "status": "paid"|"failed"}.
+    Idempotent: the same confirmation again changes nothing; a different one for a settled refund is
+    refused and alerts supervisors."""
+    actor = Actor.system(f"bank:{bank}")
+    if not signature_valid(bank, body, signature):
+        raise SignatureInvalid(_("报文签名无效。"))
+    try:
+        data = json.loads(body)
+        refund_id = int(data["refund_id"])
+        reference = str(data["bank_reference"])[:64]
+        outcome = data["status"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BankMessageRefused(_("退款回单格式错误。"), code="MALFORMED_REQUEST") from exc
+    if outcome not in ("paid", "failed") or not reference:
+        raise BankMessageRefused(_("退款回单状态无效。"), code="MALFORMED_REQUEST")
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().filter(pk=refund_id).first()
+        if refund is None:
+            raise BankMessageRefused(_("没有这笔退款。"), code="NOT_FOUND")
+        if refund.status in (Refund.Status.PAID, Refund.Status.FAILED):
+            same = refund.bank_reference == reference and refund.status == outcome
+            if same:
+                return refund
+        elif refund.status == Refund.Status.INSTRUCTED:
+            same = True
+        else:
+            same = False
+    if not same:
+        with transaction.atomic():
+            raise_alert(
+                actor,
+                Alert.Kind.REFUND_CONFIRMATION_CONFLICT,
+                summary=f"退款 {refund_id} 的银行回单与记录不一致",
+                details={"refund": refund_id, "reference": reference, "status": outcome},
+                target=refund,
+            )
+        raise ReplayConflict(_("该退款已有不同的银行回单，本次回单被拒绝并已通知监督人员。"))
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != Refund.Status.INSTRUCTED:  # settled by a concurrent delivery
+            return refund
+        payable = ledger.book_account(Account.Kind.REFUNDS_PAYABLE, refund.currency)
+        deposit = (
+            Deposit.objects.select_for_update().get(pk=refund.deposit_id)
+            if refund.deposit_id
+            else None
+        )
+        if outcome == "paid":
+            custody = ledger.book_account(Account.Kind.CUSTODY, refund.currency)
+            ledger.post(
+                JournalEntry.Kind.REFUND_PAID,
+                f"refund:{refund.pk}:paid",
+                [(payable, refund.total), (custody, -refund.total)],
+                memo=reference,
+            )
+            Refund.objects.filter(pk=refund.pk).update(
+                status=Refund.Status.PAID, bank_reference=reference, paid_at=timezone.now()
+            )
+            if deposit:
+                Deposit.objects.filter(pk=deposit.pk).update(status=Deposit.Status.REFUNDED)
+        else:
+            # The money comes back from "payable" to where it was held, and the interest is un-booked.
+            source = (
+                deposit.account
+                if deposit
+                else ledger.book_account(Account.Kind.SUSPENSE, refund.currency)
+            )
+            lines = [(payable, refund.principal), (source, -refund.principal)]
+            if refund.interest:
+                lines += [
+                    (payable, refund.interest),
+                    (ledger.book_account(Account.Kind.INTEREST, refund.currency), -refund.interest),
+                ]
+            ledger.post(
+                JournalEntry.Kind.REFUND_FAILED, f"refund:{refund.pk}:failed", lines, memo=reference
+            )
+            Refund.objects.filter(pk=refund.pk).update(
+                status=Refund.Status.FAILED, bank_reference=reference
+            )
+            if deposit:
+                Deposit.objects.filter(pk=deposit.pk).update(status=Deposit.Status.HELD)
+        refund.refresh_from_db()
+        record(actor, f"deposits.refund.{outcome}", refund, _refund_payload(refund))
+    return refund
+
+
+def reschedule_failed_refund(actor: Actor, refund: Refund) -> Refund:
+    """After the bank returned a refund (closed account…), staff schedule it again."""
+    require_perm(actor, "deposits.schedule_refund")
+    if refund.status != Refund.Status.FAILED:
+        raise Conflict(_("只有银行退回失败的退款可以重新安排。"), code="WRONG_STATUS")
+    if refund.deposit_id is not None:
+        new = schedule_refund(actor, refund.deposit, reason=refund.reason)
+        if new is None:
+            raise Conflict(_("该保证金已不在托管中。"), code="WRONG_STATUS")
+        return new
+    with transaction.atomic():
+        new = Refund.objects.create(
+            notification=refund.notification,
+            reason=refund.reason,
+            principal=refund.principal,
+            currency=refund.currency,
+            payee_name=refund.payee_name,
+            payee_account=refund.payee_account,
+            due_at=timezone.now() + dt.timedelta(days=5),
+            scheduled_at=timezone.now(),
+        )
+        record(actor, "deposits.refund.scheduled", new, _refund_payload(new))
+        _schedule_overdue_check(new)
+    return new
+
+
+# --- Forfeiture and land conversion ---------------------------------------------------------------
+
+
+def forfeit_deposit(actor: Actor, deposit: Deposit, *, reason: str, note: str) -> Forfeiture:
+    require_perm(actor, "deposits.forfeit_deposit", deposit)
+    if reason not in Forfeiture.Reason.values:
+        raise DomainError(_("未知的没收原因。"), code="INVALID_REASON")
+    if not (note or "").strip():
+        raise DomainError(_("没收须记录事实依据。"), code="NOTE_REQUIRED")
+    with transaction.atomic():
+        locked = Deposit.objects.select_for_update().get(pk=deposit.pk)
+        if locked.status not in (Deposit.Status.HELD, Deposit.Status.REFUND_SCHEDULED):
+            raise Conflict(
+                _("该保证金当前状态为“%(status)s”，不能没收。"),
+                code="WRONG_STATUS",
+                status=locked.get_status_display(),
+            )
+        if locked.status == Deposit.Status.REFUND_SCHEDULED:
+            # Not yet instructed to the bank: the scheduled refund is withdrawn.
+            Refund.objects.filter(deposit=locked, status=Refund.Status.SCHEDULED).update(
+                status=Refund.Status.CANCELLED
+            )
+        entry = None
+        if locked.form == Deposit.Form.CASH:
+            entry = ledger.post(
+                JournalEntry.Kind.FORFEIT,
+                f"forfeit:{locked.pk}",
+                [
+                    (locked.account, locked.amount),
+                    (ledger.book_account(Account.Kind.FORFEITED, locked.currency), -locked.amount),
+                ],
+                memo=reason,
+            )
+        else:
+            Guarantee.objects.filter(pk=locked.guarantee_id).update(status=Guarantee.Status.CALLED)
+        locked.status = Deposit.Status.FORFEITED
+        locked.save(update_fields=["status"])
+        forfeiture = Forfeiture.objects.create(
+            deposit=locked,
+            reason=reason,
+            note=note.strip(),
+            decided_at=timezone.now(),
+            decided_by=actor.user,
+            entry=entry,
+        )
+        record(
+            actor,
+            "deposits.deposit.forfeited",
+            locked,
+            {
+                "reason": reason,
+                "note": forfeiture.note,
+                "amount": locked.amount,
+                "currency": locked.currency,
+            },
+        )
+    return forfeiture
+
+
+def convert_to_earnest(actor: Actor, deposit: Deposit) -> Deposit:
+    """Land: the winner's 竞买保证金 becomes 定金 (39号令)."""
+    require_perm(actor, "deposits.convert_deposit", deposit)
+    with transaction.atomic():
+        locked = Deposit.objects.select_for_update().get(pk=deposit.pk)
+        if locked.status != Deposit.Status.HELD or locked.form != Deposit.Form.CASH:
+            raise Conflict(_("只有在托管中的现金保证金可以转为定金。"), code="WRONG_STATUS")
+        ledger.post(
+            JournalEntry.Kind.TO_EARNEST,
+            f"earnest:{locked.pk}",
+            [
+                (locked.account, locked.amount),
+                (ledger.book_account(Account.Kind.LAND_EARNEST, locked.currency), -locked.amount),
+            ],
+        )
+        locked.status = Deposit.Status.EARNEST
+        locked.save(update_fields=["status"])
+        record(
+            actor,
+            "deposits.deposit.to_earnest",
+            locked,
+            {"amount": locked.amount, "currency": locked.currency},
+        )
+    return locked
+
+
+def apply_to_land_price(actor: Actor, deposit: Deposit) -> Deposit:
+    """Land: the 定金 is offset against the land price (抵作出让价款)."""
+    require_perm(actor, "deposits.convert_deposit", deposit)
+    with transaction.atomic():
+        locked = Deposit.objects.select_for_update().get(pk=deposit.pk)
+        if locked.status != Deposit.Status.EARNEST:
+            raise Conflict(_("只有已转为定金的保证金可以抵作价款。"), code="WRONG_STATUS")
+        ledger.post(
+            JournalEntry.Kind.TO_LAND_PRICE,
+            f"land_price:{locked.pk}",
+            [
+                (ledger.book_account(Account.Kind.LAND_EARNEST, locked.currency), locked.amount),
+                (ledger.book_account(Account.Kind.LAND_PRICE, locked.currency), -locked.amount),
+            ],
+        )
+        locked.status = Deposit.Status.LAND_PRICE
+        locked.save(update_fields=["status"])
+        record(
+            actor,
+            "deposits.deposit.to_land_price",
+            locked,
+            {"amount": locked.amount, "currency": locked.currency},
+        )
+    return locked
