@@ -6,11 +6,11 @@ the platform is drawn from local time + offset, so a wrong phone clock cannot sh
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from channels.generic.websocket import JsonWebsocketConsumer
-
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -35,7 +35,13 @@ class ServerClockConsumer(JsonWebsocketConsumer):
             self.send_json(error_frame("UNKNOWN_TYPE", _("未知的消息类型。")))
             return
         t0 = frame.get("t0")
-        if not isinstance(t0, int | float) or isinstance(t0, bool):
+        # Python's json reads NaN, Infinity and 1e999, but echoing them would send a frame that
+        # JSON.parse rejects, breaking the client's clock sync; they are not numbers in JSON either.
+        if (
+            not isinstance(t0, int | float)
+            or isinstance(t0, bool)
+            or (isinstance(t0, float) and not math.isfinite(t0))
+        ):
             self.send_json(error_frame("BAD_FRAME", _("ping 需要数值字段 t0。")))
             return
         self.send_json({"type": "clock", "t0": t0, "server_time": int(time.time() * 1000)})

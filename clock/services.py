@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(minutes=10)
 
 
-def schedule(step: str, object_id: str | int, due_at: dt.datetime, *, key: str = "") -> ScheduledTask:
+def schedule(
+    step: str, object_id: str | int, due_at: dt.datetime, *, key: str = ""
+) -> ScheduledTask:
     """Schedule (or move) a step. The key defaults to "step:object_id", so one deadline is one task.
 
     Call inside the transaction that sets the deadline; moving a deadline re-arms a finished task.
@@ -60,20 +62,29 @@ def worker_name() -> str:
 
 def _due_ids(now: dt.datetime, limit: int) -> list[int]:
     free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
-    due = ScheduledTask.objects.filter(free, done_at__isnull=True, due_at__lte=now).order_by("due_at")
+    due = ScheduledTask.objects.filter(free, done_at__isnull=True, due_at__lte=now).order_by(
+        "due_at"
+    )
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
-            return list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit])
+            return list(
+                due.select_for_update(skip_locked=True).values_list("id", flat=True)[:limit]
+            )
     return list(due.values_list("id", flat=True)[:limit])
 
 
 def claim(task_id: int, now: dt.datetime, worker: str) -> bool:
-    """Take the lease on one task. False when another process got there first."""
+    """Take the lease on one task. False when another process got there first, or it is not due.
+
+    Due-ness is checked again here: between listing the due tasks and claiming one, its deadline may
+    have been moved later (by a service, or by a recurring step rescheduling itself in another
+    process), and running it then would run it early.
+    """
     lease = dt.timedelta(seconds=settings.CLOCK_LEASE_SECONDS)
     free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
-    claimed = ScheduledTask.objects.filter(free, pk=task_id, done_at__isnull=True).update(
-        leased_until=now + lease, leased_by=worker
-    )
+    claimed = ScheduledTask.objects.filter(
+        free, pk=task_id, done_at__isnull=True, due_at__lte=now
+    ).update(leased_until=now + lease, leased_by=worker)
     return claimed == 1
 
 
@@ -105,7 +116,10 @@ def run_due(now: dt.datetime | None = None, *, limit: int = 100, worker: str | N
     worker = worker or worker_name()
     finished = 0
     for task_id in _due_ids(now, limit):
-        if not claim(task_id, now, worker):
+        # The lease counts from the claim, not from the start of the batch: earlier steps may have
+        # taken longer than a lease, and a lease that is already over when its step starts lets
+        # another process claim and run the same task alongside this one.
+        if not claim(task_id, max(now, timezone.now()), worker):
             continue  # another clock process got there first
         task = ScheduledTask.objects.get(pk=task_id)
         finished += run_task(task, worker)

@@ -38,15 +38,24 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        # Only the loop needs a graceful stop (finish the current step, then exit). `--once` keeps the
+        # caller's handlers: it is also run from other programs, where Ctrl-C must still interrupt, and
+        # installing handlers outside the main thread would raise.
+        previous: dict[signal.Signals, Any] = {}
+        if not once:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                previous[signum] = signal.signal(signum, stop)
         self.stdout.write(f"clock {worker} running steps: {', '.join(registered_steps())}")
-        while not stopping:
+        try:
+            while not stopping:
+                close_old_connections()
+                finished = run_due(worker=worker)
+                if finished:
+                    self.stdout.write(f"clock: {finished} step(s) done")
+                if once:
+                    break
+                time.sleep(settings.CLOCK_POLL_SECONDS)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
             close_old_connections()
-            finished = run_due(worker=worker)
-            if finished:
-                self.stdout.write(f"clock: {finished} step(s) done")
-            if once:
-                break
-            time.sleep(settings.CLOCK_POLL_SECONDS)
-        close_old_connections()
