@@ -1,4 +1,8 @@
-"""The ledger's invariants, checked from the raw rows (`python manage.py check_ledger`)."""
+"""The ledger's invariants, checked from the raw rows (`python manage.py check_ledger`).
+
+Journal lines are integer fen, so the database sums them exactly. Sums of DECIMAL columns (notifications,
+refunds, deposits) are added up in Python: SQLite would add them in floating point.
+"""
 
 from __future__ import annotations
 
@@ -7,66 +11,71 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Sum
 
+from deposits.ledger import from_fen
 from deposits.models import Account, BankNotification, Deposit, JournalEntry, JournalLine, Refund
 
-ZERO = Decimal("0")
+ZERO = Decimal("0.00")
 LIABILITIES = (Account.Kind.SUB_ACCOUNT, Account.Kind.SUSPENSE, Account.Kind.REFUNDS_PAYABLE)
+
+
+def _sum_by(rows) -> dict:
+    totals: dict = defaultdict(lambda: ZERO)
+    for key, *amounts in rows.iterator():
+        totals[key] += sum(amounts, ZERO)
+    return totals
 
 
 def check_ledger() -> list[str]:
     """Every broken invariant, as a sentence naming what broke (empty when the books are sound)."""
     problems: list[str] = []
 
-    # 1. Every entry balances in each currency and has at least two lines.
+    # 1. Every entry balances in each currency, has two lines or more, and posts in its accounts' currency.
     unbalanced = (
         JournalLine.objects.values("entry_id", "currency")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum("amount_fen"))
         .exclude(total=0)
     )
     for row in unbalanced[:20]:
         problems.append(
-            f"entry {row['entry_id']} does not balance in {row['currency']}: {row['total']}"
+            f"entry {row['entry_id']} does not balance in {row['currency']}: {from_fen(row['total'])}"
         )
-    short = (
-        JournalEntry.objects.annotate(n=Count("lines")).filter(n__lt=2).values_list("pk", flat=True)
-    )
-    for pk in short[:20]:
+    for pk in (
+        JournalEntry.objects.annotate(n=Count("lines"))
+        .filter(n__lt=2)
+        .values_list("pk", flat=True)[:20]
+    ):
         problems.append(f"entry {pk} has fewer than two lines")
-    mismatched = JournalLine.objects.exclude(currency=F("account__currency")).values_list(
+    for pk in JournalLine.objects.exclude(currency=F("account__currency")).values_list(
         "pk", flat=True
-    )
-    for pk in mismatched[:20]:
+    )[:20]:
         problems.append(f"journal line {pk} is in another currency than its account")
 
-    balances: dict[int, Decimal] = {
-        row["account"]: row["total"]
-        for row in JournalLine.objects.values("account").annotate(total=Sum("amount"))
+    balances = {
+        row["account"]: from_fen(row["total"])
+        for row in JournalLine.objects.values("account").annotate(total=Sum("amount_fen"))
     }
-    accounts = {a.pk: a for a in Account.objects.all()}
+    accounts = {account.pk: account for account in Account.objects.all()}
 
     # 2. Custody = bank in − bank out, per currency.
-    bank_in: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for row in BankNotification.objects.values("currency").annotate(total=Sum("amount")):
-        bank_in[row["currency"]] = row["total"]
-    bank_out: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for row in (
-        Refund.objects.filter(status=Refund.Status.PAID)
-        .values("currency")
-        .annotate(total=Sum("principal"), interest=Sum("interest"))
-    ):
-        bank_out[row["currency"]] = row["total"] + row["interest"]
+    bank_in = _sum_by(BankNotification.objects.values_list("currency", "amount"))
+    bank_out = _sum_by(
+        Refund.objects.filter(status=Refund.Status.PAID).values_list(
+            "currency", "principal", "interest"
+        )
+    )
     custody = {
         a.currency: balances.get(a.pk, ZERO)
         for a in accounts.values()
         if a.kind == Account.Kind.CUSTODY
     }
-    for currency in set(bank_in) | set(bank_out) | set(custody):
+    for currency in sorted(set(bank_in) | set(bank_out) | set(custody)):
         expected = bank_in[currency] - bank_out[currency]
-        actual = custody.get(currency, ZERO)
-        if actual != expected:
-            problems.append(f"custody {currency} is {actual} but bank in − bank out is {expected}")
+        if custody.get(currency, ZERO) != expected:
+            problems.append(
+                f"custody {currency} is {custody.get(currency, ZERO)} but bank in − bank out is {expected}"
+            )
 
-    # 3. No liability account owes less than nothing (a negative sub-account means money paid twice).
+    # 3. No liability is below zero (a negative sub-account means money paid out twice).
     for pk, account in accounts.items():
         if account.kind in LIABILITIES and balances.get(pk, ZERO) > 0:
             problems.append(
@@ -74,43 +83,38 @@ def check_ledger() -> list[str]:
             )
 
     # 4. Each sub-account holds exactly its cash deposits that are held or awaiting refund.
-    held_states = (Deposit.Status.HELD, Deposit.Status.REFUND_SCHEDULED)
-    held = {
-        row["account"]: row["total"]
-        for row in Deposit.objects.filter(form=Deposit.Form.CASH, status__in=held_states)
-        .values("account")
-        .annotate(total=Sum("amount"))
-    }
+    held = _sum_by(
+        Deposit.objects.filter(
+            form=Deposit.Form.CASH,
+            status__in=(Deposit.Status.HELD, Deposit.Status.REFUND_SCHEDULED),
+        ).values_list("account", "amount")
+    )
     for pk, account in accounts.items():
-        if account.kind != Account.Kind.SUB_ACCOUNT:
-            continue
-        owed = -balances.get(pk, ZERO)
-        if owed != held.get(pk, ZERO):
+        if account.kind == Account.Kind.SUB_ACCOUNT and -balances.get(pk, ZERO) != held[pk]:
             problems.append(
-                f"sub-account {account.number} holds {owed} but its held deposits total {held.get(pk, ZERO)}"
+                f"sub-account {account.number} holds {-balances.get(pk, ZERO)} "
+                f"but its held deposits total {held[pk]}"
             )
 
-    # 5. Refunds payable = instructed, unconfirmed refunds (principal + interest), per currency.
-    instructed: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for row in (
-        Refund.objects.filter(status=Refund.Status.INSTRUCTED)
-        .values("currency")
-        .annotate(total=Sum("principal"), interest=Sum("interest"))
-    ):
-        instructed[row["currency"]] = row["total"] + row["interest"]
+    # 5. Refunds payable = refunds instructed to the bank and not yet confirmed.
+    instructed = _sum_by(
+        Refund.objects.filter(status=Refund.Status.INSTRUCTED).values_list(
+            "currency", "principal", "interest"
+        )
+    )
     payable = {
         a.currency: -balances.get(a.pk, ZERO)
         for a in accounts.values()
         if a.kind == Account.Kind.REFUNDS_PAYABLE
     }
-    for currency in set(instructed) | set(payable):
+    for currency in sorted(set(instructed) | set(payable)):
         if payable.get(currency, ZERO) != instructed[currency]:
             problems.append(
                 f"refunds payable {currency} is {payable.get(currency, ZERO)} "
                 f"but instructed refunds total {instructed[currency]}"
             )
 
-    # 6. No deposit is refunded twice: at most one live refund each (also a database constraint).
+    # 6. At most one live refund per deposit (also a database constraint).
     doubled = (
         Refund.objects.exclude(status__in=[Refund.Status.FAILED, Refund.Status.CANCELLED])
         .filter(deposit__isnull=False)

@@ -57,17 +57,28 @@ def post(
     )
     JournalLine.objects.bulk_create(
         [
-            JournalLine(entry=entry, account=account, amount=amount, currency=account.currency)
+            JournalLine(
+                entry=entry, account=account, amount_fen=to_fen(amount), currency=account.currency
+            )
             for account, amount in lines
         ]
     )
     return entry
 
 
+def to_fen(amount: Decimal) -> int:
+    return int(amount.scaleb(2))
+
+
+def from_fen(fen: int | None) -> Decimal:
+    return Decimal(fen or 0).scaleb(-2)
+
+
 def balance(account: Account) -> Decimal:
     """Debit-positive balance: a liability (sub-account, suspense, refunds payable) is negative."""
-    total = JournalLine.objects.filter(account=account).aggregate(total=Sum("amount"))["total"]
-    return total if total is not None else ZERO
+    return from_fen(
+        JournalLine.objects.filter(account=account).aggregate(total=Sum("amount_fen"))["total"]
+    )
 
 
 def held_for(account: Account) -> Decimal:

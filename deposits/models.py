@@ -123,15 +123,23 @@ class JournalEntry(models.Model):
 class JournalLine(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
-    # Debit positive, credit negative; never zero.
-    amount = models.DecimalField(_("金额"), **MONEY)
+    # Integer fen (cents): debit positive, credit negative, never zero. Integers, because balances are
+    # SUMs in the database and SQLite sums DECIMAL columns in floating point.
+    amount_fen = models.BigIntegerField(_("金额（分）"))
     currency = models.CharField(_("币种"), max_length=3, choices=Currency.choices)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="journal_line_not_zero")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_fen=0), name="journal_line_not_zero")
+        ]
+        indexes = [models.Index(fields=["account"], name="journal_line_account_idx")]
 
     def __str__(self) -> str:
         return f"{self.account.number} {self.amount} {self.currency}"
+
+    @property
+    def amount(self) -> Decimal:
+        return Decimal(self.amount_fen) / 100
 
 
 class FxRate(models.Model):

@@ -297,7 +297,9 @@ def _record_payment(
     now = timezone.now()
     with transaction.atomic():
         account = (
-            Account.objects.select_for_update()
+            # Lock only the account row: the joined rows are read, not decided on (and PostgreSQL
+            # cannot lock the nullable side of an outer join).
+            Account.objects.select_for_update(of=("self",))
             .select_related("organization", "lot__project")
             .filter(number=payment.account_number, kind=Account.Kind.SUB_ACCOUNT)
             .first()
@@ -556,7 +558,7 @@ def verify_guarantee(
         raise DomainError(_("请说明核验方式。"), code="METHOD_REQUIRED")
     with transaction.atomic():
         locked = (
-            Guarantee.objects.select_for_update()
+            Guarantee.objects.select_for_update(of=("self",))
             .select_related("lot__project")
             .get(pk=guarantee.pk)
         )
@@ -701,7 +703,7 @@ def _schedule_refund(
     event_at = event_at or timezone.now()
     with transaction.atomic():
         locked = (
-            Deposit.objects.select_for_update()
+            Deposit.objects.select_for_update(of=("self",))
             .select_related("lot__project", "guarantee")
             .get(pk=deposit.pk)
         )

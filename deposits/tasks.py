@@ -17,7 +17,7 @@ def alert_if_refund_overdue(object_id: str) -> None:
     """At a refund's due time: if the bank has not confirmed it paid, supervisors are alerted."""
     with transaction.atomic():
         refund = (
-            Refund.objects.select_for_update()
+            Refund.objects.select_for_update(of=("self",))
             .select_related("deposit__lot__project")
             .filter(pk=int(object_id))
             .first()

@@ -29,7 +29,7 @@ def parse_frame(
     """Return (frame, None) or ({}, error_frame). Never raises on hostile input."""
     if bytes_data is not None or text_data is None:
         return {}, error_frame("BAD_FRAME", _("只接受 JSON 文本消息。"))
-    if len(text_data) > MAX_FRAME_BYTES:
+    if len(text_data.encode()) > MAX_FRAME_BYTES:
         return {}, error_frame("FRAME_TOO_LARGE", _("消息过大。"))
     try:
         frame = json.loads(text_data)

@@ -19,7 +19,7 @@ def run_settings(**env: str) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}
+        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "DEPOSIT_BANK_SECRETS"}
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
     return subprocess.run(
@@ -54,10 +54,15 @@ def test_production_refuses_to_start_with_development_secrets():
     result = run_settings(DEBUG="0")
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+    assert "DEPOSIT_BANK_SECRETS" in result.stderr
 
 
 def test_production_starts_with_real_secrets():
-    result = run_settings(DEBUG="0", SECRET_KEY="a-real-secret-from-the-vault-" + "x" * 30)
+    result = run_settings(
+        DEBUG="0",
+        SECRET_KEY="a-real-secret-from-the-vault-" + "x" * 30,
+        DEPOSIT_BANK_SECRETS="ICBC:a-real-bank-secret",
+    )
     assert result.returncode == 0, result.stderr
 
 

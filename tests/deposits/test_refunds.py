@@ -304,7 +304,9 @@ def test_check_ledger_names_a_tampered_line(agent, staff, supplier):
     project = tender(agent, staff)
     deposit_for(project, supplier)
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE deposits_journalline SET amount = amount + 1 WHERE amount > 0")
+        cursor.execute(
+            "UPDATE deposits_journalline SET amount_fen = amount_fen + 1 WHERE amount_fen > 0"
+        )
     problems = check_ledger()
     assert any("does not balance" in p for p in problems)
     assert any("custody CNY" in p for p in problems)
