@@ -52,6 +52,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "deposits.add_fxrate",
         "deposits.view_banknotification",
         "deposits.view_journalentry",
+        "deposits.add_bankstatement",
+        "deposits.view_bankstatement",
     ],
     # Supervisors see everything and change nothing: view permissions only.
     Role.SUPERVISOR: [
@@ -76,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "deposits.view_fxrate",
         "deposits.view_banknotification",
         "deposits.view_journalentry",
+        "deposits.view_bankstatement",
     ],
     Role.AGENT: ["trading.add_project"],
     Role.SUPPLIER: [],

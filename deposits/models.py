@@ -431,3 +431,62 @@ class Forfeiture(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deposit} {self.get_reason_display()}"
+
+
+class BankStatement(models.Model):
+    """A bank's daily statement of the custody account, imported as CSV and kept as received."""
+
+    bank = models.CharField(_("银行"), max_length=20)
+    statement_date = models.DateField(_("对账日"))
+    csv = models.TextField(_("对账单"))
+    sha256 = models.CharField(max_length=64, unique=True)
+    imported_at = models.DateTimeField(_("导入时间"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "银行对账单")
+        verbose_name_plural = _("银行对账单")
+        ordering = ["-statement_date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.bank} {self.statement_date}"
+
+
+class StatementLine(models.Model):
+    class Direction(models.TextChoices):
+        CREDIT = "credit", _("来账")
+        DEBIT = "debit", _("往账")
+
+    class Match(models.TextChoices):
+        MATCHED = "matched", _("已勾对")
+        AMOUNT_DIFFERS = "amount_differs", _("金额不符")
+        NOT_IN_LEDGER = "not_in_ledger", _("平台无记录")
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField(_("行号"))
+    transaction_id = models.CharField(_("银行流水号"), max_length=64)
+    direction = models.CharField(_("方向"), max_length=6, choices=Direction.choices)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    currency = models.CharField(_("币种"), max_length=3, choices=Currency.choices)
+    counterparty_name = models.CharField(_("对方户名"), max_length=200, blank=True)
+    counterparty_account = models.CharField(_("对方账号"), max_length=40, blank=True)
+    value_at = models.DateTimeField(_("记账时间"))
+    match = models.CharField(_("勾对结果"), max_length=16, choices=Match.choices)
+    notification = models.ForeignKey(
+        BankNotification,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statement_lines",
+    )
+    refund = models.ForeignKey(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="statement_lines"
+    )
+
+    class Meta:
+        ordering = ["statement", "line_number"]
+
+    def __str__(self) -> str:
+        return f"{self.statement} #{self.line_number}"
