@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""Open data (OCDS), under /api/v1/ocds/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from trading import document_views
+
+urlpatterns = [
+    path("<str:ocid>/", document_views.ocds_release_package, name="api_ocds_package"),
+]

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""Announcement documents, under /announcements/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from trading import document_views
+
+urlpatterns = [
+    path("<int:pk>/v<int:number>.pdf", document_views.announcement_pdf, name="announcement_pdf"),
+]
