@@ -47,7 +47,7 @@ from deposits.models import (
     Refund,
     RefundBatch,
 )
-from lib.errors import Conflict, DomainError, NotPermitted
+from lib.errors import MAX_AMOUNT, Conflict, DomainError, NotPermitted
 from trading.models import Lot, Project, Registration
 
 CURRENCY_DIGIT = {"CNY": "1", "HKD": "2", "USD": "3"}
@@ -206,7 +206,7 @@ def parse_payment(bank: str, body: bytes) -> Payment:
         not amount.is_finite()
         or amount <= 0
         or amount != amount.quantize(CENT)
-        or amount >= Decimal("1e16")
+        or amount >= MAX_AMOUNT
     ):
         raise BankMessageRefused(_("金额必须为正数且最多两位小数。"), code="AMOUNT_INVALID")
     if data["currency"] not in Currency.values:
@@ -493,6 +493,7 @@ def submit_guarantee(
     if (
         not value.is_finite()
         or value <= 0
+        or value >= MAX_AMOUNT
         or value != value.quantize(CENT)
         or isinstance(amount, float)
     ):

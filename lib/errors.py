@@ -49,3 +49,8 @@ class Conflict(DomainError):
 
     code = "CONFLICT"
     http_status = 409
+
+
+# Largest amount of money the platform accepts (exclusive): 10 trillion yuan. Far above any real deal,
+# and below the 15 significant digits that SQLite keeps exactly in a DECIMAL column.
+MAX_AMOUNT = 10**13

@@ -26,7 +26,7 @@ from accounts.permissions import require_perm
 from accounts.services import ensure_may_trade
 from audit.services import canonical_bytes, normalize_payload, record
 from clock.calendar import next_working_moment
-from lib.errors import DomainError, NotPermitted
+from lib.errors import MAX_AMOUNT, DomainError, NotPermitted
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate, WrongStatus
 from trading.models import (
     Announcement,
@@ -116,7 +116,7 @@ def _money(value: Any, field: str, *, allow_none: bool = False) -> Decimal | Non
         raise DomainError(_("金额格式错误：%(field)s"), code="AMOUNT_INVALID", field=field) from exc
     if not amount.is_finite() or amount.as_tuple().exponent < -2:
         raise DomainError(_("金额最多两位小数：%(field)s"), code="AMOUNT_INVALID", field=field)
-    if amount < 0 or amount >= Decimal("1e16"):
+    if amount < 0 or amount >= MAX_AMOUNT:
         raise DomainError(_("金额超出范围：%(field)s"), code="AMOUNT_OUT_OF_RANGE", field=field)
     return amount
 
