@@ -203,6 +203,13 @@ DEPOSIT_BANK_SECRETS = dict(
 DEPOSIT_CUSTODY_BANK = envstr("DEPOSIT_CUSTODY_BANK", "ICBC")
 # Prefix of the virtual sub-account numbers handed to bidders (agreed with the custody bank).
 DEPOSIT_ACCOUNT_PREFIX = envstr("DEPOSIT_ACCOUNT_PREFIX", "6222")
+# Experts: GP draws start at most this many working days before evaluation (财库〔2016〕198号), and an
+# expert drawn for the same owner more than N times in M days is left out (0 turns the rule off).
+EXPERT_GP_DRAW_WORKING_DAYS = envint("EXPERT_GP_DRAW_WORKING_DAYS", 2)
+EXPERT_SAME_OWNER_MAX_DRAWS = envint("EXPERT_SAME_OWNER_MAX_DRAWS", 3)
+EXPERT_SAME_OWNER_DAYS = envint("EXPERT_SAME_OWNER_DAYS", 90)
+# A score further than this fraction from the committee median is flagged in the expert's rating.
+EXPERT_SCORE_DEVIATION = envstr("EXPERT_SCORE_DEVIATION", "0.20")
 # Annual demand-deposit rate paid as interest on refunds that carry it (银行同期活期存款利率).
 DEPOSIT_DEMAND_RATE = envstr("DEPOSIT_DEMAND_RATE", "0.0035")
 # Overrides of the legal defaults in trading/rules.py, per project kind (see that module).
