@@ -203,6 +203,14 @@ DEPOSIT_BANK_SECRETS = dict(
 DEPOSIT_CUSTODY_BANK = envstr("DEPOSIT_CUSTODY_BANK", "ICBC")
 # Prefix of the virtual sub-account numbers handed to bidders (agreed with the custody bank).
 DEPOSIT_ACCOUNT_PREFIX = envstr("DEPOSIT_ACCOUNT_PREFIX", "6222")
+# Sealed bids: the master key (32 bytes, hex) that wraps every project's private key. Without it no
+# bid can be opened; keep it outside the database and its backups.
+BID_MASTER_KEY = envsecret("BID_MASTER_KEY", "6465762d6f6e6c792d6269642d6d61737465722d6b65792d6368616e67652121")
+# After the deadline opens the lot, bidders decrypt their own bids online within this window; a bid not
+# decrypted in time is a failure caused by the bidder (counted as revocation).
+BID_DECRYPTION_WINDOW_MINUTES = envint("BID_DECRYPTION_WINDOW_MINUTES", 60)
+# Bidders confirm the opening record or object to it within this window (minutes).
+OPENING_OBJECTION_MINUTES = envint("OPENING_OBJECTION_MINUTES", 30)
 # Experts: GP draws start at most this many working days before evaluation (财库〔2016〕198号), and an
 # expert drawn for the same owner more than N times in M days is left out (0 turns the rule off).
 EXPERT_GP_DRAW_WORKING_DAYS = envint("EXPERT_GP_DRAW_WORKING_DAYS", 2)

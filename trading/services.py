@@ -659,6 +659,7 @@ def publish_project(actor: Actor, project: Project, *, body: str = "") -> Announ
             reason=str(_("首次发布")),
         )
         record(actor, "trading.project.published", locked, _snapshot(locked))
+        _schedule_openings(locked)
         if locked.method == Project.Method.INVITATION:
             notify(
                 [
@@ -669,6 +670,24 @@ def publish_project(actor: Actor, project: Project, *, body: str = "") -> Announ
                 url=f"/projects/{locked.pk}/",
             )
     return version
+
+
+OPEN_LOT_STEP = "bidding.open_lot"  # registered by bidding/tasks.py
+
+
+def _schedule_openings(project: Project) -> None:
+    """Bids open at the deadline: one clock task per lot, moved whenever the deadline moves."""
+    from clock.services import schedule
+
+    if project.kind in (
+        Project.Kind.CONSTRUCTION,
+        Project.Kind.GOVERNMENT_PROCUREMENT,
+    ) and project.method in (
+        Project.Method.OPEN,
+        Project.Method.INVITATION,
+    ):
+        for lot in project.lots.all():
+            schedule(OPEN_LOT_STEP, lot.pk, project.bid_deadline)
 
 
 def _registered_organizations(project: Project) -> list[Organization]:
@@ -688,6 +707,7 @@ def _move_deadline(actor: Actor, project: Project, new_deadline: dt.datetime, wh
         project.deposit_deadline = new_deadline
     project.bid_deadline = new_deadline
     project.save(update_fields=["bid_deadline", "deposit_deadline"])
+    _schedule_openings(project)
     record(
         actor,
         "trading.project.deadline_moved",

@@ -1,0 +1,483 @@
+"""Sealed submission and the electronic opening.
+
+Nobody reads a bid before the deadline: prices and files are sealed (bidding.crypto) the moment they
+arrive, the audit chain records only ciphertext hashes, and the only code that unwraps a project's key
+is `_project_private_key`, which refuses before the deadline (`refuse_before_deadline` records the attempt).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.actors import Actor
+from accounts.models import Role
+from accounts.services import ensure_may_trade
+from audit.services import canonical_bytes, normalize_payload, record
+from bidding import crypto
+from bidding.models import Bid, BidFile, Opening, OpeningResponse, ProjectKey
+from clock.services import schedule
+from lib.errors import MAX_AMOUNT, Conflict, DomainError, NotPermitted
+from trading.exceptions import TooLate
+from trading.models import Lot, Project, Registration
+from trading.services import ensure_not_suspended, lock_project
+
+MIN_VALID_BIDS = 3  # 招标投标法 Art.28: fewer than three bidders → re-tender
+MAX_FILES = 20
+
+
+class EarlyAccessRefused(NotPermitted):
+    code = "BEFORE_DEADLINE"
+
+
+# --- Keys -----------------------------------------------------------------------------------------
+
+
+def project_public_key(project: Project) -> bytes:
+    key = ProjectKey.objects.filter(project=project).first()
+    if key is None:
+        public, wrapped = crypto.new_project_key()
+        key, _ = ProjectKey.objects.get_or_create(
+            project=project, defaults={"public_key": public, "wrapped_private_key": wrapped}
+        )
+    return bytes(key.public_key)
+
+
+def refuse_before_deadline(actor: Actor, lot: Lot) -> None:
+    """Refuse any attempt to open bids before the deadline, and record the attempt.
+
+    Called before the caller's transaction starts, so the refusal's audit event commits even though
+    the action itself is refused.
+    """
+    project = Project.objects.only("bid_deadline").get(pk=lot.project_id)
+    now = timezone.now()
+    if now < project.bid_deadline:
+        with transaction.atomic():
+            record(
+                actor,
+                "bidding.key.early_access_refused",
+                ("trading.project", str(lot.project_id)),
+                {"lot": lot.pk, "deadline": project.bid_deadline, "at": now},
+            )
+        raise EarlyAccessRefused(_("投标截止时间前任何人不得解密投标文件。"))
+
+
+def _project_private_key(lot: Lot, now: dt.datetime):
+    """The only path to a project's private key; it re-checks the deadline under the caller's lock."""
+    if now < lot.project.bid_deadline:
+        raise EarlyAccessRefused(_("投标截止时间前任何人不得解密投标文件。"))
+    key = ProjectKey.objects.get(project_id=lot.project_id)
+    return crypto.unwrap_private_key(bytes(key.wrapped_private_key))
+
+
+# --- Submission -----------------------------------------------------------------------------------
+
+
+def _clean_price(value: Any) -> Decimal:
+    if isinstance(value, float):
+        raise DomainError(_("报价必须以字符串表示，不能是浮点数。"), code="AMOUNT_NOT_EXACT")
+    try:
+        price = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError(_("报价格式错误。"), code="AMOUNT_INVALID") from exc
+    if (
+        not price.is_finite()
+        or price <= 0
+        or price >= MAX_AMOUNT
+        or price != price.quantize(Decimal("0.01"))
+    ):
+        raise DomainError(_("报价须为正数，最多两位小数。"), code="AMOUNT_INVALID")
+    return price
+
+
+def _check_may_bid(actor: Actor, lot: Lot, project: Project, now: dt.datetime) -> None:
+    from deposits.services import qualification
+
+    if actor.role != Role.SUPPLIER or actor.organization is None:
+        raise NotPermitted(_("只有投标人可以递交投标文件。"))
+    if project.status != Project.Status.PUBLISHED:
+        raise Conflict(_("项目不在投标阶段。"), code="WRONG_STATUS")
+    if now >= project.bid_deadline:
+        raise TooLate(_("投标截止时间已过，不再接受投标文件。"))
+    ensure_not_suspended(project)
+    ensure_may_trade(actor.organization, now)
+    if not Registration.objects.filter(lot=lot, organization=actor.organization).exists():
+        raise DomainError(_("请先报名该标段。"), code="NOT_REGISTERED")
+    if not qualification(lot, actor.organization).qualified:
+        raise DomainError(_("保证金未按时足额缴纳，不能投标。"), code="DEPOSIT_NOT_QUALIFIED")
+
+
+def submit_bid(
+    actor: Actor, lot: Lot, *, price: Any, decryption_code: str, files: list[Any] | None = None
+) -> Bid:
+    """Seal and store a bid (or replace the bidder's earlier one) before the deadline; returns the bid
+    whose `receipt_sha256` and `submitted_at` form the receipt (回执)."""
+    price = _clean_price(price)
+    if len(decryption_code or "") < 8:
+        raise DomainError(
+            _("解密口令至少 8 位，请牢记：开标时须凭它在线解密。"), code="CODE_TOO_SHORT"
+        )
+    files = list(files or [])
+    if len(files) > MAX_FILES:
+        raise DomainError(_("投标文件过多。"), code="TOO_MANY_FILES")
+    # Seal before taking any lock: the plaintext never reaches the database, and scrypt is slow.
+    public = project_public_key(lot.project)
+    salt = crypto.new_salt()
+    inner_key = crypto.code_key(decryption_code, salt)
+    sealed_price = crypto.seal(public, inner_key, json.dumps({"price": str(price)}).encode())
+    sealed_files = []
+    for upload in files:
+        content = b"".join(upload.chunks())
+        payload = json.dumps({"name": upload.name}).encode() + b"\n" + content
+        sealed = crypto.seal(public, inner_key, payload)
+        sealed_files.append((sealed, crypto.sha256_hex(sealed)))
+    with transaction.atomic():
+        project = lock_project(lot.project_id)
+        now = timezone.now()
+        _check_may_bid(actor, lot, project, now)
+        existing = (
+            Bid.objects.select_for_update().filter(lot=lot, organization=actor.organization).first()
+        )
+        if existing is not None and existing.status not in (
+            Bid.Status.SUBMITTED,
+            Bid.Status.WITHDRAWN,
+        ):
+            raise Conflict(_("该投标文件已进入开标。"), code="WRONG_STATUS")
+        sealed_sha = crypto.sha256_hex(sealed_price)
+        receipt = crypto.sha256_hex(
+            canonical_bytes(
+                normalize_payload(
+                    {
+                        "lot": lot.pk,
+                        "organization": actor.organization.pk,
+                        "submitted_at": now,
+                        "price": sealed_sha,
+                        "files": [digest for _, digest in sealed_files],
+                    }
+                )
+            )
+        )
+        bid = existing or Bid(lot=lot, organization=actor.organization, version=0)
+        bid.submitted_by = actor.user
+        bid.status = Bid.Status.SUBMITTED
+        bid.version += 1
+        bid.submitted_at = now
+        bid.withdrawn_at = None
+        bid.salt, bid.sealed_price, bid.sealed_sha256, bid.receipt_sha256 = (
+            salt,
+            sealed_price,
+            sealed_sha,
+            receipt,
+        )
+        bid.save()
+        bid.files.all().delete()
+        for sealed, digest in sealed_files:
+            BidFile.objects.create(
+                bid=bid,
+                file=ContentFile(sealed, name="bid.sealed"),
+                sha256=digest,
+                size=len(sealed),
+            )
+        record(
+            actor,
+            "bidding.bid.submitted" if bid.version == 1 else "bidding.bid.modified",
+            bid,
+            {
+                "lot": lot.pk,
+                "version": bid.version,
+                "sealed_sha256": sealed_sha,
+                "receipt_sha256": receipt,
+                "files": [digest for _, digest in sealed_files],
+            },
+        )
+    return bid
+
+
+def withdraw_bid(actor: Actor, bid: Bid) -> Bid:
+    """Withdraw before the deadline (条例 Art.35): the deposit is refunded within 5 days."""
+    from deposits.services import refund_on_withdrawal
+
+    with transaction.atomic():
+        project = lock_project(bid.lot.project_id)
+        locked = Bid.objects.select_for_update().get(pk=bid.pk)
+        if actor.organization is None or locked.organization_id != actor.organization.pk:
+            raise NotPermitted(_("只能撤回本单位的投标文件。"))
+        now = timezone.now()
+        if now >= project.bid_deadline:
+            raise TooLate(_("投标截止时间已过，不能撤回；撤销投标的保证金可不予退还。"))
+        if locked.status != Bid.Status.SUBMITTED:
+            raise Conflict(_("该投标文件已撤回。"), code="WRONG_STATUS")
+        locked.status = Bid.Status.WITHDRAWN
+        locked.withdrawn_at = now
+        locked.save(update_fields=["status", "withdrawn_at"])
+        record(actor, "bidding.bid.withdrawn", locked, {"lot": locked.lot_id})
+        refund_on_withdrawal(actor, locked.lot, locked.organization, now)
+    return locked
+
+
+# --- Opening --------------------------------------------------------------------------------------
+
+
+def schedule_opening(project: Project) -> None:
+    """Called when a deadline is set or moved (publication, amendments): one clock task per lot."""
+    for lot in project.lots.all():
+        schedule("bidding.open_lot", lot.pk, project.bid_deadline)
+
+
+def open_lot(actor: Actor, lot: Lot) -> Opening:
+    """Start the opening at the deadline. Idempotent: a second call returns the existing opening.
+
+    Fewer than three bids → the lot fails (流标) and deposits go back. Otherwise the platform unseals
+    the outer layer of every bid (a bid it cannot open is the platform's failure → withdrawal) and the
+    bidders' online decryption window starts.
+    """
+    from deposits.services import refund_on_withdrawal
+
+    refuse_before_deadline(actor, lot)
+    with transaction.atomic():
+        project = lock_project(lot.project_id)
+        existing = Opening.objects.filter(lot=lot).first()
+        if existing is not None:
+            return existing
+        now = timezone.now()
+        if project.status != Project.Status.PUBLISHED:
+            raise Conflict(_("项目不在投标阶段。"), code="WRONG_STATUS")
+        ensure_not_suspended(project)
+        private = _project_private_key(lot, now)
+        bids = list(
+            Bid.objects.select_for_update()
+            .filter(lot=lot, status=Bid.Status.SUBMITTED)
+            .order_by("pk")
+        )
+        opening = Opening.objects.create(
+            lot=lot,
+            stage=Opening.Stage.DECRYPTING,
+            started_at=now,
+            decryption_until=now + dt.timedelta(minutes=settings.BID_DECRYPTION_WINDOW_MINUTES),
+        )
+        if len(bids) < MIN_VALID_BIDS:
+            _fail(actor, opening, _("递交投标文件的投标人少于 3 个。"), now)
+            return opening
+        for bid in bids:
+            try:
+                crypto.open_outer(private, bytes(bid.sealed_price))
+                for bid_file in bid.files.all():
+                    with bid_file.file.open("rb") as handle:
+                        crypto.open_outer(private, handle.read())
+            except (crypto.SealError, OSError) as exc:
+                bid.status, bid.failure = Bid.Status.FAILED_PLATFORM, str(exc)[:200]
+                bid.save(update_fields=["status", "failure"])
+                record(actor, "bidding.bid.platform_failure", bid, {"failure": bid.failure})
+                refund_on_withdrawal(actor, lot, bid.organization, now)
+                continue
+            bid.status = Bid.Status.AWAITING_DECRYPTION
+            bid.save(update_fields=["status"])
+        record(
+            actor,
+            "bidding.opening.started",
+            opening,
+            {"lot": lot.pk, "bids": len(bids), "decryption_until": opening.decryption_until},
+        )
+        schedule("bidding.finish_opening", lot.pk, opening.decryption_until)
+    return opening
+
+
+def decrypt_bid(actor: Actor, bid: Bid, *, decryption_code: str) -> Bid:
+    """The bidder decrypts its own bid online during the decryption window."""
+    refuse_before_deadline(actor, bid.lot)
+    with transaction.atomic():
+        locked = Bid.objects.select_for_update().select_related("lot__opening").get(pk=bid.pk)
+        if actor.organization is None or locked.organization_id != actor.organization.pk:
+            raise NotPermitted(_("只能解密本单位的投标文件。"))
+        opening = getattr(locked.lot, "opening", None)
+        now = timezone.now()
+        if (
+            opening is None
+            or opening.stage != Opening.Stage.DECRYPTING
+            or locked.status != Bid.Status.AWAITING_DECRYPTION
+        ):
+            raise Conflict(_("当前不在解密阶段。"), code="WRONG_STATUS")
+        if now > opening.decryption_until:
+            raise TooLate(_("解密时间已过。"))
+        private = _project_private_key(locked.lot, now)
+        inner_key = crypto.code_key(decryption_code or "", bytes(locked.salt))
+        locked.decryption_attempts += 1
+        try:
+            payload = json.loads(
+                crypto.open_inner(inner_key, crypto.open_outer(private, bytes(locked.sealed_price)))
+            )
+        except crypto.SealError:
+            locked.save(update_fields=["decryption_attempts"])
+            record(
+                actor,
+                "bidding.bid.decryption_failed",
+                locked,
+                {"attempt": locked.decryption_attempts},
+            )
+            raise DomainError(_("解密口令不正确。"), code="WRONG_CODE") from None
+        locked.price = Decimal(payload["price"])
+        locked.status = Bid.Status.DECRYPTED
+        locked.decrypted_at = now
+        locked.sealed_file_key = crypto.seal_to(project_public_key(locked.lot.project), inner_key)
+        locked.save(
+            update_fields=[
+                "price",
+                "status",
+                "decrypted_at",
+                "sealed_file_key",
+                "decryption_attempts",
+            ]
+        )
+        record(
+            actor, "bidding.bid.decrypted", locked, {"lot": locked.lot_id, "price": locked.price}
+        )
+    if not Bid.objects.filter(lot=bid.lot, status=Bid.Status.AWAITING_DECRYPTION).exists():
+        finish_opening(actor, bid.lot)
+    return locked
+
+
+def finish_opening(actor: Actor, lot: Lot) -> Opening:
+    """Close the decryption window: undecrypted bids fail through the bidder's fault; with fewer than
+    three valid bids the lot fails; otherwise the opening record is published. Idempotent."""
+    with transaction.atomic():
+        lock_project(lot.project_id)
+        opening = Opening.objects.select_for_update().get(lot=lot)
+        if opening.stage != Opening.Stage.DECRYPTING:
+            return opening
+        now = timezone.now()
+        pending = Bid.objects.select_for_update().filter(
+            lot=lot, status=Bid.Status.AWAITING_DECRYPTION
+        )
+        if pending.exists() and now <= opening.decryption_until:
+            return opening  # still inside the window; the clock comes back at its end
+        for bid in pending.order_by("pk"):
+            bid.status, bid.failure = Bid.Status.FAILED_BIDDER, str(_("未在规定时间内完成解密"))
+            bid.save(update_fields=["status", "failure"])
+            record(
+                actor,
+                "bidding.bid.bidder_failure",
+                bid,
+                {"failure": bid.failure, "deposit_forfeitable": True},
+            )
+        valid = list(
+            Bid.objects.filter(lot=lot, status=Bid.Status.DECRYPTED).order_by(
+                "price", "submitted_at"
+            )
+        )
+        if len(valid) < MIN_VALID_BIDS:
+            _fail(actor, opening, _("有效投标人少于 3 个。"), now)
+            return opening
+        opening.record = opening_record(lot)
+        opening.record_sha256 = crypto.sha256_hex(canonical_bytes(opening.record))
+        opening.stage = Opening.Stage.OPENED
+        opening.finished_at = now
+        opening.objections_until = now + dt.timedelta(minutes=settings.OPENING_OBJECTION_MINUTES)
+        opening.save()
+        record(
+            actor,
+            "bidding.opening.published",
+            opening,
+            {"record_sha256": opening.record_sha256, "valid_bids": len(valid)},
+        )
+    return opening
+
+
+def _fail(actor: Actor, opening: Opening, reason: Any, now: dt.datetime) -> None:
+    """流标: the lot fails; every held deposit of the lot is refunded; the agent may re-tender."""
+    from deposits.services import refund_on_failed_lot
+
+    opening.stage = Opening.Stage.FAILED
+    opening.failure_reason = str(reason)
+    opening.finished_at = now
+    opening.record = opening_record(opening.lot)
+    opening.record_sha256 = crypto.sha256_hex(canonical_bytes(opening.record))
+    opening.save()
+    record(actor, "bidding.opening.failed", opening, {"reason": opening.failure_reason})
+    refund_on_failed_lot(actor, opening.lot, now)
+
+
+def opening_record(lot: Lot) -> dict[str, Any]:
+    """The public record: every bid that reached the deadline, its outcome, and prices once decrypted."""
+    rows = []
+    for bid in (
+        Bid.objects.filter(lot=lot)
+        .exclude(status=Bid.Status.WITHDRAWN)
+        .select_related("organization")
+        .order_by("submitted_at", "pk")
+    ):
+        rows.append(
+            {
+                "bidder": bid.organization.name,
+                "uscc": bid.organization.uscc,
+                "submitted_at": bid.submitted_at,
+                "sealed_sha256": bid.sealed_sha256,
+                "status": bid.status,
+                "price": bid.price,
+                "failure": bid.failure,
+            }
+        )
+    return normalize_payload(
+        {"lot": lot.pk, "project": lot.project.number, "lot_number": lot.number, "bids": rows}
+    )
+
+
+def respond_to_record(
+    actor: Actor, opening: Opening, *, confirmed: bool, objection: str = ""
+) -> OpeningResponse:
+    """A bidder confirms the record or objects to it, inside the objection window."""
+    if (
+        actor.organization is None
+        or not Bid.objects.filter(lot=opening.lot, organization=actor.organization).exists()
+    ):
+        raise NotPermitted(_("只有本标段投标人可以确认开标记录。"))
+    if not confirmed and not objection.strip():
+        raise DomainError(_("请填写异议内容。"), code="TEXT_REQUIRED")
+    with transaction.atomic():
+        locked = Opening.objects.select_for_update().get(pk=opening.pk)
+        now = timezone.now()
+        if locked.stage != Opening.Stage.OPENED:
+            raise Conflict(_("开标记录尚未公布。"), code="WRONG_STATUS")
+        if now > locked.objections_until:
+            raise TooLate(_("确认/异议时间已过。"))
+        if OpeningResponse.objects.filter(opening=locked, organization=actor.organization).exists():
+            raise Conflict(_("贵单位已对开标记录作出回复。"), code="ALREADY_ANSWERED")
+        response = OpeningResponse.objects.create(
+            opening=locked,
+            organization=actor.organization,
+            confirmed=confirmed,
+            objection=objection.strip(),
+            responded_at=now,
+        )
+        record(
+            actor,
+            "bidding.opening.confirmed" if confirmed else "bidding.opening.objected",
+            response,
+            {"opening": locked.pk, "objection": response.objection},
+        )
+    return response
+
+
+def answer_record_objection(
+    actor: Actor, response: OpeningResponse, *, answer: str
+) -> OpeningResponse:
+    from accounts.permissions import require_perm
+
+    require_perm(actor, "trading.manage_project", response.opening.lot.project)
+    if not answer.strip():
+        raise DomainError(_("答复不能为空。"), code="TEXT_REQUIRED")
+    with transaction.atomic():
+        locked = OpeningResponse.objects.select_for_update().get(pk=response.pk)
+        if locked.confirmed or locked.answered_at is not None:
+            raise Conflict(_("无需或已经答复。"), code="ALREADY_ANSWERED")
+        locked.answer, locked.answered_at = answer.strip(), timezone.now()
+        locked.save(update_fields=["answer", "answered_at"])
+        record(actor, "bidding.opening.objection_answered", locked, {"answer": locked.answer})
+    return locked

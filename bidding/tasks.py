@@ -1,0 +1,27 @@
+"""Clock steps of the opening. Both are idempotent and re-check time and state themselves."""
+
+from __future__ import annotations
+
+from accounts.actors import Actor
+from bidding import services
+from clock.registry import step
+from lib.errors import Conflict
+from trading.models import Lot
+
+
+@step("bidding.open_lot")
+def open_lot_at_deadline(object_id: str) -> None:
+    lot = Lot.objects.select_related("project").filter(pk=int(object_id)).first()
+    if lot is None:
+        return
+    try:
+        services.open_lot(Actor.system("clock"), lot)
+    except Conflict:
+        return  # terminated, or suspended by an objection: nothing to open now
+
+
+@step("bidding.finish_opening")
+def finish_opening_at_window_end(object_id: str) -> None:
+    lot = Lot.objects.select_related("project").filter(pk=int(object_id)).first()
+    if lot is not None and hasattr(lot, "opening"):
+        services.finish_opening(Actor.system("clock"), lot)
