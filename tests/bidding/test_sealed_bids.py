@@ -197,7 +197,8 @@ def test_the_clock_opens_at_the_deadline_and_bidders_decrypt(tender, bidders):
 
 
 def test_a_bidder_who_does_not_decrypt_in_time_fails_by_its_own_fault(tender, bidders):
-    from tests.conftest import make_org as org, make_user as user_
+    from tests.conftest import make_org as org
+    from tests.conftest import make_user as user_
 
     fourth = user_("fourth", "supplier", org("supplier", "丁公司"))
     with travel(T0 + dt.timedelta(hours=1)):
