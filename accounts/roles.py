@@ -60,6 +60,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "experts.view_drawrequest",
         "experts.add_rating",
         "experts.view_rating",
+        "bidding.run_evaluation",
+        "bidding.view_evaluation",
+        "bidding.view_opening",
     ],
     # Supervisors see everything and change nothing: view permissions only.
     Role.SUPERVISOR: [
@@ -90,6 +93,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "experts.view_draw_identities",
         "experts.sign_off_draw",
         "experts.view_rating",
+        "bidding.view_evaluation",
+        "bidding.view_opening",
+        "bidding.view_bid",
     ],
     Role.AGENT: ["trading.add_project"],
     Role.SUPPLIER: [],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -140,3 +142,125 @@ class OpeningResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opening} {self.organization}"
+
+
+class Evaluation(models.Model):
+    """评标 of one lot by the committee drawn for it."""
+
+    class Scheme(models.TextChoices):
+        LOWEST_PRICE = "lowest_price", _("经评审的最低投标价法")
+        COMPREHENSIVE = "comprehensive", _("综合评估法")
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("评审中")
+        REPORTED = "reported", _("评标报告待签署")
+        CONFIRMED = "confirmed", _("评标报告已签署")
+
+    lot = models.OneToOneField(Lot, on_delete=models.PROTECT, related_name="evaluation")
+    draw = models.ForeignKey("experts.DrawRequest", on_delete=models.PROTECT, related_name="+")
+    scheme = models.CharField(_("评标办法"), max_length=16, choices=Scheme.choices)
+    # Comprehensive scheme: total = price score × price_weight + technical points × (1 − price_weight).
+    price_weight = models.DecimalField(
+        _("价格权重"), max_digits=4, decimal_places=3, default=Decimal("1")
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.IN_PROGRESS
+    )
+    started_at = models.DateTimeField(_("开始时间"))
+    due_at = models.DateTimeField(_("评审截止"))
+    extended = models.BooleanField(_("已延长"), default=False)
+    report = models.JSONField(_("评标报告"), null=True, blank=True)
+    report_sha256 = models.CharField(max_length=64, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "评标")
+        verbose_name_plural = _("评标")
+        permissions = [("run_evaluation", _("可组织评标"))]
+
+    def __str__(self) -> str:
+        return f"evaluation {self.lot}"
+
+
+class EvaluationMember(models.Model):
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="members")
+    expert = models.ForeignKey("experts.Expert", on_delete=models.PROTECT, related_name="+")
+    wants_more_time = models.BooleanField(_("申请延长"), default=False)
+    confirmed_at = models.DateTimeField(_("签署时间"), null=True, blank=True)
+    dissent = models.TextField(_("不同意见"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "expert"], name="one_seat_per_expert")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evaluation} {self.expert}"
+
+
+class Score(models.Model):
+    """One member's judgement of one bid: compliant or not (with the reason), and technical points."""
+
+    member = models.ForeignKey(EvaluationMember, on_delete=models.PROTECT, related_name="scores")
+    bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="scores")
+    compliant = models.BooleanField(_("实质性响应"))
+    rejection_reason = models.CharField(_("否决理由"), max_length=200, blank=True)
+    technical_points = models.DecimalField(
+        _("技术得分"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    scored_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "bid"], name="one_score_per_member_bid"),
+            models.CheckConstraint(
+                condition=Q(technical_points__isnull=True)
+                | (Q(technical_points__gte=0) & Q(technical_points__lte=100)),
+                name="technical_points_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.bid}"
+
+
+class Publicity(models.Model):
+    """中标候选人公示 and what follows it: objections, the award notice, the contract."""
+
+    class Status(models.TextChoices):
+        PUBLIC = "public", _("公示中")
+        AWARDED = "awarded", _("已发中标通知书")
+        CONTRACTED = "contracted", _("已签订合同")
+
+    lot = models.OneToOneField(Lot, on_delete=models.PROTECT, related_name="publicity")
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.PUBLIC
+    )
+    candidates = models.JSONField(_("中标候选人"))
+    published_at = models.DateTimeField(_("公示开始"))
+    ends_at = models.DateTimeField(_("公示结束"))
+    winner = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    award_notice_at = models.DateTimeField(_("中标通知书发出时间"), null=True, blank=True)
+    contract_due_at = models.DateTimeField(_("合同签订期限"), null=True, blank=True)
+    contract_signed_at = models.DateTimeField(_("合同签订时间"), null=True, blank=True)
+    # Candidates who were awarded and refused to sign, in order.
+    refused = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"publicity {self.lot}"
+
+
+class PublicityObjection(models.Model):
+    publicity = models.ForeignKey(Publicity, on_delete=models.PROTECT, related_name="objections")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("异议内容"))
+    raised_at = models.DateTimeField()
+    reply_due_at = models.DateTimeField()
+    reply = models.TextField(_("答复"), blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.text[:40]

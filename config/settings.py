@@ -211,6 +211,8 @@ BID_MASTER_KEY = envsecret("BID_MASTER_KEY", "6465762d6f6e6c792d6269642d6d617374
 BID_DECRYPTION_WINDOW_MINUTES = envint("BID_DECRYPTION_WINDOW_MINUTES", 60)
 # Bidders confirm the opening record or object to it within this window (minutes).
 OPENING_OBJECTION_MINUTES = envint("OPENING_OBJECTION_MINUTES", 30)
+# Evaluation: hours added when more than a third of the committee asks for more time (条例 Art.48).
+EVALUATION_EXTENSION_HOURS = envint("EVALUATION_EXTENSION_HOURS", 4)
 # Experts: GP draws start at most this many working days before evaluation (财库〔2016〕198号), and an
 # expert drawn for the same owner more than N times in M days is left out (0 turns the rule off).
 EXPERT_GP_DRAW_WORKING_DAYS = envint("EXPERT_GP_DRAW_WORKING_DAYS", 2)

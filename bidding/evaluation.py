@@ -1,0 +1,532 @@
+"""评标, 中标候选人公示, 中标通知书 and the contract: the windows of 招标投标法 and its 条例.
+
+| step | rule | where |
+|---|---|---|
+| mandatory rejection | above the ceiling; no qualified deposit; barred bidder | `_mandatory_rejections` |
+| candidates | at most 3, ranked | `_rank` |
+| report | signed by every member, dissent recorded (条例 Art.53) | `confirm_report` |
+| more time | > 1/3 of members ask → extended (条例 Art.48) | `request_more_time` |
+| publicity | ≥ 3 days; objections inside only; reply ≤ 3 days; suspended meanwhile (Art.54) | `*candidate*` |
+| contract | ≤ 30 days after the award notice (招标投标法 Art.46) | `issue_award`, `record_contract` |
+| refusal to sign | deposit forfeitable; the next candidate may be awarded (条例 Art.74) | `record_refusal` |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.actors import Actor
+from accounts.permissions import require_perm
+from accounts.services import OrganizationBarred, OrganizationInactive, ensure_may_trade
+from audit.services import canonical_bytes, normalize_payload, record
+from bidding.crypto import sha256_hex
+from bidding.models import (
+    Bid,
+    Evaluation,
+    EvaluationMember,
+    Opening,
+    Publicity,
+    PublicityObjection,
+    Score,
+)
+from lib.errors import Conflict, DomainError, NotPermitted
+from trading.exceptions import TooLate
+from trading.models import Announcement, Lot, Project
+from trading.rules import Period, add_period
+from trading.services import lock_project, publish_version
+
+MAX_CANDIDATES = 3
+PUBLICITY = Period(3)
+OBJECTION_REPLY = Period(3)
+CONTRACT_DAYS = 30
+POINTS = Decimal("0.01")
+
+
+def _lock_evaluation(lot: Lot) -> Evaluation:
+    return Evaluation.objects.select_for_update().get(lot=lot)
+
+
+def start_evaluation(
+    actor: Actor,
+    lot: Lot,
+    *,
+    draw: Any,
+    scheme: str,
+    price_weight: Decimal = Decimal("1"),
+    hours: int = 8,
+) -> Evaluation:
+    """Seat the signed-off committee on an opened lot."""
+    from experts.models import DrawnExpert, DrawRequest
+
+    require_perm(actor, "bidding.run_evaluation")
+    if scheme not in Evaluation.Scheme.values:
+        raise DomainError(_("无效的评标办法。"), code="INVALID_SCHEME")
+    if not isinstance(price_weight, Decimal) or not Decimal("0") < price_weight <= Decimal("1"):
+        raise DomainError(_("价格权重须在 0 到 1 之间。"), code="INVALID_WEIGHT")
+    with transaction.atomic():
+        lock_project(lot.project_id)
+        opening = Opening.objects.filter(lot=lot).first()
+        if opening is None or opening.stage != Opening.Stage.OPENED:
+            raise Conflict(_("开标尚未完成，不能评标。"), code="WRONG_STATUS")
+        draw = DrawRequest.objects.get(pk=draw.pk)
+        if draw.project_id != lot.project_id or draw.status != DrawRequest.Status.SIGNED_OFF:
+            raise DomainError(_("须使用本项目经监督确认的专家抽取结果。"), code="DRAW_NOT_READY")
+        if Evaluation.objects.filter(lot=lot).exists():
+            raise Conflict(_("该标段已开始评标。"), code="ALREADY_STARTED")
+        now = timezone.now()
+        evaluation = Evaluation.objects.create(
+            lot=lot,
+            draw=draw,
+            scheme=scheme,
+            price_weight=price_weight if scheme == "comprehensive" else Decimal("1"),
+            started_at=now,
+            due_at=now + dt.timedelta(hours=hours),
+        )
+        seated = DrawnExpert.objects.filter(
+            draw__in=[draw, *DrawRequest.objects.filter(replaces_in=draw)], seated=True
+        )
+        for drawn in seated:
+            EvaluationMember.objects.create(evaluation=evaluation, expert=drawn.expert)
+        record(
+            actor,
+            "bidding.evaluation.started",
+            evaluation,
+            {
+                "lot": lot.pk,
+                "draw": draw.pk,
+                "scheme": scheme,
+                "members": seated.count(),
+                "due_at": evaluation.due_at,
+            },
+        )
+    return evaluation
+
+
+def _member_for(actor: Actor, evaluation: Evaluation) -> EvaluationMember:
+    member = (
+        EvaluationMember.objects.filter(evaluation=evaluation, expert__user=actor.user).first()
+        if actor.user
+        else None
+    )
+    if member is None:
+        raise NotPermitted(_("您不是本标段评标委员会成员。"))
+    return member
+
+
+def visible_bids(actor: Actor, lot: Lot) -> list[Bid]:
+    """Experts see the bids of their own assignment, and only while the evaluation runs."""
+    evaluation = Evaluation.objects.filter(lot=lot).first()
+    if evaluation is None or evaluation.status != Evaluation.Status.IN_PROGRESS:
+        raise NotPermitted(_("评审未在进行中。"))
+    _member_for(actor, evaluation)
+    return list(Bid.objects.filter(lot=lot, status=Bid.Status.DECRYPTED).order_by("pk"))
+
+
+def score_bid(
+    actor: Actor,
+    bid: Bid,
+    *,
+    compliant: bool,
+    technical_points: Decimal | None = None,
+    rejection_reason: str = "",
+) -> Score:
+    with transaction.atomic():
+        evaluation = _lock_evaluation(bid.lot)
+        member = _member_for(actor, evaluation)
+        now = timezone.now()
+        if evaluation.status != Evaluation.Status.IN_PROGRESS or now > evaluation.due_at:
+            raise TooLate(_("评审时间已过或评审已结束。"))
+        if bid.status != Bid.Status.DECRYPTED:
+            raise DomainError(_("该投标不在评审范围内。"), code="NOT_EVALUATED")
+        if not compliant and not rejection_reason.strip():
+            raise DomainError(_("否决投标须写明理由。"), code="REASON_REQUIRED")
+        points_needed = evaluation.scheme == Evaluation.Scheme.COMPREHENSIVE and compliant
+        points_ok = isinstance(technical_points, Decimal) and Decimal(
+            "0"
+        ) <= technical_points <= Decimal("100")
+        if points_needed and not points_ok:
+            raise DomainError(_("技术得分须在 0 到 100 之间。"), code="INVALID_POINTS")
+        score, _created = Score.objects.update_or_create(
+            member=member,
+            bid=bid,
+            defaults={
+                "compliant": compliant,
+                "technical_points": technical_points if compliant else None,
+                "rejection_reason": rejection_reason.strip()[:200],
+                "scored_at": now,
+            },
+        )
+        record(
+            actor,
+            "bidding.evaluation.scored",
+            score,
+            {"bid": bid.pk, "compliant": compliant, "technical_points": technical_points},
+        )
+    return score
+
+
+def request_more_time(actor: Actor, lot: Lot) -> Evaluation:
+    """条例 Art.48: when more than a third of the members say the time is not enough, it is extended."""
+    with transaction.atomic():
+        evaluation = _lock_evaluation(lot)
+        member = _member_for(actor, evaluation)
+        if evaluation.status != Evaluation.Status.IN_PROGRESS:
+            raise Conflict(_("评审已结束。"), code="WRONG_STATUS")
+        member.wants_more_time = True
+        member.save(update_fields=["wants_more_time"])
+        record(actor, "bidding.evaluation.more_time_requested", evaluation, {"member": member.pk})
+        total = evaluation.members.count()
+        asking = evaluation.members.filter(wants_more_time=True).count()
+        if not evaluation.extended and asking * 3 > total:
+            evaluation.extended = True
+            evaluation.due_at += dt.timedelta(hours=settings.EVALUATION_EXTENSION_HOURS)
+            evaluation.save(update_fields=["extended", "due_at"])
+            record(
+                actor,
+                "bidding.evaluation.extended",
+                evaluation,
+                {"asking": asking, "members": total, "due_at": evaluation.due_at},
+            )
+    return evaluation
+
+
+def _mandatory_rejections(lot: Lot, bids: list[Bid], at: dt.datetime) -> dict[int, str]:
+    from deposits.services import qualification
+
+    reasons: dict[int, str] = {}
+    for bid in bids:
+        if lot.ceiling_price is not None and bid.price > lot.ceiling_price:
+            reasons[bid.pk] = str(_("报价高于最高投标限价"))
+        elif not qualification(lot, bid.organization).qualified:
+            reasons[bid.pk] = str(_("未按规定提交有效保证金"))
+        else:
+            try:
+                ensure_may_trade(bid.organization, at)
+            except (OrganizationBarred, OrganizationInactive):
+                reasons[bid.pk] = str(_("投标人被限制参与交易"))
+    return reasons
+
+
+def _rank(
+    evaluation: Evaluation, bids: list[Bid], rejected: dict[int, str]
+) -> list[dict[str, Any]]:
+    members = list(evaluation.members.all())
+    scores = {
+        (s.member_id, s.bid_id): s for s in Score.objects.filter(member__evaluation=evaluation)
+    }
+    rows = []
+    for bid in bids:
+        if bid.pk in rejected:
+            continue
+        member_scores = [scores.get((m.pk, bid.pk)) for m in members]
+        if any(s is None for s in member_scores):
+            raise DomainError(_("尚有成员未完成评分。"), code="SCORING_INCOMPLETE")
+        # A bid a majority of members find non-compliant is rejected (the report carries each reason).
+        noes = [s for s in member_scores if not s.compliant]
+        if len(noes) * 2 > len(members):
+            rejected[bid.pk] = "；".join(sorted({s.rejection_reason for s in noes}))
+            continue
+        technical = [
+            s.technical_points
+            for s in member_scores
+            if s.compliant and s.technical_points is not None
+        ]
+        rows.append(
+            {
+                "bid": bid,
+                "technical": (sum(technical) / len(technical)) if technical else Decimal("0"),
+            }
+        )
+    if not rows:
+        return []
+    lowest = min(row["bid"].price for row in rows)
+    for row in rows:
+        price_score = (
+            (lowest / row["bid"].price * 100)
+            if evaluation.scheme == "comprehensive"
+            else Decimal("0")
+        )
+        row["total"] = (
+            price_score * evaluation.price_weight + row["technical"] * (1 - evaluation.price_weight)
+        ).quantize(POINTS, rounding=ROUND_HALF_UP)
+    if evaluation.scheme == Evaluation.Scheme.LOWEST_PRICE:
+        rows.sort(key=lambda r: (r["bid"].price, r["bid"].submitted_at))
+    else:
+        rows.sort(key=lambda r: (-r["total"], r["bid"].price, r["bid"].submitted_at))
+    return [
+        {
+            "rank": i,
+            "bidder": r["bid"].organization.name,
+            "organization": r["bid"].organization_id,
+            "bid": r["bid"].pk,
+            "price": r["bid"].price,
+            "technical": r["technical"].quantize(POINTS),
+            "total": r["total"],
+        }
+        for i, r in enumerate(rows[:MAX_CANDIDATES], start=1)
+    ]
+
+
+def compile_report(actor: Actor, lot: Lot) -> Evaluation:
+    """Apply the mandatory rejections and the members' scores; rank at most three candidates."""
+    require_perm(actor, "bidding.run_evaluation")
+    with transaction.atomic():
+        evaluation = _lock_evaluation(lot)
+        if evaluation.status != Evaluation.Status.IN_PROGRESS:
+            raise Conflict(_("评标报告已生成。"), code="WRONG_STATUS")
+        now = timezone.now()
+        bids = list(
+            Bid.objects.filter(lot=lot, status=Bid.Status.DECRYPTED)
+            .select_related("organization")
+            .order_by("pk")
+        )
+        rejected = _mandatory_rejections(lot, bids, now)
+        candidates = _rank(evaluation, bids, rejected)
+        evaluation.report = normalize_payload(
+            {
+                "lot": lot.pk,
+                "scheme": evaluation.scheme,
+                "price_weight": evaluation.price_weight,
+                "candidates": candidates,
+                "rejected": [
+                    {"bid": pk, "reason": reason} for pk, reason in sorted(rejected.items())
+                ],
+                "members": [m.expert_id for m in evaluation.members.order_by("pk")],
+            }
+        )
+        evaluation.report_sha256 = sha256_hex(canonical_bytes(evaluation.report))
+        evaluation.status = Evaluation.Status.REPORTED
+        evaluation.reported_at = now
+        evaluation.save(update_fields=["report", "report_sha256", "status", "reported_at"])
+        record(
+            actor,
+            "bidding.evaluation.reported",
+            evaluation,
+            {"report_sha256": evaluation.report_sha256},
+        )
+    return evaluation
+
+
+def confirm_report(actor: Actor, lot: Lot, *, dissent: str = "") -> EvaluationMember:
+    """Each member signs; a dissent is recorded with the signature (条例 Art.53)."""
+    with transaction.atomic():
+        evaluation = _lock_evaluation(lot)
+        member = _member_for(actor, evaluation)
+        if evaluation.status != Evaluation.Status.REPORTED:
+            raise Conflict(_("评标报告尚未生成或已签署完毕。"), code="WRONG_STATUS")
+        if member.confirmed_at is not None:
+            raise Conflict(_("您已签署。"), code="ALREADY_ANSWERED")
+        member.confirmed_at, member.dissent = timezone.now(), dissent.strip()
+        member.save(update_fields=["confirmed_at", "dissent"])
+        record(
+            actor,
+            "bidding.evaluation.signed",
+            member,
+            {"report_sha256": evaluation.report_sha256, "dissent": member.dissent},
+        )
+        if not evaluation.members.filter(confirmed_at__isnull=True).exists():
+            evaluation.status = Evaluation.Status.CONFIRMED
+            evaluation.confirmed_at = member.confirmed_at
+            evaluation.save(update_fields=["status", "confirmed_at"])
+            record(
+                actor,
+                "bidding.evaluation.confirmed",
+                evaluation,
+                {"report_sha256": evaluation.report_sha256},
+            )
+    return member
+
+
+# --- Publicity, award, contract ------------------------------------------------------------------
+
+
+def publish_candidates(actor: Actor, lot: Lot) -> Publicity:
+    """中标候选人公示 for at least 3 days (条例 Art.54)."""
+    require_perm(actor, "trading.manage_project", lot.project)
+    with transaction.atomic():
+        project = lock_project(lot.project_id)
+        evaluation = Evaluation.objects.filter(lot=lot).first()
+        if evaluation is None or evaluation.status != Evaluation.Status.CONFIRMED:
+            raise Conflict(_("评标报告尚未签署完毕。"), code="WRONG_STATUS")
+        if not evaluation.report["candidates"]:
+            raise Conflict(_("没有合格的中标候选人，应当依法重新招标。"), code="NO_CANDIDATES")
+        if Publicity.objects.filter(lot=lot).exists():
+            raise Conflict(_("已公示。"), code="ALREADY_PUBLISHED")
+        now = timezone.now()
+        publicity = Publicity.objects.create(
+            lot=lot,
+            candidates=evaluation.report["candidates"],
+            published_at=now,
+            ends_at=add_period(now, PUBLICITY),
+        )
+        lines = [
+            f"第{c['rank']}名：{c['bidder']}，投标报价 {c['price']} 元"
+            for c in publicity.candidates
+        ]
+        publish_version(
+            actor,
+            project,
+            Announcement.Kind.CANDIDATES,
+            title=f"{project.title}{Announcement.Kind.CANDIDATES.label}",
+            body="\n".join(lines)
+            + f"\n\n公示期至 {timezone.localtime(publicity.ends_at):%Y-%m-%d %H:%M}。",
+            reason=str(_("中标候选人公示")),
+            extra={"lot": lot.number, "candidates": publicity.candidates},
+        )
+        record(actor, "bidding.publicity.published", publicity, {"ends_at": publicity.ends_at})
+    return publicity
+
+
+def object_to_candidates(actor: Actor, publicity: Publicity, *, text: str) -> PublicityObjection:
+    """Objections are accepted only inside the publicity period; the publicity stands suspended until
+    the reply, and its end moves by the suspension."""
+    if (
+        actor.organization is None
+        or not Bid.objects.filter(lot=publicity.lot, organization=actor.organization).exists()
+    ):
+        raise NotPermitted(_("只有本标段投标人可以对公示提出异议。"))
+    if not text.strip():
+        raise DomainError(_("异议内容不能为空。"), code="TEXT_REQUIRED")
+    with transaction.atomic():
+        locked = Publicity.objects.select_for_update().get(pk=publicity.pk)
+        now = timezone.now()
+        if locked.status != Publicity.Status.PUBLIC or now > locked.ends_at:
+            raise TooLate(_("异议须在公示期内提出。"))
+        objection = PublicityObjection.objects.create(
+            publicity=locked,
+            organization=actor.organization,
+            text=text.strip(),
+            raised_at=now,
+            reply_due_at=add_period(now, OBJECTION_REPLY),
+        )
+        record(
+            actor,
+            "bidding.publicity.objection",
+            objection,
+            {"text": objection.text, "reply_due_at": objection.reply_due_at},
+        )
+    return objection
+
+
+def reply_candidate_objection(
+    actor: Actor, objection: PublicityObjection, *, reply: str
+) -> PublicityObjection:
+    require_perm(actor, "trading.manage_project", objection.publicity.lot.project)
+    if not reply.strip():
+        raise DomainError(_("答复不能为空。"), code="TEXT_REQUIRED")
+    with transaction.atomic():
+        publicity = Publicity.objects.select_for_update().get(pk=objection.publicity_id)
+        locked = PublicityObjection.objects.select_for_update().get(pk=objection.pk)
+        if locked.replied_at is not None:
+            raise Conflict(_("已答复。"), code="ALREADY_ANSWERED")
+        now = timezone.now()
+        pending = publicity.objections.filter(replied_at__isnull=True).order_by("raised_at")
+        suspended_since = pending.first().raised_at
+        locked.reply, locked.replied_at = reply.strip(), now
+        locked.save(update_fields=["reply", "replied_at"])
+        if not publicity.objections.filter(replied_at__isnull=True).exists():
+            publicity.ends_at += now - suspended_since
+            publicity.save(update_fields=["ends_at"])
+        record(
+            actor,
+            "bidding.publicity.objection_replied",
+            locked,
+            {"reply": locked.reply, "ends_at": publicity.ends_at},
+        )
+    return locked
+
+
+def issue_award(actor: Actor, lot: Lot) -> Publicity:
+    """中标通知书 to the best candidate who has not refused, after the publicity ends with no objection
+    open; the contract is due within 30 days."""
+    from deposits.services import refund_losers_on_award
+
+    require_perm(actor, "trading.manage_project", lot.project)
+    with transaction.atomic():
+        project = lock_project(lot.project_id)
+        publicity = Publicity.objects.select_for_update().get(lot=lot)
+        now = timezone.now()
+        if publicity.status == Publicity.Status.CONTRACTED:
+            raise Conflict(_("合同已签订。"), code="WRONG_STATUS")
+        if now < publicity.ends_at:
+            raise TooLate(_("公示期未满，不能发出中标通知书。"), code="PUBLICITY_RUNNING")
+        if publicity.objections.filter(replied_at__isnull=True).exists():
+            raise Conflict(_("有异议尚未答复，公示暂停。"), code="PUBLICITY_SUSPENDED")
+        remaining = [c for c in publicity.candidates if c["organization"] not in publicity.refused]
+        if not remaining:
+            raise Conflict(_("候选人均已放弃，应当依法重新招标。"), code="NO_CANDIDATES")
+        winner = remaining[0]
+        publicity.winner_id = winner["organization"]
+        publicity.status = Publicity.Status.AWARDED
+        publicity.award_notice_at = now
+        publicity.contract_due_at = now + dt.timedelta(days=CONTRACT_DAYS)
+        publicity.save(update_fields=["winner", "status", "award_notice_at", "contract_due_at"])
+        publish_version(
+            actor,
+            project,
+            Announcement.Kind.RESULT,
+            title=f"{project.title}{Announcement.Kind.RESULT.label}",
+            body=f"第{lot.number}标段中标人：{winner['bidder']}，中标价 {winner['price']} 元。",
+            reason=str(_("中标结果")),
+            extra={"lot": lot.number, "winner": winner},
+        )
+        record(
+            actor,
+            "bidding.award.issued",
+            publicity,
+            {"winner": winner, "contract_due_at": publicity.contract_due_at},
+        )
+        if project.kind == Project.Kind.GOVERNMENT_PROCUREMENT:
+            refund_losers_on_award(actor, lot, publicity.winner, now)
+    return publicity
+
+
+def record_contract(actor: Actor, lot: Lot, *, signed_at: dt.datetime | None = None) -> Publicity:
+    """The contract is signed: deposits are refunded (engineering: everyone with interest, within 5 days)."""
+    from deposits.services import refund_on_contract_signed
+
+    require_perm(actor, "trading.manage_project", lot.project)
+    with transaction.atomic():
+        lock_project(lot.project_id)
+        publicity = Publicity.objects.select_for_update().get(lot=lot)
+        if publicity.status != Publicity.Status.AWARDED:
+            raise Conflict(_("尚未发出中标通知书。"), code="WRONG_STATUS")
+        signed_at = signed_at or timezone.now()
+        publicity.status = Publicity.Status.CONTRACTED
+        publicity.contract_signed_at = signed_at
+        publicity.save(update_fields=["status", "contract_signed_at"])
+        late = signed_at > publicity.contract_due_at
+        record(actor, "bidding.contract.signed", publicity, {"signed_at": signed_at, "late": late})
+        refund_on_contract_signed(actor, lot, publicity.winner, signed_at)
+    return publicity
+
+
+def record_refusal(actor: Actor, lot: Lot, *, reason: str) -> Publicity:
+    """The winner refuses to sign (条例 Art.74): its deposit becomes forfeitable (center staff decide the
+    forfeiture) and the next candidate may be awarded."""
+    require_perm(actor, "trading.manage_project", lot.project)
+    if not reason.strip():
+        raise DomainError(_("请说明拒签事实。"), code="REASON_REQUIRED")
+    with transaction.atomic():
+        publicity = Publicity.objects.select_for_update().get(lot=lot)
+        if publicity.status != Publicity.Status.AWARDED:
+            raise Conflict(_("尚未发出中标通知书。"), code="WRONG_STATUS")
+        refused = publicity.winner_id
+        publicity.refused = [*publicity.refused, refused]
+        publicity.status = Publicity.Status.PUBLIC
+        publicity.winner = None
+        publicity.save(update_fields=["refused", "status", "winner"])
+        record(
+            actor,
+            "bidding.award.refused",
+            publicity,
+            {"organization": refused, "reason": reason.strip(), "deposit_forfeitable": True},
+        )
+    return publicity
