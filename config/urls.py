@@ -22,6 +22,8 @@ api_v1 = [
     path("audit/head/", audit_api.head, name="api_audit_head"),
     path("ocds/", include("trading.ocds_urls")),
     path("", include("trading.api_urls")),
+    path("deposits/", include("deposits.api_urls")),
+    path("alerts/", include("audit.alert_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     # Anything else under /api/v1/ answers in the API's error shape, not an HTML page.

@@ -93,12 +93,22 @@ def open_sub_account(actor: Actor, lot: Lot, *, currency: str = Currency.CNY) ->
     if not Registration.objects.filter(lot=lot, organization=org).exists():
         raise DomainError(_("请先报名该标段。"), code="NOT_REGISTERED")
     ensure_may_trade(org, timezone.now())
-    with transaction.atomic():
-        account = Account.objects.filter(
+    existing = Account.objects.filter(
+        kind=Account.Kind.SUB_ACCOUNT, lot=lot, organization=org, currency=currency
+    ).first()
+    if existing is not None:
+        return existing
+    try:
+        return _create_sub_account(actor, lot, org, currency)
+    except IntegrityError:
+        # Two first requests at once: the other one created it.
+        return Account.objects.get(
             kind=Account.Kind.SUB_ACCOUNT, lot=lot, organization=org, currency=currency
-        ).first()
-        if account is not None:
-            return account
+        )
+
+
+def _create_sub_account(actor: Actor, lot: Lot, org: Organization, currency: str) -> Account:
+    with transaction.atomic():
         account = Account.objects.create(
             kind=Account.Kind.SUB_ACCOUNT,
             currency=currency,
@@ -250,6 +260,9 @@ def receive_bank_notification(bank: str, body: bytes, signature: str) -> Notific
     """Record one signed payment notification from a bank. Idempotent by (bank, transaction id)."""
     actor = Actor.system(f"bank:{bank}")
     if not signature_valid(bank, body, signature):
+        if bank not in settings.DEPOSIT_BANK_SECRETS:
+            # Not even a bank we know: refuse without an alert, so strangers cannot flood supervisors.
+            raise SignatureInvalid(_("报文签名无效。"))
         with transaction.atomic():
             raise_alert(
                 actor,

@@ -19,7 +19,15 @@ def run_settings(**env: str) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "DEPOSIT_BANK_SECRETS"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DEBUG",
+            "SECRET_KEY",
+            "DEPOSIT_BANK_SECRETS",
+            "BID_MASTER_KEY",
+        }
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
     return subprocess.run(
@@ -62,6 +70,7 @@ def test_production_starts_with_real_secrets():
         DEBUG="0",
         SECRET_KEY="a-real-secret-from-the-vault-" + "x" * 30,
         DEPOSIT_BANK_SECRETS="ICBC:a-real-bank-secret",
+        BID_MASTER_KEY="11" * 32,
     )
     assert result.returncode == 0, result.stderr
 

@@ -1,0 +1,12 @@
+"""Supervisor alerts, included at /api/v1/alerts/ (see config/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from audit import alert_api
+
+urlpatterns = [
+    path("", alert_api.alerts, name="api_alerts"),
+    path("<int:pk>/handle/", alert_api.handle, name="api_alert_handle"),
+]

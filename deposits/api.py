@@ -1,0 +1,750 @@
+"""REST endpoints of deposit custody (issue 4). Each one finds the object the caller may see (404
+otherwise), parses the body, calls one service — which checks the permission (403) and every rule —
+and replies.
+
+Three audiences:
+- the custody bank, authenticated by the HMAC signature over the raw body only (no session, no token,
+  so no CSRF either): payment notifications and refund confirmations;
+- bidders (suppliers): a sub-account to pay into, guarantees, and their own deposits, qualification
+  and refunds;
+- center staff (supervisors read along): the books, refunds and their bank batches, guarantee
+  verification, forfeiture, exchange rates and the bank's messages.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.db.models import Q, QuerySet, Sum
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    content_negotiation_class,
+    parser_classes,
+    permission_classes,
+)
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.actors import Actor
+from accounts.permissions import has_perm, visible_to
+from deposits import ledger, services
+from deposits.bank import BANK_HEADER, SIGNATURE_HEADER
+from deposits.checks import check_ledger
+from deposits.models import (
+    Account,
+    BankNotification,
+    Currency,
+    Deposit,
+    FxRate,
+    Guarantee,
+    JournalLine,
+    Refund,
+    RefundBatch,
+)
+from deposits.serializers import (
+    BankNotificationSerializer,
+    BankPaymentSerializer,
+    BankReceiptSerializer,
+    CustodySerializer,
+    DepositRefundSerializer,
+    DepositSerializer,
+    ForfeitSerializer,
+    ForfeitureSerializer,
+    FxRateInputSerializer,
+    FxRateSerializer,
+    GuaranteeSerializer,
+    GuaranteeUploadSerializer,
+    MyDepositsSerializer,
+    RefundBatchRequestSerializer,
+    RefundBatchSerializer,
+    RefundConfirmationInputSerializer,
+    RefundConfirmationReceiptSerializer,
+    RefundSerializer,
+    ScheduleRefundSerializer,
+    SubAccountRequestSerializer,
+    SubAccountSerializer,
+    VerifyGuaranteeSerializer,
+)
+from lib.api import paginated
+from lib.errors import DomainError, NotFound, NotPermitted
+from trading.models import Lot, Project
+from trading.serializers import READ_ERRORS, WRITE_ERRORS, ErrorSerializer, page_of
+
+ANNOUNCED = (Project.Status.PUBLISHED, Project.Status.TERMINATED)
+LIVE_REFUND = ~Q(status__in=[Refund.Status.FAILED, Refund.Status.CANCELLED])
+
+
+class PayloadTooLarge(DomainError):
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
+
+
+# --- Lookups and parameters -----------------------------------------------------------------------
+
+
+def _visible(request: Request, queryset: QuerySet, perm: str, pk: int, message: Any) -> Any:
+    """The object if the caller may see it (role-wide or through its organization); 404 otherwise."""
+    found = queryset.filter(pk=pk).first()
+    if found is None or not has_perm(request.user, perm, found):
+        raise NotFound(message)
+    return found
+
+
+def _require(request: Request, perm: str) -> None:
+    """For the center's own views (the books, the bank's messages): the role-wide permission only."""
+    if not has_perm(request.user, perm):
+        raise NotPermitted(_("只有交易中心工作人员和监督人员可以查看。"))
+
+
+def _lot(request: Request, lot_id: int) -> Lot:
+    """A lot of an announced tender (anyone logged in), or of a project the caller manages/oversees."""
+    lot = Lot.objects.select_related("project").filter(pk=lot_id).first()
+    if lot is None or not (
+        lot.project.status in ANNOUNCED
+        or has_perm(request.user, "trading.view_project", lot.project)
+    ):
+        raise NotFound(_("未找到该标段/包。"))
+    return lot
+
+
+def _choice(request: Request, name: str, choices: list[str]) -> str | None:
+    value = request.query_params.get(name)
+    if value and value not in choices:
+        raise DomainError(
+            _("参数 %(name)s 的取值无效：%(value)s"),
+            code="INVALID_PARAMETER",
+            name=name,
+            value=value[:40],
+        )
+    return value or None
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    # ASCII digits only, and few enough that the database's integer column can hold them.
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        raise DomainError(_("%(name)s 必须是正整数。"), code="INVALID_PARAMETER", name=name)
+    return int(value)
+
+
+def _filter_lot(
+    request: Request,
+    rows: QuerySet,
+    lot_field: str = "lot_id",
+    project_field: str = "lot__project_id",
+) -> QuerySet:
+    lot = _int_param(request, "lot")
+    if lot is not None:
+        rows = rows.filter(**{lot_field: lot})
+    project = _int_param(request, "project")
+    if project is not None:
+        rows = rows.filter(**{project_field: project})
+    return rows
+
+
+LOT_FILTERS = [OpenApiParameter("lot", int), OpenApiParameter("project", int)]
+
+
+# --- The bank -------------------------------------------------------------------------------------
+
+
+class RawBodyParser(BaseParser):
+    """Hands over the body untouched: the bank's signature covers the exact bytes, so nothing may be
+    decoded or re-encoded before the service checks it. (The views read `request.body` before
+    anything touches `request.data`; this parser keeps that true should something ever do so.)"""
+
+    media_type = "*/*"
+
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> bytes:
+        return stream.read() if stream is not None else b""
+
+
+def _signed_message(request: Request) -> tuple[str, bytes, str]:
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        raise PayloadTooLarge(_("报文过大。")) from exc
+    # A real bank code is short; a longer header is nobody's and need not reach the alert in full.
+    bank = request.META.get(BANK_HEADER, "").strip()[:20]
+    signature = request.META.get(SIGNATURE_HEADER, "").strip()[:128]
+    return bank, body, signature
+
+
+BANK_HEADERS = [
+    OpenApiParameter(
+        "X-Bank-Code",
+        str,
+        OpenApiParameter.HEADER,
+        required=True,
+        description="the bank's code, e.g. ICBC",
+    ),
+    OpenApiParameter(
+        "X-Bank-Signature",
+        str,
+        OpenApiParameter.HEADER,
+        required=True,
+        description="hex HMAC-SHA256 of the raw body with the secret agreed with that bank",
+    ),
+]
+BANK_ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="malformed message (codes of the service)"),
+    401: OpenApiResponse(ErrorSerializer, description="SIGNATURE_INVALID"),
+    409: OpenApiResponse(
+        ErrorSerializer, description="REPLAY_CONFLICT: same transaction, other content"
+    ),
+    413: ErrorSerializer,
+}
+
+
+@extend_schema(
+    operation_id="deposits_bank_notification",
+    parameters=BANK_HEADERS,
+    request={"application/json": BankPaymentSerializer},
+    responses={
+        201: OpenApiResponse(BankReceiptSerializer, description="recorded now"),
+        200: OpenApiResponse(BankReceiptSerializer, description="a replay of a recorded message"),
+        **BANK_ERRORS,
+    },
+    auth=[],
+    description="The custody bank's payment notification, signed over the raw body. Idempotent by "
+    "(bank, transaction_id): the same message again answers 200 with `replay: true` and changes "
+    "nothing; other content under a recorded transaction id is refused (409) and alerts supervisors.",
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@parser_classes([RawBodyParser])
+def bank_notification(request: Request) -> Response:
+    bank, body, signature = _signed_message(request)
+    result = services.receive_bank_notification(bank, body, signature)
+    notification = result.notification
+    return Response(
+        {
+            "transaction_id": notification.transaction_id,
+            "outcome": notification.outcome,
+            "replay": result.replay,
+        },
+        status=status.HTTP_200_OK if result.replay else status.HTTP_201_CREATED,
+    )
+
+
+@extend_schema(
+    operation_id="deposits_bank_refund_confirmation",
+    parameters=BANK_HEADERS,
+    request={"application/json": RefundConfirmationInputSerializer},
+    responses={200: RefundConfirmationReceiptSerializer, **BANK_ERRORS},
+    auth=[],
+    description="The bank confirms one line of a refund batch: paid, or failed (the money returns "
+    "to where it was held). The same confirmation again changes nothing; a different one for a "
+    "settled refund is refused (409) and alerts supervisors.",
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@parser_classes([RawBodyParser])
+def bank_refund_confirmation(request: Request) -> Response:
+    bank, body, signature = _signed_message(request)
+    refund = services.confirm_refund(bank, body, signature)
+    return Response(
+        RefundConfirmationReceiptSerializer(
+            {
+                "refund_id": refund.pk,
+                "status": refund.status,
+                "bank_reference": refund.bank_reference,
+                "paid_at": refund.paid_at,
+            }
+        ).data
+    )
+
+
+# --- Bidders --------------------------------------------------------------------------------------
+
+
+@extend_schema(
+    request=SubAccountRequestSerializer,
+    responses={
+        201: OpenApiResponse(SubAccountSerializer, description="opened now"),
+        200: OpenApiResponse(SubAccountSerializer, description="already open: the same account"),
+        **WRITE_ERRORS,
+    },
+    description="A registered bidder's virtual sub-account for the lot: pay the deposit into this "
+    "account number, from the bidder's own account, before the deadline.",
+)
+@api_view(["POST"])
+def sub_account(request: Request, lot_id: int) -> Response:
+    lot = _lot(request, lot_id)
+    payload = SubAccountRequestSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    currency = payload.validated_data["currency"]
+    existed = Account.objects.filter(
+        kind=Account.Kind.SUB_ACCOUNT,
+        lot=lot,
+        organization_id=getattr(request.user, "organization_id", None),
+        currency=currency,
+    ).exists()
+    account = services.open_sub_account(Actor.from_request(request), lot, currency=currency)
+    return Response(
+        SubAccountSerializer(account).data,
+        status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+    )
+
+
+def _qualification_row(lot: Lot, organization: Any) -> dict[str, Any]:
+    result = services.qualification(lot, organization)
+    return {
+        "project": lot.project_id,
+        "lot": lot.pk,
+        "lot_number": lot.number,
+        "qualified": result.qualified,
+        "code": result.code,
+        "message": result.message,
+        "required_cny": result.required_cny,
+        "counted_cny": result.counted_cny,
+        "deposit_deadline": lot.project.deposit_deadline or lot.project.bid_deadline,
+    }
+
+
+@extend_schema(
+    parameters=LOT_FILTERS,
+    responses={200: MyDepositsSerializer, **READ_ERRORS},
+    description="The caller's organization: its deposits, the sub-accounts to pay into, its "
+    "guarantees, whether it qualifies for each lot it registered for or paid into, and its refunds "
+    "(also of payments into its sub-accounts that could not count, which go back to their payer).",
+)
+@api_view(["GET"])
+def mine(request: Request) -> Response:
+    user = request.user
+    org = user.organization
+    if org is None:  # an account outside any organization (a superuser) puts up nothing
+        empty: dict[str, list] = {name: [] for name in MyDepositsSerializer().fields}
+        return Response(empty)
+    org_id = org.pk
+    deposits = _filter_lot(
+        request,
+        visible_to(
+            user,
+            "deposits.view_deposit",
+            Deposit.objects.filter(organization_id=org_id).select_related(
+                "lot", "organization", "account"
+            ),
+        ),
+    )
+    accounts = _filter_lot(
+        request,
+        visible_to(
+            user,
+            "deposits.view_account",
+            Account.objects.filter(
+                kind=Account.Kind.SUB_ACCOUNT, organization_id=org_id
+            ).select_related("lot__project"),
+        ),
+    ).order_by("lot_id", "currency")
+    guarantees = _filter_lot(
+        request,
+        visible_to(
+            user,
+            "deposits.view_guarantee",
+            Guarantee.objects.filter(organization_id=org_id).select_related("lot", "organization"),
+        ),
+    ).order_by("submitted_at", "pk")
+    # Every lot the organization registered for, paid into or holds a sub-account for.
+    involved = _filter_lot(
+        request,
+        Lot.objects.filter(
+            Q(registrations__organization_id=org_id)
+            | Q(deposits__organization_id=org_id)
+            | Q(deposit_accounts__organization_id=org_id)
+        ),
+        lot_field="pk",
+        project_field="project_id",
+    )
+    lots = (
+        Lot.objects.filter(pk__in=involved.values("pk"))
+        .select_related("project")
+        .order_by("project_id", "number")
+    )
+    # Its deposits' refunds, and those of payments into its sub-accounts that could not count.
+    refunds = Refund.objects.filter(
+        Q(deposit__in=deposits.values("pk"))
+        | Q(notification__account_number__in=accounts.values("number"))
+    ).order_by("due_at", "pk")
+    body = {
+        "deposits": deposits.order_by("arrived_at", "pk"),
+        "accounts": accounts,
+        "guarantees": guarantees,
+        "qualifications": [_qualification_row(lot, org) for lot in lots],
+        "refunds": refunds,
+    }
+    return Response(MyDepositsSerializer(body).data)
+
+
+@extend_schema(
+    request={"multipart/form-data": GuaranteeUploadSerializer},
+    responses={201: GuaranteeSerializer, **WRITE_ERRORS},
+    description="A registered bidder files an electronic guarantee (银行保函/保证保险保函) with its "
+    "file; it counts towards qualification once staff verify it.",
+)
+@api_view(["POST"])
+@parser_classes([MultiPartParser, FormParser])
+def lot_guarantees(request: Request, lot_id: int) -> Response:
+    lot = _lot(request, lot_id)
+    payload = GuaranteeUploadSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    guarantee = services.submit_guarantee(
+        Actor.from_request(request),
+        lot,
+        kind=data["kind"],
+        issuer=data["issuer"],
+        number=data["number"],
+        amount=data["amount"],
+        valid_from=data["valid_from"],
+        valid_until=data["valid_until"],
+        upload=data["file"],
+    )
+    return Response(GuaranteeSerializer(guarantee).data, status=status.HTTP_201_CREATED)
+
+
+# --- Staff: the books -----------------------------------------------------------------------------
+
+# How each book account is shown: assets and expenses by their debit balance, the rest by what the
+# center owes or has taken in (their credit balance), so every total reads as a positive amount.
+_BOOKS = {
+    Account.Kind.CUSTODY: ("custody", 1),
+    Account.Kind.SUSPENSE: ("suspense", -1),
+    Account.Kind.REFUNDS_PAYABLE: ("refunds_payable", -1),
+    Account.Kind.FORFEITED: ("forfeited", -1),
+    Account.Kind.LAND_EARNEST: ("land_earnest", -1),
+    Account.Kind.LAND_PRICE: ("land_price", -1),
+    Account.Kind.INTEREST: ("interest", 1),
+}
+_TOTAL_FIELDS = [*(name for name, _sign in _BOOKS.values()), "sub_accounts"]
+
+
+@extend_schema(
+    responses={200: CustodySerializer, **READ_ERRORS},
+    description="What the center holds, per currency, from the ledger itself, and the result of "
+    "every ledger invariant (`check_ledger`). Staff and supervisors.",
+)
+@api_view(["GET"])
+def custody(request: Request) -> Response:
+    _require(request, "deposits.view_journalentry")
+    totals: dict[str, dict[str, Decimal]] = defaultdict(
+        lambda: dict.fromkeys(_TOTAL_FIELDS, ledger.ZERO)
+    )
+    totals[Currency.CNY]  # always shown, even before the first payment
+    # Read, never create: ledger.book_account would open a missing book account.
+    for account in Account.objects.exclude(kind=Account.Kind.SUB_ACCOUNT):
+        name, sign = _BOOKS[account.kind]
+        balance = ledger.balance(account)
+        # Unary minus, not `-1 * balance`: that would show an empty account as "-0.00".
+        totals[account.currency][name] = balance if sign > 0 else -balance
+    sub_accounts = (
+        JournalLine.objects.filter(account__kind=Account.Kind.SUB_ACCOUNT)
+        .values("currency")
+        .annotate(total=Sum("amount_fen"))
+    )
+    for row in sub_accounts:
+        totals[row["currency"]]["sub_accounts"] = -ledger.from_fen(row["total"])
+    problems = check_ledger()
+    order = list(Currency.values)
+    body = {
+        "totals": [
+            {"currency": currency, **totals[currency]}
+            for currency in sorted(totals, key=order.index)
+        ],
+        "check": {"ok": not problems, "problems": problems},
+    }
+    return Response(CustodySerializer(body).data)
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("outcome", str, enum=BankNotification.Outcome.values)],
+    responses={200: page_of(BankNotificationSerializer), **READ_ERRORS},
+    operation_id="deposits_notifications_list",
+    description="The bank's payment notifications, newest first, with what became of each.",
+)
+@api_view(["GET"])
+def notifications(request: Request) -> Response:
+    _require(request, "deposits.view_banknotification")
+    rows = BankNotification.objects.order_by("-received_at", "-pk")
+    outcome = _choice(request, "outcome", BankNotification.Outcome.values)
+    if outcome:
+        rows = rows.filter(outcome=outcome)
+    return paginated(request, rows, BankNotificationSerializer)
+
+
+# --- Staff: deposits, refunds and batches ---------------------------------------------------------
+
+
+@extend_schema(
+    parameters=[
+        *LOT_FILTERS,
+        OpenApiParameter("organization", int),
+        OpenApiParameter("status", str, enum=Deposit.Status.values),
+    ],
+    responses={200: page_of(DepositSerializer), **READ_ERRORS},
+    operation_id="deposits_list",
+    description="Deposits the caller may see: staff and supervisors all, a bidder its own.",
+)
+@api_view(["GET"])
+def deposits(request: Request) -> Response:
+    rows = _filter_lot(
+        request,
+        visible_to(
+            request.user,
+            "deposits.view_deposit",
+            Deposit.objects.select_related("lot", "organization", "account"),
+        ),
+    )
+    organization = _int_param(request, "organization")
+    if organization is not None:
+        rows = rows.filter(organization_id=organization)
+    wanted = _choice(request, "status", Deposit.Status.values)
+    if wanted:
+        rows = rows.filter(status=wanted)
+    return paginated(request, rows.order_by("arrived_at", "pk"), DepositSerializer)
+
+
+def _deposit(request: Request, pk: int) -> Deposit:
+    return _visible(
+        request,
+        Deposit.objects.select_related("lot", "organization", "account"),
+        "deposits.view_deposit",
+        pk,
+        _("未找到该保证金。"),
+    )
+
+
+@extend_schema(
+    request=ForfeitSerializer,
+    responses={201: ForfeitureSerializer, **WRITE_ERRORS},
+    description="没收: the deposit goes to forfeited funds (a guarantee is called). The note records "
+    "the facts the decision rests on. Center staff.",
+)
+@api_view(["POST"])
+def forfeit(request: Request, pk: int) -> Response:
+    deposit = _deposit(request, pk)
+    payload = ForfeitSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    forfeiture = services.forfeit_deposit(
+        Actor.from_request(request), deposit, **payload.validated_data
+    )
+    return Response(ForfeitureSerializer(forfeiture).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    request=ScheduleRefundSerializer,
+    responses={
+        201: OpenApiResponse(DepositRefundSerializer, description="a refund was scheduled now"),
+        200: OpenApiResponse(
+            DepositRefundSerializer,
+            description="nothing new: the deposit was no longer held (its live refund, if any, is "
+            "returned), or it was a guarantee, released instead",
+        ),
+        **WRITE_ERRORS,
+    },
+    description="Schedule the refund of one held deposit under the rule of `reason` (due date and "
+    "interest). Calling it again never refunds twice. Center staff.",
+)
+@api_view(["POST"])
+def refund_deposit(request: Request, pk: int) -> Response:
+    deposit = _deposit(request, pk)
+    payload = ScheduleRefundSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    refund = services.schedule_refund(
+        Actor.from_request(request), deposit, **payload.validated_data
+    )
+    deposit.refresh_from_db()
+    live = refund or deposit.refunds.filter(LIVE_REFUND).order_by("-pk").first()
+    return Response(
+        DepositRefundSerializer({"deposit": deposit, "refund": live}).data,
+        status=status.HTTP_201_CREATED if refund else status.HTTP_200_OK,
+    )
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", str, enum=Refund.Status.values),
+        OpenApiParameter("reason", str, enum=Refund.Reason.values),
+    ],
+    responses={200: page_of(RefundSerializer), **READ_ERRORS},
+    operation_id="deposits_refunds_list",
+    description="Refunds by due date. Staff and supervisors (a bidder sees its own in `mine`).",
+)
+@api_view(["GET"])
+def refunds(request: Request) -> Response:
+    _require(request, "deposits.view_refund")
+    rows = Refund.objects.order_by("due_at", "pk")
+    for name, choices in (("status", Refund.Status.values), ("reason", Refund.Reason.values)):
+        value = _choice(request, name, choices)
+        if value:
+            rows = rows.filter(**{name: value})
+    return paginated(request, rows, RefundSerializer)
+
+
+@extend_schema(
+    request=None,
+    responses={201: RefundSerializer, **WRITE_ERRORS},
+    description="After the bank returned a refund (closed account…), schedule it again. Staff.",
+)
+@api_view(["POST"])
+def reschedule_refund(request: Request, pk: int) -> Response:
+    refund = _visible(
+        request, Refund.objects.all(), "deposits.view_refund", pk, _("未找到该退款。")
+    )
+    new = services.reschedule_failed_refund(Actor.from_request(request), refund)
+    return Response(RefundSerializer(new).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: page_of(RefundBatchSerializer), **READ_ERRORS},
+    operation_id="deposits_refund_batches_list",
+)
+@extend_schema(
+    methods=["POST"],
+    request=RefundBatchRequestSerializer,
+    responses={
+        201: RefundBatchSerializer,
+        204: OpenApiResponse(description="no refund is scheduled: no batch was made"),
+        **WRITE_ERRORS,
+    },
+    description="Instruct the bank to pay every scheduled refund (due by `until`): one CSV file, "
+    "returned here and kept. The money leaves custody when the bank confirms each line. Staff.",
+)
+@api_view(["GET", "POST"])
+def refund_batches(request: Request) -> Response:
+    if request.method == "POST":
+        payload = RefundBatchRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        batch = services.create_refund_batch(Actor.from_request(request), **payload.validated_data)
+        if batch is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(RefundBatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+    _require(request, "deposits.view_refundbatch")
+    rows = RefundBatch.objects.select_related("created_by").order_by("-created_at", "-pk")
+    return paginated(request, rows, RefundBatchSerializer)
+
+
+class IgnoreAccept(BaseContentNegotiation):
+    """A download answers its file whatever the client accepts (errors stay JSON): DRF would
+    otherwise refuse `Accept: text/csv` with 406 before the view runs."""
+
+    def select_parser(self, request: Any, parsers: list) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Any, renderers: list, format_suffix: Any = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+@extend_schema(
+    responses={(200, "text/csv"): OpenApiTypes.STR, 404: ErrorSerializer},
+    description="The batch file exactly as instructed (UTF-8); `X-Content-SHA256` is its hash.",
+)
+@api_view(["GET"])
+@content_negotiation_class(IgnoreAccept)
+def refund_batch_csv(request: Request, pk: int) -> HttpResponse:
+    batch = _visible(
+        request, RefundBatch.objects.all(), "deposits.view_refundbatch", pk, _("未找到该退款批次。")
+    )
+    response = HttpResponse(batch.csv.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="refund-batch-{batch.pk}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-SHA256"] = batch.sha256
+    return response
+
+
+# --- Staff: guarantees ----------------------------------------------------------------------------
+
+
+@extend_schema(
+    parameters=[*LOT_FILTERS, OpenApiParameter("status", str, enum=Guarantee.Status.values)],
+    responses={200: page_of(GuaranteeSerializer), **READ_ERRORS},
+    operation_id="deposits_guarantees_list",
+    description="Guarantees the caller may see: staff and supervisors all, a bidder its own.",
+)
+@api_view(["GET"])
+def guarantees(request: Request) -> Response:
+    rows = _filter_lot(
+        request,
+        visible_to(
+            request.user,
+            "deposits.view_guarantee",
+            Guarantee.objects.select_related("lot", "organization"),
+        ),
+    )
+    wanted = _choice(request, "status", Guarantee.Status.values)
+    if wanted:
+        rows = rows.filter(status=wanted)
+    return paginated(request, rows.order_by("submitted_at", "pk"), GuaranteeSerializer)
+
+
+@extend_schema(
+    request=VerifyGuaranteeSerializer,
+    responses={200: GuaranteeSerializer, **WRITE_ERRORS},
+    description="Record the verification of a guarantee (the issuer's confirmation or the "
+    "center's own check, named in `method`). Accepted, it counts as a deposit. Center staff.",
+)
+@api_view(["POST"])
+def verify_guarantee(request: Request, pk: int) -> Response:
+    guarantee = _visible(
+        request,
+        Guarantee.objects.select_related("lot", "organization"),
+        "deposits.view_guarantee",
+        pk,
+        _("未找到该保函。"),
+    )
+    payload = VerifyGuaranteeSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    verified = services.verify_guarantee(
+        Actor.from_request(request), guarantee, **payload.validated_data
+    )
+    return Response(GuaranteeSerializer(verified).data)
+
+
+# --- Staff: exchange rates ------------------------------------------------------------------------
+
+
+@extend_schema(
+    methods=["GET"],
+    parameters=[OpenApiParameter("currency", str, enum=[Currency.HKD, Currency.USD])],
+    responses={200: page_of(FxRateSerializer), **READ_ERRORS},
+    operation_id="deposits_fx_rates_list",
+)
+@extend_schema(
+    methods=["POST"],
+    request=FxRateInputSerializer,
+    responses={201: FxRateSerializer, **WRITE_ERRORS},
+    description="A new rate in force from now on: `cny_per_unit` as a string (a JSON number is "
+    "refused: RATE_NOT_STRING). Deposits are judged at the rate in force when they arrived. Staff.",
+)
+@api_view(["GET", "POST"])
+def fx_rates(request: Request) -> Response:
+    if request.method == "POST":
+        payload = FxRateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        rate = services.set_fx_rate(Actor.from_request(request), **payload.validated_data)
+        return Response(FxRateSerializer(rate).data, status=status.HTTP_201_CREATED)
+    _require(request, "deposits.view_fxrate")
+    rows = FxRate.objects.select_related("entered_by").order_by("currency", "-effective_at", "-pk")
+    currency = _choice(request, "currency", [Currency.HKD, Currency.USD])
+    if currency:
+        rows = rows.filter(currency=currency)
+    return paginated(request, rows, FxRateSerializer)

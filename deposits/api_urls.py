@@ -1,0 +1,46 @@
+"""The deposits API, included at /api/v1/deposits/ (see config/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from deposits import api
+
+urlpatterns = [
+    # The custody bank: signed messages, no session (the paths are agreed with the bank as written).
+    path("bank/notifications", api.bank_notification, name="api_deposit_bank_notification"),
+    path(
+        "bank/refund-confirmations",
+        api.bank_refund_confirmation,
+        name="api_deposit_bank_refund_confirmation",
+    ),
+    # Bidders.
+    path("lots/<int:lot_id>/sub-account/", api.sub_account, name="api_deposit_sub_account"),
+    path("lots/<int:lot_id>/guarantees/", api.lot_guarantees, name="api_deposit_lot_guarantees"),
+    path("mine/", api.mine, name="api_deposits_mine"),
+    # Center staff; supervisors read.
+    path("custody/", api.custody, name="api_deposit_custody"),
+    path("notifications/", api.notifications, name="api_deposit_notifications"),
+    path("deposits/", api.deposits, name="api_deposits"),
+    path("deposits/<int:pk>/forfeit/", api.forfeit, name="api_deposit_forfeit"),
+    path("deposits/<int:pk>/refund/", api.refund_deposit, name="api_deposit_refund"),
+    path("refunds/", api.refunds, name="api_deposit_refunds"),
+    path(
+        "refunds/<int:pk>/reschedule/",
+        api.reschedule_refund,
+        name="api_deposit_refund_reschedule",
+    ),
+    path("refunds/batches/", api.refund_batches, name="api_deposit_refund_batches"),
+    path(
+        "refunds/batches/<int:pk>/csv",
+        api.refund_batch_csv,
+        name="api_deposit_refund_batch_csv",
+    ),
+    path("guarantees/", api.guarantees, name="api_deposit_guarantees"),
+    path(
+        "guarantees/<int:pk>/verify/",
+        api.verify_guarantee,
+        name="api_deposit_guarantee_verify",
+    ),
+    path("fx-rates/", api.fx_rates, name="api_deposit_fx_rates"),
+]
