@@ -47,14 +47,17 @@ def daphne_url(transactional_db: object) -> Iterator[str]:
     test database — what Channels' ChannelsLiveServerTestCase does, as a pytest fixture."""
     from functools import partial
 
-    from channels.testing.live import make_application, set_database_connection
+    from channels.testing.live import make_application
+    from django.db import connection
     from daphne.testing import DaphneProcess
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     process = DaphneProcess(
         "localhost",
         partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-        setup=set_database_connection,
+        # The child must use the test database the parent is on. (Channels' own helper prefixes "test_"
+        # again on PostgreSQL, where the parent's settings already name the test database.)
+        setup=partial(use_database, connection.settings_dict["NAME"]),
     )
     process.start()
     if not process.ready.wait(timeout=30):
@@ -65,6 +68,12 @@ def daphne_url(transactional_db: object) -> Iterator[str]:
     finally:
         process.terminate()
         process.join(10)
+
+
+def use_database(name: str) -> None:
+    from django.conf import settings
+
+    settings.DATABASES["default"]["NAME"] = name
 
 
 def chinese_page(browser: object, **context_options: object) -> object:
