@@ -24,6 +24,7 @@ api_v1 = [
     path("", include("trading.api_urls")),
     path("deposits/", include("deposits.api_urls")),
     path("alerts/", include("audit.alert_urls")),
+    path("experts/", include("experts.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     # Anything else under /api/v1/ answers in the API's error shape, not an HTML page.
@@ -45,6 +46,7 @@ urlpatterns = [
     path("organizations/<int:pk>/bar/", accounts_views.bar_organization, name="organization_bar"),
     path("integrity-records/<int:pk>/lift/", accounts_views.lift_bar, name="integrity_lift"),
     path("announcements/", include("trading.pdf_urls")),
+    path("experts/", include("experts.urls")),
     path("", include("trading.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

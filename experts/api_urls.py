@@ -1,0 +1,27 @@
+"""The experts API, included at /api/v1/experts/ (see config/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from experts import api
+
+urlpatterns = [
+    path("specialties/", api.specialties, name="api_expert_specialties"),
+    path("pool/", api.pool, name="api_expert_pool"),
+    path("pool/<int:pk>/", api.expert, name="api_expert"),
+    path("pool/<int:pk>/ties/", api.expert_ties, name="api_expert_ties"),
+    path("pool/<int:pk>/relations/", api.expert_relations, name="api_expert_relations"),
+    path("pool/<int:pk>/status/", api.expert_status, name="api_expert_status"),
+    path("draws/", api.draws, name="api_draws"),
+    path("draws/<int:pk>/", api.draw, name="api_draw"),
+    path("draws/<int:pk>/run/", api.run_draw, name="api_draw_run"),
+    path("draws/<int:pk>/sign-off/", api.sign_off, name="api_draw_sign_off"),
+    path("draws/<int:pk>/replacement/", api.replacement, name="api_draw_replacement"),
+    path("draws/<int:pk>/disclose/", api.disclose, name="api_draw_disclose"),
+    path("draws/<int:pk>/verify/", api.verify, name="api_draw_verify"),
+    path("projects/<int:pk>/committee/", api.project_committee, name="api_project_committee"),
+    path("mine/", api.mine, name="api_expert_mine"),
+    path("seats/<int:pk>/respond/", api.respond, name="api_seat_respond"),
+    path("ratings/", api.ratings, name="api_expert_ratings"),
+]
