@@ -201,6 +201,8 @@ DEPOSIT_BANK_SECRETS = dict(
 )
 # The bank that keeps the custody account; the demo's simulator signs as this bank.
 DEPOSIT_CUSTODY_BANK = envstr("DEPOSIT_CUSTODY_BANK", "ICBC")
+# The bank simulator page signs with the real bank secrets: demo and development only.
+DEPOSIT_BANK_SIMULATOR = envbool("DEPOSIT_BANK_SIMULATOR", DEBUG)
 # Prefix of the virtual sub-account numbers handed to bidders (agreed with the custody bank).
 DEPOSIT_ACCOUNT_PREFIX = envstr("DEPOSIT_ACCOUNT_PREFIX", "6222")
 # Sealed bids: the master key (32 bytes, hex) that wraps every project's private key. Without it no

@@ -46,6 +46,7 @@ urlpatterns = [
     path("organizations/<int:pk>/bar/", accounts_views.bar_organization, name="organization_bar"),
     path("integrity-records/<int:pk>/lift/", accounts_views.lift_bar, name="integrity_lift"),
     path("announcements/", include("trading.pdf_urls")),
+    path("deposits/", include("deposits.urls")),
     path("experts/", include("experts.urls")),
     path("", include("trading.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.utils import timezone
 
 from trading.rules import Period, add_period
 
@@ -52,7 +53,8 @@ def due_at(reason: str, project_kind: str, event_at: dt.datetime) -> dt.datetime
 def interest(principal: Decimal, held_from: dt.datetime, held_until: dt.datetime) -> Decimal:
     """Demand-deposit interest for the days held (actual/360, as Chinese banks count 活期 interest),
     rounded to the fen. The annual rate is the DEPOSIT_DEMAND_RATE setting."""
-    days = max((held_until.date() - held_from.date()).days, 0)
+    # Days are Beijing calendar days, whatever zone the two moments arrive in.
+    days = max((timezone.localtime(held_until).date() - timezone.localtime(held_from).date()).days, 0)
     rate = Decimal(str(settings.DEPOSIT_DEMAND_RATE))
     return (principal * rate * days / Decimal(360)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP

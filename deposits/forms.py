@@ -1,0 +1,165 @@
+"""Forms of the deposit pages. They only parse input into the arguments of one service; every rule (who
+may, which forms a lot accepts, amounts, validity periods, statuses) is checked by deposits.services or
+deposits.reconciliation, whose DomainError the page shows next to the kept input."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from deposits.models import Currency, Forfeiture, Guarantee, Refund
+from trading.forms import BeijingDateTimeField
+from trading.models import Lot
+
+# A bank statement is a small CSV (one line per transaction of a day).
+MAX_STATEMENT_BYTES = 5 * 1024 * 1024
+# Refund reasons staff may choose by hand; payer mismatch and unknown accounts follow a bank message.
+MANUAL_REFUND_REASONS = [
+    choice
+    for choice in Refund.Reason.choices
+    if choice[0] not in (Refund.Reason.PAYER_MISMATCH, Refund.Reason.UNKNOWN_ACCOUNT)
+]
+
+
+def bank_choices() -> list[tuple[str, str]]:
+    """The banks the platform has a signing secret for, the custody bank first."""
+    banks = sorted(settings.DEPOSIT_BANK_SECRETS, key=lambda b: b != settings.DEPOSIT_CUSTODY_BANK)
+    return [(bank, bank) for bank in banks]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+# --- Bidders --------------------------------------------------------------------------------------
+
+
+class OpenAccountForm(forms.Form):
+    currency = forms.ChoiceField(label=_("币种"), choices=Currency.choices, initial=Currency.CNY)
+
+
+class GuaranteeForm(forms.Form):
+    kind = forms.ChoiceField(label=_("保函类型"), choices=Guarantee.Kind.choices)
+    issuer = forms.CharField(label=_("出具机构"), max_length=200)
+    number = forms.CharField(label=_("保函编号"), max_length=64)
+    amount = forms.DecimalField(
+        label=_("担保金额（元）"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+    )
+    valid_from = forms.DateField(label=_("生效日"), widget=DateInput)
+    valid_until = forms.DateField(label=_("失效日"), widget=DateInput)
+    file = forms.FileField(label=_("电子保函文件"))
+
+    def __init__(self, *args: Any, lot: Lot | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if lot is not None:
+            # Offer the guarantee kinds the lot lists; the service refuses any other.
+            kinds = [c for c in Guarantee.Kind.choices if c[0] in (lot.deposit_forms or [])]
+            self.fields["kind"].choices = kinds or Guarantee.Kind.choices
+            self.fields["amount"].initial = lot.deposit_amount
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("文件过大。"))
+        return upload
+
+
+# --- Center staff ---------------------------------------------------------------------------------
+
+
+class VerifyGuaranteeForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("核验结论"),
+        choices=[("accept", _("核验通过")), ("reject", _("核验不通过"))],
+        widget=forms.RadioSelect,
+    )
+    method = forms.CharField(
+        label=_("核验方式"), max_length=100, help_text=_("例如：电子保函平台验真、致电出具机构核实")
+    )
+    note = forms.CharField(
+        label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ScheduleRefundForm(forms.Form):
+    reason = forms.ChoiceField(label=_("退还原因"), choices=MANUAL_REFUND_REASONS)
+
+
+class ForfeitForm(forms.Form):
+    reason = forms.ChoiceField(label=_("没收原因"), choices=Forfeiture.Reason.choices)
+    note = forms.CharField(
+        label=_("事实依据"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class RefundBatchForm(forms.Form):
+    until = forms.DateField(
+        label=_("应退日期不晚于（可空，空则全部）"), required=False, widget=DateInput
+    )
+
+
+class FxRateForm(forms.Form):
+    currency = forms.ChoiceField(
+        label=_("币种"), choices=[(c, label) for c, label in Currency.choices if c != Currency.CNY]
+    )
+    cny_per_unit = forms.DecimalField(
+        label=_("1 单位折合人民币"), max_digits=12, decimal_places=6, min_value=Decimal("0.000001")
+    )
+    source = forms.CharField(label=_("来源"), max_length=100, required=False)
+
+
+class StatementForm(forms.Form):
+    bank = forms.ChoiceField(label=_("银行"), choices=bank_choices)
+    statement_date = forms.DateField(label=_("对账日"), widget=DateInput)
+    file = forms.FileField(label=_("对账单（CSV，UTF-8）"))
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_STATEMENT_BYTES:
+            raise forms.ValidationError(_("对账单文件过大。"))
+        try:
+            # utf-8-sig: spreadsheet programs save CSV with a byte-order mark.
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(_("对账单须为 UTF-8 编码的 CSV 文件。")) from exc
+
+
+# --- The bank simulator ---------------------------------------------------------------------------
+
+
+class SimulatedPaymentForm(forms.Form):
+    bank = forms.ChoiceField(label=_("银行"), choices=bank_choices)
+    account_number = forms.CharField(
+        label=_("收款子账号"),
+        max_length=32,
+        help_text=_("可从列表选择，也可输入任意账号（演示无法识别的来款）"),
+        widget=forms.TextInput(attrs={"list": "sub-accounts", "autocomplete": "off"}),
+    )
+    amount = forms.DecimalField(
+        label=_("金额"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
+    )
+    currency = forms.ChoiceField(label=_("币种"), choices=Currency.choices, initial=Currency.CNY)
+    payer_name = forms.CharField(
+        label=_("付款人户名"), max_length=200, required=False, help_text=_("空则为该子账户的投标人")
+    )
+    payer_account = forms.CharField(
+        label=_("付款人账号"),
+        max_length=40,
+        required=False,
+        help_text=_("空则为该投标人的基本账户（演示账号）"),
+    )
+    payer_bank = forms.CharField(label=_("付款行"), max_length=100, required=False)
+    value_time = BeijingDateTimeField(
+        label=_("银行到账时间（北京时间，空则为现在）"), required=False
+    )
+    transaction_id = forms.CharField(
+        label=_("银行流水号（空则自动生成）"), max_length=64, required=False
+    )
+
+
+class SimulatedConfirmationForm(forms.Form):
+    status = forms.ChoiceField(choices=[("paid", _("已付")), ("failed", _("失败"))])
