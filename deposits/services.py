@@ -76,8 +76,8 @@ def sub_account_number(lot: Lot, organization: Organization, currency: str) -> s
 
 
 def _allowed_currencies(lot: Lot) -> set[str]:
-    # Foreign currency only for land listings that allow it (issue 8 sets `deposit_currencies`).
-    allowed = set(getattr(lot, "deposit_currencies", None) or [Currency.CNY])
+    # Foreign currency only where a land listing allows it (trading.services.check_lots enforces that).
+    allowed = set(lot.deposit_currencies or [Currency.CNY])
     return allowed | {Currency.CNY}
 
 

@@ -135,6 +135,8 @@ class Lot(models.Model):
     ceiling_price = models.DecimalField(_("最高投标限价（元）"), null=True, blank=True, **MONEY)
     deposit_amount = models.DecimalField(_("保证金金额（元）"), default=Decimal("0"), **MONEY)
     deposit_forms = models.JSONField(_("保证金形式"), default=list)
+    # Land listings of 经营性用地 may take deposits in HKD or USD besides RMB (the price stays RMB).
+    deposit_currencies = models.JSONField(_("保证金币种"), default=list, blank=True)
 
     class Meta:
         verbose_name = pgettext_lazy("singular", "标段/包")

@@ -122,7 +122,17 @@ def _money(value: Any, field: str, *, allow_none: bool = False) -> Decimal | Non
 
 
 def _clean_lot(index: int, data: dict[str, Any]) -> dict[str, Any]:
-    _refuse_unknown(data, {"name", "estimate", "ceiling_price", "deposit_amount", "deposit_forms"})
+    _refuse_unknown(
+        data,
+        {
+            "name",
+            "estimate",
+            "ceiling_price",
+            "deposit_amount",
+            "deposit_forms",
+            "deposit_currencies",
+        },
+    )
     name = str(data.get("name", "")).strip() or f"第{index}标段"
     estimate = _money(data.get("estimate"), "estimate")
     if estimate == 0:
@@ -139,9 +149,13 @@ def _clean_lot(index: int, data: dict[str, Any]) -> dict[str, Any]:
             code="INVALID_DEPOSIT_FORM",
             forms=", ".join(sorted(unknown_forms)),
         )
+    currencies = list(dict.fromkeys(data.get("deposit_currencies") or ["CNY"]))
+    if set(currencies) - {"CNY", "HKD", "USD"}:
+        raise DomainError(_("保证金币种只能是人民币、港元或美元。"), code="INVALID_CURRENCY")
     return {
         "number": index,
         "name": name,
+        "deposit_currencies": currencies,
         "estimate": estimate,
         "ceiling_price": ceiling,
         "deposit_amount": deposit,
@@ -216,6 +230,11 @@ def check_lots(project: Project, lots: list[dict[str, Any]] | list[Lot]) -> None
         )
         if deposit > 0 and not forms:
             raise DepositRuleError(_("请选择保证金的缴纳形式。"), code="DEPOSIT_FORMS_REQUIRED")
+        currencies = values.get("deposit_currencies") or ["CNY"]
+        if set(currencies) - {"CNY"} and project.kind != Project.Kind.LAND:
+            raise DepositRuleError(
+                _("只有土地出让项目可以接受外币保证金。"), code="FOREIGN_CURRENCY_NOT_ALLOWED"
+            )
         if cap is None:
             continue
         if deposit > (estimate * cap.percent_of_estimate).quantize(Decimal("0.01")):

@@ -405,3 +405,26 @@ def test_only_the_projects_agent_replies_to_objections(agent, staff, supplier):
             services.reply_objection(Actor.for_user(supplier), objection, reply="自问自答")
         with pytest.raises(DomainError):
             services.reply_objection(Actor.for_user(agent), objection, reply="  ")
+
+
+def test_only_land_takes_foreign_currency_deposits(agent):
+    lots = [
+        {
+            "name": "a",
+            "estimate": "1000000",
+            "deposit_amount": "20000",
+            "deposit_forms": ["cash"],
+            "deposit_currencies": ["CNY", "HKD"],
+        }
+    ]
+    with pytest.raises(DepositRuleError) as refused:
+        draft(agent, lots=lots)
+    assert refused.value.code == "FOREIGN_CURRENCY_NOT_ALLOWED"
+    land = draft(
+        agent,
+        kind=Project.Kind.LAND,
+        category=Project.Category.LAND,
+        method=Project.Method.LAND_LISTING,
+        lots=lots,
+    )
+    assert land.lots.get().deposit_currencies == ["CNY", "HKD"]
