@@ -294,7 +294,13 @@ def decrypt_bid(actor: Actor, bid: Bid, *, decryption_code: str) -> Bid:
     """The bidder decrypts its own bid online during the decryption window."""
     refuse_before_deadline(actor, bid.lot)
     with transaction.atomic():
-        locked = Bid.objects.select_for_update().select_related("lot__opening").get(pk=bid.pk)
+        # Lock the bid row only: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join
+        # to the lot's opening.
+        locked = (
+            Bid.objects.select_for_update(of=("self",))
+            .select_related("lot__opening")
+            .get(pk=bid.pk)
+        )
         if actor.organization is None or locked.organization_id != actor.organization.pk:
             raise NotPermitted(_("只能解密本单位的投标文件。"))
         opening = getattr(locked.lot, "opening", None)

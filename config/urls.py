@@ -27,6 +27,7 @@ api_v1 = [
     path("experts/", include("experts.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("bidding/", include("bidding.api_urls")),
     # Anything else under /api/v1/ answers in the API's error shape, not an HTML page.
     path("<path:unknown>", lib_api.api_not_found),
 ]
@@ -48,6 +49,7 @@ urlpatterns = [
     path("announcements/", include("trading.pdf_urls")),
     path("deposits/", include("deposits.urls")),
     path("experts/", include("experts.urls")),
+    path("bidding/", include("bidding.urls")),
     path("", include("trading.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,54 @@
+"""The bidding API, included at /api/v1/bidding/ (see config/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from bidding import api
+
+urlpatterns = [
+    path("lots/<int:pk>/", api.lot_status, name="api_bidding_lot"),
+    # Bids.
+    path("lots/<int:pk>/bids/", api.submit_bid, name="api_bid_submit"),
+    path("bids/mine/", api.my_bids, name="api_my_bids"),
+    path("bids/<int:pk>/", api.bid_detail, name="api_bid"),
+    path("bids/<int:pk>/receipt/", api.bid_receipt, name="api_bid_receipt"),
+    path("bids/<int:pk>/withdraw/", api.withdraw_bid, name="api_bid_withdraw"),
+    path("bids/<int:pk>/decrypt/", api.decrypt_bid, name="api_bid_decrypt"),
+    # The opening record.
+    path("lots/<int:pk>/opening/record/", api.opening_record, name="api_opening_record"),
+    path("lots/<int:pk>/opening/responses/", api.opening_responses, name="api_opening_responses"),
+    path(
+        "opening-responses/<int:pk>/answer/",
+        api.answer_record_objection,
+        name="api_opening_answer",
+    ),
+    # Evaluation.
+    path("evaluations/mine/", api.my_evaluations, name="api_my_evaluations"),
+    path("lots/<int:pk>/evaluation/", api.evaluation_detail, name="api_evaluation"),
+    path("lots/<int:pk>/evaluation/start/", api.start_evaluation, name="api_evaluation_start"),
+    path("lots/<int:pk>/evaluation/bids/", api.evaluation_bids, name="api_evaluation_bids"),
+    path("lots/<int:pk>/evaluation/scores/", api.evaluation_scores, name="api_evaluation_scores"),
+    path(
+        "lots/<int:pk>/evaluation/more-time/",
+        api.evaluation_more_time,
+        name="api_evaluation_more_time",
+    ),
+    path("lots/<int:pk>/evaluation/compile/", api.compile_report, name="api_evaluation_compile"),
+    path("lots/<int:pk>/evaluation/confirm/", api.confirm_report, name="api_evaluation_confirm"),
+    # Publicity, award, contract.
+    path("lots/<int:pk>/publicity/", api.publicity, name="api_publicity"),
+    path(
+        "lots/<int:pk>/publicity/objections/",
+        api.publicity_objections,
+        name="api_publicity_objections",
+    ),
+    path(
+        "publicity-objections/<int:pk>/reply/",
+        api.reply_publicity_objection,
+        name="api_publicity_reply",
+    ),
+    path("lots/<int:pk>/award/", api.award, name="api_award"),
+    path("lots/<int:pk>/contract/", api.record_contract, name="api_contract"),
+    path("lots/<int:pk>/refusal/", api.record_refusal, name="api_refusal"),
+]

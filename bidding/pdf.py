@@ -1,0 +1,319 @@
+"""Bidding documents as A4 PDFs: the bid receipt (投标文件递交回执), the opening record (开标记录) and the
+award notice (中标通知书).
+
+Each one prints the hash that makes it checkable:
+- the receipt prints the receipt SHA-256, the SHA-256 of the canonical JSON of `receipt_document(bid)`
+  (lot, organization, server time of submission, ciphertext hashes) — exactly what
+  `bidding.services.submit_bid` hashed, so anyone holding the receipt can recompute it. It never states a
+  price: before the opening nobody, the platform included, can read one;
+- the opening record prints `Opening.record_sha256`, the hash of the published record's canonical JSON;
+- the award notice prints the SHA-256 of its own content (`award_content`).
+
+Official documents are in Chinese for every reader (lib.pdf.chinese). Rendering reads committed rows and
+draws outside any transaction (docs/architecture.md): views call these after the services committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, Spacer
+
+from audit.services import canonical_bytes, normalize_payload
+from bidding import access
+from bidding.models import Bid, Opening, Publicity
+from lib.pdf import (
+    CONTENT_WIDTH,
+    SHANGHAI,
+    beijing_seconds,
+    build_pdf,
+    chinese,
+    choice,
+    facts_table,
+    money,
+    styles,
+    table,
+    text,
+    verification_block,
+)
+
+RECEIPT_NOTE = (
+    "回执哈希为下列内容按规范化 JSON（键名排序、无空白、UTF-8）计算的 SHA-256："
+    "标段编号 lot、投标人编号 organization、服务器递交时间 submitted_at（UTC）、"
+    "报价密文哈希 price、投标文件密文哈希 files。报价与文件在开标前仅以密文保存，本回执不含报价。"
+)
+RECORD_NOTE = (
+    "开标记录哈希为开标记录按规范化 JSON 计算的 SHA-256，与平台公布的开标记录逐字节一致；"
+    "扫描二维码可查看并核对。"
+)
+AWARD_NOTE = "通知书内容按规范化 JSON 计算 SHA-256；扫描二维码可查看本标段的中标结果。"
+
+
+def _site(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _iso(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment, SHANGHAI).isoformat() if moment else ""
+
+
+# --- The receipt ----------------------------------------------------------------------------------
+
+
+def receipt_document(bid: Bid) -> dict[str, Any]:
+    """What the receipt hash covers, exactly as `submit_bid` hashed it."""
+    return normalize_payload(
+        {
+            "lot": bid.lot_id,
+            "organization": bid.organization_id,
+            "submitted_at": bid.submitted_at,
+            "price": bid.sealed_sha256,
+            "files": [f.sha256 for f in sorted(bid.files.all(), key=lambda f: f.pk)],
+        }
+    )
+
+
+def receipt_sha256(bid: Bid) -> str:
+    return hashlib.sha256(canonical_bytes(receipt_document(bid))).hexdigest()
+
+
+def receipt_url(bid: Bid) -> str:
+    return _site(reverse("bid_receipt", args=[bid.lot_id]))
+
+
+def render_receipt(bid: Bid) -> bytes:
+    lot = bid.lot
+    project = lot.project
+    org = bid.organization
+    with chinese():
+        s = styles()
+        facts = [
+            ("项目编号", text(project.number)),
+            ("项目名称", text(project.title)),
+            ("标段/包", text(f"{lot.number}. {lot.name}")),
+            ("投标人", f"{text(org.name)}<br/>统一社会信用代码：{text(org.uscc)}"),
+            ("递交次数", f"第 {bid.version} 次递交（以最后一次递交为准）"),
+            ("服务器递交时间", f"{beijing_seconds(bid.submitted_at)}（北京时间）"),
+            ("投标截止时间", f"{beijing_seconds(project.bid_deadline)}（北京时间）"),
+            ("状态", text(choice(Bid.Status, bid.status))),
+        ]
+        if bid.withdrawn_at:
+            facts.append(("撤回时间", f"{beijing_seconds(bid.withdrawn_at)}（北京时间）"))
+        rows: list[list[Any]] = [
+            [Paragraph("内容", s["cell"]), Paragraph("密文 SHA-256", s["cell"])],
+            [
+                Paragraph("投标报价（密文）", s["cell"]),
+                Paragraph(text(bid.sealed_sha256), s["hash"]),
+            ],
+        ]
+        for index, sealed in enumerate(sorted(bid.files.all(), key=lambda f: f.pk), start=1):
+            rows.append(
+                [
+                    Paragraph(f"投标文件 {index}（{sealed.size} 字节）", s["cell"]),
+                    Paragraph(text(sealed.sha256), s["hash"]),
+                ]
+            )
+        story = [
+            Paragraph("投标文件递交回执", s["title"]),
+            Paragraph(text(settings.OCDS_PUBLISHER), s["publisher"]),
+            Spacer(1, 5 * mm),
+            facts_table(facts, s),
+            Spacer(1, 4 * mm),
+            Paragraph("已收到的密文", s["heading"]),
+            table(rows, [48 * mm, CONTENT_WIDTH - 48 * mm]),
+            Spacer(1, 3 * mm),
+            Paragraph(
+                "开标时投标人须在解密时限内凭递交时设置的解密口令在线解密；平台不保存口令，"
+                "口令遗失无法恢复，因投标人原因未能解密的视为撤销投标文件。",
+                s["body"],
+            ),
+            verification_block(
+                [("回执哈希（SHA-256）", bid.receipt_sha256)],
+                url=receipt_url(bid),
+                url_label="回执查询地址（登录后）",
+                note=RECEIPT_NOTE,
+                s=s,
+            ),
+        ]
+        return build_pdf(
+            story,
+            title=f"投标文件递交回执 {project.number}-{lot.number}",
+            subject=bid.receipt_sha256,
+            footer=f"{project.number} · 回执 {bid.receipt_sha256[:16]}",
+        )
+
+
+# --- The opening record ---------------------------------------------------------------------------
+
+
+def record_url(opening: Opening) -> str:
+    return _site(reverse("opening_record", args=[opening.lot_id]))
+
+
+def render_record(opening: Opening) -> bytes:
+    lot = opening.lot
+    project = lot.project
+    record = opening.record or {"bids": []}
+    with chinese():
+        s = styles()
+        facts = [
+            ("项目编号", text(project.number)),
+            ("项目名称", text(project.title)),
+            ("标段/包", text(f"{lot.number}. {lot.name}")),
+            ("开标时间", f"{beijing_seconds(opening.started_at)}（北京时间）"),
+            ("解密截止", f"{beijing_seconds(opening.decryption_until)}（北京时间）"),
+            ("开标结束", f"{beijing_seconds(opening.finished_at)}（北京时间）"),
+            ("结果", text(choice(Opening.Stage, opening.stage))),
+        ]
+        if opening.failure_reason:
+            facts.append(("流标原因", text(opening.failure_reason)))
+        if lot.ceiling_price is not None:
+            facts.append(("最高投标限价（元）", money(lot.ceiling_price)))
+        rows: list[list[Any]] = [
+            [
+                Paragraph(label, s["cell"])
+                for label in ("序号", "投标人", "递交时间", "解密结果", "投标报价（元）")
+            ]
+        ]
+        for index, row in enumerate(record.get("bids", []), start=1):
+            outcome = choice(Bid.Status, row.get("status"))
+            if row.get("failure"):
+                outcome += f"：{row['failure']}"
+            rows.append(
+                [
+                    Paragraph(str(index), s["cell"]),
+                    Paragraph(f"{text(row.get('bidder'))}<br/>{text(row.get('uscc'))}", s["cell"]),
+                    Paragraph(
+                        beijing_seconds(dt.datetime.fromisoformat(row["submitted_at"]))
+                        if row.get("submitted_at")
+                        else "—",
+                        s["cell"],
+                    ),
+                    Paragraph(text(outcome), s["cell"]),
+                    Paragraph(money(row.get("price")), s["cell"]),
+                ]
+            )
+        story = [
+            Paragraph("开标记录", s["title"]),
+            Paragraph(text(settings.OCDS_PUBLISHER), s["publisher"]),
+            Spacer(1, 5 * mm),
+            facts_table(facts, s),
+            Spacer(1, 4 * mm),
+            table(rows, [12 * mm, 62 * mm, 32 * mm, 34 * mm, CONTENT_WIDTH - 140 * mm]),
+            verification_block(
+                [("开标记录哈希（SHA-256）", opening.record_sha256)],
+                url=record_url(opening),
+                url_label="开标记录公布地址",
+                note=RECORD_NOTE,
+                s=s,
+            ),
+        ]
+        return build_pdf(
+            story,
+            title=f"开标记录 {project.number}-{lot.number}",
+            subject=opening.record_sha256,
+            footer=f"{project.number} · 开标记录 {opening.record_sha256[:16]}",
+        )
+
+
+# --- The award notice -----------------------------------------------------------------------------
+
+
+def award_url(publicity: Publicity) -> str:
+    return _site(reverse("bidding_lot", args=[publicity.lot_id]))
+
+
+def award_content(publicity: Publicity) -> dict[str, Any]:
+    """What the award notice states (strings only)."""
+    lot = publicity.lot
+    project = lot.project
+    winner = access.winner_row(publicity) or {}
+    org = publicity.winner
+    return {
+        "document": "award_notice",
+        "project": {"number": project.number, "title": project.title},
+        "lot": {"number": str(lot.number), "name": lot.name},
+        "owner": {"name": project.owner.name, "uscc": project.owner.uscc},
+        "agent": {"name": project.agent.name, "uscc": project.agent.uscc},
+        "winner": {"name": org.name if org else "", "uscc": org.uscc if org else ""},
+        "price": str(winner.get("price", "")),
+        "rank": str(winner.get("rank", "")),
+        "issued_at": _iso(publicity.award_notice_at),
+        "contract_due_at": _iso(publicity.contract_due_at),
+        "url": award_url(publicity),
+    }
+
+
+def award_sha256(publicity: Publicity) -> str:
+    return hashlib.sha256(canonical_bytes(award_content(publicity))).hexdigest()
+
+
+def render_award_notice(publicity: Publicity) -> bytes:
+    content = award_content(publicity)
+    digest = hashlib.sha256(canonical_bytes(content)).hexdigest()
+    issued = dt.datetime.fromisoformat(content["issued_at"]) if content["issued_at"] else None
+    due = (
+        dt.datetime.fromisoformat(content["contract_due_at"])
+        if content["contract_due_at"]
+        else None
+    )
+    with chinese():
+        s = styles()
+        facts = [
+            ("项目编号", text(content["project"]["number"])),
+            ("项目名称", text(content["project"]["title"])),
+            ("标段/包", text(f"{content['lot']['number']}. {content['lot']['name']}")),
+            (
+                "中标人",
+                f"{text(content['winner']['name'])}<br/>"
+                f"统一社会信用代码：{text(content['winner']['uscc'])}",
+            ),
+            ("中标价（元）", money(content["price"])),
+            ("发出时间", f"{beijing_seconds(issued)}（北京时间）"),
+            ("合同签订期限", f"{beijing_seconds(due)} 前（北京时间）"),
+        ]
+        story = [
+            Paragraph("中标通知书", s["title"]),
+            Paragraph(text(content["owner"]["name"]), s["publisher"]),
+            Spacer(1, 6 * mm),
+            Paragraph(f"{text(content['winner']['name'])}：", s["body"]),
+            Paragraph(
+                f"经评标委员会评审、中标候选人公示期满，确定贵单位为“{text(content['project']['title'])}”"
+                f"第 {text(content['lot']['number'])} 标段/包的中标人，"
+                f"中标价人民币 {money(content['price'])} 元。",
+                s["body"],
+            ),
+            Paragraph(
+                "请贵单位自本通知书发出之日起三十日内，按照招标文件和贵单位的投标文件与招标人订立书面合同"
+                "（《中华人民共和国招标投标法》第四十六条）。中标人无正当理由不与招标人订立合同的，"
+                "取消其中标资格，投标保证金不予退还（《招标投标法实施条例》第七十四条）。",
+                s["body"],
+            ),
+            Spacer(1, 3 * mm),
+            facts_table(facts, s),
+            Spacer(1, 4 * mm),
+            Paragraph(
+                f"招标人：{text(content['owner']['name'])}　　"
+                f"招标代理机构：{text(content['agent']['name'])}",
+                s["body"],
+            ),
+            verification_block(
+                [("通知书内容哈希（SHA-256）", digest)],
+                url=content["url"],
+                url_label="中标结果查询地址",
+                note=AWARD_NOTE,
+                s=s,
+            ),
+        ]
+        return build_pdf(
+            story,
+            title=f"中标通知书 {content['project']['number']}-{content['lot']['number']}",
+            subject=digest,
+            footer=f"{content['project']['number']} · 中标通知书 {digest[:16]}",
+        )

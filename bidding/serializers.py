@@ -1,0 +1,357 @@
+"""Shapes of the bidding API. Input serializers only parse: the price goes to `submit_bid` as sent (a
+JSON float is refused there with AMOUNT_NOT_EXACT), and every rule is the service's. Output money is a
+string; a bid's price is null until its bidder decrypted it at the opening."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from bidding.access import STAGE_LABELS
+from bidding.models import Bid, Evaluation, Opening, Publicity
+from trading.serializers import (
+    AwareDateTimeField,
+    MoneyField,
+    OrganizationRefSerializer,
+    _enum_field,
+)
+
+BidStatusField = _enum_field(Bid.Status, "BidStatusEnum")
+OpeningStageField = _enum_field(Opening.Stage, "OpeningStageEnum")
+EvaluationStatusField = _enum_field(Evaluation.Status, "EvaluationStatusEnum")
+EvaluationSchemeField = _enum_field(Evaluation.Scheme, "EvaluationSchemeEnum")
+PublicityStatusField = _enum_field(Publicity.Status, "PublicityStatusEnum")
+
+
+@extend_schema_field(
+    {"type": "string", "enum": [str(key) for key in STAGE_LABELS]},
+    component_name="LotBiddingStageEnum",
+)
+class LotStageField(serializers.CharField):
+    pass
+
+
+# --- References -----------------------------------------------------------------------------------
+
+
+class BiddingProjectSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    title = serializers.CharField()
+
+
+class BiddingLotSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    project = BiddingProjectSerializer()
+
+
+# --- Bids -----------------------------------------------------------------------------------------
+
+
+class BidFileSerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class BidSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    lot = BiddingLotSerializer()
+    organization = OrganizationRefSerializer()
+    status = BidStatusField()
+    version = serializers.IntegerField()
+    submitted_at = serializers.DateTimeField()
+    withdrawn_at = serializers.DateTimeField(allow_null=True)
+    sealed_sha256 = serializers.CharField(help_text="SHA-256 of the sealed price (ciphertext)")
+    receipt_sha256 = serializers.CharField()
+    files = serializers.SerializerMethodField()
+    price = MoneyField(allow_null=True, help_text="null until the bidder decrypts at the opening")
+    decrypted_at = serializers.DateTimeField(allow_null=True)
+    failure = serializers.CharField()
+
+    @extend_schema_field(BidFileSerializer(many=True))
+    def get_files(self, bid: Bid) -> list[dict[str, Any]]:
+        return BidFileSerializer(sorted(bid.files.all(), key=lambda f: f.pk), many=True).data
+
+
+class BidReceiptSerializer(serializers.Serializer):
+    bid = serializers.IntegerField(source="id")
+    lot = BiddingLotSerializer()
+    organization = OrganizationRefSerializer()
+    status = BidStatusField()
+    version = serializers.IntegerField()
+    submitted_at = serializers.DateTimeField(help_text="server time of the (last) submission")
+    sealed_sha256 = serializers.CharField()
+    files = serializers.SerializerMethodField()
+    receipt_sha256 = serializers.CharField()
+    document = serializers.SerializerMethodField(
+        help_text="what the receipt hash covers: SHA-256 of its canonical JSON is receipt_sha256"
+    )
+    pdf_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(BidFileSerializer(many=True))
+    def get_files(self, bid: Bid) -> list[dict[str, Any]]:
+        return BidFileSerializer(sorted(bid.files.all(), key=lambda f: f.pk), many=True).data
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_document(self, bid: Bid) -> dict[str, Any]:
+        from bidding.pdf import receipt_document
+
+        return receipt_document(bid)
+
+    def get_pdf_url(self, bid: Bid) -> str:
+        from django.urls import reverse
+
+        return reverse("bid_receipt_pdf", args=[bid.lot_id])
+
+
+class BidSubmitInputSerializer(serializers.Serializer):
+    price = MoneyField(help_text="yuan as a string, at most two decimals")
+    decryption_code = serializers.CharField(
+        trim_whitespace=False,
+        max_length=200,
+        help_text="at least 8 characters; needed to decrypt at the opening and never recoverable",
+    )
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False), required=False, default=list
+    )
+
+
+class BidDecryptInputSerializer(serializers.Serializer):
+    decryption_code = serializers.CharField(trim_whitespace=False, max_length=200)
+
+
+# --- The lot and its opening ----------------------------------------------------------------------
+
+
+class BidProgressSerializer(serializers.Serializer):
+    awaiting = serializers.IntegerField()
+    decrypted = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class OpeningSummarySerializer(serializers.Serializer):
+    stage = OpeningStageField()
+    started_at = serializers.DateTimeField()
+    decryption_until = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    failure_reason = serializers.CharField()
+    objections_until = serializers.DateTimeField(allow_null=True)
+    record_sha256 = serializers.CharField()
+
+
+class LotBiddingStatusSerializer(serializers.Serializer):
+    lot = BiddingLotSerializer()
+    stage = LotStageField()
+    stage_label = serializers.CharField()
+    bid_deadline = serializers.DateTimeField(allow_null=True)
+    server_time = serializers.DateTimeField()
+    opening = OpeningSummarySerializer(allow_null=True)
+    bids_count = serializers.IntegerField(
+        allow_null=True,
+        help_text="bids standing for the opening: for the project's agent, center staff and "
+        "supervisors only, and only a number",
+    )
+    progress = BidProgressSerializer(allow_null=True)
+    my_bid = BidSerializer(allow_null=True)
+
+
+class OpeningRecordSerializer(serializers.Serializer):
+    lot = BiddingLotSerializer()
+    stage = OpeningStageField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    failure_reason = serializers.CharField()
+    objections_until = serializers.DateTimeField(allow_null=True)
+    record = serializers.JSONField(
+        help_text="the published record; its canonical JSON hashes to record_sha256"
+    )
+    record_sha256 = serializers.CharField()
+    pdf_url = serializers.CharField()
+
+
+class OpeningResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organization = OrganizationRefSerializer()
+    confirmed = serializers.BooleanField()
+    objection = serializers.CharField()
+    responded_at = serializers.DateTimeField()
+    answer = serializers.CharField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class OpeningRespondInputSerializer(serializers.Serializer):
+    confirmed = serializers.BooleanField()
+    objection = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OpeningAnswerInputSerializer(serializers.Serializer):
+    answer = serializers.CharField(allow_blank=True)
+
+
+# --- Evaluation -----------------------------------------------------------------------------------
+
+
+class EvaluationCandidateSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    bidder = serializers.CharField()
+    organization = serializers.IntegerField()
+    bid = serializers.IntegerField()
+    price = serializers.CharField()
+    technical = serializers.CharField()
+    total = serializers.CharField()
+
+
+class EvaluationRejectionSerializer(serializers.Serializer):
+    bid = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class EvaluationReportSerializer(serializers.Serializer):
+    scheme = EvaluationSchemeField()
+    price_weight = serializers.CharField()
+    candidates = EvaluationCandidateSerializer(many=True)
+    rejected = EvaluationRejectionSerializer(many=True)
+    report_sha256 = serializers.CharField()
+
+
+class EvaluationMemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    expert = serializers.CharField(source="expert.name")
+    wants_more_time = serializers.BooleanField()
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    dissent = serializers.CharField()
+
+
+class EvaluationSerializer(serializers.Serializer):
+    lot = BiddingLotSerializer()
+    status = EvaluationStatusField()
+    scheme = EvaluationSchemeField()
+    price_weight = serializers.DecimalField(max_digits=4, decimal_places=3)
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    extended = serializers.BooleanField()
+    reported_at = serializers.DateTimeField(allow_null=True)
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    report = EvaluationReportSerializer(
+        allow_null=True,
+        help_text="center staff, supervisors; members while signing; the agent once confirmed",
+    )
+    members = EvaluationMemberSerializer(
+        many=True, allow_null=True, help_text="center staff and supervisors only"
+    )
+    signed = serializers.BooleanField(
+        allow_null=True, help_text="for a member: whether they signed the report"
+    )
+
+
+class EvaluationStartInputSerializer(serializers.Serializer):
+    draw = serializers.IntegerField(min_value=1, help_text="a signed-off draw of the project")
+    scheme = EvaluationSchemeField()
+    price_weight = serializers.DecimalField(
+        max_digits=4, decimal_places=3, required=False, default=None, allow_null=True
+    )
+    hours = serializers.IntegerField(min_value=1, max_value=72, default=8)
+
+
+class EvaluationBidSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organization = OrganizationRefSerializer()
+    price = MoneyField()
+    submitted_at = serializers.DateTimeField()
+    files = serializers.SerializerMethodField()
+
+    @extend_schema_field(BidFileSerializer(many=True))
+    def get_files(self, bid: Bid) -> list[dict[str, Any]]:
+        return BidFileSerializer(sorted(bid.files.all(), key=lambda f: f.pk), many=True).data
+
+
+class EvaluationScoreSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    member = serializers.IntegerField(source="member_id")
+    expert = serializers.CharField(source="member.expert.name")
+    bid = serializers.IntegerField(source="bid_id")
+    compliant = serializers.BooleanField()
+    rejection_reason = serializers.CharField()
+    technical_points = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    scored_at = serializers.DateTimeField()
+
+
+class EvaluationScoreInputSerializer(serializers.Serializer):
+    bid = serializers.IntegerField(min_value=1)
+    compliant = serializers.BooleanField()
+    technical_points = serializers.DecimalField(
+        max_digits=5, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    rejection_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
+
+
+class EvaluationConfirmInputSerializer(serializers.Serializer):
+    dissent = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EvaluationSeatSerializer(serializers.Serializer):
+    lot = BiddingLotSerializer(source="evaluation.lot")
+    status = EvaluationStatusField(source="evaluation.status")
+    due_at = serializers.DateTimeField(source="evaluation.due_at")
+    signed = serializers.SerializerMethodField()
+
+    def get_signed(self, seat: Any) -> bool:
+        return seat.confirmed_at is not None
+
+
+# --- Publicity and award --------------------------------------------------------------------------
+
+
+class PublicityObjectionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    organization = OrganizationRefSerializer()
+    text = serializers.CharField()
+    raised_at = serializers.DateTimeField()
+    reply_due_at = serializers.DateTimeField()
+    reply = serializers.CharField()
+    replied_at = serializers.DateTimeField(allow_null=True)
+
+
+class PublicitySerializer(serializers.Serializer):
+    lot = BiddingLotSerializer()
+    status = PublicityStatusField()
+    candidates = EvaluationCandidateSerializer(many=True)
+    published_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    suspended = serializers.BooleanField(help_text="an objection awaits its reply")
+    refused = serializers.ListField(child=serializers.IntegerField())
+
+
+class PublicityObjectionInputSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True)
+
+
+class PublicityReplyInputSerializer(serializers.Serializer):
+    reply = serializers.CharField(allow_blank=True)
+
+
+class AwardSerializer(serializers.Serializer):
+    lot = BiddingLotSerializer()
+    status = PublicityStatusField()
+    winner = OrganizationRefSerializer()
+    price = serializers.CharField()
+    award_notice_at = serializers.DateTimeField()
+    contract_due_at = serializers.DateTimeField()
+    contract_signed_at = serializers.DateTimeField(allow_null=True)
+    notice_pdf_url = serializers.CharField(
+        allow_null=True, help_text="the winner, the project's agent, center staff, supervisors"
+    )
+
+
+class ContractInputSerializer(serializers.Serializer):
+    signed_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+
+
+class RefusalInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
