@@ -196,7 +196,9 @@ SPECTACULAR_SETTINGS = {
 # Deposit custody: one HMAC secret per bank, "BANK:secret,BANK2:secret2" (or DEPOSIT_BANK_SECRETS_FILE).
 DEPOSIT_BANK_SECRETS = dict(
     pair.split(":", 1)
-    for pair in envsecret("DEPOSIT_BANK_SECRETS", "ICBC:dev-icbc-secret,CCB:dev-ccb-secret").split(",")
+    for pair in envsecret("DEPOSIT_BANK_SECRETS", "ICBC:dev-icbc-secret,CCB:dev-ccb-secret").split(
+        ","
+    )
     if ":" in pair
 )
 # The bank that keeps the custody account; the demo's simulator signs as this bank.
@@ -207,7 +209,9 @@ DEPOSIT_BANK_SIMULATOR = envbool("DEPOSIT_BANK_SIMULATOR", DEBUG)
 DEPOSIT_ACCOUNT_PREFIX = envstr("DEPOSIT_ACCOUNT_PREFIX", "6222")
 # Sealed bids: the master key (32 bytes, hex) that wraps every project's private key. Without it no
 # bid can be opened; keep it outside the database and its backups.
-BID_MASTER_KEY = envsecret("BID_MASTER_KEY", "6465762d6f6e6c792d6269642d6d61737465722d6b65792d6368616e67652121")
+BID_MASTER_KEY = envsecret(
+    "BID_MASTER_KEY", "6465762d6f6e6c792d6269642d6d61737465722d6b65792d6368616e67652121"
+)
 # After the deadline opens the lot, bidders decrypt their own bids online within this window; a bid not
 # decrypted in time is a failure caused by the bidder (counted as revocation).
 BID_DECRYPTION_WINDOW_MINUTES = envint("BID_DECRYPTION_WINDOW_MINUTES", 60)

@@ -54,7 +54,9 @@ def interest(principal: Decimal, held_from: dt.datetime, held_until: dt.datetime
     """Demand-deposit interest for the days held (actual/360, as Chinese banks count 活期 interest),
     rounded to the fen. The annual rate is the DEPOSIT_DEMAND_RATE setting."""
     # Days are Beijing calendar days, whatever zone the two moments arrive in.
-    days = max((timezone.localtime(held_until).date() - timezone.localtime(held_from).date()).days, 0)
+    days = max(
+        (timezone.localtime(held_until).date() - timezone.localtime(held_from).date()).days, 0
+    )
     rate = Decimal(str(settings.DEPOSIT_DEMAND_RATE))
     return (principal * rate * days / Decimal(360)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP

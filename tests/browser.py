@@ -48,9 +48,9 @@ def daphne_url(transactional_db: object) -> Iterator[str]:
     from functools import partial
 
     from channels.testing.live import make_application
-    from django.db import connection
     from daphne.testing import DaphneProcess
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.db import connection
 
     process = DaphneProcess(
         "localhost",
