@@ -29,3 +29,20 @@ def unread_for(user) -> int:
         .exclude(read_by=user)
         .count()
     )
+
+
+def mark_read(user, notification_id: int | None = None) -> Notification | None:
+    """Mark one notice (or every notice) of the user's organization read by this user.
+
+    Read marks are the user's own view state, not part of the trading record, so they are not audited.
+    Returns the notice, or None when marking all; raises Notification.DoesNotExist for a notice of
+    another organization.
+    """
+    own = Notification.objects.filter(organization_id=user.organization_id or 0)
+    if notification_id is None:
+        for notification in own.exclude(read_by=user):
+            notification.read_by.add(user)
+        return None
+    notification = own.get(pk=notification_id)
+    notification.read_by.add(user)
+    return notification

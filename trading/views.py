@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
 from accounts.models import Notification, Role
+from accounts.notifications import mark_read
 from accounts.permissions import has_perm, visible_to
 from audit.services import canonical_bytes
 from clock import calendar
@@ -820,15 +821,13 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    """Mark one (or every) notice of the user's organization read. Reading is the user's own view
-    state, not a change to the trading record, so it is not audited."""
-    own = Notification.objects.filter(organization_id=request.user.organization_id or 0)
-    if pk is None:
-        for notification in own.exclude(read_by=request.user):
-            notification.read_by.add(request.user)
+    """Mark one (or every) notice of the user's organization read (accounts.notifications.mark_read)."""
+    try:
+        notification = mark_read(request.user, pk)
+    except Notification.DoesNotExist as exc:
+        raise Http404 from exc
+    if notification is None:
         return redirect("notifications")
-    notification = get_object_or_404(own, pk=pk)
-    notification.read_by.add(request.user)
     target = notification.url if notification.url.startswith("/") else ""
     if request.POST.get("open") and target and not target.startswith("//"):
         return redirect(target)
