@@ -7,7 +7,9 @@ checks), so these admins are read-only.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 
 from accounts.models import IntegrityRecord, Organization, User
 from audit.admin import ReadOnlyAdmin
@@ -56,3 +58,13 @@ class UserAdmin(ReadOnlyAdmin, DjangoUserAdmin):
         (None, {"fields": ("username", "display_name", "organization", "email", "phone")}),
         ("Status", {"fields": ("is_active", "is_staff", "groups", "last_login", "date_joined")}),
     )
+
+
+# Role groups are synced from accounts/roles.py and each organization's members group carries its
+# object permissions: editing or deleting one in the admin would silently change who may do what.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(ReadOnlyAdmin, DjangoGroupAdmin):
+    pass

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -11,8 +10,8 @@ from rest_framework.response import Response
 
 from accounts.permissions import has_perm
 from audit.models import AuditEvent, ChainHead
-from audit.services import latest_checkpoint
-from lib.errors import DomainError, NotPermitted
+from audit.services import latest_checkpoint, search_events
+from lib.errors import NotPermitted
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -48,36 +47,25 @@ class ChainHeadSerializer(serializers.Serializer):
         OpenApiParameter("object_type", str),
         OpenApiParameter("object_id", str),
         OpenApiParameter("actor", str),
-        OpenApiParameter("since", str, description="ISO-8601 time"),
-        OpenApiParameter("until", str, description="ISO-8601 time"),
+        OpenApiParameter(
+            "project", str, description="project number: events about it and its rows"
+        ),
+        OpenApiParameter("organization", int, description="the acting organization's id"),
+        OpenApiParameter("since", str, description="ISO-8601 time (without offset: Beijing)"),
+        OpenApiParameter("until", str, description="ISO-8601 time, exclusive"),
         OpenApiParameter("after_seq", int),
+        OpenApiParameter("before_seq", int),
     ],
     responses=AuditEventSerializer(many=True),
 )
 @api_view(["GET"])
 def events(request: Request) -> Response:
-    """Audit events, oldest first, 200 at a time after `after_seq`. Supervisors and center staff."""
+    """Audit events, oldest first, 200 at a time after `after_seq`. Supervisors and center staff.
+    The filters are `audit.services.search_events` (the supervision search page uses the same)."""
     if not has_perm(request.user, "audit.view_auditevent"):
         raise NotPermitted(_("只有监督人员和交易中心工作人员可以查看审计事件。"))
-    qs = AuditEvent.objects.order_by("seq")
-    params = request.query_params
-    for field in ("action", "object_type", "object_id"):
-        if params.get(field):
-            qs = qs.filter(**{field: params[field]})
-    if params.get("actor"):
-        qs = qs.filter(actor_name=params["actor"])
-    for name, lookup in (("since", "at__gte"), ("until", "at__lt")):
-        if params.get(name):
-            moment = parse_datetime(params[name])
-            if moment is None:
-                raise DomainError(
-                    _("时间格式无效：%(value)s"), code="INVALID_TIME", value=params[name]
-                )
-            qs = qs.filter(**{lookup: moment})
-    after = params.get("after_seq", "0")
-    if not after.isdigit():
-        raise DomainError(_("after_seq 必须是非负整数。"), code="INVALID_PARAMETER")
-    return Response(AuditEventSerializer(qs.filter(seq__gt=int(after))[:200], many=True).data)
+    qs = search_events(request.query_params)
+    return Response(AuditEventSerializer(qs[:200], many=True).data)
 
 
 @extend_schema(responses=ChainHeadSerializer)

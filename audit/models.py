@@ -27,7 +27,9 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         raise AppendOnlyError("audit events are append-only")
 
     def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("audit events are appended one by one through audit.services.record")
+        raise AppendOnlyError(
+            "audit events are appended only through audit.services.record / record_many"
+        )
 
 
 class AuditEvent(models.Model):
@@ -136,6 +138,10 @@ class Alert(models.Model):
         PAYER_MISMATCH = "payer_mismatch", _("保证金付款人与投标人不符")
         REFUND_OVERDUE = "refund_overdue", _("保证金退还逾期")
         REFUND_CONFIRMATION_CONFLICT = "refund_confirmation_conflict", _("退款回单与记录不一致")
+        SAME_IP = "same_ip", _("不同投标人从同一IP地址操作")
+        SAME_DOCUMENT = "same_document", _("不同投标人的投标文件内容相同")
+        ROTATION = "rotation", _("同一中标人反复胜过同一批投标人")
+        SCORE_OUTLIER = "score_outlier", _("专家评分明显偏离委员会中位数")
 
     kind = models.CharField(_("类型"), max_length=40, choices=Kind.choices, db_index=True)
     summary = models.CharField(_("摘要"), max_length=300)

@@ -17,17 +17,21 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
 from audit.models import GENESIS_HASH, AuditEvent, ChainHead, Checkpoint
+from lib.errors import DomainError
 
 
 def normalize_payload(value: Any) -> Any:
@@ -112,47 +116,51 @@ def record(
     describes. Call it after the service has taken its own row locks — the chain head is locked until
     commit, so taking it last keeps the time every writer waits on it short and the lock order fixed.
     """
+    return record_many([(actor, action, target, payload)])[0]
+
+
+AuditEntry = tuple[Actor, str, models.Model | tuple[str, str] | None, dict[str, Any] | None]
+
+
+def record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
+    """Append several events in order with one head lock and one insert: what a service deciding a
+    batch of bids in one transaction writes (the chain is the same as from as many `record` calls)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must run inside the service's transaction.atomic() block")
-
-    object_type, object_id = object_ref(target)
-    clean_payload = normalize_payload(payload or {})
+    if not entries:
+        return []
+    prepared = [
+        (actor, action, *object_ref(target), normalize_payload(payload or {}))
+        for actor, action, target, payload in entries
+    ]
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         raise RuntimeError("the audit chain head is missing: run migrate, or repair the chain")
-    fields = {
-        "seq": head.seq + 1,
-        "at": timezone.now(),
-        "actor_id": actor.user.pk if actor.user is not None else None,
-        "actor_name": actor.label,
-        "role": actor.role,
-        "organization_id": actor.organization.pk if actor.organization is not None else None,
-        "ip": actor.ip or "",
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "payload": clean_payload,
-        "prev_hash": head.hash,
-    }
-    digest = event_hash(**fields)
-    event = AuditEvent(
-        seq=fields["seq"],
-        at=fields["at"],
-        actor_id=fields["actor_id"],
-        actor_name=fields["actor_name"],
-        role=fields["role"],
-        organization_id=fields["organization_id"],
-        ip=fields["ip"],
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        payload=clean_payload,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    event.save(force_insert=True)
-    ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=digest)
-    return event
+    seq, prev_hash = head.seq, head.hash
+    events = []
+    for actor, action, object_type, object_id, clean_payload in prepared:
+        seq += 1
+        fields = {
+            "seq": seq,
+            "at": timezone.now(),
+            "actor_id": actor.user.pk if actor.user is not None else None,
+            "actor_name": actor.label,
+            "role": actor.role,
+            "organization_id": actor.organization.pk if actor.organization is not None else None,
+            "ip": actor.ip or "",
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "payload": clean_payload,
+            "prev_hash": prev_hash,
+        }
+        digest = event_hash(**fields)
+        events.append(AuditEvent(**fields, hash=digest))
+        prev_hash = digest
+    # The queryset refuses bulk_create to everyone else; this is the one place that may append.
+    models.QuerySet.bulk_create(AuditEvent.objects.all(), events)
+    ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev_hash)
+    return events
 
 
 def ensure_chain_head(sender: Any = None, **kwargs: Any) -> None:
@@ -183,7 +191,27 @@ class ChainReport:
         return f"audit chain BROKEN at seq {self.first_bad_seq}: {self.problem}"
 
 
-_VERIFY_FIELDS = (
+def row_hash(row: dict[str, Any]) -> str:
+    """The hash an event row should carry, recomputed from its stored fields (`VERIFY_FIELDS`; `at`
+    as a datetime or its ISO text) — what `verify_chain` and offline evidence checks compare."""
+    at = row["at"]
+    return event_hash(
+        seq=row["seq"],
+        at=dt.datetime.fromisoformat(at) if isinstance(at, str) else at,
+        actor_id=row["actor_id"],
+        actor_name=row["actor_name"],
+        role=row["role"],
+        organization_id=row["organization_id"],
+        ip=row["ip"],
+        action=row["action"],
+        object_type=row["object_type"],
+        object_id=row["object_id"],
+        payload=row["payload"],
+        prev_hash=row["prev_hash"],
+    )
+
+
+VERIFY_FIELDS = (
     "seq",
     "at",
     "actor_id",
@@ -202,7 +230,7 @@ _VERIFY_FIELDS = (
 
 def _rows() -> Iterator[dict[str, Any]]:
     # values() bypasses model instances: fast, and it reads exactly what the database holds.
-    return AuditEvent.objects.order_by("seq").values(*_VERIFY_FIELDS).iterator(chunk_size=5000)
+    return AuditEvent.objects.order_by("seq").values(*VERIFY_FIELDS).iterator(chunk_size=5000)
 
 
 def verify_chain(rows: Iterable[dict[str, Any]] | None = None) -> ChainReport:
@@ -232,21 +260,7 @@ def verify_chain(rows: Iterable[dict[str, Any]] | None = None) -> ChainReport:
             return broken(seq, f"sequence out of order: expected {expected_seq}, found {seq}")
         if row["prev_hash"] != prev_hash:
             return broken(seq, "prev_hash does not link to the previous event")
-        recomputed = event_hash(
-            seq=seq,
-            at=row["at"],
-            actor_id=row["actor_id"],
-            actor_name=row["actor_name"],
-            role=row["role"],
-            organization_id=row["organization_id"],
-            ip=row["ip"],
-            action=row["action"],
-            object_type=row["object_type"],
-            object_id=row["object_id"],
-            payload=row["payload"],
-            prev_hash=row["prev_hash"],
-        )
-        if recomputed != row["hash"]:
+        if row_hash(row) != row["hash"]:
             return broken(seq, "content does not match its hash (event edited)")
         if seq in checkpoints and checkpoints[seq] != row["hash"]:
             return broken(seq, "hash differs from a verified checkpoint (chain rewritten)")
@@ -285,3 +299,73 @@ def record_checkpoint() -> Checkpoint:
 
 def latest_checkpoint() -> Checkpoint | None:
     return Checkpoint.objects.order_by("-verified_at").first()
+
+
+# --- Searching ------------------------------------------------------------------------------------
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def _moment(value: str) -> dt.datetime:
+    moment = parse_datetime(value)
+    if moment is None:
+        raise DomainError(_("时间格式无效：%(value)s"), code="INVALID_TIME", value=value)
+    # A time without an offset (a browser's datetime-local field) is Beijing time.
+    return timezone.make_aware(moment, BEIJING) if timezone.is_naive(moment) else moment
+
+
+def _after_seq(params: Mapping[str, Any]) -> int:
+    value = params.get("after_seq", "0")
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        raise DomainError(_("after_seq 必须是非负整数。"), code="INVALID_PARAMETER")
+    return int(value)
+
+
+def _before_seq(params: Mapping[str, Any]) -> int | None:
+    value = params.get("before_seq")
+    if not value:
+        return None
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        raise DomainError(_("before_seq 必须是非负整数。"), code="INVALID_PARAMETER")
+    return int(value)
+
+
+def search_events(params: Mapping[str, Any]) -> models.QuerySet[AuditEvent]:
+    """The audit events matching `params`, oldest first — one rule for the API (`/api/v1/audit/events/`)
+    and the supervisors' search page. Empty values are ignored.
+
+    - `action`, `object_type`, `object_id`: exact;
+    - `actor`: the acting user's recorded name (or `role:process` for the platform);
+    - `organization`: the acting organization's id;
+    - `project`: a project number — the events about it and about every row that belongs to it;
+    - `since` (inclusive) / `until` (exclusive): ISO-8601; a time without an offset is Beijing time;
+    - `after_seq` (default 0) / `before_seq`: sequence bounds, for paging.
+
+    Raises DomainError (400) for a malformed value and for an unknown project number.
+    """
+    qs = AuditEvent.objects.order_by("seq")
+    for field in ("action", "object_type", "object_id"):
+        if params.get(field):
+            qs = qs.filter(**{field: params[field]})
+    if params.get("actor"):
+        qs = qs.filter(actor_name=params["actor"])
+    if params.get("organization"):
+        if not str(params["organization"]).isdigit():
+            raise DomainError(_("organization 必须是机构编号。"), code="INVALID_PARAMETER")
+        qs = qs.filter(organization_id=int(params["organization"]))
+    if params.get("project"):
+        from audit.evidence import project_filter
+        from trading.models import Project
+
+        project = Project.objects.filter(number=params["project"]).first()
+        if project is None:
+            raise DomainError(_("没有该项目。"), code="UNKNOWN_PROJECT")
+        qs = qs.filter(project_filter(project))
+    for name, lookup in (("since", "at__gte"), ("until", "at__lt")):
+        if params.get(name):
+            qs = qs.filter(**{lookup: _moment(params[name])})
+    qs = qs.filter(seq__gt=_after_seq(params))
+    before = _before_seq(params)
+    if before is not None:
+        qs = qs.filter(seq__lt=before)
+    return qs

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import path
 
 from bidding import api
+from bidding.auction import api as auction_api
+from bidding.land import api as land_api
 
 urlpatterns = [
     path("lots/<int:pk>/", api.lot_status, name="api_bidding_lot"),
@@ -51,4 +53,24 @@ urlpatterns = [
     path("lots/<int:pk>/award/", api.award, name="api_award"),
     path("lots/<int:pk>/contract/", api.record_contract, name="api_contract"),
     path("lots/<int:pk>/refusal/", api.record_refusal, name="api_refusal"),
+    # Live auctions (电子反拍): set up, watch, bid, timeline, publish the result.
+    path("lots/<int:pk>/auction/", auction_api.lot_auction, name="api_lot_auction"),
+    path("auctions/<int:pk>/", auction_api.auction_state, name="api_auction"),
+    path("auctions/<int:pk>/bids/", auction_api.place_bid, name="api_auction_bid"),
+    path("auctions/<int:pk>/timeline/", auction_api.timeline, name="api_auction_timeline"),
+    path(
+        "auctions/<int:pk>/publish-result/",
+        auction_api.publish_result,
+        name="api_auction_publish_result",
+    ),
+    # Land listings (挂牌出让): put a parcel up, the reserve, answers, offers, signing, the lottery.
+    path("lots/<int:pk>/land-listing/", land_api.lot_listing, name="api_lot_land_listing"),
+    path("land-listings/", land_api.listings, name="api_land_listings"),
+    path("land-listings/<int:pk>/", land_api.listing_detail, name="api_land_listing"),
+    path("land-listings/<int:pk>/reserve/", land_api.reserve, name="api_land_reserve"),
+    path("land-listings/<int:pk>/responses/", land_api.respond, name="api_land_respond"),
+    path("land-listings/<int:pk>/offers/", land_api.offer, name="api_land_offer"),
+    path("land-listings/<int:pk>/sign/", land_api.sign, name="api_land_sign"),
+    path("land-listings/<int:pk>/refusal/", land_api.refusal, name="api_land_refusal"),
+    path("land-listings/<int:pk>/lottery/", land_api.lottery_record, name="api_land_lottery"),
 ]

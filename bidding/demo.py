@@ -7,6 +7,8 @@ What it seeds, all through the services:
 - seven demo experts with logins (expert, expert2 … expert7) under a specialty of their own, and a
   committee of five drawn for the tender, run by `staff` with `supervisor` present and signed off by
   them, every seat confirmed — so evaluation can start as soon as the lot is opened.
+- then a live reverse auction (电子反拍) starting two minutes later (bidding.auction.demo);
+- and a land listing (挂牌出让) in its final minutes, to confirm, bid live and sign (bidding.land.demo).
 
 Why the timeline needs the center's rule override: the legal periods in trading.rules still apply to a
 non-mandatory tender (mandatory_tender=False lifts only the 20-day bidding period). The tender documents
@@ -36,6 +38,8 @@ from accounts.actors import Actor
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Organization, Role, User
 from bidding import services
+from bidding.auction import demo as auction_demo
+from bidding.land import demo as land_demo
 from bidding.models import Bid
 from experts import services as experts
 from experts.models import DrawnExpert, DrawRequest, Expert, Specialty
@@ -216,3 +220,5 @@ def seed(out: Any) -> None:
         "compile the report; the members sign; agent publishes the candidates, and after the 3-day "
         "publicity issues the award notice and records the contract.\n"
     )
+    auction_demo.seed(out)  # the live reverse auction (电子反拍)
+    land_demo.seed(out)  # the land listing (挂牌出让) in its final minutes

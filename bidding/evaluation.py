@@ -25,9 +25,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.actors import Actor
 from accounts.permissions import require_perm
 from accounts.services import OrganizationBarred, OrganizationInactive, ensure_may_trade
+from audit import detectors
 from audit.services import canonical_bytes, normalize_payload, record
 from bidding.crypto import sha256_hex
 from bidding.models import (
+    AuctionParticipant,
     Bid,
     Evaluation,
     EvaluationMember,
@@ -311,6 +313,12 @@ def compile_report(actor: Actor, lot: Lot) -> Evaluation:
             evaluation,
             {"report_sha256": evaluation.report_sha256},
         )
+        scores: dict[int, dict[int, Decimal]] = {}
+        for score in Score.objects.filter(
+            member__evaluation=evaluation, compliant=True, technical_points__isnull=False
+        ).select_related("member"):
+            scores.setdefault(score.bid_id, {})[score.member.expert_id] = score.technical_points
+        detectors.score_outliers(actor, project_id=lot.project_id, lot_id=lot.pk, scores=scores)
     return evaluation
 
 
@@ -384,13 +392,17 @@ def publish_candidates(actor: Actor, lot: Lot) -> Publicity:
     return publicity
 
 
+def _took_part(lot: Lot, organization: Any) -> bool:
+    """A bidder of the lot: a sealed bid, or a seat in its live auction (电子反拍)."""
+    if Bid.objects.filter(lot=lot, organization=organization).exists():
+        return True
+    return AuctionParticipant.objects.filter(auction__lot=lot, organization=organization).exists()
+
+
 def object_to_candidates(actor: Actor, publicity: Publicity, *, text: str) -> PublicityObjection:
     """Objections are accepted only inside the publicity period; the publicity stands suspended until
     the reply, and its end moves by the suspension."""
-    if (
-        actor.organization is None
-        or not Bid.objects.filter(lot=publicity.lot, organization=actor.organization).exists()
-    ):
+    if actor.organization is None or not _took_part(publicity.lot, actor.organization):
         raise NotPermitted(_("只有本标段投标人可以对公示提出异议。"))
     if not text.strip():
         raise DomainError(_("异议内容不能为空。"), code="TEXT_REQUIRED")
@@ -482,6 +494,12 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
             "bidding.award.issued",
             publicity,
             {"winner": winner, "contract_due_at": publicity.contract_due_at},
+        )
+        detectors.rotation(
+            actor,
+            project_id=project.pk,
+            winner=winner["organization"],
+            losers={c["organization"] for c in publicity.candidates} - {winner["organization"]},
         )
         if project.kind == Project.Kind.GOVERNMENT_PROCUREMENT:
             refund_losers_on_award(actor, lot, publicity.winner, now)

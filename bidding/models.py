@@ -62,6 +62,7 @@ class Bid(models.Model):
     # The key derived from the bidder's code, sealed to the project key, so evaluation can read the files.
     sealed_file_key = models.BinaryField(null=True, blank=True)
     failure = models.CharField(_("失败原因"), max_length=200, blank=True)
+    submitted_ip = models.GenericIPAddressField(_("递交IP"), null=True, blank=True)
     decryption_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -90,6 +91,9 @@ class BidFile(models.Model):
     file = models.FileField(upload_to=bid_file_path)
     sha256 = models.CharField(_("密文哈希"), max_length=64)
     size = models.PositiveBigIntegerField()
+    # Keyed fingerprint of the plaintext (`audit.detectors.document_fingerprint`): finds identical
+    # documents from different bidders without revealing any.
+    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return self.sha256
@@ -264,3 +268,380 @@ class PublicityObjection(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+# --- Live auctions (电子反拍; the land listing's 限时竞价 runs on the same engine) -------------------
+
+
+class Auction(models.Model):
+    """A live, server-clocked auction on one lot. The rules are fixed when it is created; `ends_at`,
+    the best price and the event sequence move only inside `bidding.auction.services`, under this
+    row's lock."""
+
+    class Format(models.TextChoices):
+        OPEN = "open", _("连续竞价（延时）")
+        ROUNDS = "rounds", _("多轮次轮流报价")
+
+    class Direction(models.TextChoices):
+        # Reverse auctions (procurement) go down; land and property sales go up.
+        DESCENDING = "descending", _("反向（减价）")
+        ASCENDING = "ascending", _("正向（加价）")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("待开始")
+        LIVE = "live", _("竞价中")
+        CLOSED = "closed", _("已结束")
+        FAILED = "failed", _("竞价失败")
+
+    class Phase(models.TextChoices):
+        # Which step of a trade this auction is; the land listing chains several on one lot.
+        MAIN = "main", _("网上竞价")
+        LISTING = "listing", _("挂牌期报价")
+        LIVE = "live", _("限时竞价")
+        HOUSING = "housing", _("竞配建面积")
+
+    class Unit(models.TextChoices):
+        YUAN = "yuan", _("元")
+        SQUARE_METRE = "m2", _("平方米")
+
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="auctions")
+    phase = models.CharField(_("阶段"), max_length=10, choices=Phase.choices, default=Phase.MAIN)
+    unit = models.CharField(_("单位"), max_length=4, choices=Unit.choices, default=Unit.YUAN)
+    format = models.CharField(_("竞价方式"), max_length=8, choices=Format.choices)
+    direction = models.CharField(
+        _("方向"), max_length=10, choices=Direction.choices, default=Direction.DESCENDING
+    )
+    start_price = models.DecimalField(_("起始价（元）"), **MONEY)
+    step = models.DecimalField(_("竞价幅度（元）"), **MONEY)
+    max_change = models.DecimalField(
+        _("单次最大降价（元）"), null=True, blank=True, help_text=_("防误操作；留空不限"), **MONEY
+    )
+    starts_at = models.DateTimeField(_("开始时间"))
+    duration_seconds = models.PositiveIntegerField(_("竞价时长（秒）"))
+    # Anti-sniping: a bid in the last `extension_window_seconds` moves the end to now + extension_seconds.
+    extension_window_seconds = models.PositiveIntegerField(_("延时触发窗口（秒）"), default=120)
+    extension_seconds = models.PositiveIntegerField(_("延时时长（秒）"), default=120)
+    max_extensions = models.PositiveIntegerField(_("最多延时次数"), null=True, blank=True)
+    min_participants = models.PositiveSmallIntegerField(_("最少竞价人数"), default=3)
+    # Land listing: bidders join with their first bid (registered, deposit qualified, not barred then)
+    # instead of being admitted at the start, and the first bid may equal the start price.
+    admit_on_bid = models.BooleanField(default=False)
+    first_bid_may_equal_start = models.BooleanField(default=False)
+    # 最高限价: a bid above it is refused; a bid reaching it stops price bidding at once.
+    max_price = models.DecimalField(_("最高限价"), null=True, blank=True, **MONEY)
+    capped_at = models.DateTimeField(_("达到最高限价时间"), null=True, blank=True)
+    public_view = models.BooleanField(_("允许公众旁观"), default=True)
+    # Rounds format (ProZorro): `rounds` × (pause + one turn per bidder, worst first, leader last).
+    rounds = models.PositiveSmallIntegerField(_("轮数"), default=3)
+    turn_seconds = models.PositiveIntegerField(_("每次报价时长（秒）"), default=120)
+    pause_seconds = models.PositiveIntegerField(_("轮间休息（秒）"), default=120)
+    # Round number → participant ids in turn order, fixed when the round begins (worst first, leader last).
+    round_orders = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    ends_at = models.DateTimeField(_("结束时间"))
+    extensions_used = models.PositiveIntegerField(_("已延时次数"), default=0)
+    seq = models.PositiveBigIntegerField(_("事件序号"), default=0)
+    best_price = models.DecimalField(_("当前最优价"), null=True, blank=True, **MONEY)
+    best_participant = models.ForeignKey(
+        "AuctionParticipant", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    best_at = models.DateTimeField(null=True, blank=True)
+    accepted_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(_("实际开始"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("实际结束"), null=True, blank=True)
+    failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True)
+    results = models.JSONField(_("竞价结果"), null=True, blank=True)
+    # The audit event that closed the auction: its hash covers every bid before it (printed on the PDF).
+    closing_audit_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    closing_audit_hash = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("网上竞价")
+        verbose_name_plural = _("网上竞价")
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "phase"], name="auction_one_per_phase"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot} · {self.get_format_display()}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.CLOSED, self.Status.FAILED)
+
+
+class AuctionParticipant(models.Model):
+    """A bidder admitted to the room. The alias (竞价人A, B…) is drawn at the start and is all other
+    bidders and the public see until the close."""
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="participants")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    alias = models.CharField(_("竞价代号"), max_length=16, blank=True)
+    admitted_at = models.DateTimeField(null=True, blank=True)
+    # The rounds format's opening price: sealed to the project key when sent (like a tender bid), opened
+    # under the auction's lock at the start; `initial_price` stays empty until then.
+    sealed_initial = models.BinaryField(null=True, blank=True)
+    initial_price = models.DecimalField(null=True, blank=True, **MONEY)
+    initial_at = models.DateTimeField(null=True, blank=True)
+    price = models.DecimalField(_("本方最优价"), null=True, blank=True, **MONEY)
+    price_at = models.DateTimeField(null=True, blank=True)
+    # False for a seat that carries a standing price but may not bid (a listing leader who did not
+    # continue to live bidding).
+    may_bid = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["auction", "organization"], name="auction_one_seat"),
+            models.UniqueConstraint(
+                fields=["auction", "alias"], condition=~Q(alias=""), name="auction_unique_alias"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.alias or str(self.organization)
+
+
+class AuctionBid(models.Model):
+    """Every bid that reached the engine, accepted or not, with the answer it got. The idempotency key
+    makes a retried bid get the same answer instead of a second decision."""
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="bids")
+    participant = models.ForeignKey(
+        AuctionParticipant, on_delete=models.PROTECT, related_name="bids"
+    )
+    key = models.CharField(max_length=64)
+    price = models.DecimalField(null=True, blank=True, **MONEY)
+    price_text = models.CharField(max_length=40)
+    decided_at = models.DateTimeField()
+    accepted = models.BooleanField()
+    code = models.CharField(max_length=32, blank=True)
+    # Accepted bids carry their place in the room's event sequence; sealed initial bids do not.
+    seq = models.PositiveBigIntegerField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["auction", "participant", "key"], name="auction_bid_idempotency"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["auction", "accepted", "decided_at"]),
+            # A batch looks its keys up by (auction, key): without this it walks the auction's bids.
+            models.Index(fields=["auction", "key"], name="auction_bid_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.auction_id}:{self.key} {'accepted' if self.accepted else self.code}"
+
+
+class AuctionAddress(models.Model):
+    """Which organizations bid in an auction from which IP address: one row per pair, so the shared
+    address signal (`audit.detectors.shared_ip`) reads a handful of rows, not every bid."""
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="addresses")
+    ip = models.GenericIPAddressField()
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["auction", "ip", "organization"], name="auction_address_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.auction_id}:{self.ip}:{self.organization_id}"
+
+
+class AuctionEvent(models.Model):
+    """The room's ordered stream: what every socket receives, numbered without gaps per auction, so a
+    client detects a gap, a reconnect resumes from a sequence number and a replay is exact."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", _("开始")
+        BID = "bid", _("出价")
+        EXTENDED = "extended", _("延时")
+        ROUND = "round", _("新一轮")
+        CLOSED = "closed", _("结束")
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField()
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["auction", "seq"], name="auction_event_seq"),
+        ]
+        ordering = ["auction", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.auction_id}#{self.seq} {self.kind}"
+
+
+# --- Land-use-right listing (挂牌出让) ---------------------------------------------------------------
+
+
+class LandListing(models.Model):
+    """One parcel's listing: the parcel, the price rules, the sealed reserve and where the trade stands.
+
+    The bidding itself runs on `Auction` rows of this lot: the listing period (phase `listing`), the
+    timed live bidding (`live`) and, at the maximum price in 竞配建 mode, the housing-area bidding
+    (`housing`). `bidding.land.services` moves the stages; the rules are in its docstring."""
+
+    class Use(models.TextChoices):
+        RESIDENTIAL = "residential", _("住宅用地")
+        COMMERCIAL = "commercial", _("商服用地")
+        INDUSTRIAL = "industrial", _("工业用地")
+        MIXED = "mixed", _("商住混合用地")
+        OTHER = "other", _("其他用地")
+
+    class CapMode(models.TextChoices):
+        LOTTERY = "lottery", _("摇号")
+        HOUSING = "housing", _("竞配建（竞建保障性住房面积）")
+        SEALED_OFFER = "sealed_offer", _("一次性报价（最接近平均价者得）")
+
+    class Stage(models.TextChoices):
+        SCHEDULED = "scheduled", _("待挂牌")
+        LISTING = "listing", _("挂牌中")
+        CONFIRMING = "confirming", _("确认是否参加限时竞价")
+        LIVE = "live", _("限时竞价")
+        CAP_ACCEPT = "cap_accept", _("最高限价：接受限价（摇号）")
+        HOUSING = "housing", _("最高限价：竞配建")
+        SEALED_OFFER = "sealed_offer", _("最高限价：一次性报价")
+        DEAL = "deal", _("成交")
+        NO_DEAL = "no_deal", _("流拍")
+        REFUSED = "refused", _("竞得人放弃")
+
+    lot = models.OneToOneField(Lot, on_delete=models.PROTECT, related_name="land_listing")
+    parcel_number = models.CharField(_("宗地编号"), max_length=60)
+    location = models.CharField(_("土地位置"), max_length=200)
+    area = models.DecimalField(_("出让面积（平方米）"), max_digits=14, decimal_places=2)
+    land_use = models.CharField(_("土地用途"), max_length=16, choices=Use.choices)
+    term_years = models.PositiveSmallIntegerField(_("出让年限（年）"))
+    planning = models.JSONField(_("规划指标"), default=dict, blank=True)
+    start_price = models.DecimalField(_("起始价（元）"), **MONEY)
+    increment = models.DecimalField(_("加价幅度（元）"), **MONEY)
+    max_price = models.DecimalField(_("最高限价（元）"), null=True, blank=True, **MONEY)
+    cap_mode = models.CharField(
+        _("达到最高限价后"), max_length=16, choices=CapMode.choices, blank=True
+    )
+    housing_step = models.DecimalField(
+        _("配建面积加价幅度（平方米）"), max_digits=14, decimal_places=2, default=Decimal("10")
+    )
+    offer_ceiling = models.DecimalField(_("一次性报价上限（元）"), null=True, blank=True, **MONEY)
+    listing_starts_at = models.DateTimeField(_("挂牌开始"))
+    listing_ends_at = models.DateTimeField(_("挂牌截止"))
+    confirm_seconds = models.PositiveIntegerField(_("确认参加限时竞价时限（秒）"), default=300)
+    live_seconds = models.PositiveIntegerField(_("限时竞价倒计时（秒）"), default=240)
+    cap_window_seconds = models.PositiveIntegerField(_("限价后程序时限（秒）"), default=600)
+    # The reserve (底价): keyed in once by the designated staff member before the lock time, sealed to
+    # the project key at rest, opened only when the listing's outcome is decided.
+    reserve_staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("底价录入人"),
+    )
+    reserve_lock_minutes = models.PositiveIntegerField(_("底价锁定（截止前分钟）"), default=60)
+    sealed_reserve = models.BinaryField(null=True, blank=True)
+    reserve_sha256 = models.CharField(max_length=64, blank=True)
+    reserve_set_at = models.DateTimeField(_("底价录入时间"), null=True, blank=True)
+    reserve = models.DecimalField(_("底价（元）"), null=True, blank=True, **MONEY)
+
+    stage = models.CharField(
+        _("阶段"), max_length=14, choices=Stage.choices, default=Stage.SCHEDULED
+    )
+    stage_ends_at = models.DateTimeField(_("本阶段截止"), null=True, blank=True)
+    # Who reached the maximum price first (the fallback winner of every cap mode).
+    capper = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lottery = models.JSONField(_("摇号记录"), null=True, blank=True)
+    winner = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("竞得人"),
+    )
+    final_price = models.DecimalField(_("成交价（元）"), null=True, blank=True, **MONEY)
+    housing_area = models.DecimalField(
+        _("配建面积（平方米）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    outcome_reason = models.CharField(_("结果说明"), max_length=200, blank=True)
+    decided_at = models.DateTimeField(_("结果时间"), null=True, blank=True)
+    confirmation_signed_at = models.DateTimeField(_("成交确认书签署时间"), null=True, blank=True)
+    refused_at = models.DateTimeField(_("放弃时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("挂牌出让")
+        verbose_name_plural = _("挂牌出让")
+
+    def __str__(self) -> str:
+        return f"{self.parcel_number} {self.location}"
+
+    @property
+    def decided(self) -> bool:
+        return self.stage in (self.Stage.DEAL, self.Stage.NO_DEAL, self.Stage.REFUSED)
+
+
+class LandResponse(models.Model):
+    """A bidder's answer inside a window: whether it continues to live bidding, or accepts the maximum
+    price to enter the lottery."""
+
+    class Kind(models.TextChoices):
+        CONTINUE = "continue", _("参加限时竞价")
+        ACCEPT_CAP = "accept_cap", _("接受最高限价参加摇号")
+
+    listing = models.ForeignKey(LandListing, on_delete=models.PROTECT, related_name="responses")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    answer = models.BooleanField()
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["listing", "organization", "kind"], name="land_one_answer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}:{self.organization_id} {self.kind}={self.answer}"
+
+
+class LandSealedOffer(models.Model):
+    """一次性报价 at the maximum price: sealed to the project key; `fingerprint` (an HMAC of the price
+    under a server key) lets the database refuse a duplicate price without anyone reading one."""
+
+    listing = models.ForeignKey(LandListing, on_delete=models.PROTECT, related_name="offers")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    sealed = models.BinaryField()
+    fingerprint = models.CharField(max_length=64)
+    submitted_at = models.DateTimeField()
+    price = models.DecimalField(null=True, blank=True, **MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "organization"], name="land_one_offer"),
+            models.UniqueConstraint(fields=["listing", "fingerprint"], name="land_no_equal_offers"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing_id}:{self.organization_id}"

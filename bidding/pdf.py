@@ -27,7 +27,7 @@ from reportlab.platypus import Paragraph, Spacer
 
 from audit.services import canonical_bytes, normalize_payload
 from bidding import access
-from bidding.models import Bid, Opening, Publicity
+from bidding.models import Auction, Bid, Opening, Publicity
 from lib.pdf import (
     CONTENT_WIDTH,
     SHANGHAI,
@@ -263,6 +263,12 @@ def render_award_notice(publicity: Publicity) -> bytes:
         if content["contract_due_at"]
         else None
     )
+    # A live auction's result is its ranking, not a committee's evaluation.
+    how = (
+        "经网上竞价"
+        if Auction.objects.filter(lot_id=publicity.lot_id).exists()
+        else "经评标委员会评审"
+    )
     with chinese():
         s = styles()
         facts = [
@@ -284,7 +290,7 @@ def render_award_notice(publicity: Publicity) -> bytes:
             Spacer(1, 6 * mm),
             Paragraph(f"{text(content['winner']['name'])}：", s["body"]),
             Paragraph(
-                f"经评标委员会评审、中标候选人公示期满，确定贵单位为“{text(content['project']['title'])}”"
+                f"{how}、中标候选人公示期满，确定贵单位为“{text(content['project']['title'])}”"
                 f"第 {text(content['lot']['number'])} 标段/包的中标人，"
                 f"中标价人民币 {money(content['price'])} 元。",
                 s["body"],

@@ -196,13 +196,17 @@ class OpeningAnswerInputSerializer(serializers.Serializer):
 
 
 class EvaluationCandidateSerializer(serializers.Serializer):
+    """A ranked candidate: from the evaluation report (sealed tender), or from a live auction's
+    ranking (`bidding.auction.services.publish_result`: no bid, no score, the room's alias)."""
+
     rank = serializers.IntegerField()
     bidder = serializers.CharField()
     organization = serializers.IntegerField()
-    bid = serializers.IntegerField()
+    bid = serializers.IntegerField(allow_null=True, help_text="null for a live auction's candidate")
     price = serializers.CharField()
-    technical = serializers.CharField()
-    total = serializers.CharField()
+    technical = serializers.CharField(required=False, help_text="evaluation only")
+    total = serializers.CharField(required=False, help_text="evaluation only")
+    alias = serializers.CharField(required=False, help_text="live auction only: 竞价人A…")
 
 
 class EvaluationRejectionSerializer(serializers.Serializer):

@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.services import ensure_may_trade
+from audit import detectors
+from audit.detectors import document_fingerprint
 from audit.services import canonical_bytes, normalize_payload, record
 from bidding import crypto
 from bidding.models import Bid, BidFile, Opening, OpeningResponse, ProjectKey
@@ -138,7 +140,7 @@ def submit_bid(
         content = b"".join(upload.chunks())
         payload = json.dumps({"name": upload.name}).encode() + b"\n" + content
         sealed = crypto.seal(public, inner_key, payload)
-        sealed_files.append((sealed, crypto.sha256_hex(sealed)))
+        sealed_files.append((sealed, crypto.sha256_hex(sealed), document_fingerprint(content)))
     with transaction.atomic():
         project = lock_project(lot.project_id)
         now = timezone.now()
@@ -160,7 +162,7 @@ def submit_bid(
                         "organization": actor.organization.pk,
                         "submitted_at": now,
                         "price": sealed_sha,
-                        "files": [digest for _, digest in sealed_files],
+                        "files": [digest for _, digest, _ in sealed_files],
                     }
                 )
             )
@@ -170,6 +172,7 @@ def submit_bid(
         bid.status = Bid.Status.SUBMITTED
         bid.version += 1
         bid.submitted_at = now
+        bid.submitted_ip = actor.ip
         bid.withdrawn_at = None
         bid.salt, bid.sealed_price, bid.sealed_sha256, bid.receipt_sha256 = (
             salt,
@@ -179,12 +182,13 @@ def submit_bid(
         )
         bid.save()
         bid.files.all().delete()
-        for sealed, digest in sealed_files:
+        for sealed, digest, fingerprint in sealed_files:
             BidFile.objects.create(
                 bid=bid,
                 file=ContentFile(sealed, name="bid.sealed"),
                 sha256=digest,
                 size=len(sealed),
+                fingerprint=fingerprint,
             )
         record(
             actor,
@@ -195,10 +199,43 @@ def submit_bid(
                 "version": bid.version,
                 "sealed_sha256": sealed_sha,
                 "receipt_sha256": receipt,
-                "files": [digest for _, digest in sealed_files],
+                "files": [digest for _, digest, _ in sealed_files],
             },
         )
+        _collusion_signals(actor, lot, bid, [fp for _, _, fp in sealed_files])
     return bid
+
+
+def _collusion_signals(actor: Actor, lot: Lot, bid: Bid, fingerprints: list[str]) -> None:
+    """Same IP address or identical documents as another bidder on this lot: alert supervisors."""
+    others = Bid.objects.filter(lot=lot).exclude(organization_id=bid.organization_id)
+    if bid.submitted_ip:
+        same_ip = set(
+            others.filter(submitted_ip=bid.submitted_ip).values_list("organization_id", flat=True)
+        )
+        if same_ip:
+            detectors.shared_ip(
+                actor,
+                project_id=lot.project_id,
+                lot_id=lot.pk,
+                ip=bid.submitted_ip,
+                organizations=same_ip | {bid.organization_id},
+                where="sealed_bid",
+            )
+    for fingerprint in set(fingerprints):
+        same = set(
+            BidFile.objects.filter(bid__in=others, fingerprint=fingerprint).values_list(
+                "bid__organization_id", flat=True
+            )
+        )
+        if same:
+            detectors.same_documents(
+                actor,
+                project_id=lot.project_id,
+                lot_id=lot.pk,
+                organizations=same | {bid.organization_id},
+                fingerprint=fingerprint,
+            )
 
 
 def withdraw_bid(actor: Actor, bid: Bid) -> Bid:

@@ -25,3 +25,8 @@ def finish_opening_at_window_end(object_id: str) -> None:
     lot = Lot.objects.select_related("project").filter(pk=int(object_id)).first()
     if lot is not None and hasattr(lot, "opening"):
         services.finish_opening(Actor.system("clock"), lot)
+
+
+# Live auctions keep their clock steps next to their engine.
+import bidding.auction.tasks  # noqa: E402
+import bidding.land.tasks  # noqa: E402,F401

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.urls import path
 
 from bidding import views
+from bidding.auction import views as auction_views
+from bidding.auction.result_views import result_pdf as auction_result_pdf
+from bidding.land import views as land_views
 
 urlpatterns = [
     # Public results; the overseers' board.
@@ -47,4 +50,30 @@ urlpatterns = [
     path("lots/<int:pk>/award.pdf", views.award_notice_pdf, name="award_notice_pdf"),
     path("lots/<int:pk>/contract/", views.contract_record, name="contract_record"),
     path("lots/<int:pk>/refusal/", views.refusal_record, name="refusal_record"),
+    # Live auctions (电子反拍): the rooms, the agent's setup form.
+    path("auctions/", auction_views.auction_list, name="auction_list"),
+    path("auctions/<int:pk>/", auction_views.auction_room, name="auction_room"),
+    path("lots/<int:pk>/auction/new/", auction_views.auction_setup, name="auction_setup"),
+    # The live auction's result document (supervisors, staff, the agent, participants; once finished).
+    path("auctions/<int:pk>/result.pdf", auction_result_pdf, name="auction_result_pdf"),
+    # Land listing (挂牌出让): the listing page, a bidder's answers, the reserve, the agent's setup.
+    path("land/", land_views.listing_list, name="land_list"),
+    path("land/<int:pk>/", land_views.listing_page, name="land_listing"),
+    path("land/<int:pk>/status/", land_views.listing_status, name="land_status"),
+    path("land/<int:pk>/respond/", land_views.respond, name="land_respond"),
+    path("land/<int:pk>/offer/", land_views.offer, name="land_offer"),
+    path("land/<int:pk>/sign/", land_views.sign, name="land_sign"),
+    path("land/<int:pk>/refusal/", land_views.refusal, name="land_refusal"),
+    path("land/<int:pk>/reserve/", land_views.reserve, name="land_reserve"),
+    path(
+        "land/<int:pk>/qualification.pdf",
+        land_views.qualification_pdf,
+        name="land_qualification_pdf",
+    ),
+    path(
+        "land/<int:pk>/confirmation.pdf",
+        land_views.confirmation_pdf,
+        name="land_confirmation_pdf",
+    ),
+    path("lots/<int:pk>/land/new/", land_views.setup, name="land_setup"),
 ]

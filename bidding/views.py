@@ -41,6 +41,7 @@ from bidding.forms import (
     TextForm,
 )
 from bidding.models import (
+    Auction,
     Bid,
     Evaluation,
     EvaluationMember,
@@ -235,6 +236,7 @@ def _lot_context(request: HttpRequest, lot: Lot, **bound: Any) -> dict[str, Any]
     context: dict[str, Any] = {
         "lot": lot,
         "project": project,
+        "auction": Auction.objects.filter(lot=lot, phase=Auction.Phase.MAIN).first(),
         "now": now,
         "sealed": access.uses_sealed_bids(project),
         "before_deadline": project.bid_deadline is not None and now < project.bid_deadline,

@@ -112,7 +112,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+            # socket_timeout above channels_redis's 5 s BZPOPMIN: redis-py 8 (unlike 6) defaults it to
+            # 5 s, and an idle consumer's receive then raised TimeoutError, killing one socket per
+            # process every 5 s (docs/performance.md, two processes over Redis).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "capacity": 1500,
+                "expiry": 60,
+            },
         }
     }
 else:
@@ -235,6 +242,18 @@ OCDS_OCID_PREFIX = envstr("OCDS_OCID_PREFIX", "ocds-bidhal")
 OCDS_PUBLISHER = envstr("OCDS_PUBLISHER", "珠海市公共资源交易中心")
 # How often the clock re-verifies the whole audit chain, in seconds.
 AUDIT_VERIFY_INTERVAL_SECONDS = envint("AUDIT_VERIFY_INTERVAL_SECONDS", 600)
+# How long trading records and their audit trail are kept, in years. Records of public-resource
+# trading must be kept at least 15 years; the center's default is 20. Nothing audited has a delete path.
+AUDIT_RETENTION_YEARS = envint("AUDIT_RETENTION_YEARS", 20)
+if AUDIT_RETENTION_YEARS < 15:
+    raise ImproperlyConfigured(
+        f"AUDIT_RETENTION_YEARS={AUDIT_RETENTION_YEARS}: records must be kept at least 15 years"
+    )
+# Signs evidence packages (Ed25519 seed, 32 bytes hex). Its public key is printed in every package and
+# on the supervision pages; `verify_evidence` checks packages against it offline.
+EVIDENCE_SIGNING_KEY = envsecret(
+    "EVIDENCE_SIGNING_KEY", "6465762d6f6e6c792d65766964656e63652d7369676e696e672d6b6579212121"
+)
 # How long a clock process may hold a claimed task before another process may take it over.
 CLOCK_LEASE_SECONDS = envint("CLOCK_LEASE_SECONDS", 60)
 CLOCK_POLL_SECONDS = float(envstr("CLOCK_POLL_SECONDS", "1.0"))

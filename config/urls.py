@@ -50,6 +50,7 @@ urlpatterns = [
     path("deposits/", include("deposits.urls")),
     path("experts/", include("experts.urls")),
     path("bidding/", include("bidding.urls")),
+    path("supervision/", include("audit.urls")),
     path("", include("trading.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -71,11 +71,45 @@ def daphne_url(transactional_db: object) -> Iterator[str]:
 
 
 def use_database(name: str) -> None:
+    """Runs in the forked daphne child: point it at the test database and forget what the parent's
+    threads and loops left behind (a forked ThreadPoolExecutor still believes in the parent's worker
+    thread and would never run anything)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import SyncToAsync
     from django.conf import settings
 
+    from bidding.auction import broadcast, hub
+
     settings.DATABASES["default"]["NAME"] = name
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+    hub._hubs.clear()
+    broadcast.set_local_hub(None, None)
 
 
 def chinese_page(browser: object, **context_options: object) -> object:
     """A page as a user in China sees it (browser language zh-CN)."""
     return browser.new_context(locale="zh-CN", **context_options).new_page()
+
+
+def log_in(page, base: str, username: str) -> None:
+    """Log in through the real login form (every demo and test persona shares one password)."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def fits_the_phone(page) -> None:
+    """Nothing on the page is wider than the phone's screen (names the elements that are)."""
+    overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+    wide = page.evaluate(
+        "Array.from(document.querySelectorAll('body *'))"
+        ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
+        ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+        ".slice(0, 12)"
+    )
+    assert overflow <= 0, f"page is {overflow}px wider than the phone: {wide}"

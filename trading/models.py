@@ -263,8 +263,10 @@ class AnnouncementVersion(models.Model):
     sha256 = models.CharField(_("内容哈希"), max_length=64, unique=True)
     reason = models.CharField(_("发布原因"), max_length=200, blank=True)
     published_at = models.DateTimeField(_("发布时间"))
+    # Empty when the platform published it itself, as the rules required (a listing's 流拍 at its
+    # close, decided by the clock); the audit event names that process.
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
 
     objects = AnnouncementVersionQuerySet.as_manager()

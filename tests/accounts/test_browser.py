@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import chinese_page, needs_chromium
-from tests.conftest import PASSWORD
+from tests.browser import chinese_page, log_in, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_a_supplier_logs_in_and_sees_its_trading_home(browser, daphne_url, supplier):

@@ -22,8 +22,8 @@ from accounts.actors import Actor
 from accounts.models import Organization, Role
 from bidding import services
 from bidding.models import Bid, Opening
-from tests.browser import chinese_page, needs_chromium
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.browser import chinese_page, fits_the_phone, log_in, needs_chromium
+from tests.conftest import make_org, make_user
 from tests.trading.factories import published
 from trading import services as trading
 
@@ -33,25 +33,6 @@ PHONE = {"width": 390, "height": 844}
 CODE = "browser-code-2026"
 # Time for the browser to log in and submit before the deadline passes.
 LEAD = dt.timedelta(seconds=25)
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def fits_the_phone(page) -> None:
-    overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
-    wide = page.evaluate(
-        "Array.from(document.querySelectorAll('body *'))"
-        ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
-        ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
-        ".slice(0, 12)"
-    )
-    assert overflow <= 0, f"page is {overflow}px wider than the phone: {wide}"
 
 
 def tender_closing_soon(agent, staff, bidders):

@@ -17,10 +17,17 @@ from audit.models import AuditEvent
 from audit.services import verify_chain
 from bidding import demo, services
 from bidding import evaluation as ev
-from bidding.models import Bid, Opening
+from bidding.auction import demo as auction_demo
+from bidding.auction import services as auctions
+from bidding.land import demo as land_demo
+from bidding.land import services as land
+from bidding.models import Auction, AuctionBid, Bid, LandListing, Opening
+from clock.calendar import working_days_between
+from clock.models import ScheduledTask
 from clock.services import run_due
+from deposits.services import qualification
 from experts.models import DrawnExpert, DrawRequest
-from trading.models import Project
+from trading.models import Project, Registration
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +47,10 @@ def seeded(settings, tmp_path):
         Bid.objects.count(),
         User.objects.count(),
         DrawRequest.objects.count(),
+        Auction.objects.count(),
+        Registration.objects.count(),
+        LandListing.objects.count(),
+        AuctionBid.objects.count(),
     )
     second = seed()
     return first, second, counts
@@ -54,6 +65,10 @@ def test_seeding_twice_adds_nothing(seeded):
         Bid.objects.count(),
         User.objects.count(),
         DrawRequest.objects.count(),
+        Auction.objects.count(),
+        Registration.objects.count(),
+        LandListing.objects.count(),
+        AuctionBid.objects.count(),
     )
     assert verify_chain().ok
 
@@ -107,3 +122,119 @@ def test_the_demo_runs_from_the_opening_to_the_award(seeded):
         awarded = ev.issue_award(agent, lot)
     cheapest = min(demo.PRICES, key=lambda name: demo.PRICES[name])
     assert awarded.winner == User.objects.get(username=cheapest).organization
+
+
+def test_the_demo_auction_starts_two_minutes_after_seeding_with_three_registered_bidders(seeded):
+    first, second, _counts = seeded
+    project = Project.objects.get(title=auction_demo.TITLE)
+    assert project.method == Project.Method.REVERSE_AUCTION
+    assert project.status == Project.Status.PUBLISHED
+    auction = Auction.objects.get(lot__project=project)
+    assert auction.status == Auction.Status.SCHEDULED and auction.public_view
+    until_start = auction.starts_at - timezone.now()
+    assert dt.timedelta(minutes=1) < until_start <= dt.timedelta(minutes=2)
+    assert auction.ends_at - auction.starts_at == dt.timedelta(minutes=15)
+    registered = set(
+        Registration.objects.filter(lot__project=project).values_list(
+            "organization__users__username", flat=True
+        )
+    )
+    assert set(auction_demo.BIDDERS) <= registered
+    room = f"/bidding/auctions/{auction.pk}/"
+    assert room in first and room in second
+    # Registration (the documents window) was shortened for this demo project: it closes before the start.
+    assert project.documents_until - project.documents_from < dt.timedelta(minutes=2)
+
+
+def test_the_demo_auction_can_be_played_to_its_result(seeded):
+    auction = Auction.objects.get(lot__project__title=auction_demo.TITLE)
+    prices = {"supplier": "1490000.00", "supplier2": "1480000.00", "supplier3": "1450000.00"}
+    for offset, (username, price) in enumerate(prices.items(), start=5):
+        with time_machine.travel(auction.starts_at + dt.timedelta(seconds=offset), tick=False):
+            user = User.objects.get(username=username)
+            answer = auctions.place_bid(
+                Actor.for_user(user), Auction.objects.get(pk=auction.pk), price, f"demo-{offset}"
+            )
+            assert answer.accepted, answer
+    with time_machine.travel(auction.ends_at + dt.timedelta(seconds=1), tick=False):
+        run_due()  # the clock closes the room
+        closed = Auction.objects.get(pk=auction.pk)
+        assert closed.status == Auction.Status.CLOSED
+        assert (
+            closed.results[0]["bidder"] == User.objects.get(username="supplier3").organization.name
+        )
+        agent = Actor.for_user(User.objects.get(username="agent"))
+        publicity = auctions.publish_result(agent, closed)
+    assert [c["price"] for c in publicity.candidates] == ["1450000.00", "1480000.00", "1490000.00"]
+    assert verify_chain().ok
+
+
+def test_the_land_demo_listing_is_in_its_final_minutes_with_the_rules_holding(seeded):
+    first, second, _counts = seeded
+    project = Project.objects.get(title=land_demo.TITLE)
+    assert project.kind == Project.Kind.LAND and project.method == Project.Method.LAND_LISTING
+    listing = LandListing.objects.get(lot__project=project)
+    page = f"/bidding/land/{listing.pk}/"
+    assert page in first and page in second
+    # It ends minutes from now ...
+    remaining = listing.listing_ends_at - timezone.now()
+    minutes = land_demo.ENDS_IN_MINUTES
+    assert dt.timedelta(minutes=minutes - 1) < remaining <= dt.timedelta(minutes=minutes + 1)
+    # ... and the rules hold: 20 days' notice, 10 working days of listing, deadlines before the close.
+    assert listing.listing_starts_at - project.published_at >= dt.timedelta(days=land.NOTICE_DAYS)
+    open_days = working_days_between(
+        timezone.localtime(listing.listing_starts_at).date() - dt.timedelta(days=1),
+        timezone.localtime(listing.listing_ends_at).date(),
+    )
+    assert open_days >= land.LISTING_WORKING_DAYS
+    assert project.documents_until < listing.listing_ends_at
+    assert project.deposit_deadline < listing.listing_ends_at
+    assert listing.stage == LandListing.Stage.LISTING and listing.reserve_staff.username == "staff"
+    assert listing.sealed_reserve is not None and listing.reserve is None
+    room = Auction.objects.get(lot=listing.lot, phase=Auction.Phase.LISTING)
+    assert room.status == Auction.Status.LIVE and room.direction == "ascending"
+    for username, price in land_demo.BIDDERS:
+        org = User.objects.get(username=username).organization
+        assert qualification(listing.lot, org).qualified, username
+        bid = AuctionBid.objects.get(auction=room, participant__organization=org)
+        assert bid.accepted and str(bid.price) == price
+    assert str(room.best_price) == land_demo.BIDDERS[-1][1]
+    # The audit chain says the demo was seeded as of the past.
+    notes = AuditEvent.objects.filter(action="demo.seeded_as_of", object_id=str(project.pk))
+    assert notes.count() == 1
+
+
+def test_the_land_demo_can_be_played_to_a_signed_deal(seeded):
+    listing = LandListing.objects.get(lot__project__title=land_demo.TITLE)
+    users = {name: User.objects.get(username=name) for name, _ in land_demo.BIDDERS}
+    closed = listing.listing_ends_at + dt.timedelta(seconds=1)
+    with time_machine.travel(closed, tick=False):
+        run_due()  # the clock closes the listing: two bidders, so they are asked
+        assert LandListing.objects.get(pk=listing.pk).stage == LandListing.Stage.CONFIRMING
+        for user in users.values():
+            land.respond(Actor.for_user(user), listing, kind="continue", answer=True)
+    listing.refresh_from_db()
+    assert listing.stage == LandListing.Stage.LIVE
+    live = Auction.objects.get(lot=listing.lot, phase=Auction.Phase.LIVE)
+    with time_machine.travel(closed + dt.timedelta(seconds=20), tick=False):
+        answer = auctions.place_bid(
+            Actor.for_user(users["landbidder"]), live, "288000000.00", "demo-live-1"
+        )
+        assert answer.accepted, answer
+    live.refresh_from_db()
+    with time_machine.travel(live.ends_at + dt.timedelta(seconds=1), tick=False):
+        run_due()  # the countdown ran out: the highest wins, at or above the reserve
+    listing.refresh_from_db()
+    assert listing.stage == LandListing.Stage.DEAL
+    assert listing.winner == users["landbidder"].organization
+    assert str(listing.final_price) == "288000000.00" and str(listing.reserve) == land_demo.RESERVE
+    with time_machine.travel(live.ends_at + dt.timedelta(minutes=5), tick=False):
+        land.sign_confirmation(Actor.for_user(users["landbidder"]), listing)
+    assert verify_chain().ok
+    # The clock's steps of the listing (some scheduled in the seeded past) all ran cleanly.
+    rooms = [str(pk) for pk in Auction.objects.filter(lot=listing.lot).values_list("pk", flat=True)]
+    steps = ScheduledTask.objects.filter(
+        step__startswith="bidding.auction_", object_id__in=rooms
+    ) | ScheduledTask.objects.filter(step="land.advance", object_id=str(listing.pk))
+    assert steps.filter(done_at__isnull=False).count() >= 3  # listing start and close, live close
+    assert not steps.exclude(last_error="").exists()

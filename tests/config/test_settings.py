@@ -27,6 +27,8 @@ def run_settings(**env: str) -> subprocess.CompletedProcess:
             "SECRET_KEY",
             "DEPOSIT_BANK_SECRETS",
             "BID_MASTER_KEY",
+            "EVIDENCE_SIGNING_KEY",
+            "AUDIT_RETENTION_YEARS",
         }
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
@@ -71,8 +73,16 @@ def test_production_starts_with_real_secrets():
         SECRET_KEY="a-real-secret-from-the-vault-" + "x" * 30,
         DEPOSIT_BANK_SECRETS="ICBC:a-real-bank-secret",
         BID_MASTER_KEY="11" * 32,
+        EVIDENCE_SIGNING_KEY="22" * 32,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_records_are_kept_at_least_fifteen_years():
+    assert settings.AUDIT_RETENTION_YEARS == 20  # the center's default
+    result = run_settings(AUDIT_RETENTION_YEARS="14")
+    assert result.returncode != 0 and "at least 15 years" in result.stderr
+    assert run_settings(AUDIT_RETENTION_YEARS="15").returncode == 0
 
 
 def test_sqlite_runs_wal_with_immediate_transactions():

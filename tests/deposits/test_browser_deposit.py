@@ -12,8 +12,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from deposits import services
 from deposits.models import Deposit, Refund
-from tests.browser import chinese_page, needs_chromium
-from tests.conftest import PASSWORD
+from tests.browser import chinese_page, log_in, needs_chromium
 from tests.trading.factories import published
 from trading import services as trading
 
@@ -26,14 +25,6 @@ PHONE = {"width": 390, "height": 844}
 def _simulator(settings):
     # Set before daphne starts: its process is forked with these settings.
     settings.DEPOSIT_BANK_SIMULATOR = True
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def no_overflow(page) -> None:

@@ -12,8 +12,7 @@ import pytest
 from django.utils import timezone
 
 from experts.models import DrawnExpert, DrawRequest, Expert
-from tests.browser import chinese_page, needs_chromium
-from tests.conftest import PASSWORD
+from tests.browser import chinese_page, log_in, needs_chromium
 from tests.experts.helpers import pool
 from tests.trading.factories import published
 
@@ -21,14 +20,6 @@ pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transac
 
 PHONE = {"width": 390, "height": 844}
 BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def fits_the_phone(page) -> None:

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Organization
-from tests.browser import chinese_page, needs_chromium
-from tests.conftest import PASSWORD, make_org
+from tests.browser import chinese_page, log_in, needs_chromium
+from tests.conftest import make_org
 from trading import services
 from trading.models import Announcement, Project
 
@@ -22,14 +22,6 @@ pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transac
 
 PHONE = {"width": 390, "height": 844}
 BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def local_input(moment: dt.datetime) -> str:

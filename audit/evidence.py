@@ -1,0 +1,469 @@
+"""The evidence package: one project's record as a ZIP that anyone can check offline.
+
+Layout (every file canonical JSON, UTF-8, as the audit chain hashes it):
+
+    manifest.json          {"format", "project", "exported_at", "chain_head", "files": {path: sha256},
+                            "public_key"}
+    manifest.sig           Ed25519 signature (hex) of manifest.json by the platform's evidence key
+    project.json           the project and its lots
+    announcements.json     every announcement version: content, sha256, previous_sha256
+    bids.json              sealed bids: SHA-256 of each ciphertext and bid file, status, opened price
+    openings.json          opening records with their SHA-256
+    draws.json             expert draws: request, pool, hashes, the seed once revealed, the picks
+    auctions.json          every auction phase: rules, results, closing audit hash, full event timeline
+    land.json              land listings: rules, outcome, lottery record
+    ledger.json            every journal entry touching the project's deposit accounts (integer fen)
+    alerts.json            supervisor alerts about the project and how they were handled
+    audit.json             the project's audit events, each with every hashed field and its hash
+
+`verify` (and `manage.py verify_evidence <zip>`) checks, without the database: the signature against
+the platform's public key (not the one inside the package), every file against the manifest and no file
+added, every audit event's hash and the links between consecutive events, every announcement version's
+hash and the chain of versions, every revealed draw and lottery recomputed, and every auction timeline
+gap-free with its closing hash among the audit events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Model, Q
+from django.utils import timezone
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from audit.models import Alert, AuditEvent, ChainHead
+from audit.services import VERIFY_FIELDS, canonical_bytes, normalize_payload, row_hash
+
+FORMAT = "bidhall-evidence/1"
+MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+
+
+def _json(document: Any) -> bytes:
+    return canonical_bytes(normalize_payload(document))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def signing_key() -> SigningKey:
+    return SigningKey(bytes.fromhex(settings.EVIDENCE_SIGNING_KEY))
+
+
+def public_key_hex() -> str:
+    return signing_key().verify_key.encode().hex()
+
+
+# --- What belongs to a project -------------------------------------------------------------------------
+
+
+def _project_objects(project) -> dict[str, list[Model]]:
+    """Every row the project's audit events may name, by model label (the events' `object_type`)."""
+    from bidding import models as b
+    from deposits import models as d
+    from experts import models as e
+    from trading import models as t
+
+    p = project
+    querysets = [
+        t.Project.objects.filter(pk=p.pk),
+        t.Lot.objects.filter(project=p),
+        t.Invitee.objects.filter(project=p),
+        t.ProjectDocument.objects.filter(project=p),
+        t.Announcement.objects.filter(project=p),
+        t.AnnouncementVersion.objects.filter(announcement__project=p),
+        t.Registration.objects.filter(project=p),
+        t.Question.objects.filter(project=p),
+        t.Objection.objects.filter(project=p),
+        b.ProjectKey.objects.filter(project=p),
+        b.Bid.objects.filter(lot__project=p),
+        b.BidFile.objects.filter(bid__lot__project=p),
+        b.Opening.objects.filter(lot__project=p),
+        b.OpeningResponse.objects.filter(opening__lot__project=p),
+        b.Evaluation.objects.filter(lot__project=p),
+        b.EvaluationMember.objects.filter(evaluation__lot__project=p),
+        b.Score.objects.filter(member__evaluation__lot__project=p),
+        b.Publicity.objects.filter(lot__project=p),
+        b.PublicityObjection.objects.filter(publicity__lot__project=p),
+        b.Auction.objects.filter(lot__project=p),
+        b.AuctionParticipant.objects.filter(auction__lot__project=p),
+        b.LandListing.objects.filter(lot__project=p),
+        b.LandResponse.objects.filter(listing__lot__project=p),
+        b.LandSealedOffer.objects.filter(listing__lot__project=p),
+        d.Account.objects.filter(lot__project=p),
+        d.Guarantee.objects.filter(lot__project=p),
+        d.Deposit.objects.filter(lot__project=p),
+        d.Refund.objects.filter(deposit__lot__project=p),
+        d.Forfeiture.objects.filter(deposit__lot__project=p),
+        e.DrawRequest.objects.filter(project=p),
+        e.DrawnExpert.objects.filter(draw__project=p),
+        e.Rating.objects.filter(project=p),
+        Alert.objects.filter(project_id=p.pk),
+    ]
+    return {qs.model._meta.label_lower: list(qs) for qs in querysets}
+
+
+def project_filter(project) -> Q:
+    """The audit events about `project`: those naming the project or any row that belongs to it."""
+    condition = Q(pk__in=[])
+    for label, rows in _project_objects(project).items():
+        if rows:
+            condition |= Q(object_type=label, object_id__in=[str(r.pk) for r in rows])
+    return condition
+
+
+def project_events(project) -> list[dict[str, Any]]:
+    events = (
+        AuditEvent.objects.filter(project_filter(project)).order_by("seq").values(*VERIFY_FIELDS)
+    )
+    return [
+        {**e, "at": e["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")} for e in events
+    ]
+
+
+# --- Building ------------------------------------------------------------------------------------------
+
+
+def _announcements(project) -> list[dict[str, Any]]:
+    from trading.models import AnnouncementVersion
+
+    return [
+        {
+            "announcement": v.announcement_id,
+            "kind": v.announcement.kind,
+            "number": v.number,
+            "sha256": v.sha256,
+            "content": v.content,
+        }
+        for v in AnnouncementVersion.objects.filter(announcement__project=project)
+        .select_related("announcement")
+        .order_by("announcement_id", "number")
+    ]
+
+
+def _bids(project) -> list[dict[str, Any]]:
+    from bidding.models import Bid
+
+    return [
+        {
+            "bid": bid.pk,
+            "lot": bid.lot_id,
+            "organization": bid.organization_id,
+            "status": bid.status,
+            "version": bid.version,
+            "submitted_at": bid.submitted_at,
+            "sealed_price_sha256": sha256_hex(bytes(bid.sealed_price)),
+            "files": [
+                {"name": f.file.name.rsplit("/", 1)[-1], "sha256": f.sha256, "size": f.size}
+                for f in bid.files.order_by("pk")
+            ],
+            "price": bid.price,
+            "failure": bid.failure,
+        }
+        for bid in Bid.objects.filter(lot__project=project).order_by("pk")
+    ]
+
+
+def _openings(project) -> list[dict[str, Any]]:
+    from bidding.models import Opening
+
+    return [
+        {
+            "lot": o.lot_id,
+            "stage": o.stage,
+            "started_at": o.started_at,
+            "finished_at": o.finished_at,
+            "failure_reason": o.failure_reason,
+            "record": o.record,
+            "record_sha256": o.record_sha256,
+        }
+        for o in Opening.objects.filter(lot__project=project).order_by("pk")
+    ]
+
+
+def _draws(project) -> list[dict[str, Any]]:
+    from experts.models import DrawRequest
+
+    return [
+        {
+            "draw": d.pk,
+            "status": d.status,
+            "request": d.request_document(),
+            "request_hash": d.request_hash,
+            "pool": d.pool,
+            "pool_hash": d.pool_hash,
+            "seed_hash": d.seed_hash,
+            "seed": d.seed if d.seed_revealed else None,
+            "drawn": [
+                {"expert": x.expert_id, "quota": x.quota, "position": x.position, "role": x.role}
+                for x in d.drawn.order_by("quota", "position")
+            ],
+        }
+        for d in DrawRequest.objects.filter(project=project).order_by("pk")
+    ]
+
+
+def _auctions(project) -> list[dict[str, Any]]:
+    from bidding.models import Auction
+
+    out = []
+    for a in Auction.objects.filter(lot__project=project).order_by("pk"):
+        out.append(
+            {
+                "auction": a.pk,
+                "lot": a.lot_id,
+                "phase": a.phase,
+                "format": a.format,
+                "direction": a.direction,
+                "unit": a.unit,
+                "start_price": a.start_price,
+                "step": a.step,
+                "max_change": a.max_change,
+                "max_price": a.max_price,
+                "starts_at": a.starts_at,
+                "ends_at": a.ends_at,
+                "status": a.status,
+                "results": a.results,
+                "closing_audit_seq": a.closing_audit_seq,
+                "closing_audit_hash": a.closing_audit_hash,
+                "participants": [
+                    {"alias": p.alias, "organization": p.organization_id}
+                    for p in a.participants.exclude(alias="").order_by("alias")
+                ],
+                "events": list(a.events.order_by("seq").values_list("data", flat=True)),
+            }
+        )
+    return out
+
+
+def _land(project) -> list[dict[str, Any]]:
+    from bidding.models import LandListing
+
+    return [
+        {
+            "listing": x.pk,
+            "parcel_number": x.parcel_number,
+            "start_price": x.start_price,
+            "increment": x.increment,
+            "max_price": x.max_price,
+            "cap_mode": x.cap_mode,
+            "listing_starts_at": x.listing_starts_at,
+            "listing_ends_at": x.listing_ends_at,
+            "reserve_sha256": x.reserve_sha256,
+            "reserve": x.reserve if x.decided else None,
+            "stage": x.stage,
+            "winner": x.winner_id,
+            "final_price": x.final_price,
+            "housing_area": x.housing_area,
+            "lottery": (
+                {k: v for k, v in x.lottery.items() if k != "sealed_seed"} if x.lottery else None
+            ),
+        }
+        for x in LandListing.objects.filter(lot__project=project).order_by("pk")
+    ]
+
+
+def _ledger(project) -> list[dict[str, Any]]:
+    from deposits.models import JournalEntry
+
+    entries = (
+        JournalEntry.objects.filter(lines__account__lot__project=project)
+        .distinct()
+        .order_by("posted_at", "pk")
+        .prefetch_related("lines__account")
+    )
+    return [
+        {
+            "entry": e.pk,
+            "kind": e.kind,
+            "reference": e.reference,
+            "memo": e.memo,
+            "posted_at": e.posted_at,
+            "lines": [
+                {
+                    "account": line.account.number,
+                    "amount_fen": line.amount_fen,
+                    "currency": line.currency,
+                }
+                for line in e.lines.order_by("pk")
+            ],
+        }
+        for e in entries
+    ]
+
+
+def _alerts(project) -> list[dict[str, Any]]:
+    return [
+        {
+            "alert": a.pk,
+            "kind": a.kind,
+            "summary": a.summary,
+            "details": a.details,
+            "raised_at": a.raised_at,
+            "handled_at": a.handled_at,
+            "handled_by": a.handled_by_id,
+            "note": a.note,
+        }
+        for a in Alert.objects.filter(project_id=project.pk).order_by("raised_at", "pk")
+    ]
+
+
+def build(project) -> bytes:
+    """The package for `project`, as ZIP bytes. Reads committed rows only; call outside any lock."""
+    from trading.services import project_content
+
+    head = ChainHead.objects.filter(pk=1).values("seq", "hash").first()
+    documents = {
+        "project.json": project_content(project),
+        "announcements.json": _announcements(project),
+        "bids.json": _bids(project),
+        "openings.json": _openings(project),
+        "draws.json": _draws(project),
+        "auctions.json": _auctions(project),
+        "land.json": _land(project),
+        "ledger.json": _ledger(project),
+        "alerts.json": _alerts(project),
+        "audit.json": project_events(project),
+    }
+    files = {name: _json(document) for name, document in documents.items()}
+    manifest = _json(
+        {
+            "format": FORMAT,
+            "project": {"id": project.pk, "number": project.number, "title": project.title},
+            "exported_at": timezone.now(),
+            "chain_head": head,
+            "retention_years": settings.AUDIT_RETENTION_YEARS,
+            "public_key": public_key_hex(),
+            "files": {name: sha256_hex(data) for name, data in files.items()},
+        }
+    )
+    signature = signing_key().sign(manifest).signature.hex().encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, manifest)
+        archive.writestr(SIGNATURE, signature)
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+# --- Verifying (offline: no database) ----------------------------------------------------------------
+
+
+def verify(data: bytes, *, public_key: str | None = None) -> list[str]:
+    """Every problem found in a package (empty: it is intact and consistent)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        contents = {name: archive.read(name) for name in archive.namelist()}
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        return [f"not a readable ZIP: {exc}"]
+    if MANIFEST not in contents or SIGNATURE not in contents:
+        return ["manifest.json or manifest.sig is missing"]
+    problems: list[str] = []
+    expected_key = public_key or public_key_hex()
+    try:
+        VerifyKey(bytes.fromhex(expected_key)).verify(
+            contents[MANIFEST], bytes.fromhex(contents[SIGNATURE].decode())
+        )
+    except (BadSignatureError, ValueError):
+        problems.append("the manifest's signature does not verify with the platform's public key")
+    manifest = json.loads(contents[MANIFEST])
+    listed = manifest.get("files", {})
+    for name, digest in listed.items():
+        if name not in contents:
+            problems.append(f"{name}: listed in the manifest but missing")
+        elif sha256_hex(contents[name]) != digest:
+            problems.append(f"{name}: SHA-256 differs from the manifest (file changed)")
+    for name in sorted(set(contents) - set(listed) - {MANIFEST, SIGNATURE}):
+        problems.append(f"{name}: not listed in the manifest (file added)")
+    if problems:
+        return problems
+    docs = {name: json.loads(contents[name]) for name in listed}
+    problems += _check_audit(docs.get("audit.json", []))
+    problems += _check_announcements(docs.get("announcements.json", []))
+    problems += _check_draws(docs.get("draws.json", []))
+    problems += _check_auctions(docs.get("auctions.json", []), docs.get("audit.json", []))
+    problems += _check_land(docs.get("land.json", []))
+    return problems
+
+
+def _check_audit(events: list[dict[str, Any]]) -> list[str]:
+    problems, previous = [], None
+    for event in events:
+        if row_hash(event) != event["hash"]:
+            problems.append(f"audit event {event['seq']}: content does not match its hash")
+        if previous is not None:
+            if event["seq"] <= previous["seq"]:
+                problems.append(f"audit event {event['seq']}: out of order")
+            elif event["seq"] == previous["seq"] + 1 and event["prev_hash"] != previous["hash"]:
+                problems.append(
+                    f"audit event {event['seq']}: does not link to event {previous['seq']}"
+                )
+        previous = event
+    return problems
+
+
+def _check_announcements(versions: list[dict[str, Any]]) -> list[str]:
+    problems: list[str] = []
+    last: dict[int, str] = {}
+    for v in versions:
+        if sha256_hex(canonical_bytes(v["content"])) != v["sha256"]:
+            problems.append(f"announcement {v['announcement']} v{v['number']}: content changed")
+        if v["content"].get("previous_sha256") != last.get(v["announcement"]):
+            problems.append(
+                f"announcement {v['announcement']} v{v['number']}: version chain broken"
+            )
+        last[v["announcement"]] = v["sha256"]
+    return problems
+
+
+def _check_draws(draws: list[dict[str, Any]]) -> list[str]:
+    from experts.draw import document_hash, seed_hash, select
+
+    problems = []
+    for d in draws:
+        if document_hash(d["request"]) != d["request_hash"]:
+            problems.append(f"draw {d['draw']}: request does not match its hash")
+        if document_hash(d["pool"]) != d["pool_hash"]:
+            problems.append(f"draw {d['draw']}: pool does not match its hash")
+        if d["seed"] is None:
+            continue
+        if seed_hash(d["seed"]) != d["seed_hash"]:
+            problems.append(f"draw {d['draw']}: revealed seed does not match the committed hash")
+        picks = [
+            {"expert": p.expert_id, "quota": p.quota, "position": p.position, "role": p.role}
+            for p in select(d["seed"], d["pool"], d["request"])
+        ]
+        if sorted(picks, key=lambda p: (p["quota"], p["position"])) != d["drawn"]:
+            problems.append(f"draw {d['draw']}: recomputing the draw gives other experts")
+    return problems
+
+
+def _check_auctions(auctions: list[dict[str, Any]], events: list[dict[str, Any]]) -> list[str]:
+    problems, hashes = [], {e["seq"]: e["hash"] for e in events}
+    for a in auctions:
+        seqs = [e["seq"] for e in a["events"]]
+        if seqs != list(range(1, len(seqs) + 1)):
+            problems.append(f"auction {a['auction']}: event sequence has gaps or repeats")
+        if a["closing_audit_seq"] and hashes.get(a["closing_audit_seq"]) != a["closing_audit_hash"]:
+            problems.append(f"auction {a['auction']}: closing audit hash not in the audit events")
+    return problems
+
+
+def _check_land(listings: Iterable[dict[str, Any]]) -> list[str]:
+    from bidding.land import lottery
+
+    problems = []
+    for x in listings:
+        record = x.get("lottery") or {}
+        if "seed" in record:
+            problems += [f"land {x['listing']}: {p}" for p in lottery.verify(record, x["listing"])]
+    return problems

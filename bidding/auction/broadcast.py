@@ -1,0 +1,70 @@
+"""Getting committed room events to every socket, in every process.
+
+A service registers `after_commit(auction_id, events)`; after the commit the events go to this process's
+room hub (if it serves sockets) and, with `REDIS_URL` set, once to Redis for every other process
+(the hub relays them; a process without a hub — `run_clock`, a management command — publishes to Redis
+itself). Events carry their sequence numbers, so a receiver puts them in order and fills gaps itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+# Identifies this process's messages on the shared Redis channel (so a hub ignores its own echo).
+ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+_local: dict[str, Any] = {"hub": None, "loop": None}
+_redis_client = None
+
+
+def channel_name() -> str:
+    # Named after the database, so two deployments (or two test runs) sharing a Redis never mix rooms.
+    database = settings.DATABASES["default"]["NAME"]
+    return getattr(settings, "AUCTION_REDIS_CHANNEL", f"bidhall:{database}:auction-events")
+
+
+def encode(auction_id: int, events: list[dict[str, Any]]) -> str:
+    return json.dumps(
+        {"origin": ORIGIN, "auction": auction_id, "events": events}, ensure_ascii=False
+    )
+
+
+def set_local_hub(hub: Any, loop: Any) -> None:
+    _local["hub"], _local["loop"] = hub, loop
+
+
+def after_commit(auction_id: int, events: list[dict[str, Any]]) -> None:
+    events = list(events)
+    transaction.on_commit(lambda: publish(auction_id, events))
+
+
+def publish(auction_id: int, events: list[dict[str, Any]]) -> None:
+    """Called after commit from any thread."""
+    hub, loop = _local["hub"], _local["loop"]
+    if hub is not None and loop is not None and loop.is_running():
+        loop.call_soon_threadsafe(hub.publish, auction_id, events)
+        return
+    if settings.REDIS_URL:
+        _publish_to_redis_sync(auction_id, events)
+
+
+def _publish_to_redis_sync(auction_id: int, events: list[dict[str, Any]]) -> None:
+    global _redis_client
+    try:
+        import redis
+
+        if _redis_client is None:
+            _redis_client = redis.Redis.from_url(settings.REDIS_URL)
+        _redis_client.publish(channel_name(), encode(auction_id, events))
+    except Exception:
+        # The events are committed; rooms find the gap on their next event or timer and read them back.
+        log.exception("could not publish auction %s events to Redis", auction_id)

@@ -1,0 +1,408 @@
+"""The process-local room hub and the bid writer: what makes a room fast.
+
+Why not `group_send`: a channel-layer group message costs one layer message, one msgpack round trip and
+one consumer dispatch *per socket*, which caps a room at a few thousand deliveries per second per process
+(../shared/reference/performance-baseline.md). Here each process keeps its own sockets per room, encodes
+an event once per view (anonymous, identified) and writes the text straight to each socket's ASGI
+`send`. Between processes an event crosses Redis once per process (`broadcast.py`), not once per socket.
+
+Order: every event carries the auction's sequence number, assigned under the auction row lock. A room
+delivers strictly in sequence; an event that arrives early (another process committed first, Redis
+reordered) waits, and a gap that does not close within `GAP_WAIT` is read back from the database.
+
+Bids: `BidWriter` queues the bids of every socket in the process and decides them in batches on one
+dedicated thread with its own database connection (`services.place_bids`, one transaction per batch).
+Each bidder is answered only after its batch commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+from accounts.actors import Actor
+from bidding.auction import broadcast, services
+
+log = logging.getLogger(__name__)
+
+GAP_WAIT = 0.3  # seconds an out-of-order event waits before the gap is read from the database
+MAX_BATCH = 500
+
+
+def _dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(eq=False)
+class Seat:
+    """One socket in a room. Until its `state` frame is sent, events wait in `backlog`."""
+
+    send: Any  # the consumer's raw ASGI send
+    identified: bool
+    ready: bool = False
+    backlog: list[tuple[int, str]] = field(default_factory=list)
+
+
+class Room:
+    def __init__(self, hub: Hub, auction_id: int) -> None:
+        self.hub = hub
+        self.auction_id = auction_id
+        self.seats: set[Seat] = set()
+        self.last_seq: int | None = None  # the last event delivered in order
+        self.early: dict[int, dict[str, Any]] = {}
+        self.gap_handle: asyncio.TimerHandle | None = None
+        self.wake_handle: asyncio.TimerHandle | None = None
+        self.finished = False
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.sender = hub.loop.create_task(self._send_loop())
+
+    # --- ordering ------------------------------------------------------------------------------
+
+    def receive(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            seq = event["seq"]
+            if self.last_seq is not None and seq <= self.last_seq:
+                continue  # already delivered (our own echo, or read back while filling a gap)
+            self.early[seq] = event
+        self._drain()
+
+    def start_at(self, seq: int) -> None:
+        """The first snapshot tells a new room where the sequence stands."""
+        if self.last_seq is None:
+            self.last_seq = seq
+            self.early = {s: e for s, e in self.early.items() if s > seq}
+            self._drain()
+        elif seq > self.last_seq:
+            self._fill_gap_soon(0)
+
+    def _drain(self) -> None:
+        if self.last_seq is None:
+            return
+        while self.last_seq + 1 in self.early:
+            event = self.early.pop(self.last_seq + 1)
+            self.last_seq = event["seq"]
+            self.outbox.put_nowait(event)
+            self._follow(event)
+        if self.early:
+            self._fill_gap_soon(GAP_WAIT)
+        elif self.gap_handle is not None:
+            self.gap_handle.cancel()
+            self.gap_handle = None
+
+    def _fill_gap_soon(self, delay: float) -> None:
+        if self.gap_handle is None:
+            self.gap_handle = self.hub.loop.call_later(
+                delay, lambda: self.hub.loop.create_task(self._fill_gap())
+            )
+
+    async def _fill_gap(self) -> None:
+        self.gap_handle = None
+        if self.last_seq is None:
+            return
+        missing = await database_sync_to_async(services.events_after)(
+            self.auction_id, self.last_seq
+        )
+        self.receive(missing)
+
+    # --- sending -------------------------------------------------------------------------------
+
+    async def _send_loop(self) -> None:
+        while True:
+            event = await self.outbox.get()
+            try:
+                full = _dumps(event)
+                public = _dumps(services.anonymize(event))
+                # One message per view, shared by every socket (the server only reads it).
+                messages = {
+                    True: {"type": "websocket.send", "text": full},
+                    False: {"type": "websocket.send", "text": public},
+                }
+                for seat in list(self.seats):
+                    if not seat.ready:
+                        seat.backlog.append((event["seq"], full if seat.identified else public))
+                        continue
+                    try:
+                        await seat.send(messages[seat.identified])
+                    except Exception:
+                        self.seats.discard(seat)  # the socket is gone; its consumer will leave
+            except Exception:
+                log.exception("room %s could not deliver event %s", self.auction_id, event)
+
+    async def add(self, seat: Seat, state: dict[str, Any]) -> None:
+        """Send the snapshot, then whatever arrived while it was being read, newer events only."""
+        await seat.send({"type": "websocket.send", "text": _dumps(state)})
+        for seq, text in seat.backlog:
+            if seq > state["seq"]:
+                await seat.send({"type": "websocket.send", "text": text})
+        seat.backlog.clear()
+        seat.ready = True
+        self.start_at(state["seq"])
+        self._plan_wake(state)
+
+    # --- time: start, rounds and close happen even when nobody bids ------------------------------
+
+    def _follow(self, event: dict[str, Any]) -> None:
+        if event["type"] == "closed":
+            self.finished = True
+            if self.wake_handle:
+                self.wake_handle.cancel()
+        elif event.get("ends_at"):
+            self._wake_at(dt.datetime.fromisoformat(event["ends_at"]))
+        if event["type"] == "round":
+            turns = event.get("turns") or []
+            if turns:  # the next round starts a pause after the last turn
+                self._wake_at(dt.datetime.fromisoformat(turns[-1]["ends_at"]), soonest=True)
+
+    def _plan_wake(self, state: dict[str, Any]) -> None:
+        auction = state["auction"]
+        if auction["status"] == "scheduled":
+            self._wake_at(dt.datetime.fromisoformat(auction["starts_at"]), soonest=True)
+        elif auction["status"] == "live":
+            self._wake_at(dt.datetime.fromisoformat(auction["ends_at"]))
+            turns = state.get("turns") or []
+            if turns:
+                self._wake_at(dt.datetime.fromisoformat(turns[-1]["ends_at"]), soonest=True)
+        else:
+            self.finished = True
+
+    def _wake_at(self, when: dt.datetime, *, soonest: bool = False) -> None:
+        delay = max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds()) + 0.005
+        at = self.hub.loop.time() + delay
+        if self.wake_handle is not None:
+            if soonest and self.wake_handle.when() <= at:
+                return
+            self.wake_handle.cancel()
+        self.wake_handle = self.hub.loop.call_at(
+            at, lambda: self.hub.loop.create_task(self._wake())
+        )
+
+    async def _wake(self) -> None:
+        self.wake_handle = None
+        if self.finished or not self.seats:
+            return
+        # Events it produces reach this room through broadcast → hub.publish like any other.
+        events = await database_sync_to_async(services.advance)(
+            Actor.system("room"), self.auction_id
+        )
+        if not events and not self.finished:
+            state = await database_sync_to_async(_times)(self.auction_id)
+            if state is not None:
+                self._plan_wake(state)
+
+    def close(self) -> None:
+        for handle in (self.sender, self.gap_handle, self.wake_handle):
+            if handle is not None:
+                with contextlib.suppress(RuntimeError):  # the loop is closed (end of a test)
+                    handle.cancel()
+
+
+def _times(auction_id: int) -> dict[str, Any] | None:
+    from bidding.models import Auction
+
+    auction = Auction.objects.filter(pk=auction_id).first()
+    if auction is None:
+        return None
+    state = {
+        "auction": {
+            "status": auction.status,
+            "starts_at": auction.starts_at.isoformat(),
+            "ends_at": auction.ends_at.isoformat(),
+        },
+        "turns": [],
+    }
+    if auction.status == "live" and auction.format == "rounds":
+        state["turns"] = services._current_turns(auction, [])
+    return state
+
+
+class BidWriter:
+    """Decides the process's bids in batches on one thread that keeps its database connection."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[tuple[services.BidRequest, asyncio.Future]] = asyncio.Queue()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auction-writer")
+        self.task = loop.create_task(self._run())
+
+    async def submit(self, request: services.BidRequest) -> services.BidAnswer:
+        future = self.loop.create_future()
+        self.queue.put_nowait((request, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < MAX_BATCH and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            requests = [request for request, _ in batch]
+            try:
+                answers = await self.loop.run_in_executor(self.executor, _decide, requests)
+            except Exception:
+                log.exception("a batch of %d bids failed; answering RETRY", len(batch))
+                answers = [services.BidAnswer(r.key, False, "RETRY") for r in requests]
+            for (_, future), answer in zip(batch, answers, strict=True):
+                if not future.done():
+                    future.set_result(answer)
+
+    def close(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed (end of a test)
+            self.task.cancel()
+        self.executor.submit(connections.close_all).result(timeout=10)
+        self.executor.shutdown(wait=True)
+
+
+def _decide(requests: list[services.BidRequest]) -> list[services.BidAnswer]:
+    close_old_connections()
+    try:
+        return services.place_bids(requests)
+    except Exception:
+        # A broken connection must not poison the next batch: reconnect then.
+        connections.close_all()
+        raise
+
+
+def _frame_send(send: Any) -> Any:
+    """The send a room writes its frames to: the server's own, under channels' session wrapper.
+
+    `AuthMiddlewareStack` wraps a socket's send in `InstanceSessionWrapper.send`, which on every
+    message looks at the session (lazy-object attribute lookups) but acts only on HTTP responses; a
+    `websocket.send` frame is passed on unchanged. Skipping that wrapper for room frames changes
+    nothing on the wire; in a busy room it was a sixth of the event loop's samples (py-spy), and
+    skipping it gave about 10 % more deliveries per second (docs/performance.md).
+    """
+    from channels.sessions import InstanceSessionWrapper
+
+    owner = getattr(send, "__self__", None)
+    while (
+        isinstance(owner, InstanceSessionWrapper)
+        and "websocket.send" not in owner.save_message_types
+        and "websocket.send" not in owner.cookie_response_message_types
+    ):
+        send = owner.real_send
+        owner = getattr(send, "__self__", None)
+    return send
+
+
+class Hub:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.rooms: dict[int, Room] = {}
+        self.writer = BidWriter(loop)
+        self.redis = None
+        self.listener: asyncio.Task | None = None
+        if settings.REDIS_URL:
+            self.listener = loop.create_task(self._listen())
+        broadcast.set_local_hub(self, loop)
+
+    async def join(self, auction_id: int, send: Any, identified: bool, state_reader) -> Seat:
+        room = self.rooms.get(auction_id)
+        if room is None:
+            room = self.rooms[auction_id] = Room(self, auction_id)
+        seat = Seat(send=_frame_send(send), identified=identified)
+        room.seats.add(seat)  # before the snapshot is read, so no event falls between the two
+        try:
+            state = await state_reader()
+            await room.add(seat, state)
+        except BaseException:
+            self.leave(auction_id, seat)
+            raise
+        return seat
+
+    def leave(self, auction_id: int, seat: Seat) -> None:
+        room = self.rooms.get(auction_id)
+        if room is None:
+            return
+        room.seats.discard(seat)
+        if not room.seats:
+            room.close()
+            del self.rooms[auction_id]
+
+    def publish(self, auction_id: int, events: list[dict[str, Any]]) -> None:
+        """Committed events produced in this process: deliver here, then once to the other processes."""
+        self.deliver(auction_id, events)
+        if settings.REDIS_URL:
+            self.loop.create_task(self._publish(auction_id, events))
+
+    def deliver(self, auction_id: int, events: list[dict[str, Any]]) -> None:
+        room = self.rooms.get(auction_id)
+        if room is not None:
+            room.receive(events)
+
+    async def _client(self):
+        if self.redis is None:
+            import redis.asyncio as aioredis
+
+            self.redis = aioredis.Redis.from_url(settings.REDIS_URL)
+        return self.redis
+
+    async def _publish(self, auction_id: int, events: list[dict[str, Any]]) -> None:
+        try:
+            await (await self._client()).publish(
+                broadcast.channel_name(), broadcast.encode(auction_id, events)
+            )
+        except Exception:
+            log.exception("could not publish auction %s events to Redis", auction_id)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                pubsub = (await self._client()).pubsub()
+                await pubsub.subscribe(broadcast.channel_name())
+                # Anything missed while (re)subscribing is read back from the database.
+                for room in self.rooms.values():
+                    room._fill_gap_soon(0)
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    data = json.loads(message["data"])
+                    if data.get("origin") != broadcast.ORIGIN:
+                        self.deliver(int(data["auction"]), data["events"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("auction event subscription lost; resubscribing")
+                await asyncio.sleep(1)
+
+    def close(self) -> None:
+        for room in list(self.rooms.values()):
+            room.close()
+        self.rooms.clear()
+        if self.listener is not None:
+            with contextlib.suppress(RuntimeError):
+                self.listener.cancel()
+        self.writer.close()
+        if broadcast._local["hub"] is self:
+            broadcast.set_local_hub(None, None)
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per daphne process; tests get one per loop)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub(loop)
+    return hub
+
+
+def close_all() -> None:
+    """Stop every hub (tests: release the writer threads' database connections)."""
+    for hub in list(_hubs.values()):
+        try:
+            hub.close()
+        except Exception:
+            log.exception("closing a hub")
+    _hubs.clear()

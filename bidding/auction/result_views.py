@@ -1,0 +1,41 @@
+"""The auction's result PDF (网上竞价结果) as a page route: `auctions/<id>/result.pdf`.
+
+Thin: run what the server time makes due (a room nobody watched closes here), check who may read it
+(404 otherwise) and that it is finished (409 otherwise), then render outside any transaction.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_safe
+
+from accounts.actors import Actor
+from bidding.auction import pdf, services
+from lib.errors import Conflict, NotFound
+
+
+@login_required
+@require_safe
+def result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        auction = services.get_auction(pk)
+        if services.is_due(auction.pk, timezone.now()):  # a room nobody watched closes here
+            services.advance(Actor.system("room"), auction.pk)
+            auction = services.get_auction(pk)
+        auction = pdf.readable_result(Actor.from_request(request), auction)
+    except NotFound as exc:
+        raise Http404 from exc
+    except Conflict as exc:
+        return HttpResponse(
+            exc.message, status=exc.http_status, content_type="text/plain; charset=utf-8"
+        )
+    lot = auction.lot
+    response = HttpResponse(pdf.render_result(auction), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        False, f"auction-result-{lot.project.number}-{lot.number}.pdf"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,21 @@
+"""Clock steps of a live auction: start it and close it on time even if nobody is watching.
+
+Both call `services.advance`, which re-checks the server time under the auction's lock, so an early,
+late or repeated run changes nothing it should not; bids decide the same transitions lazily.
+"""
+
+from __future__ import annotations
+
+from accounts.actors import Actor
+from bidding.auction import services
+from clock.registry import step
+
+
+@step(services.START_STEP)
+def start_auction(object_id: str) -> None:
+    services.advance(Actor.system("clock"), int(object_id))
+
+
+@step(services.CLOSE_STEP)
+def close_auction(object_id: str) -> None:
+    services.advance(Actor.system("clock"), int(object_id))
