@@ -3,8 +3,9 @@
 Why not `group_send`: a channel-layer group message costs one layer message, one msgpack round trip and
 one consumer dispatch *per socket*, which caps a room at a few thousand deliveries per second per process
 (../shared/reference/performance-baseline.md). Here each process keeps its own sockets per room, encodes
-an event once per view (anonymous, identified) and writes the text straight to each socket's ASGI
-`send`. Between processes an event crosses Redis once per process (`broadcast.py`), not once per socket.
+an event once per view (anonymous, identified), frames it once as a WebSocket message, and writes the
+frame to each socket (`_daphne_socket`). Between processes an event crosses Redis once per process
+(`broadcast.py`), not once per socket.
 
 Order: every event carries the auction's sequence number, assigned under the auction row lock. A room
 delivers strictly in sequence; an event that arrives early (another process committed first, Redis
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import weakref
@@ -30,6 +32,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connections
+from twisted.internet.interfaces import IPushProducer
+from zope.interface import implementer
 
 from accounts.actors import Actor
 from bidding.auction import broadcast, services
@@ -37,6 +41,9 @@ from bidding.auction import broadcast, services
 log = logging.getLogger(__name__)
 
 GAP_WAIT = 0.3  # seconds an out-of-order event waits before the gap is read from the database
+# A watcher whose unsent frames stay above Twisted's send-buffer limit (64 KiB) this long is dropped;
+# `settings.AUCTION_SLOW_SOCKET_SECONDS` overrides it. See `_SlowSocketGuard`.
+SLOW_SOCKET_SECONDS = 10.0
 MAX_BATCH = 500
 
 
@@ -50,6 +57,7 @@ class Seat:
 
     send: Any  # the consumer's raw ASGI send
     identified: bool
+    socket: Any = None  # daphne's protocol behind `send`, when frames can be written to it directly
     ready: bool = False
     backlog: list[tuple[int, str]] = field(default_factory=list)
 
@@ -123,17 +131,28 @@ class Room:
             try:
                 full = _dumps(event)
                 public = _dumps(services.anonymize(event))
-                # One message per view, shared by every socket (the server only reads it).
-                messages = {
-                    True: {"type": "websocket.send", "text": full},
-                    False: {"type": "websocket.send", "text": public},
-                }
+                texts = {True: full, False: public}
+                # One message and one frame per view, shared by every socket (neither is changed).
+                messages: dict[bool, dict[str, str]] = {}
+                frames: dict[bool, Any] = {}
                 for seat in list(self.seats):
+                    view = seat.identified
                     if not seat.ready:
-                        seat.backlog.append((event["seq"], full if seat.identified else public))
+                        seat.backlog.append((event["seq"], texts[view]))
                         continue
+                    socket = seat.socket
+                    if socket is not None:
+                        if socket.state != socket.STATE_OPEN:
+                            self.seats.discard(seat)  # closing or gone; its consumer will leave
+                            continue
+                        if view not in frames:
+                            frames[view] = socket.factory.prepareMessage(texts[view].encode())
+                        socket.sendPreparedMessage(frames[view])
+                        continue
+                    if view not in messages:
+                        messages[view] = {"type": "websocket.send", "text": texts[view]}
                     try:
-                        await seat.send(messages[seat.identified])
+                        await seat.send(messages[view])
                     except Exception:
                         self.seats.discard(seat)  # the socket is gone; its consumer will leave
             except Exception:
@@ -294,6 +313,78 @@ def _frame_send(send: Any) -> Any:
     return send
 
 
+def _daphne_socket(send: Any) -> Any:
+    """Daphne's WebSocket protocol behind a raw ASGI send, or None when the server is another one.
+
+    Daphne turns every `websocket.send` into a UTF-8 encoding and a WebSocket framing (autobahn) per
+    socket, then a Twisted write: in a room of 1,000 that is the same text encoded and framed 1,000
+    times, about 40 % of the event loop's samples (docs/performance.md). autobahn's broadcast API
+    (`factory.prepareMessage` once, `protocol.sendPreparedMessage` per socket) frames it once and
+    writes the same bytes to each socket; it falls back to per-socket framing by itself when a socket
+    negotiated compression. Daphne builds the send as `partial(server.handle_reply, protocol)`; any
+    other shape (tests' communicators, another server) is left to the plain ASGI send.
+    """
+    from autobahn.websocket.protocol import WebSocketProtocol
+    from daphne.server import Server
+
+    if (
+        isinstance(send, functools.partial)
+        and getattr(send.func, "__func__", None) is Server.handle_reply
+        and len(send.args) == 1
+        and isinstance(send.args[0], WebSocketProtocol)
+    ):
+        return send.args[0]
+    return None
+
+
+@implementer(IPushProducer)
+class _SlowSocketGuard:
+    """Drops a socket that cannot keep up, as ProZorro's auction server does.
+
+    Every event goes to every socket whether or not it reads, so a phone on a bad network would
+    otherwise make the server buffer the whole room's traffic for it, without bound, and that phone
+    would show a countdown and a best price that are minutes old. Registered as the socket's push
+    producer, this is told by Twisted when the socket's unsent bytes pass the send-buffer limit
+    (`pauseProducing`) and when they drain (`resumeProducing`). Still over the limit after
+    `SLOW_SOCKET_SECONDS`, the connection is aborted; the room page reconnects and starts again from
+    a fresh `state` snapshot, which is exactly what a client that fell behind needs.
+    """
+
+    def __init__(self, socket: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.socket = socket
+        self.loop = loop
+        self.timer: asyncio.TimerHandle | None = None
+
+    # IPushProducer, called by the socket's transport.
+
+    def pauseProducing(self) -> None:
+        if self.timer is None:
+            seconds = getattr(settings, "AUCTION_SLOW_SOCKET_SECONDS", SLOW_SOCKET_SECONDS)
+            self.timer = self.loop.call_later(seconds, self._drop)
+
+    def resumeProducing(self) -> None:
+        self._cancel()
+        if getattr(self.socket.transport, "disconnecting", False):
+            # A close was asked for while the socket was behind. Twisted closes a connection only
+            # after its producer is unregistered, and resumes a paused producer instead of closing.
+            self.socket.unregisterProducer()
+
+    def stopProducing(self) -> None:
+        self._cancel()  # the connection is gone
+
+    def _cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _drop(self) -> None:
+        self.timer = None
+        log.info(
+            "dropping a bid-room socket that fell behind: %s", getattr(self.socket, "peer", "")
+        )
+        self.socket.dropConnection(abort=True)
+
+
 class Hub:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -309,7 +400,10 @@ class Hub:
         room = self.rooms.get(auction_id)
         if room is None:
             room = self.rooms[auction_id] = Room(self, auction_id)
-        seat = Seat(send=_frame_send(send), identified=identified)
+        send = _frame_send(send)
+        seat = Seat(send=send, identified=identified, socket=_daphne_socket(send))
+        if seat.socket is not None and getattr(seat.socket.transport, "producer", None) is None:
+            seat.socket.registerProducer(_SlowSocketGuard(seat.socket, self.loop), True)
         room.seats.add(seat)  # before the snapshot is read, so no event falls between the two
         try:
             state = await state_reader()
