@@ -32,7 +32,9 @@ import auction_common as common
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=50, help="bids per batch")
-    parser.add_argument("--auctions", type=int, default=50, help="auctions the batch is spread over")
+    parser.add_argument(
+        "--auctions", type=int, default=50, help="auctions the batch is spread over"
+    )
     parser.add_argument("--batches", type=int, default=200, help="batches to time")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     parser.add_argument("--setup", default=common.DEFAULT_SETUP, help="setup JSON file")

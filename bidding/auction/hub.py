@@ -58,6 +58,7 @@ class Seat:
     send: Any  # the consumer's raw ASGI send
     identified: bool
     socket: Any = None  # daphne's protocol behind `send`, when frames can be written to it directly
+    direct: bool = False  # its frames may go straight to the kernel (`_write_now`)
     ready: bool = False
     backlog: list[tuple[int, str]] = field(default_factory=list)
 
@@ -147,7 +148,10 @@ class Room:
                             continue
                         if view not in frames:
                             frames[view] = socket.factory.prepareMessage(texts[view].encode())
-                        socket.sendPreparedMessage(frames[view])
+                        if seat.direct:
+                            _write_now(socket, frames[view].payloadHybi)
+                        else:
+                            socket.sendPreparedMessage(frames[view])
                         continue
                     if view not in messages:
                         messages[view] = {"type": "websocket.send", "text": texts[view]}
@@ -337,6 +341,52 @@ def _daphne_socket(send: Any) -> Any:
     return None
 
 
+def _can_write_now(socket: Any) -> bool:
+    """Whether `_write_now` may bypass Twisted's buffer for this socket: a plain TCP connection
+    (not TLS) that negotiated no compression, on the Twisted internals `_write_now` reads."""
+    if socket is None or not getattr(settings, "AUCTION_SEND_NOW", True):
+        return False
+    from twisted.internet.tcp import Connection
+
+    transport = socket.transport
+    return (
+        isinstance(transport, Connection)
+        and getattr(socket, "_perMessageCompress", None) is None
+        and hasattr(socket, "send_queue")
+        and all(hasattr(transport, a) for a in ("dataBuffer", "offset", "_tempDataLen"))
+    )
+
+
+def _write_now(socket: Any, frame: bytes) -> None:
+    """Write a frame with one `send` when nothing is waiting before it, else queue it behind.
+
+    Twisted's `transport.write` only buffers: each write registers the socket for writing (epoll_ctl),
+    and the reactor later sends and unregisters it (epoll_ctl again), 3 system calls and much Python
+    per socket and event. In a room of 1,000 that was most of daphne's remaining cost per delivery
+    (docs/performance.md). asyncio's own transports (and the reference server) send at once the same
+    way. Order is kept: this sends directly only while Twisted's buffers and autobahn's queue are
+    empty, and whatever the kernel does not take goes to `transport.write`, behind which everything
+    later queues. Reads Twisted's buffer fields (checked by `_can_write_now`).
+    """
+    transport = socket.transport
+    if (
+        socket.send_queue
+        or transport._tempDataLen
+        or transport.offset != len(transport.dataBuffer)
+        or transport.disconnecting
+        or not transport.connected
+    ):
+        transport.write(frame)
+        return
+    sent = transport.writeSomeData(
+        frame
+    )  # the kernel's answer: bytes taken, 0, or a lost connection
+    if not isinstance(sent, int):
+        transport.write(frame)  # let Twisted find the broken connection and close it as usual
+    elif sent < len(frame):
+        transport.write(frame[sent:])
+
+
 @implementer(IPushProducer)
 class _SlowSocketGuard:
     """Drops a socket that cannot keep up, as ProZorro's auction server does.
@@ -401,7 +451,10 @@ class Hub:
         if room is None:
             room = self.rooms[auction_id] = Room(self, auction_id)
         send = _frame_send(send)
-        seat = Seat(send=send, identified=identified, socket=_daphne_socket(send))
+        # AUCTION_FRAME_ONCE = False: every frame through the plain ASGI send (to compare, or as a
+        # way out should a daphne release change what `_daphne_socket` relies on).
+        socket = _daphne_socket(send) if getattr(settings, "AUCTION_FRAME_ONCE", True) else None
+        seat = Seat(send=send, identified=identified, socket=socket, direct=_can_write_now(socket))
         if seat.socket is not None and getattr(seat.socket.transport, "producer", None) is None:
             seat.socket.registerProducer(_SlowSocketGuard(seat.socket, self.loop), True)
         room.seats.add(seat)  # before the snapshot is read, so no event falls between the two

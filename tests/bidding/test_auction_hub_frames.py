@@ -8,12 +8,15 @@ to the plain ASGI send, which the communicator tests cover).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 from unittest import mock
 
 import pytest
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketFactory
+from twisted.internet import tcp
 from twisted.internet.testing import StringTransport
 
 from bidding.auction import hub
@@ -159,3 +162,65 @@ async def test_a_close_asked_for_while_behind_is_not_held_up_by_the_guard():
         assert transport.producer is None
     finally:
         room_hub.close()
+
+
+class WatchedDescriptors:
+    """The reactor's side of a Twisted TCP transport (IReactorFDSet): records the write watches."""
+
+    def __init__(self) -> None:
+        self.writers: set = set()
+
+    def addWriter(self, descriptor) -> None:
+        self.writers.add(descriptor)
+
+    def removeWriter(self, descriptor) -> None:
+        self.writers.discard(descriptor)
+
+    def addReader(self, descriptor) -> None:
+        pass
+
+    def removeReader(self, descriptor) -> None:
+        pass
+
+
+def received(peer: socket.socket) -> list[dict]:
+    chunks = []
+    with contextlib.suppress(BlockingIOError):
+        while chunk := peer.recv(1 << 20):
+            chunks.append(chunk)
+    wire = StringTransport()
+    wire.write(b"".join(chunks))
+    return frames_written(wire)
+
+
+async def test_frames_go_straight_to_the_socket_but_never_overtake_what_twisted_holds():
+    protocols, sends = await daphne_sockets(1)
+    protocol = protocols[0]
+    ours, peer = socket.socketpair()
+    ours.setblocking(False)
+    peer.setblocking(False)
+    reactor = WatchedDescriptors()
+    protocol.transport = transport = tcp.Connection(ours, protocol, reactor)
+    transport.connected = True
+    room_hub = hub.Hub(asyncio.get_running_loop())
+    try:
+        seat = await room_hub.join(11, sends[0], False, snapshot)
+        assert seat.direct
+        # The snapshot went through daphne's usual path: Twisted holds it until the reactor writes.
+        assert received(peer) == [] and transport in reactor.writers
+
+        room_hub.deliver(11, [{"type": "bid", "seq": 1, "alias": "竞价人A", "price": "9.00"}])
+        await asyncio.sleep(0.05)
+        assert received(peer) == []  # queued behind the snapshot, not sent ahead of it
+        transport.doWrite()  # the reactor's turn
+        assert [frame["seq"] for frame in received(peer)] == [0, 1]
+        assert transport not in reactor.writers
+
+        room_hub.deliver(11, [{"type": "bid", "seq": 2, "alias": "竞价人B", "price": "8.00"}])
+        await asyncio.sleep(0.05)
+        assert [frame["seq"] for frame in received(peer)] == [2]  # sent at once
+        assert transport not in reactor.writers  # without a write watch
+    finally:
+        room_hub.close()
+        ours.close()
+        peer.close()
