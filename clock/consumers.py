@@ -18,6 +18,8 @@ from lib.realtime import error_frame, parse_frame, scope_language
 
 
 class ServerClockConsumer(JsonWebsocketConsumer):
+    channel_layer_alias = None  # answers its own socket only; no channel-layer messages to wait for
+
     def connect(self) -> None:
         self.accept()
         self.send_json({"type": "clock", "server_time": int(time.time() * 1000)})

@@ -30,6 +30,10 @@ BIDS_PER_SECOND = 20
 
 
 class AuctionConsumer(AsyncWebsocketConsumer):
+    # Rooms get their events from the process's hub, never from the channel layer: without this,
+    # every socket would also hold a layer channel and a pending layer receive (with Redis, a share of
+    # channels-redis's blocking reads) for messages that never come.
+    channel_layer_alias = None
     seat = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

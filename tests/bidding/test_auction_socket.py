@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from unittest import mock
 
 import pytest
 import time_machine
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -209,3 +211,18 @@ async def until_with_timeout(communicator, kind: str, timeout: float):
         frame = json.loads(await communicator.receive_from(timeout))
         if frame["type"] == kind:
             return frame
+
+
+async def test_room_sockets_take_no_channel_on_the_channel_layer(world, live):
+    # Rooms are fed by the process's hub; a layer channel per socket would only cost (with Redis, a
+    # share of channels-redis's blocking reads per socket) and never carry anything.
+    layer = get_channel_layer()
+    with mock.patch.object(type(layer), "new_channel", autospec=True) as new_channel:
+        room, _ = await open_room(world.auction.pk, world.bidders[0])
+        public, _ = await open_room(world.auction.pk)
+        await room.send_json_to({"type": "bid", "key": "k1", "price": "999000.00"})
+        await until(room, "ack")
+        assert (await until(public, "bid"))["price"] == "999000.00"
+    assert new_channel.call_count == 0
+    await room.disconnect()
+    await public.disconnect()
