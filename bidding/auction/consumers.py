@@ -55,11 +55,13 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             self.base_send,
             identified=self.kind == "supervisor",
             state_reader=self._state,
+            # A bidder's state carries its own seat; everyone else's is the same for their kind.
+            shared_view=None if self.kind == "bidder" else self.kind,
         )
 
     def _who(self) -> tuple[Actor, str]:
         actor = Actor.from_scope(self.scope)
-        auction = services.get_auction(self.auction_id)
+        auction = services.get_auction_to_view(self.auction_id)
         return actor, services.require_viewer(actor, auction)
 
     async def _state(self) -> dict[str, Any]:

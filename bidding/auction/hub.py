@@ -24,6 +24,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +46,11 @@ GAP_WAIT = 0.3  # seconds an out-of-order event waits before the gap is read fro
 # `settings.AUCTION_SLOW_SOCKET_SECONDS` overrides it. See `_SlowSocketGuard`.
 SLOW_SOCKET_SECONDS = 10.0
 MAX_BATCH = 500
+# A room hands one `state` snapshot to every anonymous, staff or supervisor socket that joins within
+# this many seconds while no event has arrived (`Room.state_for`): after a restart or a network blip,
+# a thousand watchers reconnect at once, and reading the snapshot once each took ~10 ms of the single
+# database thread per socket (bench/auction_connect.py).
+SHARED_STATE_SECONDS = 1.0
 
 
 def _dumps(frame: dict[str, Any]) -> str:
@@ -61,6 +67,7 @@ class Seat:
     direct: bool = False  # its frames may go straight to the kernel (`_write_now`)
     ready: bool = False
     backlog: list[tuple[int, str]] = field(default_factory=list)
+    after: int = 0  # the seq of its `state`: events up to it are in the snapshot already
 
 
 class Room:
@@ -75,6 +82,9 @@ class Room:
         self.finished = False
         self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.sender = hub.loop.create_task(self._send_loop())
+        # view → (loop time read, snapshot); view → set while one socket reads it for the others
+        self.shared: dict[str, tuple[float, dict[str, Any]]] = {}
+        self.reading: dict[str, asyncio.Event] = {}
 
     # --- ordering ------------------------------------------------------------------------------
 
@@ -136,11 +146,14 @@ class Room:
                 # One message and one frame per view, shared by every socket (neither is changed).
                 messages: dict[bool, dict[str, str]] = {}
                 frames: dict[bool, Any] = {}
+                seq = event["seq"]
                 for seat in list(self.seats):
                     view = seat.identified
                     if not seat.ready:
-                        seat.backlog.append((event["seq"], texts[view]))
+                        seat.backlog.append((seq, texts[view]))
                         continue
+                    if seq <= seat.after:
+                        continue  # queued before the seat joined, and already in its snapshot
                     socket = seat.socket
                     if socket is not None:
                         if socket.state != socket.STATE_OPEN:
@@ -162,8 +175,55 @@ class Room:
             except Exception:
                 log.exception("room %s could not deliver event %s", self.auction_id, event)
 
+    async def state_for(self, view: str | None, reader) -> dict[str, Any]:
+        """The `state` snapshot for a socket that joined this room (it is in `seats` already).
+
+        `view` names the sockets that may share one snapshot (None: this one reads its own, as a
+        bidder's carries its own seat). A shared snapshot is handed out only while the room has
+        delivered exactly the events up to its seq, so every later event still reaches the new
+        socket through the room; and only for `SHARED_STATE_SECONDS`, so that what changes without
+        an event (nothing the state shows, today) could be stale for at most that long.
+        """
+        if view is None:
+            return await reader()
+        state = self._shared(view)
+        if state is not None:
+            return state
+        reading = self.reading.get(view)
+        if reading is not None:  # another socket is reading it: wait for that one
+            await reading.wait()
+            state = self._shared(view)
+            if state is not None:
+                return state
+            return await reader()
+        reading = self.reading[view] = asyncio.Event()
+        try:
+            state = await reader()
+            self.start_at(state["seq"])
+            if self.last_seq == state["seq"]:
+                self.shared[view] = (self.hub.loop.time(), state)
+            return state
+        finally:
+            del self.reading[view]
+            reading.set()
+
+    def _shared(self, view: str) -> dict[str, Any] | None:
+        kept = self.shared.get(view)
+        if kept is None:
+            return None
+        taken, state = kept
+        if (
+            self.hub.loop.time() - taken > SHARED_STATE_SECONDS
+            or state["seq"] != self.last_seq
+            or not _still_current(state, dt.datetime.now(dt.UTC))
+        ):
+            del self.shared[view]
+            return None
+        return {**state, "server_time": int(time.time() * 1000)}
+
     async def add(self, seat: Seat, state: dict[str, Any]) -> None:
         """Send the snapshot, then whatever arrived while it was being read, newer events only."""
+        seat.after = state["seq"]
         await seat.send({"type": "websocket.send", "text": _dumps(state)})
         for seq, text in seat.backlog:
             if seq > state["seq"]:
@@ -228,6 +288,17 @@ class Room:
             if handle is not None:
                 with contextlib.suppress(RuntimeError):  # the loop is closed (end of a test)
                     handle.cancel()
+
+
+def _still_current(state: dict[str, Any], now: dt.datetime) -> bool:
+    """Whether a snapshot still shows the room as it is: no start or close has come due since (that
+    is the room's to run, and `room_state` runs it first), and no round turns are moving underneath."""
+    auction = state["auction"]
+    if auction["status"] == "scheduled":
+        return now < dt.datetime.fromisoformat(auction["starts_at"])
+    if auction["status"] == "live":
+        return auction["format"] == "open" and now < dt.datetime.fromisoformat(auction["ends_at"])
+    return True
 
 
 def _times(auction_id: int) -> dict[str, Any] | None:
@@ -446,7 +517,16 @@ class Hub:
             self.listener = loop.create_task(self._listen())
         broadcast.set_local_hub(self, loop)
 
-    async def join(self, auction_id: int, send: Any, identified: bool, state_reader) -> Seat:
+    async def join(
+        self,
+        auction_id: int,
+        send: Any,
+        identified: bool,
+        state_reader,
+        shared_view: str | None = None,
+    ) -> Seat:
+        """Add a socket to its room and send it the `state`, read by `state_reader` or, for sockets
+        with the same `shared_view`, shared (`Room.state_for`)."""
         room = self.rooms.get(auction_id)
         if room is None:
             room = self.rooms[auction_id] = Room(self, auction_id)
@@ -459,7 +539,7 @@ class Hub:
             seat.socket.registerProducer(_SlowSocketGuard(seat.socket, self.loop), True)
         room.seats.add(seat)  # before the snapshot is read, so no event falls between the two
         try:
-            state = await state_reader()
+            state = await room.state_for(shared_view, state_reader)
             await room.add(seat, state)
         except BaseException:
             self.leave(auction_id, seat)

@@ -1401,12 +1401,21 @@ def publish_result(actor: Actor, auction: Auction):
     return publicity
 
 
-def get_auction(auction_id: Any) -> Auction:
+def get_auction_to_view(auction_id: Any) -> Auction:
+    """Only what `viewer_kind` reads (its lot is loaded on demand, for agents): every socket that
+    opens a room asks this first, and the full row with its lot and project cost it four times as
+    much (bench/auction_connect.py)."""
+    return get_auction(auction_id, fields=("id", "lot_id", "public_view"))
+
+
+def get_auction(auction_id: Any, fields: tuple[str, ...] | None = None) -> Auction:
     try:
         auction_id = int(auction_id)
     except (TypeError, ValueError):
         raise NotFound(_("竞价不存在。")) from None
-    auction = Auction.objects.select_related("lot__project").filter(pk=auction_id).first()
+    auctions = Auction.objects.filter(pk=auction_id)
+    auctions = auctions.only(*fields) if fields else auctions.select_related("lot__project")
+    auction = auctions.first()
     if auction is None:
         raise NotFound(_("竞价不存在。"))
     return auction
