@@ -22,8 +22,8 @@ left out of the delivery figures (a refused bid is not broadcast).
 
 Figures, over the accepted bids sent after `--warmup`, for `--seconds`: bids/s, bids/s fully delivered
 (to every watcher), deliveries/s (bid frames received by all watchers per second), p50/p99 of "bid sent
-(or due) → the last watcher has it", the server's CPU use and CPU time per delivery, and how busy the
-whole machine was. Against daphne also: whether every watcher saw the same gap-free sequence of events
+(or due) → the last watcher has it", p50/p99 of "bid sent (or due) → its bidder has the answer"
+(daphne: the ack), the server's CPU use and CPU time per delivery, and how busy the whole machine was. Against daphne also: whether every watcher saw the same gap-free sequence of events
 (`seq`); with `--servers 2` (REDIS_URL set, watchers and bidders alternating between the processes) that
 is the Redis relay check. The ratio is daphne's deliveries/s to the reference's (medians over
 `--repeat`). `--profile DIR` samples each server with py-spy. Nothing is asserted; the figures go to
@@ -200,7 +200,7 @@ async def bidder(ws, index: int, prices: Prices, sent: list, answers: dict, stop
                 code = "echoed"
             answers[code] = answers.get(code, 0) + 1
             if code in ("accepted", "echoed"):  # refused bids are not broadcast
-                sent.append((price, t_sent))
+                sent.append((price, t_sent, monotonic()))
             break
 
 
@@ -226,7 +226,7 @@ async def scheduled_bids(sockets, rate, prices, sent, answers, began, stop_at, d
                     code = "echoed"
                 answers[code] = answers.get(code, 0) + 1
                 if code in ("accepted", "echoed"):
-                    sent.append((price, due))
+                    sent.append((price, due, time.monotonic()))
         except Exception:
             pass
 
@@ -394,10 +394,11 @@ async def bid_phase(args, setup, ports, path, django, servers) -> dict[str, Any]
 
 
 def summarize(target, args, result, arrivals, logs, connect_seconds, server_count) -> dict:
-    window = [(p, t) for p, t in result["sent"] if t >= result["measure_from"]]
+    window = [(p, t, a) for p, t, a in result["sent"] if t >= result["measure_from"]]
     seconds = result["ended"] - result["measure_from"]
+    answered = [a - t for _, t, a in window]
     latencies, deliveries, full = [], 0, 0
-    for price, t_sent in window:
+    for price, t_sent, _ in window:
         count, last = arrivals.get(price, (0, 0.0))
         deliveries += count
         if count >= args.watchers:
@@ -417,6 +418,9 @@ def summarize(target, args, result, arrivals, logs, connect_seconds, server_coun
         "p50_ms": round(common.percentile(latencies, 50) * 1000, 1),
         "p99_ms": round(common.percentile(latencies, 99) * 1000, 1),
         "max_ms": round(max(latencies, default=float("nan")) * 1000, 1),
+        # bid sent (or due) → its bidder has the answer (daphne: the ack after commit)
+        "answer_p50_ms": round(common.percentile(answered, 50) * 1000, 1),
+        "answer_p99_ms": round(common.percentile(answered, 99) * 1000, 1),
         "server_cpu_percent": [round(c / seconds * 100) for c in result["cpu"]],
         "server_cpu_us_per_delivery": round(sum(result["cpu"]) / max(deliveries, 1) * 1e6, 1),
         "machine_busy_percent": result["machine_busy_percent"],
@@ -442,7 +446,10 @@ def show(figures: dict) -> None:
         f"connect {figures['connect_seconds']} s"
     )
     print(line)
-    extra = f"           answers {figures['answers_all_run']}"
+    extra = (
+        f"           answer p50/p99 {figures['answer_p50_ms']}/{figures['answer_p99_ms']} ms, "
+        f"answers {figures['answers_all_run']}"
+    )
     if "gaps" in figures:
         extra += (
             f", sequences identical: {figures['sequences_identical']}, gaps: {figures['gaps']}, "

@@ -8,10 +8,13 @@ itself). Events carry their sequence numbers, so a receiver puts them in order a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import threading
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +27,7 @@ ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 _local: dict[str, Any] = {"hub": None, "loop": None}
 _redis_client = None
+_held = threading.local()  # .events: this thread's committed events, held back (`held`)
 
 
 def channel_name() -> str:
@@ -47,8 +51,24 @@ def after_commit(auction_id: int, events: list[dict[str, Any]]) -> None:
     transaction.on_commit(lambda: publish(auction_id, events))
 
 
+@contextlib.contextmanager
+def held() -> Iterator[list[tuple[int, list[dict[str, Any]]]]]:
+    """Keep what commits on this thread inside the block in the yielded list instead of publishing
+    it; whoever holds it publishes it later (the bid writer: after it has answered the batch's
+    bidders, `hub.BidWriter`). Still after commit: only committed events reach the list."""
+    _held.events = events = []
+    try:
+        yield events
+    finally:
+        _held.events = None
+
+
 def publish(auction_id: int, events: list[dict[str, Any]]) -> None:
     """Called after commit from any thread."""
+    holding = getattr(_held, "events", None)
+    if holding is not None:
+        holding.append((auction_id, events))
+        return
     hub, loop = _local["hub"], _local["loop"]
     if hub is not None and loop is not None and loop.is_running():
         loop.call_soon_threadsafe(hub.publish, auction_id, events)

@@ -13,7 +13,8 @@ reordered) waits, and a gap that does not close within `GAP_WAIT` is read back f
 
 Bids: `BidWriter` queues the bids of every socket in the process and decides them in batches on one
 dedicated thread with its own database connection (`services.place_bids`, one transaction per batch).
-Each bidder is answered only after its batch commits.
+Each bidder is answered only after its batch commits, and before the batch's events fan out to the
+rooms: a bidder waits for its own answer, not for a thousand watchers' copies of the batch.
 """
 
 from __future__ import annotations
@@ -323,8 +324,9 @@ def _times(auction_id: int) -> dict[str, Any] | None:
 class BidWriter:
     """Decides the process's bids in batches on one thread that keeps its database connection."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, publish) -> None:
         self.loop = loop
+        self.publish = publish  # (auction_id, events): the hub's, for committed events
         self.queue: asyncio.Queue[tuple[services.BidRequest, asyncio.Future]] = asyncio.Queue()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auction-writer")
         self.task = loop.create_task(self._run())
@@ -340,14 +342,20 @@ class BidWriter:
             while len(batch) < MAX_BATCH and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             requests = [request for request, _ in batch]
+            committed: list[tuple[int, list[dict[str, Any]]]] = []
             try:
-                answers = await self.loop.run_in_executor(self.executor, _decide, requests)
+                answers = await self.loop.run_in_executor(
+                    self.executor, _decide, requests, committed
+                )
             except Exception:
                 log.exception("a batch of %d bids failed; answering RETRY", len(batch))
                 answers = [services.BidAnswer(r.key, False, "RETRY") for r in requests]
             for (_, future), answer in zip(batch, answers, strict=True):
                 if not future.done():
                     future.set_result(answer)
+            # The answers' sends were scheduled just now; the rooms' fan-out is scheduled after them.
+            for auction_id, events in committed:
+                self.publish(auction_id, events)
 
     def close(self) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed (end of a test)
@@ -356,10 +364,17 @@ class BidWriter:
         self.executor.shutdown(wait=True)
 
 
-def _decide(requests: list[services.BidRequest]) -> list[services.BidAnswer]:
+def _decide(
+    requests: list[services.BidRequest], committed: list[tuple[int, list[dict[str, Any]]]]
+) -> list[services.BidAnswer]:
+    """On the writer thread: decide the batch; its committed events go to `committed`."""
     close_old_connections()
     try:
-        return services.place_bids(requests)
+        with broadcast.held() as events:
+            try:
+                return services.place_bids(requests)
+            finally:
+                committed.extend(events)  # whatever committed, even if something failed after
     except Exception:
         # A broken connection must not poison the next batch: reconnect then.
         connections.close_all()
@@ -510,7 +525,7 @@ class Hub:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.rooms: dict[int, Room] = {}
-        self.writer = BidWriter(loop)
+        self.writer = BidWriter(loop, self.publish)
         self.redis = None
         self.listener: asyncio.Task | None = None
         if settings.REDIS_URL:
