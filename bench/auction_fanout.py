@@ -22,12 +22,12 @@ left out of the delivery figures (a refused bid is not broadcast).
 
 Figures, over the accepted bids sent after `--warmup`, for `--seconds`: bids/s, bids/s fully delivered
 (to every watcher), deliveries/s (bid frames received by all watchers per second), p50/p99 of "bid sent
-(or due) → the last watcher has it", p50/p99 of "bid sent (or due) → its bidder has the answer"
-(daphne: the ack), the server's CPU use and CPU time per delivery, and how busy the whole machine was. Against daphne also: whether every watcher saw the same gap-free sequence of events
-(`seq`); with `--servers 2` (REDIS_URL set, watchers and bidders alternating between the processes) that
-is the Redis relay check. The ratio is daphne's deliveries/s to the reference's (medians over
-`--repeat`). `--profile DIR` samples each server with py-spy. Nothing is asserted; the figures go to
-docs/performance.md.
+(or due) → the last watcher has it", p50/p99 of "bid sent (or due) → its bidder has the answer" (daphne:
+the ack), the server's CPU use and CPU time per delivery, and how busy the whole machine was. Against
+daphne also: whether every watcher saw the same gap-free sequence of events (`seq`); with `--servers 2`
+(REDIS_URL set, watchers and bidders alternating between the processes) that is the Redis relay check.
+The ratio is daphne's deliveries/s to the reference's (medians over `--repeat`). `--profile DIR` samples
+each server with py-spy. Nothing is asserted; the figures go to docs/performance.md.
 """
 
 from __future__ import annotations
