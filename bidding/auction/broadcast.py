@@ -22,12 +22,29 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 
+
+def _new_origin() -> str:
+    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 # Identifies this process's messages on the shared Redis channel (so a hub ignores its own echo).
-ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+ORIGIN = _new_origin()
 
 _local: dict[str, Any] = {"hub": None, "loop": None}
 _redis_client = None
 _held = threading.local()  # .events: this thread's committed events, held back (`held`)
+
+
+def _after_fork_in_child() -> None:
+    """A forked server process is another process: it needs its own origin, or every hub forked
+    from one parent would take the others' events for its own echo and drop them (found with the
+    two-process test, whose daphne children are forked), and its own Redis connection."""
+    global ORIGIN, _redis_client
+    ORIGIN = _new_origin()
+    _redis_client = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def channel_name() -> str:
