@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
 from audit.models import GENESIS_HASH, AuditEvent, ChainHead, Checkpoint
+from lib import batchwrite
 from lib.errors import DomainError
 
 
@@ -122,6 +123,9 @@ def record(
 AuditEntry = tuple[Actor, str, models.Model | tuple[str, str] | None, dict[str, Any] | None]
 
 
+_HEAD_TABLE = ChainHead._meta.db_table
+
+
 def record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
     """Append several events in order with one head lock and one insert: what a service deciding a
     batch of bids in one transaction writes (the chain is the same as from as many `record` calls)."""
@@ -133,10 +137,14 @@ def record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
         (actor, action, *object_ref(target), normalize_payload(payload or {}))
         for actor, action, target, payload in entries
     ]
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    # SQLite has no FOR UPDATE: its IMMEDIATE transactions already hold the database's write lock.
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    head = batchwrite.fetchone(
+        f"SELECT seq, hash FROM {_HEAD_TABLE} WHERE id = 1{lock}"  # noqa: S608 (model's table)
+    )
     if head is None:
         raise RuntimeError("the audit chain head is missing: run migrate, or repair the chain")
-    seq, prev_hash = head.seq, head.hash
+    seq, prev_hash = head
     events = []
     for actor, action, object_type, object_id, clean_payload in prepared:
         seq += 1
@@ -158,8 +166,13 @@ def record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
         events.append(AuditEvent(**fields, hash=digest))
         prev_hash = digest
     # The queryset refuses bulk_create to everyone else; this is the one place that may append.
-    models.QuerySet.bulk_create(AuditEvent.objects.all(), events)
-    ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev_hash)
+    # Through batchwrite: inside a bid batch's pipeline, the insert and the head's update travel with
+    # the batch's other writes. The events' primary keys are not read back: `seq` identifies them.
+    batchwrite.insert(events)
+    batchwrite.execute(
+        f"UPDATE {_HEAD_TABLE} SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608 (model's table)
+        [seq, prev_hash],
+    )
     return events
 
 

@@ -37,6 +37,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--batches", type=int, default=200, help="batches to time")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    parser.add_argument(
+        "--sort", default="cumulative", help="the profile's order: cumulative, tottime, …"
+    )
     parser.add_argument("--setup", default=common.DEFAULT_SETUP, help="setup JSON file")
     return parser.parse_args()
 
@@ -99,7 +102,7 @@ def main() -> None:
         f"{per_bid:.2f} ms per bid = {1000 / per_bid:,.0f} bids/s on one thread; refused {refused}"
     )
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(35)
     print("rerun: python bench/auction_engine.py " + " ".join(sys.argv[1:]))
 
 
