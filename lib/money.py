@@ -89,7 +89,9 @@ def parse_amount(
     amount = Decimal(value).quantize(CENT)
     low = Decimal(0) if allow_zero else CENT
     if amount < low or amount >= Decimal(maximum):
-        raise _refuse("AMOUNT_OUT_OF_RANGE", field, low=f"{low:.2f}", high=f"{Decimal(maximum):.2f}")
+        raise _refuse(
+            "AMOUNT_OUT_OF_RANGE", field, low=f"{low:.2f}", high=f"{Decimal(maximum):.2f}"
+        )
     return amount
 
 
