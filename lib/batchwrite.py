@@ -13,7 +13,8 @@ is raised as from any statement. On other databases (SQLite) each call is one or
 through Django.
 
 Inside `pipeline()`, only this module's functions may touch the database: an ORM write there would
-read a row count the pipeline has not delivered yet.
+read a row count the pipeline has not delivered yet, so any statement through Django's cursors
+raises `RuntimeError` there instead.
 """
 
 from __future__ import annotations
@@ -54,11 +55,21 @@ def pipeline() -> Iterator[None]:
     cursor = _new_cursor()
     _state.cursor = cursor
     try:
-        with connection.connection.pipeline():
+        with (
+            connection.execute_wrapper(_refuse_django_statements),
+            connection.connection.pipeline(),
+        ):
             yield
     finally:
         _state.cursor = None
         cursor.close()
+
+
+def _refuse_django_statements(execute, sql, params, many, context):
+    raise RuntimeError(
+        "an ORM statement inside batchwrite.pipeline(): run it before or after the block "
+        f"(its answer would not be there yet): {sql[:120]}"
+    )
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
 
 from bidding.auction import services
 from bidding.models import Auction, AuctionBid, AuctionEvent
@@ -168,3 +169,23 @@ def test_a_batch_that_fails_at_the_database_leaves_nothing_behind(agent, staff, 
     )
     assert after == before
     assert published == []  # events are published on commit only
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the pipeline exists on PostgreSQL only"
+)
+def test_an_orm_statement_inside_the_pipeline_is_refused_not_miscounted(agent, staff):
+    """Inside a pipeline the ORM would read a row count that has not arrived (an `update` returning
+    -1, a `save(update_fields=…)` failing oddly): the block refuses every Django statement loudly."""
+    from django.db import transaction
+
+    from lib import batchwrite
+
+    world = make_world(agent, staff, bidders=2, min_participants=2)
+    with (
+        pytest.raises(RuntimeError, match=r"inside batchwrite\.pipeline"),
+        transaction.atomic(),
+        batchwrite.pipeline(),
+    ):
+        Auction.objects.filter(pk=world.auction.pk).update(extensions_used=5)
+    assert Auction.objects.get(pk=world.auction.pk).extensions_used == 0
