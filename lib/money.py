@@ -151,13 +151,14 @@ class AmountFormField(forms.CharField):
     ) -> None:
         self.allow_zero = allow_zero
         self.maximum = maximum
-        kwargs.setdefault("max_length", AMOUNT_MAX_LENGTH)
-        # Stripping would accept " 12" here and refuse it in the API: one contract for both.
+        # No max_length: CharField's length validator would run on the parsed Decimal; the parser
+        # bounds the length itself. Stripping would accept " 12" here and refuse it in the API.
         kwargs.setdefault("strip", False)
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         attrs = super().widget_attrs(widget)
+        # No maxlength either: a person may type separators the page's script removes before sending.
         attrs.update({"inputmode": "decimal", "autocomplete": "off", "data-amount": "1"})
         return attrs
 

@@ -95,3 +95,22 @@ def test_it_names_the_field_in_both_languages():
     with translation.override("en"):
         assert "reserve" in refused.value.message
         assert not re.search(r"[\u4e00-\u9fff]", refused.value.message.replace("reserve", ""))
+
+
+def test_the_form_field_cleans_to_the_same_amount_as_the_api():
+    from django import forms
+
+    from lib.money import AmountFormField
+
+    class PriceForm(forms.Form):
+        price = AmountFormField(label="报价")
+        fee = AmountFormField(label="费用", allow_zero=True, required=False)
+
+    form = PriceForm(data={"price": "1200000.50", "fee": "0"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data == {"price": Decimal("1200000.50"), "fee": Decimal("0.00")}
+
+    refused = PriceForm(data={"price": "１２３", "fee": ""})
+    assert not refused.is_valid()
+    assert refused.errors.as_data()["price"][0].code == "AMOUNT_INVALID"
+    assert 'data-amount="1"' in str(PriceForm()["price"])
