@@ -3,7 +3,7 @@ otherwise), parses the body, calls one service — which checks the permission (
 and replies.
 
 Three audiences:
-- the custody bank, authenticated by the HMAC signature over the raw body only (no session, no token,
+- the custody bank, authenticated by the HMAC signature over the canonical message only (no session, no token,
   so no CSRF either): payment notifications and refund confirmations;
 - bidders (suppliers): a sub-account to pay into, guarantees, and their own deposits, qualification
   and refunds;
@@ -163,8 +163,8 @@ LOT_FILTERS = [OpenApiParameter("lot", int), OpenApiParameter("project", int)]
 
 
 class RawBodyParser(BaseParser):
-    """Hands over the body untouched: the bank's signature covers the exact bytes, so nothing may be
-    decoded or re-encoded before the service checks it. (The views read `request.body` before
+    """Hands over the body untouched: the service canonicalizes and checks it (`deposits.bank`), and
+    keeps it verbatim, so nothing may be decoded or re-encoded before. (The views read `request.body` before
     anything touches `request.data`; this parser keeps that true should something ever do so.)"""
 
     media_type = "*/*"
@@ -199,7 +199,8 @@ BANK_HEADERS = [
         str,
         OpenApiParameter.HEADER,
         required=True,
-        description="hex HMAC-SHA256 of the raw body with the secret agreed with that bank",
+        description="hex HMAC-SHA256, with the secret agreed with that bank, of the canonical message: "
+        "keys sorted, no whitespace, UTF-8, numbers as written (deposits.bank)",
     ),
 ]
 BANK_ERRORS = {
@@ -222,9 +223,11 @@ BANK_ERRORS = {
         **BANK_ERRORS,
     },
     auth=[],
-    description="The custody bank's payment notification, signed over the raw body. Idempotent by "
-    "(bank, transaction_id): the same message again answers 200 with `replay: true` and changes "
-    "nothing; other content under a recorded transaction id is refused (409) and alerts supervisors.",
+    description="The custody bank's payment notification, signed over its canonical form. Idempotent "
+    "by (bank, transaction_id): the same message again, in any key order, answers 200 with `replay: "
+    "true` and changes nothing; other content under a recorded transaction id is refused (409) and "
+    "alerts supervisors. A value time more than DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS after the "
+    "platform's clock is refused (400 VALUE_TIME_IN_FUTURE) and audited.",
 )
 @api_view(["POST"])
 @authentication_classes([])

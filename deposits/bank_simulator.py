@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from deposits.bank import sign
+from deposits.bank import canonical_message, sign
 
 
 @dataclass
@@ -37,7 +37,7 @@ class BankSimulator:
         ).encode()
 
     def _signed(self, payload: dict) -> SignedMessage:
-        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+        body = canonical_message(json.dumps(payload).encode())
         return SignedMessage(self.bank, body, sign(self.secret, body))
 
     def payment(

@@ -176,6 +176,8 @@ class BankNotification(models.Model):
     bank = models.CharField(_("银行"), max_length=20)
     transaction_id = models.CharField(_("银行流水号"), max_length=64)
     body = models.BinaryField(_("原文"))
+    # SHA-256 of the message's canonical form (`deposits.bank.canonical_message`), not of the bytes as
+    # sent: a resend with its keys in another order is the same message.
     body_sha256 = models.CharField(max_length=64)
     signature = models.CharField(max_length=128)
     account_number = models.CharField(_("收款子账号"), max_length=32)

@@ -34,7 +34,7 @@ from audit.alerts import raise_alert
 from audit.models import Alert
 from audit.services import record
 from deposits import ledger, rules
-from deposits.bank import signature_valid
+from deposits.bank import MalformedMessage, bank_secret, message_digest, signature_valid
 from deposits.models import (
     Account,
     BankNotification,
@@ -256,23 +256,90 @@ class NotificationResult:
     replay: bool
 
 
-def receive_bank_notification(bank: str, body: bytes, signature: str) -> NotificationResult:
-    """Record one signed payment notification from a bank. Idempotent by (bank, transaction id)."""
+def _authenticate(bank: str, body: bytes, signature: str, *, alert: bool) -> str:
+    """Check a bank message's signature over its canonical form (`deposits.bank`) and return the
+    message's digest, the same for every serialization of it (what idempotency compares)."""
     actor = Actor.system(f"bank:{bank}")
-    if not signature_valid(bank, body, signature):
-        if bank not in settings.DEPOSIT_BANK_SECRETS:
-            # Not even a bank we know: refuse without an alert, so strangers cannot flood supervisors.
-            raise SignatureInvalid(_("报文签名无效。"))
-        with transaction.atomic():
-            raise_alert(
-                actor,
-                Alert.Kind.BANK_SIGNATURE_INVALID,
-                summary=f"{bank} 报文签名无效",
-                details={"bank": bank, "body_sha256": hashlib.sha256(body).hexdigest()},
-            )
+    if bank_secret(bank) is None:
+        # Not even a bank we know: refuse without an alert, so strangers cannot flood supervisors.
         raise SignatureInvalid(_("报文签名无效。"))
+    try:
+        digest = message_digest(body)
+    except MalformedMessage as exc:
+        raise BankMessageRefused(_("报文不是有效的 JSON 对象。"), code="MALFORMED_REQUEST") from exc
+    if not signature_valid(bank, body, signature):
+        if alert:
+            with transaction.atomic():
+                raise_alert(
+                    actor,
+                    Alert.Kind.BANK_SIGNATURE_INVALID,
+                    summary=f"{bank} 报文签名无效",
+                    details={"bank": bank, "body_sha256": hashlib.sha256(body).hexdigest()},
+                    # Nothing in an unauthenticated body can be trusted to name a project.
+                    project_id=None,
+                )
+        raise SignatureInvalid(_("报文签名无效。"))
+    return digest
+
+
+def project_of_account_number(number: str) -> int | None:
+    """The project a sub-account number belongs to (None for a number that is nobody's)."""
+    return (
+        Account.objects.filter(number=number, kind=Account.Kind.SUB_ACCOUNT)
+        .values_list("lot__project_id", flat=True)
+        .first()
+    )
+
+
+def project_of_refund(refund: Refund) -> int | None:
+    """The project whose money a refund returns: its deposit's, or for money held in suspense, the
+    project of the sub-account it was paid to (None when that account is nobody's)."""
+    if refund.deposit_id is not None:
+        return Deposit.objects.filter(pk=refund.deposit_id).values_list(
+            "lot__project_id", flat=True
+        )[0]
+    if refund.notification_id is not None:
+        return project_of_account_number(refund.notification.account_number)
+    return None
+
+
+def _refuse_future_value_time(actor: Actor, payment: Payment, digest: str) -> None:
+    """A value time ahead of the platform's clock (beyond the tolerance for clock drift) would date
+    money before it arrived: the message is refused, and the refusal is on the audit chain."""
+    now = timezone.now()
+    tolerance = dt.timedelta(seconds=settings.DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS)
+    if payment.value_at <= now + tolerance:
+        return
+    with transaction.atomic():
+        record(
+            actor,
+            "deposits.bank_notification.refused",
+            ("deposits.banknotification", ""),
+            {
+                "code": "VALUE_TIME_IN_FUTURE",
+                "bank": payment.bank,
+                "transaction_id": payment.transaction_id,
+                "account_number": payment.account_number,
+                "project": project_of_account_number(payment.account_number),
+                "value_time": payment.value_at,
+                "received_at": now,
+                "message_sha256": digest,
+            },
+        )
+    raise BankMessageRefused(
+        _("到账时间晚于平台当前时间 %(seconds)s 秒以上，报文被拒绝。"),
+        code="VALUE_TIME_IN_FUTURE",
+        seconds=settings.DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS,
+    )
+
+
+def receive_bank_notification(bank: str, body: bytes, signature: str) -> NotificationResult:
+    """Record one signed payment notification from a bank. Idempotent by (bank, transaction id):
+    the same message again — in any serialization — is a replay; other content is a conflict."""
+    actor = Actor.system(f"bank:{bank}")
+    digest = _authenticate(bank, body, signature, alert=True)
     payment = parse_payment(bank, body)
-    digest = hashlib.sha256(body).hexdigest()
+    _refuse_future_value_time(actor, payment, digest)
     existing = BankNotification.objects.filter(
         bank=bank, transaction_id=payment.transaction_id
     ).first()
@@ -299,6 +366,7 @@ def receive_bank_notification(bank: str, body: bytes, signature: str) -> Notific
                 "first_sha256": existing.body_sha256,
                 "replay_sha256": digest,
             },
+            project_id=project_of_account_number(existing.account_number),
             target=existing,
         )
     raise ReplayConflict(_("该银行流水已按不同内容入账，本次报文被拒绝并已通知监督人员。"))
@@ -919,8 +987,7 @@ def confirm_refund(bank: str, body: bytes, signature: str) -> Refund:
     Idempotent: the same confirmation again changes nothing; a different one for a settled refund is
     refused and alerts supervisors."""
     actor = Actor.system(f"bank:{bank}")
-    if not signature_valid(bank, body, signature):
-        raise SignatureInvalid(_("报文签名无效。"))
+    _authenticate(bank, body, signature, alert=False)
     try:
         data = json.loads(body)
         refund_id = int(data["refund_id"])
@@ -949,6 +1016,7 @@ def confirm_refund(bank: str, body: bytes, signature: str) -> Refund:
                 Alert.Kind.REFUND_CONFIRMATION_CONFLICT,
                 summary=f"退款 {refund_id} 的银行回单与记录不一致",
                 details={"refund": refund_id, "reference": reference, "status": outcome},
+                project_id=project_of_refund(refund),
                 target=refund,
             )
         raise ReplayConflict(_("该退款已有不同的银行回单，本次回单被拒绝并已通知监督人员。"))
