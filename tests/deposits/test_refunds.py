@@ -52,9 +52,7 @@ def test_withdrawal_before_the_deadline_is_refunded_within_5_days(agent, staff, 
 
 
 def test_gp_withdrawal_counts_working_days(agent, staff, supplier, settings):
-    project = tender(
-        agent, staff, kind="gp", category="goods", deposit="20000.00", forms=("bank_guarantee",)
-    )
+    project = tender(agent, staff, kind="gp", category="goods", deposit="20000.00")
     # GP deposits are guarantees; test the rule itself.
     from deposits.rules import due_at
 
@@ -87,9 +85,7 @@ def test_engineering_contract_signing_refunds_everyone_with_interest(
 def test_gp_losers_at_the_award_notice_and_the_winner_after_the_contract(
     agent, staff, supplier, other_supplier
 ):
-    project = tender(
-        agent, staff, kind="gp", category="services", deposit="20000.00", forms=("bank_guarantee",)
-    )
+    project = tender(agent, staff, kind="gp", category="services", deposit="20000.00")
     lot = project.lots.get()
     # GP takes no cash: check who is refunded and when through held guarantees.
     from django.core.files.uploadedfile import SimpleUploadedFile
