@@ -755,7 +755,7 @@ def register_instrument(
     kind: str,
     bank: Any,
     number: Any,
-    amount: Any,
+    amount: str,
     drawer_account: Any,
     issued_on: dt.date,
     payable_until: dt.date | None = None,
