@@ -21,10 +21,13 @@ def raise_alert(
     *,
     summary: str,
     details: dict[str, Any] | None = None,
-    project_id: int | None = None,
+    project_id: int | None,
     target: models.Model | tuple[str, str] | None = None,
 ) -> Alert:
     """Record an alert inside the caller's transaction (so it exists exactly if the cause committed).
+
+    `project_id` has no default: every caller says which project the alert is about (supervisors
+    filter and read alerts by project), or passes None where nothing trustworthy names one.
 
     For a refusal that changes nothing else, the caller commits the alert in a transaction of its own.
     """

@@ -212,6 +212,11 @@ DEPOSIT_BANK_SECRETS = dict(
 DEPOSIT_CUSTODY_BANK = envstr("DEPOSIT_CUSTODY_BANK", "ICBC")
 # The bank simulator page signs with the real bank secrets: demo and development only.
 DEPOSIT_BANK_SIMULATOR = envbool("DEPOSIT_BANK_SIMULATOR", DEBUG)
+# A bank message whose value time (起息/到账时间) lies more than this many seconds after the platform's
+# clock is refused (VALUE_TIME_IN_FUTURE): money is value-dated when it arrives, not later, and a
+# value time ahead of us would let a message claim an arrival that has not happened. It covers the
+# drift between the bank's clock and ours.
+DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS = envint("DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS", 300)
 # Prefix of the virtual sub-account numbers handed to bidders (agreed with the custody bank).
 DEPOSIT_ACCOUNT_PREFIX = envstr("DEPOSIT_ACCOUNT_PREFIX", "6222")
 # Sealed bids: the master key (32 bytes, hex) that wraps every project's private key. Without it no

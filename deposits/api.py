@@ -3,7 +3,7 @@ otherwise), parses the body, calls one service — which checks the permission (
 and replies.
 
 Three audiences:
-- the custody bank, authenticated by the HMAC signature over the raw body only (no session, no token,
+- the custody bank, authenticated by the HMAC signature over the canonical message only (no session, no token,
   so no CSRF either): payment notifications and refund confirmations;
 - bidders (suppliers): a sub-account to pay into, guarantees, and their own deposits, qualification
   and refunds;
@@ -38,6 +38,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.actors import Actor
+from accounts.models import Organization
 from accounts.permissions import has_perm, visible_to
 from deposits import ledger, services
 from deposits.bank import BANK_HEADER, SIGNATURE_HEADER
@@ -49,6 +50,7 @@ from deposits.models import (
     Deposit,
     FxRate,
     Guarantee,
+    Instrument,
     JournalLine,
     Refund,
     RefundBatch,
@@ -60,18 +62,22 @@ from deposits.serializers import (
     CustodySerializer,
     DepositRefundSerializer,
     DepositSerializer,
+    DishonourInstrumentSerializer,
     ForfeitSerializer,
     ForfeitureSerializer,
     FxRateInputSerializer,
     FxRateSerializer,
     GuaranteeSerializer,
     GuaranteeUploadSerializer,
+    InstrumentSerializer,
     MyDepositsSerializer,
     RefundBatchRequestSerializer,
     RefundBatchSerializer,
     RefundConfirmationInputSerializer,
     RefundConfirmationReceiptSerializer,
     RefundSerializer,
+    RegisterInstrumentSerializer,
+    ReturnInstrumentSerializer,
     ScheduleRefundSerializer,
     SubAccountRequestSerializer,
     SubAccountSerializer,
@@ -79,6 +85,7 @@ from deposits.serializers import (
 )
 from lib.api import paginated
 from lib.errors import DomainError, NotFound, NotPermitted
+from lib.money import format_amount
 from trading.models import Lot, Project
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, ErrorSerializer, page_of
 
@@ -163,8 +170,8 @@ LOT_FILTERS = [OpenApiParameter("lot", int), OpenApiParameter("project", int)]
 
 
 class RawBodyParser(BaseParser):
-    """Hands over the body untouched: the bank's signature covers the exact bytes, so nothing may be
-    decoded or re-encoded before the service checks it. (The views read `request.body` before
+    """Hands over the body untouched: the service canonicalizes and checks it (`deposits.bank`), and
+    keeps it verbatim, so nothing may be decoded or re-encoded before. (The views read `request.body` before
     anything touches `request.data`; this parser keeps that true should something ever do so.)"""
 
     media_type = "*/*"
@@ -199,7 +206,8 @@ BANK_HEADERS = [
         str,
         OpenApiParameter.HEADER,
         required=True,
-        description="hex HMAC-SHA256 of the raw body with the secret agreed with that bank",
+        description="hex HMAC-SHA256, with the secret agreed with that bank, of the canonical message: "
+        "keys sorted, no whitespace, UTF-8, numbers as written (deposits.bank)",
     ),
 ]
 BANK_ERRORS = {
@@ -222,9 +230,11 @@ BANK_ERRORS = {
         **BANK_ERRORS,
     },
     auth=[],
-    description="The custody bank's payment notification, signed over the raw body. Idempotent by "
-    "(bank, transaction_id): the same message again answers 200 with `replay: true` and changes "
-    "nothing; other content under a recorded transaction id is refused (409) and alerts supervisors.",
+    description="The custody bank's payment notification, signed over its canonical form. Idempotent "
+    "by (bank, transaction_id): the same message again, in any key order, answers 200 with `replay: "
+    "true` and changes nothing; other content under a recorded transaction id is refused (409) and "
+    "alerts supervisors. A value time more than DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS after the "
+    "platform's clock is refused (400 VALUE_TIME_IN_FUTURE) and audited.",
 )
 @api_view(["POST"])
 @authentication_classes([])
@@ -717,6 +727,99 @@ def verify_guarantee(request: Request, pk: int) -> Response:
         Actor.from_request(request), guarantee, **payload.validated_data
     )
     return Response(GuaranteeSerializer(verified).data)
+
+
+# --- Staff: instruments (支票 / 汇票 / 本票) ------------------------------------------------------------
+
+
+def _instrument(request: Request, pk: int) -> Instrument:
+    return _visible(
+        request,
+        Instrument.objects.select_related("lot", "organization"),
+        "deposits.view_instrument",
+        pk,
+        _("未找到该票据。"),
+    )
+
+
+@extend_schema(
+    methods=["GET"],
+    parameters=[*LOT_FILTERS, OpenApiParameter("status", str, enum=Instrument.Status.values)],
+    responses={200: page_of(InstrumentSerializer), **READ_ERRORS},
+    operation_id="deposits_instruments_list",
+    description="Cheques, drafts and promissory notes the caller may see: staff and supervisors "
+    "all, a supplier its own.",
+)
+@extend_schema(
+    methods=["POST"],
+    request=RegisterInstrumentSerializer,
+    responses={201: InstrumentSerializer, **WRITE_ERRORS},
+    operation_id="deposits_instruments_register",
+    description="Register a cheque, draft or promissory note a supplier handed in as its deposit "
+    "(GP 条例 Art.33), received now. It is collected into the supplier's sub-account (`collect_to`) "
+    "and qualifies once the bank's credit names it (`instrument_number`). Center staff.",
+)
+@api_view(["GET", "POST"])
+def instruments(request: Request) -> Response:
+    if request.method == "GET":
+        rows = _filter_lot(
+            request,
+            visible_to(
+                request.user,
+                "deposits.view_instrument",
+                Instrument.objects.select_related("lot", "organization"),
+            ),
+        )
+        wanted = _choice(request, "status", Instrument.Status.values)
+        if wanted:
+            rows = rows.filter(status=wanted)
+        return paginated(request, rows.order_by("received_at", "pk"), InstrumentSerializer)
+    payload = RegisterInstrumentSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = dict(payload.validated_data)
+    # The service reads the amount as text, by the same contract the field already applied.
+    data["amount"] = format_amount(data["amount"])
+    lot = _lot(request, data.pop("lot"))
+    organization = Organization.objects.filter(pk=data.pop("organization")).first()
+    if organization is None:
+        raise NotFound(_("未找到该供应商。"))
+    instrument = services.register_instrument(
+        Actor.from_request(request), lot, organization, **data
+    )
+    return Response(InstrumentSerializer(instrument).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    request=DishonourInstrumentSerializer,
+    responses={200: InstrumentSerializer, **WRITE_ERRORS},
+    description="The bank refused to pay the instrument (退票): it never becomes a deposit. Staff.",
+)
+@api_view(["POST"])
+def dishonour_instrument(request: Request, pk: int) -> Response:
+    instrument = _instrument(request, pk)
+    payload = DishonourInstrumentSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    settled = services.record_dishonour(
+        Actor.from_request(request), instrument, **payload.validated_data
+    )
+    return Response(InstrumentSerializer(settled).data)
+
+
+@extend_schema(
+    request=ReturnInstrumentSerializer,
+    responses={200: InstrumentSerializer, **WRITE_ERRORS},
+    description="Hand an uncollected or dishonoured instrument back to its drawer (a collected one "
+    "is refunded by transfer instead: WRONG_STATUS). Staff.",
+)
+@api_view(["POST"])
+def return_instrument(request: Request, pk: int) -> Response:
+    instrument = _instrument(request, pk)
+    payload = ReturnInstrumentSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    returned = services.return_instrument(
+        Actor.from_request(request), instrument, **payload.validated_data
+    )
+    return Response(InstrumentSerializer(returned).data)
 
 
 # --- Staff: exchange rates ------------------------------------------------------------------------

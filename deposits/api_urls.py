@@ -42,5 +42,16 @@ urlpatterns = [
         api.verify_guarantee,
         name="api_deposit_guarantee_verify",
     ),
+    path("instruments/", api.instruments, name="api_deposit_instruments"),
+    path(
+        "instruments/<int:pk>/dishonour/",
+        api.dishonour_instrument,
+        name="api_deposit_instrument_dishonour",
+    ),
+    path(
+        "instruments/<int:pk>/return/",
+        api.return_instrument,
+        name="api_deposit_instrument_return",
+    ),
     path("fx-rates/", api.fx_rates, name="api_deposit_fx_rates"),
 ]

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from deposits.bank import sign
+from deposits.bank import canonical_message, sign
 
 
 @dataclass
@@ -37,7 +37,7 @@ class BankSimulator:
         ).encode()
 
     def _signed(self, payload: dict) -> SignedMessage:
-        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+        body = canonical_message(json.dumps(payload).encode())
         return SignedMessage(self.bank, body, sign(self.secret, body))
 
     def payment(
@@ -51,7 +51,10 @@ class BankSimulator:
         payer_bank: str = "中国工商银行珠海分行",
         value_time: dt.datetime | None = None,
         transaction_id: str | None = None,
+        instrument_number: str | None = None,
     ) -> SignedMessage:
+        """A credit to a sub-account: a transfer, or with `instrument_number` the collection of a
+        cheque, draft or promissory note the center presented."""
         return self._signed(
             {
                 "bank": self.bank,
@@ -64,6 +67,7 @@ class BankSimulator:
                 "payer_account": payer_account,
                 "payer_bank": payer_bank,
                 "value_time": (value_time or timezone.now()).isoformat(),
+                **({"instrument_number": instrument_number} if instrument_number else {}),
             }
         )
 

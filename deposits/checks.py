@@ -82,10 +82,11 @@ def check_ledger() -> list[str]:
                 f"{account.get_kind_display()} {account.number} is negative: {-balances[pk]}"
             )
 
-    # 4. Each sub-account holds exactly its cash deposits that are held or awaiting refund.
+    # 4. Each sub-account holds exactly its money deposits (cash, collected instruments) that are held
+    # or awaiting refund.
     held = _sum_by(
         Deposit.objects.filter(
-            form=Deposit.Form.CASH,
+            form__in=(Deposit.Form.CASH, Deposit.Form.INSTRUMENT),
             status__in=(Deposit.Status.HELD, Deposit.Status.REFUND_SCHEDULED),
         ).values_list("account", "amount")
     )

@@ -11,17 +11,22 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from deposits.models import Currency, Forfeiture, Guarantee, Refund
+from deposits.models import Currency, Forfeiture, Guarantee, Instrument, Refund
 from trading.forms import BeijingDateTimeField
 from trading.models import Lot
 
 # A bank statement is a small CSV (one line per transaction of a day).
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024
-# Refund reasons staff may choose by hand; payer mismatch and unknown accounts follow a bank message.
+# Refund reasons staff may choose by hand; money held without a deposit is refunded by its bank message.
 MANUAL_REFUND_REASONS = [
     choice
     for choice in Refund.Reason.choices
-    if choice[0] not in (Refund.Reason.PAYER_MISMATCH, Refund.Reason.UNKNOWN_ACCOUNT)
+    if choice[0]
+    not in (
+        Refund.Reason.PAYER_MISMATCH,
+        Refund.Reason.UNKNOWN_ACCOUNT,
+        Refund.Reason.INSTRUMENT_MISMATCH,
+    )
 ]
 
 
@@ -83,6 +88,32 @@ class VerifyGuaranteeForm(forms.Form):
     note = forms.CharField(
         label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class InstrumentForm(forms.Form):
+    """A cheque, draft or promissory note received over the counter, named by what is on the paper
+    and on the supplier's registration (project number, lot, 统一社会信用代码)."""
+
+    project_number = forms.CharField(label=_("项目编号"), max_length=40)
+    lot_number = forms.IntegerField(label=_("标段/包号"), min_value=1, max_value=32767)
+    uscc = forms.CharField(label=_("出票人统一社会信用代码"), max_length=18)
+    kind = forms.ChoiceField(label=_("票据种类"), choices=Instrument.Kind.choices)
+    bank = forms.CharField(label=_("付款行/出票行"), max_length=100)
+    number = forms.CharField(label=_("票据号码"), max_length=64)
+    # The text goes to the service, which reads it with lib.money.parse_amount (one contract).
+    amount = forms.CharField(label=_("票面金额（元）"), max_length=40, strip=False)
+    drawer_account = forms.CharField(label=_("出票人账号"), max_length=40)
+    issued_on = forms.DateField(label=_("出票日"), widget=DateInput)
+    payable_until = forms.DateField(
+        label=_("到期日/提示付款期限"),
+        required=False,
+        widget=DateInput,
+        help_text=_("汇票、本票必填；支票自出票日起十日内提示付款，无需填写。"),
+    )
+
+
+class InstrumentActionForm(forms.Form):
+    text = forms.CharField(label=_("说明"), max_length=500, required=False)
 
 
 class ScheduleRefundForm(forms.Form):

@@ -172,10 +172,13 @@ class BankNotification(models.Model):
         CREDITED = "credited", _("已入子账户")
         PAYER_MISMATCH = "payer_mismatch", _("付款人与投标人不符，挂账待退")
         UNKNOWN_ACCOUNT = "unknown_account", _("收款子账户不存在，挂账待退")
+        INSTRUMENT_MISMATCH = "instrument_mismatch", _("与登记的票据不符，挂账待退")
 
     bank = models.CharField(_("银行"), max_length=20)
     transaction_id = models.CharField(_("银行流水号"), max_length=64)
     body = models.BinaryField(_("原文"))
+    # SHA-256 of the message's canonical form (`deposits.bank.canonical_message`), not of the bytes as
+    # sent: a resend with its keys in another order is the same message.
     body_sha256 = models.CharField(max_length=64)
     signature = models.CharField(max_length=128)
     account_number = models.CharField(_("收款子账号"), max_length=32)
@@ -256,8 +259,68 @@ class Guarantee(models.Model):
         return f"{self.issuer} {self.number}"
 
 
+class Instrument(models.Model):
+    """A 支票, 汇票 or 本票 handed to the center as a deposit (GP 条例 Art.33: non-cash forms).
+
+    Staff register the paper they received (`services.register_instrument`); they present it to the
+    custody bank for collection into the drawer's sub-account, and the bank's signed credit naming the
+    instrument (`instrument_number` in the payment notification) makes it a deposit in the ledger,
+    counted from when the center received it. An instrument that is dishonoured, or not needed any
+    more before collection, is handed back (`return_instrument`); a collected one is refunded by
+    transfer like any deposit."""
+
+    class Kind(models.TextChoices):
+        CHEQUE = "cheque", _("支票")
+        DRAFT = "draft", _("汇票")
+        PROMISSORY_NOTE = "promissory_note", _("本票")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("已收票，待托收")
+        COLLECTED = "collected", _("已收妥入账")
+        DISHONOURED = "dishonoured", _("已退票")
+        RETURNED = "returned", _("原票已退还")
+
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="instruments")
+    # The drawer (出票人/申请人): the supplier itself, whose deposit this is.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="instruments"
+    )
+    kind = models.CharField(_("票据种类"), max_length=16, choices=Kind.choices)
+    bank = models.CharField(_("付款行/出票行"), max_length=100)
+    number = models.CharField(_("票据号码"), max_length=64)
+    amount = models.DecimalField(_("票面金额"), **MONEY)
+    drawer_account = models.CharField(_("出票人账号"), max_length=40)
+    issued_on = models.DateField(_("出票日"))
+    # 支票: 10 days from issue (票据法 Art.91); 汇票/本票: the maturity or presentment date on the paper.
+    payable_until = models.DateField(_("提示付款期限/到期日"))
+    received_at = models.DateTimeField(_("收票时间"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.RECEIVED
+    )
+    settled_at = models.DateTimeField(_("收妥/退票/退还时间"), null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "票据")
+        verbose_name_plural = _("票据")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank", "number"], name="one_instrument_per_bank_number"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="instrument_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.bank} {self.number}"
+
+
 class Deposit(models.Model):
-    """One amount a bidder put up for a lot: a cash payment (from a bank notification) or a guarantee.
+    """One amount a bidder put up for a lot: a cash payment (from a bank notification), a collected
+    instrument (its bank notification names it) or a guarantee.
 
     Its `status` follows the money; the money itself is only ever in the ledger.
     """
@@ -265,6 +328,7 @@ class Deposit(models.Model):
     class Form(models.TextChoices):
         CASH = "cash", _("现金")
         GUARANTEE = "guarantee", _("保函")
+        INSTRUMENT = "instrument", _("票据")
 
     class Status(models.TextChoices):
         HELD = "held", _("在托管")
@@ -288,6 +352,9 @@ class Deposit(models.Model):
     )
     guarantee = models.OneToOneField(
         Guarantee, on_delete=models.PROTECT, null=True, blank=True, related_name="deposit"
+    )
+    instrument = models.OneToOneField(
+        Instrument, on_delete=models.PROTECT, null=True, blank=True, related_name="deposit"
     )
     amount = models.DecimalField(_("金额"), **MONEY)
     currency = models.CharField(_("币种"), max_length=3, choices=Currency.choices)
@@ -344,6 +411,7 @@ class Refund(models.Model):
         TERMINATION = "termination", _("项目终止退还")
         PAYER_MISMATCH = "payer_mismatch", _("付款人不符退回")
         UNKNOWN_ACCOUNT = "unknown_account", _("无法识别的来款退回")
+        INSTRUMENT_MISMATCH = "instrument_mismatch", _("与登记票据不符的来款退回")
         FAILED_LOT = "failed_lot", _("流标退还")
 
     class Status(models.TextChoices):

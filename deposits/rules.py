@@ -9,7 +9,7 @@
 | land deal (39号令) | losers | 5 working days | no |
 | termination (条例 Art.31) | everyone | 5 days | yes |
 | lot failed (流标) | everyone | 5 days | no |
-| payer mismatch / unknown sub-account | the payer | 5 working days | no |
+| payer mismatch, unknown sub-account, credit unlike its instrument | the payer | 5 working days | no |
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def refund_rule(reason: str, project_kind: str) -> RefundRule:
         "failed_lot": RefundRule(Period(5), False),
         "payer_mismatch": RefundRule(working_five, False),
         "unknown_account": RefundRule(working_five, False),
+        "instrument_mismatch": RefundRule(working_five, False),
     }
     return rules[reason]
 

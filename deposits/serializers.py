@@ -24,10 +24,12 @@ from deposits.models import (
     Forfeiture,
     FxRate,
     Guarantee,
+    Instrument,
     Refund,
     RefundBatch,
 )
 from lib.errors import DomainError
+from lib.money import AmountField
 from trading.serializers import AwareDateTimeField, MoneyField, OrganizationRefSerializer
 
 
@@ -58,6 +60,8 @@ DepositPaymentFormField = enum_field(Deposit.Form, "DepositPaymentFormEnum")
 DepositStatusField = enum_field(Deposit.Status, "DepositStatusEnum")
 GuaranteeKindField = enum_field(Guarantee.Kind, "GuaranteeKindEnum")
 GuaranteeStatusField = enum_field(Guarantee.Status, "GuaranteeStatusEnum")
+InstrumentKindField = enum_field(Instrument.Kind, "InstrumentKindEnum")
+InstrumentStatusField = enum_field(Instrument.Status, "InstrumentStatusEnum")
 RefundReasonField = enum_field(Refund.Reason, "RefundReasonEnum")
 RefundStatusField = enum_field(Refund.Status, "RefundStatusEnum")
 ForfeitureReasonField = enum_field(Forfeiture.Reason, "ForfeitureReasonEnum")
@@ -297,6 +301,72 @@ class GuaranteeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class InstrumentSerializer(serializers.ModelSerializer):
+    kind = InstrumentKindField(read_only=True)
+    status = InstrumentStatusField(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    amount = MoneyField(read_only=True)
+    project = serializers.IntegerField(source="lot.project_id", read_only=True)
+    organization = OrganizationRefSerializer(read_only=True)
+    collect_to = serializers.SerializerMethodField(
+        help_text="the sub-account the instrument is collected into (on the collection slip)"
+    )
+
+    class Meta:
+        model = Instrument
+        fields = [
+            "id",
+            "project",
+            "lot",
+            "organization",
+            "kind",
+            "bank",
+            "number",
+            "amount",
+            "drawer_account",
+            "issued_on",
+            "payable_until",
+            "received_at",
+            "collect_to",
+            "status",
+            "status_display",
+            "settled_at",
+            "note",
+        ]
+        read_only_fields = fields
+
+    def get_collect_to(self, instrument: Instrument) -> str | None:
+        account = instrument.lot.deposit_accounts.filter(
+            organization=instrument.organization_id, currency=Currency.CNY
+        ).first()
+        return account.number if account else None
+
+
+class RegisterInstrumentSerializer(serializers.Serializer):
+    lot = serializers.IntegerField()
+    organization = serializers.IntegerField(help_text="the supplier (drawer) whose deposit it is")
+    kind = InstrumentKindField()
+    bank = serializers.CharField(max_length=100)
+    number = serializers.CharField(max_length=64)
+    amount = AmountField()
+    drawer_account = serializers.CharField(max_length=40)
+    issued_on = serializers.DateField()
+    payable_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="汇票/本票: the maturity or presentment date; a cheque's is 10 days from issue",
+    )
+
+
+class DishonourInstrumentSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ReturnInstrumentSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
 class GuaranteeUploadSerializer(serializers.Serializer):
     """An electronic guarantee (multipart). The amount is a string in yuan, judged by the service."""
 
@@ -461,7 +531,7 @@ class BankNotificationSerializer(serializers.ModelSerializer):
 
 
 class BankPaymentSerializer(serializers.Serializer):
-    """For the schema only: the body is read as raw bytes and the signature covers them exactly."""
+    """For the schema only: the body is read as raw bytes; the signature covers its canonical form."""
 
     bank = serializers.CharField(required=False)
     transaction_id = serializers.CharField()
@@ -472,6 +542,10 @@ class BankPaymentSerializer(serializers.Serializer):
     payer_account = serializers.CharField()
     payer_bank = serializers.CharField(required=False)
     value_time = serializers.DateTimeField(help_text="ISO-8601 with offset: when the money arrived")
+    instrument_number = serializers.CharField(
+        required=False,
+        help_text="the number of the registered cheque, draft or promissory note this credit collects",
+    )
 
 
 class BankReceiptSerializer(serializers.Serializer):

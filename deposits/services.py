@@ -34,7 +34,7 @@ from audit.alerts import raise_alert
 from audit.models import Alert
 from audit.services import record
 from deposits import ledger, rules
-from deposits.bank import signature_valid
+from deposits.bank import MalformedMessage, bank_secret, message_digest, signature_valid
 from deposits.models import (
     Account,
     BankNotification,
@@ -43,15 +43,20 @@ from deposits.models import (
     Forfeiture,
     FxRate,
     Guarantee,
+    Instrument,
     JournalEntry,
     Refund,
     RefundBatch,
 )
 from lib.errors import MAX_AMOUNT, Conflict, DomainError, NotPermitted
+from lib.money import parse_amount
+from lib.text import check_text
 from trading.models import Lot, Project, Registration
 
 CURRENCY_DIGIT = {"CNY": "1", "HKD": "2", "USD": "3"}
 CENT = Decimal("0.01")
+# Deposits whose money is in the ledger (a guarantee is a promise and never is).
+MONEY_FORMS = (Deposit.Form.CASH, Deposit.Form.INSTRUMENT)
 
 
 class BankMessageRefused(DomainError):
@@ -93,6 +98,10 @@ def open_sub_account(actor: Actor, lot: Lot, *, currency: str = Currency.CNY) ->
     if not Registration.objects.filter(lot=lot, organization=org).exists():
         raise DomainError(_("请先报名该标段。"), code="NOT_REGISTERED")
     ensure_may_trade(org, timezone.now())
+    return _sub_account(actor, lot, org, currency)
+
+
+def _sub_account(actor: Actor, lot: Lot, org: Organization, currency: str) -> Account:
     existing = Account.objects.filter(
         kind=Account.Kind.SUB_ACCOUNT, lot=lot, organization=org, currency=currency
     ).first()
@@ -183,6 +192,8 @@ class Payment:
     payer_account: str
     payer_bank: str
     value_at: dt.datetime
+    # Set when the credit is the collection of a registered 支票/汇票/本票 (its number).
+    instrument_number: str = ""
 
 
 def parse_payment(bank: str, body: bytes) -> Payment:
@@ -234,6 +245,7 @@ def parse_payment(bank: str, body: bytes) -> Payment:
         payer_account=str(data["payer_account"]).strip()[:40],
         payer_bank=str(data.get("payer_bank", "")).strip()[:100],
         value_at=value_at,
+        instrument_number=str(data.get("instrument_number") or "").strip()[:64],
     )
 
 
@@ -242,10 +254,15 @@ def _normalize_name(name: str) -> str:
 
 
 def payer_matches(org: Organization, payment: Payment, project: Project) -> bool:
-    """The payer must be the bidder itself; for 依法必须招标 tenders, from its 基本账户 when registered."""
+    """The payer must be the bidder itself; for 依法必须招标 tenders (条例 Art.26) and government
+    procurement — where a transfer counts as a non-cash deposit only from the supplier's own
+    settlement account — from its 基本账户 when registered."""
     if _normalize_name(payment.payer_name) != _normalize_name(org.name):
         return False
-    if project.mandatory_tender and org.basic_account_number:
+    from_basic_account = (
+        project.mandatory_tender or project.kind == Project.Kind.GOVERNMENT_PROCUREMENT
+    )
+    if from_basic_account and org.basic_account_number:
         return payment.payer_account == org.basic_account_number
     return True
 
@@ -256,23 +273,90 @@ class NotificationResult:
     replay: bool
 
 
-def receive_bank_notification(bank: str, body: bytes, signature: str) -> NotificationResult:
-    """Record one signed payment notification from a bank. Idempotent by (bank, transaction id)."""
+def _authenticate(bank: str, body: bytes, signature: str, *, alert: bool) -> str:
+    """Check a bank message's signature over its canonical form (`deposits.bank`) and return the
+    message's digest, the same for every serialization of it (what idempotency compares)."""
     actor = Actor.system(f"bank:{bank}")
-    if not signature_valid(bank, body, signature):
-        if bank not in settings.DEPOSIT_BANK_SECRETS:
-            # Not even a bank we know: refuse without an alert, so strangers cannot flood supervisors.
-            raise SignatureInvalid(_("报文签名无效。"))
-        with transaction.atomic():
-            raise_alert(
-                actor,
-                Alert.Kind.BANK_SIGNATURE_INVALID,
-                summary=f"{bank} 报文签名无效",
-                details={"bank": bank, "body_sha256": hashlib.sha256(body).hexdigest()},
-            )
+    if bank_secret(bank) is None:
+        # Not even a bank we know: refuse without an alert, so strangers cannot flood supervisors.
         raise SignatureInvalid(_("报文签名无效。"))
+    try:
+        digest = message_digest(body)
+    except MalformedMessage as exc:
+        raise BankMessageRefused(_("报文不是有效的 JSON 对象。"), code="MALFORMED_REQUEST") from exc
+    if not signature_valid(bank, body, signature):
+        if alert:
+            with transaction.atomic():
+                raise_alert(
+                    actor,
+                    Alert.Kind.BANK_SIGNATURE_INVALID,
+                    summary=f"{bank} 报文签名无效",
+                    details={"bank": bank, "body_sha256": hashlib.sha256(body).hexdigest()},
+                    # Nothing in an unauthenticated body can be trusted to name a project.
+                    project_id=None,
+                )
+        raise SignatureInvalid(_("报文签名无效。"))
+    return digest
+
+
+def project_of_account_number(number: str) -> int | None:
+    """The project a sub-account number belongs to (None for a number that is nobody's)."""
+    return (
+        Account.objects.filter(number=number, kind=Account.Kind.SUB_ACCOUNT)
+        .values_list("lot__project_id", flat=True)
+        .first()
+    )
+
+
+def project_of_refund(refund: Refund) -> int | None:
+    """The project whose money a refund returns: its deposit's, or for money held in suspense, the
+    project of the sub-account it was paid to (None when that account is nobody's)."""
+    if refund.deposit_id is not None:
+        return Deposit.objects.filter(pk=refund.deposit_id).values_list(
+            "lot__project_id", flat=True
+        )[0]
+    if refund.notification_id is not None:
+        return project_of_account_number(refund.notification.account_number)
+    return None
+
+
+def _refuse_future_value_time(actor: Actor, payment: Payment, digest: str) -> None:
+    """A value time ahead of the platform's clock (beyond the tolerance for clock drift) would date
+    money before it arrived: the message is refused, and the refusal is on the audit chain."""
+    now = timezone.now()
+    tolerance = dt.timedelta(seconds=settings.DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS)
+    if payment.value_at <= now + tolerance:
+        return
+    with transaction.atomic():
+        record(
+            actor,
+            "deposits.bank_notification.refused",
+            ("deposits.banknotification", ""),
+            {
+                "code": "VALUE_TIME_IN_FUTURE",
+                "bank": payment.bank,
+                "transaction_id": payment.transaction_id,
+                "account_number": payment.account_number,
+                "project": project_of_account_number(payment.account_number),
+                "value_time": payment.value_at,
+                "received_at": now,
+                "message_sha256": digest,
+            },
+        )
+    raise BankMessageRefused(
+        _("到账时间晚于平台当前时间 %(seconds)s 秒以上，报文被拒绝。"),
+        code="VALUE_TIME_IN_FUTURE",
+        seconds=settings.DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS,
+    )
+
+
+def receive_bank_notification(bank: str, body: bytes, signature: str) -> NotificationResult:
+    """Record one signed payment notification from a bank. Idempotent by (bank, transaction id):
+    the same message again — in any serialization — is a replay; other content is a conflict."""
+    actor = Actor.system(f"bank:{bank}")
+    digest = _authenticate(bank, body, signature, alert=True)
     payment = parse_payment(bank, body)
-    digest = hashlib.sha256(body).hexdigest()
+    _refuse_future_value_time(actor, payment, digest)
     existing = BankNotification.objects.filter(
         bank=bank, transaction_id=payment.transaction_id
     ).first()
@@ -299,6 +383,7 @@ def receive_bank_notification(bank: str, body: bytes, signature: str) -> Notific
                 "first_sha256": existing.body_sha256,
                 "replay_sha256": digest,
             },
+            project_id=project_of_account_number(existing.account_number),
             target=existing,
         )
     raise ReplayConflict(_("该银行流水已按不同内容入账，本次报文被拒绝并已通知监督人员。"))
@@ -319,10 +404,16 @@ def _record_payment(
         )
         custody = ledger.book_account(Account.Kind.CUSTODY, payment.currency)
         reference = f"bank:{payment.bank}:{payment.transaction_id}"
+        instrument = None
         if account is None or account.currency != payment.currency:
             outcome = BankNotification.Outcome.UNKNOWN_ACCOUNT
         elif not payer_matches(account.organization, payment, account.lot.project):
             outcome = BankNotification.Outcome.PAYER_MISMATCH
+        elif (
+            payment.instrument_number
+            and (instrument := _instrument_collected(account, payment)) is None
+        ):
+            outcome = BankNotification.Outcome.INSTRUMENT_MISMATCH
         else:
             outcome = BankNotification.Outcome.CREDITED
         credit_to = (
@@ -365,32 +456,70 @@ def _record_payment(
             "account_number": payment.account_number,
             "outcome": outcome,
         }
+        if payment.instrument_number:
+            payload["instrument_number"] = payment.instrument_number
         record(actor, "deposits.bank_notification.received", notification, payload)
         if outcome == BankNotification.Outcome.CREDITED:
-            _credit_deposit(actor, account, notification)
+            _credit_deposit(actor, account, notification, instrument)
         else:
             _hold_for_payer(actor, notification, account)
     return notification
 
 
-def _credit_deposit(actor: Actor, account: Account, notification: BankNotification) -> Deposit:
+def _instrument_collected(account: Account, payment: Payment) -> Instrument | None:
+    """The registered, uncollected instrument this credit collects: same lot and drawer, same number,
+    the full face amount in RMB. None when the credit does not match one (the money is then held and
+    returned to its payer, and the instrument stays to be collected or returned)."""
+    instrument = (
+        Instrument.objects.select_for_update()
+        .filter(
+            lot=account.lot_id,
+            organization=account.organization_id,
+            number=payment.instrument_number,
+            status=Instrument.Status.RECEIVED,
+        )
+        .first()
+    )
+    if instrument is None or payment.currency != Currency.CNY:
+        return None
+    return instrument if instrument.amount == payment.amount else None
+
+
+def _credit_deposit(
+    actor: Actor,
+    account: Account,
+    notification: BankNotification,
+    instrument: Instrument | None = None,
+) -> Deposit:
     rate = rate_at(notification.currency, notification.value_at)
     deposit = Deposit.objects.create(
         lot=account.lot,
         organization=account.organization,
-        form=Deposit.Form.CASH,
+        form=Deposit.Form.CASH if instrument is None else Deposit.Form.INSTRUMENT,
         account=account,
         notification=notification,
+        instrument=instrument,
         amount=notification.amount,
         currency=notification.currency,
         fx_rate=rate,
         amount_cny=(notification.amount * rate).quantize(CENT, rounding=ROUND_HALF_UP),
-        # The bank's value time decides "before the deadline", not when the message reached us.
-        arrived_at=notification.value_at,
+        # The bank's value time decides "before the deadline", not when the message reached us; an
+        # instrument was handed over when the center received it, its collection only follows.
+        arrived_at=notification.value_at if instrument is None else instrument.received_at,
         payer_name=notification.payer_name,
         payer_account=notification.payer_account,
     )
     assign_perm("deposits.view_deposit", account.organization.members_group, deposit)
+    if instrument is not None:
+        instrument.status = Instrument.Status.COLLECTED
+        instrument.settled_at = timezone.now()
+        instrument.save(update_fields=["status", "settled_at"])
+        record(
+            actor,
+            "deposits.instrument.collected",
+            instrument,
+            {"deposit": deposit.pk, "notification": notification.pk},
+        )
     record(
         actor,
         "deposits.deposit.credited",
@@ -413,7 +542,9 @@ def _check_shared_payer(actor: Actor, deposit: Deposit) -> None:
     project_id = deposit.lot.project_id
     others = (
         Deposit.objects.filter(
-            lot__project_id=project_id, payer_account=deposit.payer_account, form=Deposit.Form.CASH
+            lot__project_id=project_id,
+            payer_account=deposit.payer_account,
+            form__in=MONEY_FORMS,
         )
         .exclude(organization=deposit.organization)
         .values_list("organization__name", flat=True)
@@ -441,11 +572,10 @@ def _hold_for_payer(
     actor: Actor, notification: BankNotification, account: Account | None
 ) -> Refund:
     """Money that cannot qualify goes back to whoever paid it."""
-    reason = (
-        Refund.Reason.PAYER_MISMATCH
-        if notification.outcome == BankNotification.Outcome.PAYER_MISMATCH
-        else Refund.Reason.UNKNOWN_ACCOUNT
-    )
+    reason = {
+        BankNotification.Outcome.PAYER_MISMATCH: Refund.Reason.PAYER_MISMATCH,
+        BankNotification.Outcome.INSTRUMENT_MISMATCH: Refund.Reason.INSTRUMENT_MISMATCH,
+    }.get(notification.outcome, Refund.Reason.UNKNOWN_ACCOUNT)
     project_kind = account.lot.project.kind if account is not None else "construction"
     refund = Refund.objects.create(
         notification=notification,
@@ -611,6 +741,131 @@ def verify_guarantee(
     return locked
 
 
+# --- Instruments (支票 / 汇票 / 本票) ------------------------------------------------------------------
+
+# 票据法 Art.91: a cheque is presented for payment within 10 days of its issue.
+CHEQUE_PRESENTMENT = dt.timedelta(days=10)
+
+
+def register_instrument(
+    actor: Actor,
+    lot: Lot,
+    organization: Organization,
+    *,
+    kind: str,
+    bank: Any,
+    number: Any,
+    amount: str,
+    drawer_account: Any,
+    issued_on: dt.date,
+    payable_until: dt.date | None = None,
+) -> Instrument:
+    """Staff record a cheque, draft or promissory note a supplier handed in as its deposit, at the
+    moment they receive it. The instrument is collected into the supplier's sub-account (opened here
+    if need be; its number goes on the collection slip) and qualifies once the bank's credit naming it
+    arrives. 支票: payable 10 days from issue; 汇票/本票: the maturity on the paper."""
+    require_perm(actor, "deposits.add_instrument")
+    if kind not in Instrument.Kind.values or kind not in (lot.deposit_forms or []):
+        raise DomainError(_("本标段不接受该形式的保证金。"), code="FORM_NOT_ALLOWED")
+    value = parse_amount(amount, field="amount")
+    bank_name = check_text(bank, field="bank", max_length=100).strip()
+    instrument_number = check_text(number, field="number", max_length=64).strip()
+    account_number = check_text(drawer_account, field="drawer_account", max_length=40).strip()
+    if not (bank_name and instrument_number and account_number):
+        raise DomainError(_("请填写付款行、票据号码和出票人账号。"), code="INSTRUMENT_INCOMPLETE")
+    now = timezone.now()
+    today = timezone.localtime(now).date()
+    if kind == Instrument.Kind.CHEQUE:
+        payable_until = issued_on + CHEQUE_PRESENTMENT
+    elif payable_until is None:
+        raise DomainError(_("汇票、本票须填写到期日/提示付款期限。"), code="MATURITY_REQUIRED")
+    if issued_on > today:
+        raise DomainError(_("出票日不能晚于收票日。"), code="INVALID_ISSUE_DATE")
+    if payable_until < today:
+        raise DomainError(
+            _("该票据已过提示付款期限（%(date)s），不能作为保证金。"),
+            code="INSTRUMENT_EXPIRED",
+            date=payable_until.isoformat(),
+        )
+    if not Registration.objects.filter(lot=lot, organization=organization).exists():
+        raise DomainError(_("该供应商未报名本标段/包。"), code="NOT_REGISTERED")
+    ensure_may_trade(organization, now)
+    account = _sub_account(actor, lot, organization, Currency.CNY)
+    with transaction.atomic():
+        if Instrument.objects.filter(bank=bank_name, number=instrument_number).exists():
+            raise Conflict(_("该票据已登记过。"), code="INSTRUMENT_DUPLICATE")
+        instrument = Instrument.objects.create(
+            lot=lot,
+            organization=organization,
+            kind=kind,
+            bank=bank_name,
+            number=instrument_number,
+            amount=value,
+            drawer_account=account_number,
+            issued_on=issued_on,
+            payable_until=payable_until,
+            received_at=now,
+            registered_by=actor.user,
+        )
+        assign_perm("deposits.view_instrument", organization.members_group, instrument)
+        record(
+            actor,
+            "deposits.instrument.registered",
+            instrument,
+            {
+                "lot": lot.pk,
+                "organization": organization.pk,
+                "kind": kind,
+                "bank": bank_name,
+                "number": instrument_number,
+                "amount": value,
+                "drawer_account": account_number,
+                "issued_on": issued_on,
+                "payable_until": payable_until,
+                "collect_to": account.number,
+            },
+        )
+    return instrument
+
+
+def record_dishonour(actor: Actor, instrument: Instrument, *, reason: str) -> Instrument:
+    """The bank refused to pay (退票): the instrument never becomes a deposit; staff hand it back."""
+    require_perm(actor, "deposits.change_instrument", instrument)
+    reason = check_text(reason, field="reason", max_length=500).strip()
+    if not reason:
+        raise DomainError(_("请填写退票理由。"), code="REASON_REQUIRED")
+    with transaction.atomic():
+        locked = Instrument.objects.select_for_update().get(pk=instrument.pk)
+        if locked.status != Instrument.Status.RECEIVED:
+            raise Conflict(_("只有待托收的票据可以登记退票。"), code="WRONG_STATUS")
+        locked.status = Instrument.Status.DISHONOURED
+        locked.settled_at = timezone.now()
+        locked.note = reason
+        locked.save(update_fields=["status", "settled_at", "note"])
+        record(actor, "deposits.instrument.dishonoured", locked, {"reason": reason})
+    return locked
+
+
+def return_instrument(actor: Actor, instrument: Instrument, *, note: str = "") -> Instrument:
+    """Hand the paper back to its drawer: a dishonoured instrument, or one not collected and no longer
+    needed (withdrawal, failed lot, termination). A collected one is refunded by transfer instead."""
+    require_perm(actor, "deposits.change_instrument", instrument)
+    note = check_text(note, field="note", max_length=500).strip()
+    with transaction.atomic():
+        locked = Instrument.objects.select_for_update().get(pk=instrument.pk)
+        if locked.status not in (Instrument.Status.RECEIVED, Instrument.Status.DISHONOURED):
+            raise Conflict(
+                _("已收妥入账的票据按保证金退还（转账），不退原票。"), code="WRONG_STATUS"
+            )
+        locked.status = Instrument.Status.RETURNED
+        locked.settled_at = timezone.now()
+        if note:
+            locked.note = "\n".join(filter(None, [locked.note, note]))
+        locked.save(update_fields=["status", "settled_at", "note"])
+        record(actor, "deposits.instrument.returned", locked, {"note": note})
+    return locked
+
+
 # --- Qualification: what later capabilities read --------------------------------------------------
 
 
@@ -650,7 +905,7 @@ def qualification(lot: Lot, organization: Organization) -> Qualification:
     deposits = list(
         Deposit.objects.filter(
             lot=lot, organization=organization, status__in=COUNTING
-        ).select_related("guarantee")
+        ).select_related("guarantee", "instrument")
     )
     allowed_forms = set(lot.deposit_forms)
     counted = [
@@ -658,6 +913,7 @@ def qualification(lot: Lot, organization: Organization) -> Qualification:
         for d in deposits
         if (d.form == Deposit.Form.CASH and Lot.DepositForm.CASH in allowed_forms)
         or (d.form == Deposit.Form.GUARANTEE and d.guarantee.kind in allowed_forms)
+        or (d.form == Deposit.Form.INSTRUMENT and d.instrument.kind in allowed_forms)
     ]
     in_time = [d for d in counted if deadline is None or d.arrived_at <= deadline]
     total = sum((d.amount_cny for d in in_time), Decimal("0"))
@@ -919,8 +1175,7 @@ def confirm_refund(bank: str, body: bytes, signature: str) -> Refund:
     Idempotent: the same confirmation again changes nothing; a different one for a settled refund is
     refused and alerts supervisors."""
     actor = Actor.system(f"bank:{bank}")
-    if not signature_valid(bank, body, signature):
-        raise SignatureInvalid(_("报文签名无效。"))
+    _authenticate(bank, body, signature, alert=False)
     try:
         data = json.loads(body)
         refund_id = int(data["refund_id"])
@@ -949,6 +1204,7 @@ def confirm_refund(bank: str, body: bytes, signature: str) -> Refund:
                 Alert.Kind.REFUND_CONFIRMATION_CONFLICT,
                 summary=f"退款 {refund_id} 的银行回单与记录不一致",
                 details={"refund": refund_id, "reference": reference, "status": outcome},
+                project_id=project_of_refund(refund),
                 target=refund,
             )
         raise ReplayConflict(_("该退款已有不同的银行回单，本次回单被拒绝并已通知监督人员。"))
@@ -1050,7 +1306,7 @@ def forfeit_deposit(actor: Actor, deposit: Deposit, *, reason: str, note: str) -
                 status=Refund.Status.CANCELLED
             )
         entry = None
-        if locked.form == Deposit.Form.CASH:
+        if locked.form in MONEY_FORMS:
             entry = ledger.post(
                 JournalEntry.Kind.FORFEIT,
                 f"forfeit:{locked.pk}",

@@ -10,6 +10,7 @@ from audit.alerts import raise_alert
 from audit.models import Alert
 from clock.registry import step
 from deposits.models import Refund
+from deposits.services import project_of_refund
 
 
 @step("deposits.refund_overdue")
@@ -26,12 +27,11 @@ def alert_if_refund_overdue(object_id: str) -> None:
             return
         if refund.due_at > timezone.now():  # rescheduled later meanwhile
             return
-        project_id = refund.deposit.lot.project_id if refund.deposit_id else None
         raise_alert(
             Actor.system("clock"),
             Alert.Kind.REFUND_OVERDUE,
             summary=f"退款 {refund.pk}（{refund.payee_name} {refund.total} {refund.currency}）已逾期未到账",
             details={"refund": refund.pk, "due_at": refund.due_at, "status": refund.status},
-            project_id=project_id,
+            project_id=project_of_refund(refund),
             target=refund,
         )

@@ -25,6 +25,19 @@ urlpatterns = [
     path("custody/batches/", views.refund_batch_create, name="refund_batch_create"),
     path("custody/batches/<int:pk>.csv", views.refund_batch_csv, name="refund_batch_csv"),
     path("custody/fx/", views.fx_rate_set, name="fx_rate_set"),
+    path("custody/instruments/", views.instrument_register, name="instrument_register"),
+    path(
+        "custody/instruments/<int:pk>/dishonour/",
+        views.instrument_settle,
+        {"action": "dishonour"},
+        name="instrument_dishonour",
+    ),
+    path(
+        "custody/instruments/<int:pk>/return/",
+        views.instrument_settle,
+        {"action": "return"},
+        name="instrument_return",
+    ),
     path("custody/statements/", views.statement_import, name="statement_import"),
     path("custody/statements/<int:pk>/", views.statement_detail, name="statement_detail"),
     # The simulated bank (demo and development only).

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.actors import Actor
-from accounts.models import Role
+from accounts.models import Organization, Role
 from accounts.permissions import has_perm, visible_to
 from audit.models import Alert
 from deposits import pdf, reconciliation, services
@@ -40,6 +40,8 @@ from deposits.forms import (
     ForfeitForm,
     FxRateForm,
     GuaranteeForm,
+    InstrumentActionForm,
+    InstrumentForm,
     OpenAccountForm,
     RefundBatchForm,
     ScheduleRefundForm,
@@ -57,6 +59,7 @@ from deposits.models import (
     Deposit,
     FxRate,
     Guarantee,
+    Instrument,
     JournalLine,
     Refund,
     RefundBatch,
@@ -528,9 +531,20 @@ def _custody_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
             else VerifyGuaranteeForm(prefix=f"v{guarantee.pk}")
         )
         guarantee.required_until = services.required_guarantee_validity(guarantee.lot)
+    instruments = list(
+        Instrument.objects.filter(
+            status__in=(Instrument.Status.RECEIVED, Instrument.Status.DISHONOURED)
+        )
+        .select_related("organization", "lot__project")
+        .order_by("received_at", "pk")[:LIST_LIMIT]
+    )
     problems = check_ledger()
     return {
         "now": now,
+        "instruments": instruments,
+        "instrument_form": bound.get("instrument_form") or InstrumentForm(),
+        "may_register_instrument": has_perm(user, "deposits.add_instrument"),
+        "may_settle_instrument": has_perm(user, "deposits.change_instrument"),
         "q": query,
         "totals": ledger_totals(),
         "total_labels": [Account.Kind(kind).label for kind in TOTAL_COLUMNS],
@@ -658,6 +672,68 @@ def guarantee_verify(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已记录保函核验不通过。"))
     return redirect(f"{reverse('custody')}#guarantees")
+
+
+@login_required
+@require_POST
+def instrument_register(request: HttpRequest) -> HttpResponse:
+    _require_custody_view(request)
+    form = InstrumentForm(request.POST)
+    if not form.is_valid():
+        return _custody_error(request, None, "instruments", instrument_form=form)
+    data = form.cleaned_data
+    lot = Lot.objects.filter(
+        project__number=data["project_number"].strip(), number=data["lot_number"]
+    ).first()
+    organization = Organization.objects.filter(uscc=data["uscc"].strip().upper()).first()
+    try:
+        if lot is None:
+            raise DomainError(_("未找到该项目的标段/包。"), code="NOT_FOUND")
+        if organization is None:
+            raise DomainError(_("未找到该统一社会信用代码的供应商。"), code="NOT_FOUND")
+        instrument = services.register_instrument(
+            Actor.from_request(request),
+            lot,
+            organization,
+            kind=data["kind"],
+            bank=data["bank"],
+            number=data["number"],
+            amount=data["amount"],
+            drawer_account=data["drawer_account"],
+            issued_on=data["issued_on"],
+            payable_until=data["payable_until"],
+        )
+    except DomainError as exc:
+        return _custody_error(request, exc, "instruments", instrument_form=form)
+    account = instrument.lot.deposit_accounts.get(organization=organization, currency=Currency.CNY)
+    messages.success(
+        request,
+        _("票据已登记。请提交托管银行托收，收款子账号：%(account)s") % {"account": account.number},
+    )
+    return redirect(f"{reverse('custody')}#instruments")
+
+
+@login_required
+@require_POST
+def instrument_settle(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """退票 (`dishonour`) or hand back (`return`) one instrument."""
+    _require_custody_view(request)
+    instrument = get_object_or_404(Instrument, pk=pk)
+    form = InstrumentActionForm(request.POST)
+    if not form.is_valid():
+        return _custody_error(request, None, "instruments")
+    text = form.cleaned_data["text"]
+    actor = Actor.from_request(request)
+    try:
+        if action == "dishonour":
+            services.record_dishonour(actor, instrument, reason=text)
+            messages.success(request, _("已登记退票。"))
+        else:
+            services.return_instrument(actor, instrument, note=text)
+            messages.success(request, _("已登记原票退还。"))
+    except DomainError as exc:
+        return _custody_error(request, exc, "instruments")
+    return redirect(f"{reverse('custody')}#instruments")
 
 
 @login_required

@@ -313,7 +313,7 @@ def disclose(request: Request, pk: int) -> Response:
 @permission_classes([AllowAny])
 def verify(request: Request, pk: int) -> Response:
     """Recompute the draw from its record (the seed against its commitment, the pool and request
-    against their hashes, the picks)."""
+    against their hashes, the picks) and hold the record against its commit and draw audit events."""
     found = access.draw_for(request.user, pk)
     problems = services.verify(found)
     return Response(

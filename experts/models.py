@@ -125,8 +125,12 @@ class DrawRequest(models.Model):
 
     Commit–reveal: at commitment the eligible pool is frozen (`pool`, hashed into `pool_hash`), the
     request is hashed (`request_hash`) and a secret seed is fixed, of which only `seed_hash` is shown.
-    The draw is `experts.draw.select(seed, pool, request)`, a documented deterministic function; after it
-    the seed is revealed, so anyone can recompute the draw (`manage.py verify_draw`).
+    Until the draw the seed exists only sealed to the project key (`sealed_seed`, like the land
+    reserve), whose private half is wrapped under BID_MASTER_KEY outside the database: reading every
+    column of every table does not tell the committee in advance. The draw opens the seal and applies
+    `experts.draw.select(seed, pool, request)`, a documented deterministic function; the seed is then
+    revealed (`seed`), so anyone can recompute the draw (`manage.py verify_draw`, which also holds the
+    row against its audit events).
     """
 
     class Panel(models.TextChoices):
@@ -176,8 +180,10 @@ class DrawRequest(models.Model):
     pool = models.JSONField(_("合格专家池快照"))
     pool_hash = models.CharField(max_length=64)
     seed_hash = models.CharField(_("种子哈希"), max_length=64)
-    # Secret until the draw; revealed (and thereafter public to supervisors) once drawn.
-    seed = models.CharField(max_length=64)
+    # The seed sealed to the project's public key (SealedBox) at commitment; opened only by the draw.
+    sealed_seed = models.BinaryField(null=True, blank=True)
+    # Empty until the draw; revealed (and thereafter public to supervisors) once drawn.
+    seed = models.CharField(max_length=64, blank=True)
     drawn_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
     signed_off_at = models.DateTimeField(_("监督确认时间"), null=True, blank=True)
     # Identities stay confidential until the result is fixed; then GP notices list the experts.

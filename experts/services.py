@@ -1,9 +1,11 @@
 """Expert pool, verifiable draws with avoidance, confirmations, disclosure and ratings.
 
-A draw is run in two steps so that nobody — staff included — can steer it:
+A draw is run in two steps so that nobody — staff included — can steer it or know it in advance:
 1. `commit_draw` freezes the eligible pool (with every exclusion and its reason), hashes the request,
-   and fixes a secret seed whose SHA-256 the supervisor present sees;
-2. `run_draw` applies `experts.draw.select` and reveals the seed. `verify_draw` recomputes it.
+   and fixes a secret seed whose SHA-256 the supervisor present sees; the seed itself is stored only
+   sealed to the project key (as the land reserve is), so database read access does not reveal it;
+2. `run_draw` opens the seal, applies `experts.draw.select` and reveals the seed. `verify_draw`
+   recomputes it and holds the row against the commit and draw events of the audit chain.
 """
 
 from __future__ import annotations
@@ -386,7 +388,7 @@ def commit_draw(
             committed_at=now,
             pool=pool,
             pool_hash=drawing.document_hash(pool),
-            seed=seed,
+            sealed_seed=_seal_seed(project, seed),
             seed_hash=drawing.seed_hash(seed),
             request_hash="",
         )
@@ -417,13 +419,41 @@ def commit_draw(
     return draw
 
 
+def _seal_seed(project: Project, seed: str) -> bytes:
+    from bidding import crypto
+    from bidding.services import project_public_key
+
+    return crypto.seal_to(project_public_key(project), seed.encode())
+
+
+def _open_seed(draw: DrawRequest) -> str:
+    """The one place a sealed seed is opened: the draw itself, which reveals it in the same
+    transaction. A seed that does not open, or does not match its commitment, stops the draw."""
+    from bidding import crypto
+    from bidding.models import ProjectKey
+
+    key = ProjectKey.objects.get(project_id=draw.project_id)
+    try:
+        private = crypto.unwrap_private_key(bytes(key.wrapped_private_key))
+        seed = crypto.open_outer(private, bytes(draw.sealed_seed)).decode()
+    except (crypto.SealError, TypeError, UnicodeDecodeError) as exc:
+        raise Conflict(_("种子无法开启，抽取未执行。"), code="SEED_SEAL_BROKEN") from exc
+    if drawing.seed_hash(seed) != draw.seed_hash:
+        raise Conflict(
+            _("开启的种子与封存时公布的哈希不一致，抽取未执行。"), code="SEED_SEAL_BROKEN"
+        )
+    return seed
+
+
 def run_draw(actor: Actor, draw: DrawRequest) -> list[DrawnExpert]:
-    """Apply the documented selection to the committed seed and pool, then reveal the seed."""
+    """Open the sealed seed, apply the documented selection to it and the committed pool, and reveal
+    the seed."""
     require_perm(actor, "experts.request_draw")
     with transaction.atomic():
         locked = DrawRequest.objects.select_for_update().get(pk=draw.pk)
         if locked.status != DrawRequest.Status.COMMITTED:
             raise Conflict(_("该抽取已执行。"), code="ALREADY_DRAWN")
+        locked.seed = _open_seed(locked)
         picks = drawing.select(locked.seed, locked.pool, locked.request_document())
         drawn = DrawnExpert.objects.bulk_create(
             [
@@ -443,7 +473,7 @@ def run_draw(actor: Actor, draw: DrawRequest) -> list[DrawnExpert]:
         )
         locked.status = DrawRequest.Status.DRAWN
         locked.drawn_at = timezone.now()
-        locked.save(update_fields=["status", "drawn_at"])
+        locked.save(update_fields=["status", "drawn_at", "seed"])
         record(
             actor,
             "experts.draw.drawn",
@@ -481,7 +511,13 @@ def sign_off(actor: Actor, draw: DrawRequest) -> DrawRequest:
 
 
 def verify(draw: DrawRequest) -> list[str]:
-    """Recompute a draw from its record. Empty when everything agrees; else what differs."""
+    """Recompute a draw from its record and hold the record against its audit events. Empty when
+    everything agrees; else what differs.
+
+    The row alone proves little to someone who can write the database: a seed rewritten together with
+    its hash still recomputes. The commit and draw events are on the hash chain (`verify_audit`
+    catches an edited event), so their payloads — the commitments made before the draw, and the seed
+    and picks revealed by it — are what the row must match."""
     problems = []
     if not draw.drawn_at:
         return ["the draw has not been run; the seed is still sealed"]
@@ -492,16 +528,67 @@ def verify(draw: DrawRequest) -> list[str]:
     if drawing.document_hash(draw.request_document()) != draw.request_hash:
         problems.append("the request does not match its hash")
     expected = [
-        (p.quota, p.position, p.expert_id, p.role)
+        [p.quota, p.position, p.expert_id, p.role]
         for p in drawing.select(draw.seed, draw.pool, draw.request_document())
     ]
-    recorded = list(
-        draw.drawn.order_by("quota", "position").values_list(
+    recorded = [
+        list(row)
+        for row in draw.drawn.order_by("quota", "position").values_list(
             "quota", "position", "expert_id", "role"
         )
-    )
+    ]
     if expected != recorded:
         problems.append("the recorded experts differ from the recomputed draw")
+    problems += _against_audit_events(draw, recorded)
+    return problems
+
+
+def _against_audit_events(draw: DrawRequest, recorded: list[list[Any]]) -> list[str]:
+    from audit.models import AuditEvent
+    from audit.services import VERIFY_FIELDS, row_hash
+
+    events = list(
+        AuditEvent.objects.filter(
+            object_type=DrawRequest._meta.label_lower,
+            object_id=str(draw.pk),
+            action__in=("experts.draw.committed", "experts.draw.drawn"),
+        )
+        .order_by("seq")
+        .values(*VERIFY_FIELDS)
+    )
+    problems = [
+        f"audit event {event['seq']} ({event['action']}) does not match its own hash"
+        for event in events
+        if row_hash(event) != event["hash"]
+    ]
+    committed = [e for e in events if e["action"] == "experts.draw.committed"]
+    drawn = [e for e in events if e["action"] == "experts.draw.drawn"]
+    if len(committed) != 1:
+        problems.append(f"expected one commit event in the audit chain, found {len(committed)}")
+    else:
+        payload = committed[0]["payload"]
+        row = {
+            "request_hash": draw.request_hash,
+            "pool_hash": draw.pool_hash,
+            "seed_hash": draw.seed_hash,
+            "project": draw.project_id,
+            "lot": draw.lot_id,
+            "replaces_in": draw.replaces_in_id,
+        }
+        problems += [
+            f"{name} differs from the commit event (seq {committed[0]['seq']}): "
+            f"row {value!r}, event {payload.get(name)!r}"
+            for name, value in row.items()
+            if payload.get(name) != value
+        ]
+    if len(drawn) != 1:
+        problems.append(f"expected one draw event in the audit chain, found {len(drawn)}")
+    else:
+        payload = drawn[0]["payload"]
+        if payload.get("seed") != draw.seed:
+            problems.append(f"the seed differs from the draw event (seq {drawn[0]['seq']})")
+        if payload.get("picks") != recorded:
+            problems.append(f"the drawn experts differ from the draw event (seq {drawn[0]['seq']})")
     return problems
 
 

@@ -42,14 +42,16 @@ PROJECTS: list[tuple[str, str, str, str, str, list[dict[str, Any]]]] = [
                 "estimate": "4200000.00",
                 "ceiling_price": "4200000.00",
                 "deposit_amount": "84000.00",
-                "deposit_forms": ["bank_guarantee", "insurance_guarantee"],
+                # GP: the supplier chooses the form; no list offers every legal form.
+                "deposit_forms": [],
             },
             {
                 "name": "录播系统",
                 "estimate": "1800000.00",
                 "ceiling_price": "1800000.00",
                 "deposit_amount": "36000.00",
-                "deposit_forms": ["bank_guarantee", "insurance_guarantee"],
+                # GP: the supplier chooses the form; no list offers every legal form.
+                "deposit_forms": [],
             },
         ],
     ),
@@ -119,7 +121,8 @@ PROJECTS: list[tuple[str, str, str, str, str, list[dict[str, Any]]]] = [
                 "name": "密集架",
                 "estimate": "900000.00",
                 "deposit_amount": "18000.00",
-                "deposit_forms": ["bank_guarantee"],
+                # GP: the supplier chooses the form; no list offers every legal form.
+                "deposit_forms": [],
             }
         ],
     ),

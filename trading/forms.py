@@ -166,6 +166,9 @@ class LotForm(forms.Form):
         choices=Lot.DepositForm.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "政府采购项目由供应商自主选择保证金形式：不勾选即提供全部法定形式，不得只勾选部分。"
+        ),
     )
 
     def service_lot(self) -> dict[str, Any]:

@@ -30,11 +30,25 @@ class Period:
         return f"{self.days} {'个工作日' if self.working else '日'}"
 
 
+# Every form a deposit can take other than the transfer to the sub-account ("cash"): Lot.DepositForm.
+NON_CASH_FORMS = ("bank_guarantee", "insurance_guarantee", "cheque", "draft", "promissory_note")
+
+
 @dataclass(frozen=True)
 class DepositCap:
     percent_of_estimate: Decimal
     ceiling: Decimal | None
+    # The "cash" form: a bank transfer into the bidder's sub-account.
     cash_allowed: bool = True
+    # Government procurement: the supplier chooses the form (GP 条例 Art.33; 财库〔2019〕38号 — a
+    # purchaser or agent may not refuse a non-cash form), so a lot must offer every accepted form.
+    supplier_chooses_form: bool = False
+
+    def required_forms(self) -> tuple[str, ...]:
+        """The forms every lot must offer (empty: the agent chooses)."""
+        if not self.supplier_chooses_form:
+            return ()
+        return (("cash",) if self.cash_allowed else ()) + NON_CASH_FORMS
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,15 @@ class ProcedureRules:
 _TWO_PERCENT = Decimal("0.02")
 
 # 条例 Art.26 (≤ 2 %), 30号令 Art.37 (works ≤ 800,000), 27号令 (goods ≤ 800,000), 勘察设计 ≤ 100,000,
-# 89号令 (房建市政施工 ≤ 500,000); GP 条例 Art.33 (≤ 2 % of budget, no cash).
+# 89号令 (房建市政施工 ≤ 500,000); GP 条例 Art.33 (≤ 2 % of budget, non-cash: cheque, draft, promissory
+# note, guarantee — the supplier's choice, 财库〔2019〕38号).
+#
+# A GP transfer (转账/电汇) from the supplier's 基本账户 into its sub-account is accepted as non-cash by
+# default: 现金管理暂行条例 Art.3 sets 转账结算 through the bank against 现金, and the PBoC 支付结算办法
+# counts 汇兑 among the bank's non-cash settlement methods, so no banknote changes hands. The payer
+# check then insists on the 基本账户 (`deposits.services.payer_matches`). A center whose practice
+# differs sets `cash_allowed: False` for the GP categories in TRADING_RULES; the instruments and
+# guarantees stay required either way.
 CONSTRUCTION_CAPS = {
     "works": DepositCap(_TWO_PERCENT, Decimal("800000")),
     "goods": DepositCap(_TWO_PERCENT, Decimal("800000")),
@@ -70,7 +92,7 @@ CONSTRUCTION_CAPS = {
     "services": DepositCap(_TWO_PERCENT, None),
 }
 GP_CAPS = {
-    category: DepositCap(_TWO_PERCENT, None, cash_allowed=False)
+    category: DepositCap(_TWO_PERCENT, None, supplier_chooses_form=True)
     for category in ("works", "goods", "services", "housing_municipal", "survey_design")
 }
 
@@ -84,6 +106,16 @@ DEFAULTS: dict[str, ProcedureRules] = {
 }
 
 
+def _deposit_cap(cap: dict[str, Any], default: DepositCap | None) -> DepositCap:
+    return DepositCap(
+        Decimal(str(cap["percent_of_estimate"])),
+        Decimal(str(cap["ceiling"])) if cap.get("ceiling") is not None else None,
+        cap.get("cash_allowed", True),
+        # Not a setting: whether the supplier chooses the form is the law of the procedure.
+        default.supplier_chooses_form if default is not None else False,
+    )
+
+
 def _override(rules: ProcedureRules, overrides: dict[str, Any]) -> ProcedureRules:
     changes: dict[str, Any] = {}
     for name, value in overrides.items():
@@ -92,11 +124,7 @@ def _override(rules: ProcedureRules, overrides: dict[str, Any]) -> ProcedureRule
             changes[name] = Period(**value) if isinstance(value, dict) else Period(int(value))
         elif name == "deposit_caps":
             changes[name] = {
-                category: DepositCap(
-                    Decimal(str(cap["percent_of_estimate"])),
-                    Decimal(str(cap["ceiling"])) if cap.get("ceiling") is not None else None,
-                    cap.get("cash_allowed", True),
-                )
+                category: _deposit_cap(cap, rules.deposit_caps.get(category))
                 for category, cap in value.items()
             }
         else:

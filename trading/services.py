@@ -215,6 +215,18 @@ def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
         )
 
 
+def _offer_required_forms(project: Project, lots: list[dict[str, Any]]) -> None:
+    """Where the supplier chooses the form (GP), a lot that names none offers the whole legal set:
+    there is nothing for the agent to choose. A lot that names some is held to the full set by
+    `check_lots` (DEPOSIT_FORMS_NARROWED)."""
+    cap = rules_for(project).deposit_caps.get(project.category)
+    if cap is None or not cap.required_forms():
+        return
+    for lot in lots:
+        if lot["deposit_amount"] > 0 and not lot["deposit_forms"]:
+            lot["deposit_forms"] = list(cap.required_forms())
+
+
 def check_lots(project: Project, lots: list[dict[str, Any]] | list[Lot]) -> None:
     """Deposit caps and forms per lot (条例 Art.26, 30号令 Art.37, GP 条例 Art.33)."""
     if not lots:
@@ -253,6 +265,17 @@ def check_lots(project: Project, lots: list[dict[str, Any]] | list[Lot]) -> None
             raise DepositRuleError(
                 _("政府采购项目不得收取现金形式的保证金（《政府采购法实施条例》第三十三条）。"),
                 code="CASH_DEPOSIT_NOT_ALLOWED",
+            )
+        missing = [form for form in cap.required_forms() if form not in forms]
+        if deposit > 0 and missing:
+            labels = dict(Lot.DepositForm.choices)
+            raise DepositRuleError(
+                _(
+                    "政府采购项目由供应商自主选择保证金形式，不得限定；请同时提供：%(forms)s"
+                    "（《政府采购法实施条例》第三十三条、财库〔2019〕38号）。"
+                ),
+                code="DEPOSIT_FORMS_NARROWED",
+                forms="、".join(str(labels[form]) for form in missing),
             )
 
 
@@ -381,6 +404,7 @@ def create_project(
             title=fields.pop("title", ""),
         )
         _apply_fields(project, fields)
+        _offer_required_forms(project, clean_lots)
         check_lots(project, clean_lots)
         project.save()
         # A readable number from the primary key: unique without a counter table or a race.
@@ -423,6 +447,8 @@ def update_project(
         locked = lock_project(project)
         _require_status(locked, *EDITABLE)
         _apply_fields(locked, fields)
+        if clean_lots is not None:
+            _offer_required_forms(locked, clean_lots)
         check_lots(locked, clean_lots if clean_lots is not None else list(locked.lots.all()))
         locked.save()
         if clean_lots is not None:

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import time_machine
+from django.utils import timezone
 
 from accounts.actors import Actor
 from deposits import services
@@ -25,8 +26,11 @@ def tender(
     kind="construction",
     category="works",
     deposit="500000.00",
-    forms=("cash", "bank_guarantee"),
+    forms=None,
 ):
+    if forms is None:
+        # GP: no list offers every legal form (the supplier chooses); others take cash or a guarantee.
+        forms = () if kind == "gp" else ("cash", "bank_guarantee")
     lots = [
         {
             "name": "一标段",
@@ -74,4 +78,8 @@ def pay(
         transaction_id=txn,
         currency=currency,
     )
+    if at is not None and at > timezone.now():
+        # The bank reports a credit when it happens, never ahead of it (VALUE_TIME_IN_FUTURE).
+        with time_machine.travel(at, tick=False):
+            return services.receive_bank_notification(message.bank, message.body, message.signature)
     return services.receive_bank_notification(message.bank, message.body, message.signature)

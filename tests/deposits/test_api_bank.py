@@ -1,4 +1,4 @@
-"""The bank's endpoints over HTTP: authenticated by the HMAC signature over the exact bytes only,
+"""The bank's endpoints over HTTP: authenticated by the HMAC signature over the canonical message only,
 idempotent, and answering every refusal in the API's error shape."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import time_machine
 from django.test import Client
 
 from accounts.actors import Actor
-from audit.models import Alert
+from audit.models import Alert, AuditEvent
 from deposits import ledger, services
-from deposits.bank import sign
+from deposits.bank import MalformedMessage, sign
 from deposits.bank_simulator import BankSimulator, SignedMessage
 from deposits.checks import check_ledger
 from deposits.models import BankNotification, Deposit, Refund
@@ -55,7 +55,12 @@ def payment(account: Any, **overrides: Any) -> SignedMessage:
 
 def signed(payload: dict | bytes, bank: str = BANK.bank) -> SignedMessage:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return SignedMessage(bank, body, sign(BANK.secret, body))
+    try:
+        signature = sign(BANK.secret, body)
+    except MalformedMessage:
+        # No canonical form, so nothing a bank could sign: any signature goes with it.
+        signature = "0" * 64
+    return SignedMessage(bank, body, signature)
 
 
 def test_a_new_message_is_recorded_and_a_replay_changes_nothing(account):
@@ -90,15 +95,63 @@ def test_a_bad_signature_is_refused_and_alerts(account):
     assert not BankNotification.objects.exists()
 
 
-def test_the_signature_covers_the_exact_bytes(account):
+def test_a_resend_with_keys_in_another_order_is_a_replay_not_a_conflict(account):
     message = payment(account)
-    # The same JSON, re-serialized: same meaning, other bytes, so not what the bank signed.
-    reformatted = json.dumps(json.loads(message.body), indent=2).encode()
+    assert bank_post(message).status_code == 201
+    # The same message as another bank system writes it: keys reversed, whitespace, \u-escapes.
+    fields = json.loads(message.body)
+    resent = json.dumps(dict(reversed(list(fields.items()))), indent=2).encode()
     response = Client().post(
-        NOTIFY, data=reformatted, content_type="application/json", **message.headers
+        NOTIFY, data=resent, content_type="application/json", **message.headers
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["replay"] is True
+    assert not Alert.objects.exists()
+    assert BankNotification.objects.count() == Deposit.objects.count() == 1
+    assert ledger.held_for(account) == Decimal("500000.00")
+
+
+def test_the_signature_covers_the_content(account):
+    message = payment(account)
+    fields = json.loads(message.body)
+    # Reformatted, the message keeps its signature; with one figure changed it does not.
+    reformatted = json.dumps(fields, indent=2, ensure_ascii=True).encode()
+    assert sign(BANK.secret, reformatted) == message.signature
+    changed = json.dumps({**fields, "amount": "500001.00"}).encode()
+    response = Client().post(
+        NOTIFY, data=changed, content_type="application/json", **message.headers
     )
     assert_error(response, 401, "SIGNATURE_INVALID")
     assert not BankNotification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"amount": "1", "amount": "500000.00"}',  # a repeated key means two things
+        b'{"a": NaN}',
+        b'{"a": "\\ud800"}',  # a lone surrogate is not text
+    ],
+)
+def test_a_message_without_a_canonical_form_is_refused(account, body):
+    assert_error(bank_post(signed(body)), 400, "MALFORMED_REQUEST")
+    assert not BankNotification.objects.exists()
+
+
+def test_a_value_time_far_in_the_future_is_refused_and_audited(account, settings):
+    settings.DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS = 300
+    now = T0 + dt.timedelta(hours=1)
+    within = payment(account, value_time=now + dt.timedelta(seconds=299), transaction_id="TX-NEAR")
+    assert bank_post(within).status_code == 201
+    ahead = payment(account, value_time=now + dt.timedelta(minutes=6), transaction_id="TX-FAR")
+    assert_error(bank_post(ahead), 400, "VALUE_TIME_IN_FUTURE")
+    assert not BankNotification.objects.filter(transaction_id="TX-FAR").exists()
+    refused = AuditEvent.objects.get(action="deposits.bank_notification.refused")
+    assert refused.payload["code"] == "VALUE_TIME_IN_FUTURE"
+    assert refused.payload["transaction_id"] == "TX-FAR"
+    assert refused.payload["project"] == account.lot.project_id
+    assert ledger.held_for(account) == Decimal("500000.00")
+    assert check_ledger() == []
 
 
 @pytest.mark.parametrize(
@@ -181,7 +234,8 @@ def test_the_bank_confirms_a_refund_once(instructed):
     assert (again.status_code, again.json()["status"]) == (200, "paid")
     other = BANK.refund_confirmation(instructed.pk, bank_reference="RF-OTHER")
     assert_error(bank_post(other, CONFIRM), 409, "REPLAY_CONFLICT")
-    assert Alert.objects.filter(kind=Alert.Kind.REFUND_CONFIRMATION_CONFLICT).exists()
+    alert = Alert.objects.get(kind=Alert.Kind.REFUND_CONFIRMATION_CONFLICT)
+    assert alert.project_id == instructed.deposit.lot.project_id
     assert check_ledger() == []
 
 

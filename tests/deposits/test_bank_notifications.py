@@ -61,7 +61,29 @@ def test_a_replay_with_other_content_is_refused_and_alerts(project, supplier):
     assert ledger.held_for(account) == Decimal("500000.00")
     alert = Alert.objects.get(kind=Alert.Kind.BANK_REPLAY_CONFLICT)
     assert "TX-2" in alert.summary
+    assert alert.project_id == project.pk
     assert check_ledger() == []
+
+
+def test_a_resend_in_another_key_order_is_the_same_message(project, supplier):
+    import json
+
+    account = register_with_account(supplier, project)
+    message = BANK.payment(
+        account_number=account.number,
+        amount="500000",
+        payer_name=account.organization.name,
+        payer_account="1",
+        transaction_id="TX-ORDER",
+    )
+    first = services.receive_bank_notification(message.bank, message.body, message.signature)
+    fields = json.loads(message.body)
+    resent = json.dumps(dict(sorted(fields.items(), reverse=True)), indent=1).encode()
+    assert resent != message.body
+    again = services.receive_bank_notification(message.bank, resent, message.signature)
+    assert (again.replay, again.notification.pk) == (True, first.notification.pk)
+    assert not Alert.objects.exists()
+    assert ledger.held_for(account) == Decimal("500000.00")
 
 
 def test_a_bad_signature_is_refused(project, supplier):
@@ -116,7 +138,7 @@ def test_money_from_someone_else_is_held_and_refunded_to_the_payer(project, supp
         "622200001234",
         "payer_mismatch",
     )
-    assert Alert.objects.filter(kind=Alert.Kind.PAYER_MISMATCH).exists()
+    assert Alert.objects.get(kind=Alert.Kind.PAYER_MISMATCH).project_id == project.pk
     assert services.qualification(project.lots.get(), supplier.organization).qualified is False
     assert check_ledger() == []
 

@@ -109,20 +109,6 @@ def test_a_guarantee_must_cover_the_bid_validity(project, supplier, staff):
     assert refused.value.code == "GUARANTEE_VALIDITY_SHORT"
 
 
-def test_gp_accepts_guarantees_only(agent, staff, supplier):
-    gp = tender(
-        agent, staff, kind="gp", category="goods", deposit="20000.00", forms=("bank_guarantee",)
-    )
-    lot = gp.lots.get()
-    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
-        from trading import services as trading
-
-        trading.register(Actor.for_user(supplier), lot)
-        with pytest.raises(DomainError) as refused:
-            services.open_sub_account(Actor.for_user(supplier), lot)
-    assert refused.value.code == "CASH_NOT_ACCEPTED"
-
-
 def test_no_deposit_required_qualifies(agent, staff, supplier):
     free = tender(agent, staff, deposit="0", forms=())
     assert services.qualification(free.lots.get(), supplier.organization).code == "NOT_REQUIRED"

@@ -52,9 +52,7 @@ def test_withdrawal_before_the_deadline_is_refunded_within_5_days(agent, staff, 
 
 
 def test_gp_withdrawal_counts_working_days(agent, staff, supplier, settings):
-    project = tender(
-        agent, staff, kind="gp", category="goods", deposit="20000.00", forms=("bank_guarantee",)
-    )
+    project = tender(agent, staff, kind="gp", category="goods", deposit="20000.00")
     # GP deposits are guarantees; test the rule itself.
     from deposits.rules import due_at
 
@@ -87,9 +85,7 @@ def test_engineering_contract_signing_refunds_everyone_with_interest(
 def test_gp_losers_at_the_award_notice_and_the_winner_after_the_contract(
     agent, staff, supplier, other_supplier
 ):
-    project = tender(
-        agent, staff, kind="gp", category="services", deposit="20000.00", forms=("bank_guarantee",)
-    )
+    project = tender(agent, staff, kind="gp", category="services", deposit="20000.00")
     lot = project.lots.get()
     # GP takes no cash: check who is refunded and when through held guarantees.
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -282,7 +278,20 @@ def test_an_unpaid_refund_alerts_supervisors_when_it_falls_due(agent, staff, sup
     assert not Alert.objects.filter(kind=Alert.Kind.REFUND_OVERDUE).exists()
     with time_machine.travel(refund.due_at + dt.timedelta(minutes=1), tick=False):
         run_due()
-    assert Alert.objects.filter(kind=Alert.Kind.REFUND_OVERDUE, object_id=str(refund.pk)).exists()
+    alert = Alert.objects.get(kind=Alert.Kind.REFUND_OVERDUE, object_id=str(refund.pk))
+    assert alert.project_id == project.pk
+
+
+def test_an_overdue_refund_of_misdirected_money_names_the_project(agent, staff, supplier):
+    # Money from someone else never became a deposit, but it was paid to this project's sub-account.
+    project = tender(agent, staff)
+    account = register_with_account(supplier, project)
+    pay(account, "500000", payer_name="某某投资有限公司", payer_account="622200001234")
+    refund = Refund.objects.get(reason=Refund.Reason.PAYER_MISMATCH)
+    with time_machine.travel(refund.due_at + dt.timedelta(minutes=1), tick=False):
+        run_due()
+    alert = Alert.objects.get(kind=Alert.Kind.REFUND_OVERDUE)
+    assert alert.project_id == project.pk
 
 
 def test_a_refund_paid_in_time_raises_no_alert(agent, staff, supplier):

@@ -13,6 +13,7 @@ from accounts.models import Organization, Role
 from experts import services
 from experts.models import DrawnExpert, DrawRequest, Expert, Rating
 from tests.conftest import make_org, make_user
+from tests.experts.helpers import sealed_seed
 from tests.experts.world import (
     TIED_NAME,
     disclose,
@@ -215,7 +216,7 @@ def test_staff_create_and_commit_a_draw(clients, world, supervisor, now):
     draw = DrawRequest.objects.get(pk=created["id"])
     assert created["seed_hash"] == draw.seed_hash
     assert created["seed"] is None  # sealed until the draw
-    assert draw.seed not in response.content.decode()
+    assert sealed_seed(draw) not in response.content.decode()
     assert created["status"] == "committed" and created["supervisor"] == supervisor.username
     assert created["lot"]["number"] == 1 and created["quotas"] == body["quotas"]
     assert created["exclusion_count"] == 1 and "exclusions" not in created
@@ -436,7 +437,10 @@ def test_verification_recomputes_the_draw(clients, world, staff, now):
     DrawnExpert.objects.filter(draw=world.draw, position=0).update(role="alternate")
     broken = clients["supervisor"].get(url).json()
     assert broken["ok"] is False
-    assert broken["problems"] == ["the recorded experts differ from the recomputed draw"]
+    assert broken["problems"] == [
+        "the recorded experts differ from the recomputed draw",
+        f"the drawn experts differ from the draw event (seq {drawn_event_seq(world.draw)})",
+    ]
 
 
 # --- The drawn expert -----------------------------------------------------------------------------
@@ -529,3 +533,9 @@ def test_the_schema_documents_the_experts_endpoints(client):
     schema = client.get("/api/v1/schema/").content.decode()
     for path in ("/api/v1/experts/draws/{id}/sign-off/", "/api/v1/experts/seats/{id}/respond/"):
         assert path in schema
+
+
+def drawn_event_seq(draw: DrawRequest) -> int:
+    from audit.models import AuditEvent
+
+    return AuditEvent.objects.get(action="experts.draw.drawn", object_id=str(draw.pk)).seq

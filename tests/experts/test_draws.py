@@ -138,17 +138,85 @@ def test_the_seed_is_committed_before_and_revealed_after(staff, project):
     pool(staff, count=10)
     draw = commit(staff, project)
     assert draw.seed_revealed is False
-    assert drawing.seed_hash(draw.seed) == draw.seed_hash
+    assert draw.seed == "" and draw.sealed_seed
     run(staff, draw)
     draw.refresh_from_db()
     assert draw.seed_revealed is True
+    assert drawing.seed_hash(draw.seed) == draw.seed_hash
     assert services.verify(draw) == []
+
+
+def _everything_readable() -> list[object]:
+    """Every value of every column of every table, as someone with database read access sees it."""
+    from django.apps import apps
+
+    values: list[object] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+        elif isinstance(value, memoryview):
+            values.append(bytes(value))
+        elif value is not None:
+            values.append(value)
+
+    for model in apps.get_models():
+        for row in model._default_manager.all().values():
+            walk(row)
+    return values
+
+
+def test_reading_the_whole_database_before_the_draw_does_not_tell_the_committee(staff, project):
+    pool(staff, count=10)
+    draw = commit(staff, project)
+    before = _everything_readable()
+    drawn = run(staff, draw)
+    draw.refresh_from_db()
+    committee = [(d.quota, d.position, d.expert_id, d.role) for d in drawn]
+    seed = bytes.fromhex(draw.seed)
+    # The seed was nowhere: not as text (any case), not as raw bytes inside a blob.
+    for value in before:
+        if isinstance(value, bytes):
+            assert seed not in value and draw.seed.encode() not in value.lower()
+        else:
+            assert draw.seed not in str(value).lower()
+    # And no 32-byte value that was readable reproduces the commitment or the committee.
+    candidates = {v.lower() for v in before if isinstance(v, str) and len(v) == 64}
+    candidates |= {v.hex() for v in before if isinstance(v, bytes) and len(v) == 32}
+    for candidate in candidates:
+        try:
+            picks = drawing.select(candidate, draw.pool, draw.request_document())
+        except ValueError:
+            continue
+        assert drawing.seed_hash(candidate) != draw.seed_hash
+        assert [(p.quota, p.position, p.expert_id, p.role) for p in picks] != committee
+
+
+def test_a_seed_that_does_not_match_its_commitment_stops_the_draw(staff, project):
+    from bidding import crypto
+    from bidding.services import project_public_key
+
+    pool(staff, count=10)
+    draw = commit(staff, project)
+    # Someone with write access seals a seed of their choosing to the (public) project key.
+    chosen = crypto.seal_to(project_public_key(project), secrets.token_hex(32).encode())
+    DrawRequest.objects.filter(pk=draw.pk).update(sealed_seed=chosen)
+    with pytest.raises(Conflict) as refused:
+        run(staff, draw)
+    assert refused.value.code == "SEED_SEAL_BROKEN"
+    assert not DrawnExpert.objects.filter(draw=draw).exists()
 
 
 def test_a_draw_is_reproducible_from_its_record(staff, project):
     pool(staff, count=10)
     draw = commit(staff, project)
     drawn = run(staff, draw)
+    draw.refresh_from_db()  # the seed is revealed by the draw
     again = drawing.select(draw.seed, draw.pool, draw.request_document())
     assert [(p.quota, p.position, p.expert_id, p.role) for p in again] == [
         (d.quota, d.position, d.expert_id, d.role) for d in drawn
@@ -157,7 +225,9 @@ def test_a_draw_is_reproducible_from_its_record(staff, project):
     assert sum(d.role == "alternate" for d in drawn) == 2
 
 
-@pytest.mark.parametrize("tamper", ["seed", "pool", "request", "picks"])
+@pytest.mark.parametrize(
+    "tamper", ["seed", "pool", "request", "picks", "seed_with_hash", "pool_with_hash"]
+)
 def test_verify_draw_catches_an_edited_record(staff, project, capsys, tamper):
     pool(staff, count=10)
     draw = commit(staff, project)
@@ -172,6 +242,27 @@ def test_verify_draw_catches_an_edited_record(staff, project, capsys, tamper):
         DrawRequest.objects.filter(pk=draw.pk).update(pool=edited)
     elif tamper == "request":
         DrawRequest.objects.filter(pk=draw.pk).update(alternates=3)
+    elif tamper in ("seed_with_hash", "pool_with_hash"):
+        # A consistent rewrite: new seed (or pool) with its hash, the picks recomputed from it. The
+        # row then verifies against itself; only the audit events disagree.
+        seed, edited = draw.seed, draw.pool
+        if tamper == "seed_with_hash":
+            seed = secrets.token_hex(32)
+        else:
+            edited["quotas"][0]["eligible"] = edited["quotas"][0]["eligible"][1:]
+        DrawRequest.objects.filter(pk=draw.pk).update(
+            seed=seed,
+            seed_hash=drawing.seed_hash(seed),
+            pool=edited,
+            pool_hash=drawing.document_hash(edited),
+        )
+        DrawnExpert.objects.filter(draw=draw).delete()
+        DrawnExpert.objects.bulk_create(
+            DrawnExpert(
+                draw=draw, expert_id=p.expert_id, quota=p.quota, position=p.position, role=p.role
+            )
+            for p in drawing.select(seed, edited, draw.request_document())
+        )
     else:
         member = DrawnExpert.objects.filter(draw=draw, role="member").first()
         outsider = Expert.objects.exclude(
@@ -181,7 +272,13 @@ def test_verify_draw_catches_an_edited_record(staff, project, capsys, tamper):
     with pytest.raises(SystemExit) as exited:
         call_command("verify_draw", str(draw.pk))
     assert exited.value.code == 1
-    assert "BROKEN" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "BROKEN" in err
+    if tamper == "seed_with_hash":
+        assert "seed_hash differs from the commit event" in err
+        assert "seed differs from the draw event" in err
+    if tamper == "pool_with_hash":
+        assert "pool_hash differs from the commit event" in err
 
 
 def test_a_draw_runs_once(staff, project):

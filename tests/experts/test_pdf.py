@@ -15,6 +15,7 @@ from experts import services
 from experts.models import DrawnExpert
 from experts.pdf import render_draw_record
 from lib.pdf import FONT_NAME
+from tests.experts.helpers import sealed_seed
 from tests.experts.world import (
     TIED_NAME,
     client_for,
@@ -100,7 +101,7 @@ def test_chinese_is_embedded_and_no_base_font_is_named(signed):
 def test_a_committed_draw_keeps_its_seed_out_of_the_record(world, now):
     plain = flat(text_of(render_draw_record(world.draw)))
     assert world.draw.seed_hash in plain
-    assert world.draw.seed not in plain and "抽取前保密" in plain and "尚未抽取" in plain
+    assert sealed_seed(world.draw) not in plain and "抽取前保密" in plain and "尚未抽取" in plain
 
 
 def test_the_download_gives_each_reader_their_copy(signed, staff, supervisor):

@@ -351,7 +351,7 @@ def test_a_government_procurement(agent, staff):
                     "name": "办公设备",
                     "estimate": "2000000.00",
                     "deposit_amount": "40000.00",
-                    "deposit_forms": ["bank_guarantee"],
+                    "deposit_forms": [],  # GP: every legal form, the supplier chooses
                 }
             ],
         )

@@ -65,7 +65,7 @@ def tenders(agent, staff):
                     "name": "计算机",
                     "estimate": "1000000",
                     "deposit_amount": "20000",
-                    "deposit_forms": ["bank_guarantee"],
+                    "deposit_forms": [],  # GP: every legal form, the supplier chooses
                 }
             ],
         )

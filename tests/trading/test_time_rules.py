@@ -201,49 +201,53 @@ def test_deposits_at_the_caps_are_allowed(agent):
     )
 
 
-def test_gp_deposits_are_two_percent_of_budget_and_never_cash(agent):
+GP_LEGAL_FORMS = [
+    "cash",  # a transfer from the supplier's 基本账户: non-cash settlement (trading.rules)
+    "bank_guarantee",
+    "insurance_guarantee",
+    "cheque",
+    "draft",
+    "promissory_note",
+]
+
+
+def gp_lot(deposit: str, forms: list[str]) -> dict:
+    return {"name": "a", "estimate": "1000000", "deposit_amount": deposit, "deposit_forms": forms}
+
+
+def test_gp_deposits_are_two_percent_of_budget_in_any_form_the_supplier_chooses(agent):
     gp = {"kind": Project.Kind.GOVERNMENT_PROCUREMENT, "category": Project.Category.GOODS}
     with pytest.raises(DepositRuleError) as refused:
-        draft(
-            agent,
-            **gp,
-            lots=[
-                {
-                    "name": "a",
-                    "estimate": "1000000",
-                    "deposit_amount": "20000",
-                    "deposit_forms": ["cash"],
-                }
-            ],
-        )
+        draft(agent, **gp, lots=[gp_lot("20000.01", GP_LEGAL_FORMS)])
+    assert refused.value.code == "DEPOSIT_OVER_PERCENT"
+    # The agent may not narrow the supplier's choice (财库〔2019〕38号).
+    for narrowed in (["bank_guarantee", "insurance_guarantee"], GP_LEGAL_FORMS[1:]):
+        with pytest.raises(DepositRuleError) as refused:
+            draft(agent, **gp, lots=[gp_lot("20000", narrowed)])
+        assert refused.value.code == "DEPOSIT_FORMS_NARROWED"
+    # Naming no form offers the whole legal set; naming all of them is the same.
+    offered = draft(agent, **gp, lots=[gp_lot("20000", [])]).lots.get()
+    assert sorted(offered.deposit_forms) == sorted(GP_LEGAL_FORMS)
+    assert offered.deposit_amount == Decimal("20000.00")
+    explicit = draft(agent, **gp, lots=[gp_lot("20000", GP_LEGAL_FORMS)]).lots.get()
+    assert sorted(explicit.deposit_forms) == sorted(GP_LEGAL_FORMS)
+    # Without a deposit there is nothing to choose.
+    assert draft(agent, **gp, lots=[gp_lot("0", [])]).lots.get().deposit_forms == []
+
+
+def test_a_center_that_refuses_gp_transfers_still_offers_every_instrument(agent, settings):
+    settings.TRADING_RULES = {
+        "gp": {"deposit_caps": {"goods": {"percent_of_estimate": "0.02", "cash_allowed": False}}}
+    }
+    gp = {"kind": Project.Kind.GOVERNMENT_PROCUREMENT, "category": Project.Category.GOODS}
+    with pytest.raises(DepositRuleError) as refused:
+        draft(agent, **gp, lots=[gp_lot("20000", GP_LEGAL_FORMS)])
     assert refused.value.code == "CASH_DEPOSIT_NOT_ALLOWED"
     with pytest.raises(DepositRuleError) as refused:
-        draft(
-            agent,
-            **gp,
-            lots=[
-                {
-                    "name": "a",
-                    "estimate": "1000000",
-                    "deposit_amount": "20000.01",
-                    "deposit_forms": ["bank_guarantee"],
-                }
-            ],
-        )
-    assert refused.value.code == "DEPOSIT_OVER_PERCENT"
-    project = draft(
-        agent,
-        **gp,
-        lots=[
-            {
-                "name": "a",
-                "estimate": "1000000",
-                "deposit_amount": "20000",
-                "deposit_forms": ["bank_guarantee", "insurance_guarantee"],
-            }
-        ],
-    )
-    assert project.lots.get().deposit_amount == Decimal("20000.00")
+        draft(agent, **gp, lots=[gp_lot("20000", ["cheque", "draft", "promissory_note"])])
+    assert refused.value.code == "DEPOSIT_FORMS_NARROWED"
+    offered = draft(agent, **gp, lots=[gp_lot("20000", [])]).lots.get()
+    assert sorted(offered.deposit_forms) == sorted(GP_LEGAL_FORMS[1:])
 
 
 # --- Amendments and clarifications keep 15 days ---------------------------------------------------

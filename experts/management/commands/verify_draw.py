@@ -1,4 +1,5 @@
-"""Recompute an expert draw from its record; exit 1 naming what differs."""
+"""Recompute an expert draw from its record and compare the record with its audit events; exit 1
+naming what differs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from experts.services import verify
 
 
 class Command(BaseCommand):
-    help = "Verify an expert draw: seed against its commitment, pool and request against their hashes, picks."
+    help = (
+        "Verify an expert draw: seed against its commitment, pool and request against their hashes, "
+        "picks, and the record against its commit and draw audit events."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("draw_id", type=int)
