@@ -1019,7 +1019,8 @@ def reschedule_failed_refund(actor: Actor, refund: Refund) -> Refund:
             currency=refund.currency,
             payee_name=refund.payee_name,
             payee_account=refund.payee_account,
-            due_at=timezone.now() + dt.timedelta(days=5),
+            # Money in suspense goes back to its payer in 5 working days, whatever the project.
+            due_at=rules.due_at(refund.reason, Project.Kind.CONSTRUCTION, timezone.now()),
             scheduled_at=timezone.now(),
         )
         record(actor, "deposits.refund.scheduled", new, _refund_payload(new))

@@ -39,7 +39,13 @@ from trading.models import (
     Question,
     Registration,
 )
-from trading.rules import add_period, rules_for, subtract_period
+from trading.rules import (
+    add_period,
+    check_not_on_holiday,
+    deadline_after,
+    objections_close_at,
+    rules_for,
+)
 
 AGENT_PERMISSIONS = (
     "trading.view_project",
@@ -213,6 +219,15 @@ def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
         raise ScheduleError(
             _("保证金到账截止时间不得晚于投标截止时间。"), code="DEPOSIT_AFTER_DEADLINE"
         )
+    check_not_on_holiday(_entered_deadlines(project))
+
+
+def _entered_deadlines(project: Project) -> dict[str, dt.datetime | None]:
+    """The deadlines an agent sets, by their field label (the documents' start is not a deadline)."""
+    return {
+        str(Project._meta.get_field(name).verbose_name): getattr(project, name)
+        for name in TIMELINE_FIELDS[1:]
+    }
 
 
 def check_lots(project: Project, lots: list[dict[str, Any]] | list[Lot]) -> None:
@@ -759,6 +774,7 @@ def publish_amendment(
             raise TooLate(_("投标截止时间已过，不能再发布变更。"))
         moved_reason = ""
         if bid_deadline is not None:
+            check_not_on_holiday({str(_("投标截止时间")): bid_deadline})
             if bid_deadline < locked.bid_deadline:
                 # An earlier deadline must still meet every minimum period, counted from the original start.
                 trial = Project(
@@ -1021,10 +1037,11 @@ def raise_objection(actor: Actor, project: Project, *, text: str) -> Objection:
         _require_status(locked, Project.Status.PUBLISHED)
         now = timezone.now()
         rules = rules_for(locked)
-        if now > subtract_period(locked.bid_deadline, rules.objection_cutoff):
+        closes_at = objections_close_at(locked, rules)
+        if now > closes_at:
             raise TooLate(
-                _("对招标文件的异议应当在投标截止时间%(period)s前提出。"),
-                period=rules.objection_cutoff.label(),
+                _("对招标文件的异议应当在 %(until)s 前提出。"),
+                until=timezone.localtime(closes_at).strftime("%Y-%m-%d %H:%M"),
             )
         objection = Objection.objects.create(
             project=locked,
@@ -1032,7 +1049,7 @@ def raise_objection(actor: Actor, project: Project, *, text: str) -> Objection:
             raised_by=actor.user,
             text=text.strip(),
             raised_at=now,
-            reply_due_at=add_period(now, rules.objection_reply),
+            reply_due_at=deadline_after(now, rules.objection_reply, rules),
         )
         assign_perm("trading.view_objection", org.members_group, objection)
         record(

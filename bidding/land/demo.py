@@ -55,6 +55,7 @@ from deposits.demo import payer_account_for
 from deposits.models import BankNotification
 from trading import services as trading
 from trading.models import Project, Registration
+from trading.rules import rules_for_kind
 
 TITLE = "珠海市金湾区JW-2026-07地块国有建设用地使用权挂牌出让（挂牌出让演示）"
 ENDS_IN_MINUTES = 8
@@ -102,10 +103,11 @@ def _as_of(moment: dt.datetime) -> Iterator[None]:
 def _plan(ends: dt.datetime) -> dict[str, dt.datetime]:
     """Every moment of the demo, from the listing's end (so a second run finds the same ones)."""
     local = timezone.localtime(ends)
-    starts = add_working_days(local, -services.LISTING_WORKING_DAYS).replace(
+    rules = rules_for_kind(Project.Kind.LAND)
+    starts = add_working_days(local, -rules.min_listing.days).replace(
         hour=9, minute=0, second=0, microsecond=0
     )
-    published = starts - dt.timedelta(days=services.NOTICE_DAYS + 1)
+    published = starts - dt.timedelta(days=rules.listing_notice.days + 1)
     return {
         "ends": ends,
         "starts": starts,

@@ -297,11 +297,11 @@ def test_a_late_amendment_extends_the_deadline_to_keep_fifteen_days(agent, staff
 
 
 def test_an_extended_deadline_skips_to_a_working_day(agent, staff):
-    """Ten days before a deadline of Friday 25 Sept: 15 days later is 1 October, the National Day."""
+    """Eight days before a deadline of Thursday 24 Sept: 15 days later is 1 October, the National Day."""
     start = beijing("2026-08-31 09:00")
     with travel(start - dt.timedelta(minutes=5)):
-        project = published(agent, staff, start=start, **timeline(start, days_to_deadline=25))
-    assert timezone.localtime(project.bid_deadline).date() == dt.date(2026, 9, 25)
+        project = published(agent, staff, start=start, **timeline(start, days_to_deadline=24))
+    assert timezone.localtime(project.bid_deadline).date() == dt.date(2026, 9, 24)
     with travel(beijing("2026-09-16 10:00")):
         services.publish_amendment(Actor.for_user(agent), project, title="变更", body="变更内容")
     project.refresh_from_db()
@@ -377,7 +377,8 @@ def test_an_open_objection_suspends_the_tender_and_the_reply_restores_the_lost_t
         objection = services.raise_objection(
             Actor.for_user(supplier), project, text="评分标准不合理"
         )
-    assert objection.reply_due_at == raised + dt.timedelta(days=3)
+    # Three days from Thursday 5 March end on Sunday: the reply is due on Monday, same time.
+    assert objection.reply_due_at == beijing("2026-03-09 09:00")
     with travel(raised + dt.timedelta(days=1)):
         assert services.is_suspended(project)
         with pytest.raises(Suspended):
