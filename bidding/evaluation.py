@@ -31,7 +31,6 @@ from accounts.services import OrganizationBarred, OrganizationInactive, ensure_m
 from audit import detectors
 from audit.services import canonical_bytes, normalize_payload, record
 from bidding.crypto import sha256_hex
-from clock.calendar import next_working_moment
 from bidding.models import (
     AuctionParticipant,
     Bid,
@@ -42,6 +41,7 @@ from bidding.models import (
     PublicityObjection,
     Score,
 )
+from clock.calendar import next_working_moment
 from lib.errors import Conflict, DomainError, NotPermitted
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project

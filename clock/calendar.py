@@ -27,7 +27,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from lunar_python import Lunar, Solar
 
-
 # The 2024 revision of 《全国年节及纪念日放假办法》 applies from this year on; earlier years come from the
 # package, which holds the notices made under the earlier revisions.
 STATUTORY_RULES_FROM = 2025
