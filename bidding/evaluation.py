@@ -6,7 +6,7 @@
 | candidates | at most 3, ranked | `_rank` |
 | report | signed by every member, dissent recorded (条例 Art.53) | `confirm_report` |
 | more time | > 1/3 of members ask → extended (条例 Art.48) | `request_more_time` |
-| publicity | ≥ 3 days; objections inside only; reply ≤ 3 days (GP 7 working days); suspended meanwhile (Art.54) | `*candidate*` |
+| publicity | ≥ 3 days; objections inside; reply ≤ 3 days (GP 7 w.d.); suspended (Art.54) | `*candidate*` |
 | contract | ≤ 30 days after the award notice (招标投标法 Art.46) | `issue_award`, `record_contract` |
 
 The periods come from `trading.rules` (`candidate_publicity`, `publicity_objection_reply`,

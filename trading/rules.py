@@ -9,24 +9,41 @@ Services read rules only through `rules_for(project)`; nothing else in the code 
 these periods. "Days" are calendar days, "w.d." working days on the statutory calendar
 (`clock.calendar`). [M] marks a figure not read in the statute itself: keep it configurable.
 
-| period | construction | GP | land | law | applied by |
-|---|---|---|---|---|---|
-| documents first available → bid deadline | ≥ 20 days | ≥ 20 days | — | 招标投标法 Art.24; 政府采购法 Art.35 | `min_documents_to_deadline`, `trading.services.check_timeline` |
-| documents obtainable | ≥ 5 days | ≥ 5 w.d. [M] | ≥ 5 days | 条例 Art.16; 87号令 Art.16 | `min_document_window`, `check_timeline` |
-| clarification/amendment before the deadline | ≥ 15 days, else the deadline moves | ≥ 15 days | ≥ 15 days | 招标投标法 Art.23; GP 条例 Art.31 | `amendment_notice`, `trading.services.earliest_deadline_after_change` |
-| objection (异议) / 质疑 to the documents | until D − 10 days | 7 w.d. after the documents' period ends (capped at the deadline) | until D − 10 days | 条例 Art.22; 政府采购法 Art.52 | `objection_cutoff` / `objection_after_documents`, `objections_close_at`, `trading.services.raise_objection` |
-| reply to it | 3 days | 7 w.d. | 3 days | 条例 Art.22; 政府采购法 Art.53 | `objection_reply`, `raise_objection` |
-| 中标候选人公示 | ≥ 3 days | ≥ 3 days (the platform's; GP law has no candidate publicity) | — | 条例 Art.54 | `candidate_publicity`, `bidding.evaluation.publish_candidates`, `bidding.auction.services.publish_result` |
-| reply to an objection to the candidates | 3 days | 7 w.d. | — | 条例 Art.54; 政府采购法 Art.53 | `publicity_objection_reply`, `bidding.evaluation.object_to_candidates` |
-| result published, award notice | with the award | with the award (≤ 2 w.d. allowed) | at the deal (≤ 10 w.d. allowed) | GP 条例 Art.43; 39号令 | `bidding.evaluation.issue_award`, `bidding.land.services._deal_or_not` publish at once |
-| contract after the award notice | ≤ 30 days | ≤ 30 days | — | 招标投标法 Art.46; 政府采购法 Art.46 | `contract_after_award`, `bidding.evaluation.issue_award` |
-| listing notice → listing start | — | — | ≥ 20 days | 39号令 | `listing_notice`, `bidding.land.services._check_timeline` |
-| listing period | — | — | ≥ 10 w.d. | 39号令 (≥ 10 days), 规范 (10 w.d.) [M] | `min_listing`, `_check_timeline` |
-| deposit refunds | 5 days (withdrawal, contract, termination, 流标) | 5 w.d. | 5 w.d. | 条例 Art.35, 57; GP 条例 Art.33; 87号令 Art.29, 38 [M]; 39号令 | `deposits.rules` (its own table) |
-| a bidder that fails to decrypt (视为撤销) | deposit kept | deposit kept | — | 条例 Art.35; 电子招标投标办法 Art.31 | `forfeit_on_decryption_failure`, `bidding.services.finish_opening` |
-| GP expert draw before evaluation | — | ≤ 2 w.d. [M] | — | 财库〔2016〕198号 | `EXPERT_GP_DRAW_WORKING_DAYS`, `experts.rules.earliest_gp_draw` |
-| bid decryption window, objections to the opening record, evaluation time and its extension | minutes / hours, from the settings | same | — | 电子招标投标办法 Art.31; 条例 Art.48 | `BID_DECRYPTION_WINDOW_MINUTES`, `OPENING_OBJECTION_MINUTES`, `EVALUATION_EXTENSION_HOURS` |
-| GP prequalification notice ≥ 5 w.d. (GP 条例 Art.21), complaints (条例 Art.60; 政府采购法 Art.55) | not modelled: the platform has no prequalification or complaint procedure | | | | |
+C = construction (and rights), GP = government procurement, L = land; d = calendar days, wd = working
+days, h / min = hours / minutes.
+
+| rule (field) | C | GP | L | law |
+|---|---|---|---|---|
+| `min_documents_to_deadline`: documents → bid deadline | ≥ 20 d | ≥ 20 d | — | 招标投标法 24; 政府采购法 35 |
+| `min_document_window`: documents obtainable | ≥ 5 d | ≥ 5 wd [M] | ≥ 5 d | 条例 16; 87号令 16 |
+| `amendment_notice`: clarification before the deadline | 15 d | 15 d | 15 d | 招标投标法 23; GP 条例 31 |
+| `objection_cutoff`: 异议 to the documents until D − N | 10 d | — | 10 d | 条例 22 |
+| `objection_after_documents`: 质疑 after the documents' end | — | 7 wd | — | 政府采购法 52 |
+| `objection_reply`: reply to it | 3 d | 7 wd | 3 d | 条例 22; 政府采购法 53 |
+| `candidate_publicity`: 中标候选人公示 | ≥ 3 d | ≥ 3 d (*) | — | 条例 54 |
+| `publicity_objection_reply`: reply to an objection | 3 d | 7 wd | — | 条例 54; 政府采购法 53 |
+| `contract_after_award`: contract after the award notice | 30 d | 30 d | — | 招标投标法 46; 政府采购法 46 |
+| result / award notice published | at award | at award (≤ 2 wd) | at deal (≤ 10 wd) | GP 条例 43; 39号令 |
+| `listing_notice`: notice → listing start | — | — | ≥ 20 d | 39号令 |
+| `min_listing`: listing open | — | — | ≥ 10 wd [M] | 39号令; 挂牌出让规范 |
+| deposit refunds (`deposits.rules`) | 5 d | 5 wd | 5 wd | 条例 35, 57; GP 条例 33; 39号令 |
+| `forfeit_on_decryption_failure` | kept | kept | — | 条例 35; 电子招标投标办法 31 |
+| GP expert draw before evaluation | — | ≤ 2 wd [M] | — | 财库〔2016〕198号 |
+| decryption window; objections to the record | min | min | — | 电子招标投标办法 31 |
+| evaluation time; its extension (> 1/3 ask) | h | h | — | 条例 48 |
+
+(*) GP law has no candidate publicity; the platform keeps the engineering one before the award.
+Not modelled (no such procedure on the platform): prequalification (GP ≥ 5 wd, GP 条例 21;
+条例 17, 21–22), complaints (条例 60; 政府采购法 55).
+
+Where each is applied: `check_timeline` (document window, documents → deadline, deadlines not on
+holidays), `earliest_deadline_after_change` (amendment and clarification notice),
+`objections_close_at` and `raise_objection` / `reply_objection` (objections, the suspension) in
+`trading.services`; `bidding.evaluation` (`publish_candidates`, `object_to_candidates`,
+`reply_candidate_objection`, `issue_award`) and `bidding.auction.services.publish_result`;
+`bidding.land.services._check_timeline`; `bidding.services.finish_opening` (decryption failure);
+`deposits.rules.due_at`; `experts.rules.earliest_gp_draw` (`EXPERT_GP_DRAW_WORKING_DAYS`); the
+settings `BID_DECRYPTION_WINDOW_MINUTES`, `OPENING_OBJECTION_MINUTES`, `EVALUATION_EXTENSION_HOURS`.
 
 Deadlines and holidays (民法典 Art.203: a period whose last day is a rest day ends on the next working
 day): a deadline the platform computes from a period of calendar days (`deadline_after`) moves to the
