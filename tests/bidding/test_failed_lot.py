@@ -18,7 +18,7 @@ from clock.services import run_due
 from deposits.checks import check_ledger
 from deposits.models import Deposit, Forfeiture, Refund
 from deposits.services import open_sub_account
-from lib.errors import NotPermitted
+from lib.errors import DomainError, NotPermitted
 from tests.conftest import make_org, make_user
 from tests.deposits.helpers import T0, pay
 from tests.deposits.helpers import tender as deposit_tender
@@ -173,7 +173,7 @@ def test_a_failed_lot_publishes_a_notice_and_keeps_the_silent_bidders_deposit(
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     # OCDS: every lot failed, so the tender ended unsuccessful.
     data = assert_valid(ocds.project_release_package(project))
-    failed = [r for r in data["releases"] if r["id"].endswith(f"-{notice.pk}-v1")][0]
+    failed = next(r for r in data["releases"] if r["id"].endswith(f"-{notice.pk}-v1"))
     assert failed["tag"] == ["tenderUpdate"]
     assert failed["tender"]["status"] == "unsuccessful"
     assert failed["tender"]["lots"][0]["status"] == "unsuccessful"
@@ -247,7 +247,7 @@ def test_the_agent_re_tenders_a_failed_lot_with_new_dates(failed, agent, staff):
     assert event.payload["from_lot"] == lot.pk
     assert event.payload["documents"] == [original_document.sha256]
     # One live re-tender per failed lot.
-    with travel(AFTER), pytest.raises(Exception) as twice:
+    with travel(AFTER), pytest.raises(DomainError) as twice:
         trading.retender_failed_lot(Actor.for_user(agent), lot, **NEW_DATES)
     assert twice.value.code == "ALREADY_RETENDERED"
     # It goes through the center like any project, and its documents go out with its notice.
@@ -290,7 +290,7 @@ def test_only_a_failed_lot_of_ones_own_project_is_re_tendered(failed, agent, sta
         trading.retender_failed_lot(Actor.for_user(supplier), failed.lots.get(), **NEW_DATES)
     with travel(T0):
         running = draft(agent, start=T0 + dt.timedelta(minutes=1))
-    with travel(AFTER), pytest.raises(Exception) as refused:
+    with travel(AFTER), pytest.raises(DomainError) as refused:
         trading.retender_failed_lot(Actor.for_user(agent), running.lots.get(), **NEW_DATES)
     assert refused.value.code == "LOT_NOT_FAILED"
 
