@@ -497,7 +497,10 @@ def test_an_objection_reply_due_on_a_holiday_moves_to_the_next_working_day(agent
             agent,
             staff,
             start=start + dt.timedelta(minutes=1),
-            **timeline(start + dt.timedelta(minutes=1), days_to_deadline=35),
+            **{
+                **timeline(start + dt.timedelta(minutes=1), days_to_deadline=35),
+                "questions_until": beijing("2026-09-22 17:00"),
+            },
         )
     raised = beijing("2026-09-28 10:00")  # three days on is 1 October
     with travel(raised):
@@ -510,7 +513,7 @@ def test_an_objection_reply_due_on_a_holiday_moves_to_the_next_working_day(agent
     [
         # 中标候选人公示 ≥ 3 days from Tuesday 29 Sept: the 2nd of October is off → 8 October.
         ("construction", "candidate_publicity", "2026-09-29 10:00", "2026-10-08 10:00"),
-        # The same day the day before: 3 days end on Sunday 27 Sept, a make-up workday in 2026.
+        # From Thursday 24 Sept: 3 days end on Sunday 27 Sept, inside the 中秋 holiday → Monday.
         ("construction", "candidate_publicity", "2026-09-24 10:00", "2026-09-28 10:00"),
         # GP: 7 working days to answer an objection to the candidates.
         ("gp", "publicity_objection_reply", "2026-03-02 10:00", "2026-03-11 10:00"),
