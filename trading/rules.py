@@ -114,8 +114,9 @@ class ProcedureRules:
     min_invitees: int = 3
     # Bid validity counts from the deadline (条例 Art.25); a sensible default for the form.
     default_bid_validity_days: int = 90
-    # 民法典 Art.203: a computed deadline that lands on a rest day moves to the next working day at the
-    # same time.
+    # Deadlines keep off rest days: a computed one that lands on a rest day moves to the next working
+    # day at the same time (民法典 Art.203), and one an agent enters may not fall on a holiday. (Only
+    # the demos, which squeeze a tender into minutes, turn this off.)
     deadline_on_working_day: bool = True
     deposit_caps: dict[str, DepositCap] = field(default_factory=dict)
 
@@ -227,12 +228,14 @@ def objections_close_at(project: Any, rules: ProcedureRules) -> dt.datetime:
     return subtract_period(project.bid_deadline, rules.objection_cutoff)
 
 
-def check_not_on_holiday(moments: dict[str, dt.datetime | None]) -> None:
+def check_not_on_holiday(moments: dict[str, dt.datetime | None], rules: ProcedureRules) -> None:
     """Refuse a deadline set on a holiday (ScheduleError HOLIDAY_DEADLINE): `moments` maps a label to
     each deadline an agent entered."""
     from clock.calendar import holiday_name
     from trading.exceptions import ScheduleError
 
+    if not rules.deadline_on_working_day:
+        return
     for label, moment in moments.items():
         if moment is None:
             continue

@@ -220,7 +220,7 @@ def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
         raise ScheduleError(
             _("保证金到账截止时间不得晚于投标截止时间。"), code="DEPOSIT_AFTER_DEADLINE"
         )
-    check_not_on_holiday(_entered_deadlines(project))
+    check_not_on_holiday(_entered_deadlines(project), rules)
 
 
 def _entered_deadlines(project: Project) -> dict[str, dt.datetime | None]:
@@ -775,7 +775,7 @@ def publish_amendment(
             raise TooLate(_("投标截止时间已过，不能再发布变更。"))
         moved_reason = ""
         if bid_deadline is not None:
-            check_not_on_holiday({str(_("投标截止时间")): bid_deadline})
+            check_not_on_holiday({str(_("投标截止时间")): bid_deadline}, rules_for(locked))
             if bid_deadline < locked.bid_deadline:
                 # An earlier deadline must still meet every minimum period, counted from the original start.
                 trial = Project(

@@ -234,7 +234,7 @@ def _check_timeline(project: Project, starts_at: dt.datetime, ends_at: dt.dateti
             period=rules.min_listing.label(),
             actual=open_days,
         )
-    check_not_on_holiday({_("挂牌截止时间"): ends_at})
+    check_not_on_holiday({_("挂牌截止时间"): ends_at}, rules)
     deposit_deadline = project.deposit_deadline or project.bid_deadline
     for deadline, label in (
         (project.documents_until, _("报名截止")),
