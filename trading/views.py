@@ -961,6 +961,10 @@ def _calendar_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
         ],
         "package_range": (package_years[0], package_years[-1]) if package_years else None,
         "missing": calendar.missing_years([this_year, this_year + 1]),
+        "statutory": [
+            (year, list(calendar.statutory_holidays(year).items()))
+            for year in (this_year, this_year + 1)
+        ],
         "days": StatutoryDay.objects.filter(date__year__gte=this_year - 1).order_by("date"),
         "may_change": has_perm(request.user, "clock.change_statutoryday"),
         "day_form": bound.get("day_form") or StatutoryDayForm(),
