@@ -73,7 +73,9 @@ class Period:
     working: bool = False
 
     def label(self) -> str:
-        return f"{self.days} {'个工作日' if self.working else '日'}"
+        if self.working:
+            return str(_("%(days)s 个工作日") % {"days": self.days})
+        return str(_("%(days)s 日") % {"days": self.days})
 
 
 @dataclass(frozen=True)
