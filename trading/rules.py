@@ -155,18 +155,19 @@ DEFAULTS: dict[str, ProcedureRules] = {
 }
 
 
+def _period(value: Any) -> Period | None:
+    """A period as the setting gives it: {"days": 5, "working": True}, a number of days, or None."""
+    if value is None:
+        return None
+    return Period(**value) if isinstance(value, dict) else Period(int(value))
+
+
 def _override(rules: ProcedureRules, overrides: dict[str, Any]) -> ProcedureRules:
     changes: dict[str, Any] = {}
     for name, value in overrides.items():
         current = getattr(rules, name)
         if isinstance(current, Period) or name == "objection_after_documents":
-            changes[name] = (
-                None
-                if value is None
-                else Period(**value)
-                if isinstance(value, dict)
-                else Period(int(value))
-            )
+            changes[name] = _period(value)
         elif name == "deposit_caps":
             changes[name] = {
                 category: DepositCap(
