@@ -70,7 +70,10 @@ EXPERTS = [
 ]
 INSTITUTE_USCC = "91440400MA4W1A0738"  # 珠海市建筑设计研究院有限公司 (accounts.demo)
 OWNER_USCC = "1144040000700002X3"  # 珠海市教育局
-SHORT_WINDOW = {"construction": {"min_document_window": {"days": 0}}}
+# A tender squeezed into minutes: no document window, and its deadlines fall whenever the demo runs.
+SHORT_WINDOW = {
+    "construction": {"min_document_window": {"days": 0}, "deadline_on_working_day": False}
+}
 
 
 def _demo_rules() -> Any:

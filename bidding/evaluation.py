@@ -6,8 +6,11 @@
 | candidates | at most 3, ranked | `_rank` |
 | report | signed by every member, dissent recorded (条例 Art.53) | `confirm_report` |
 | more time | > 1/3 of members ask → extended (条例 Art.48) | `request_more_time` |
-| publicity | ≥ 3 days; objections inside only; reply ≤ 3 days; suspended meanwhile (Art.54) | `*candidate*` |
+| publicity | ≥ 3 days; objections inside; reply ≤ 3 days (GP 7 w.d.); suspended (Art.54) | `*candidate*` |
 | contract | ≤ 30 days after the award notice (招标投标法 Art.46) | `issue_award`, `record_contract` |
+
+The periods come from `trading.rules` (`candidate_publicity`, `publicity_objection_reply`,
+`contract_after_award`); each end that falls on a rest day moves to the next working day.
 | refusal to sign | deposit forfeitable; the next candidate may be awarded (条例 Art.74) | `record_refusal` |
 """
 
@@ -38,17 +41,21 @@ from bidding.models import (
     PublicityObjection,
     Score,
 )
+from clock.calendar import next_working_moment
 from lib.errors import Conflict, DomainError, NotPermitted
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project
-from trading.rules import Period, add_period
+from trading.rules import deadline_after, rules_for
 from trading.services import lock_project, publish_version
 
 MAX_CANDIDATES = 3
-PUBLICITY = Period(3)
-OBJECTION_REPLY = Period(3)
-CONTRACT_DAYS = 30
 POINTS = Decimal("0.01")
+
+
+def publicity_ends_at(project: Project, published_at: dt.datetime) -> dt.datetime:
+    """The end of a 中标候选人公示 published at `published_at` (条例 Art.54)."""
+    rules = rules_for(project)
+    return deadline_after(published_at, rules.candidate_publicity, rules)
 
 
 def _lock_evaluation(lot: Lot) -> Evaluation:
@@ -372,7 +379,7 @@ def publish_candidates(actor: Actor, lot: Lot) -> Publicity:
             lot=lot,
             candidates=evaluation.report["candidates"],
             published_at=now,
-            ends_at=add_period(now, PUBLICITY),
+            ends_at=publicity_ends_at(project, now),
         )
         lines = [
             f"第{c['rank']}名：{c['bidder']}，投标报价 {c['price']} 元"
@@ -406,6 +413,7 @@ def object_to_candidates(actor: Actor, publicity: Publicity, *, text: str) -> Pu
         raise NotPermitted(_("只有本标段投标人可以对公示提出异议。"))
     if not text.strip():
         raise DomainError(_("异议内容不能为空。"), code="TEXT_REQUIRED")
+    rules = rules_for(publicity.lot.project)
     with transaction.atomic():
         locked = Publicity.objects.select_for_update().get(pk=publicity.pk)
         now = timezone.now()
@@ -416,7 +424,7 @@ def object_to_candidates(actor: Actor, publicity: Publicity, *, text: str) -> Pu
             organization=actor.organization,
             text=text.strip(),
             raised_at=now,
-            reply_due_at=add_period(now, OBJECTION_REPLY),
+            reply_due_at=deadline_after(now, rules.publicity_objection_reply, rules),
         )
         record(
             actor,
@@ -444,7 +452,10 @@ def reply_candidate_objection(
         locked.reply, locked.replied_at = reply.strip(), now
         locked.save(update_fields=["reply", "replied_at"])
         if not publicity.objections.filter(replied_at__isnull=True).exists():
-            publicity.ends_at += now - suspended_since
+            moved = publicity.ends_at + (now - suspended_since)
+            if rules_for(publicity.lot.project).deadline_on_working_day:
+                moved = next_working_moment(moved)
+            publicity.ends_at = moved
             publicity.save(update_fields=["ends_at"])
         record(
             actor,
@@ -478,7 +489,8 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
         publicity.winner_id = winner["organization"]
         publicity.status = Publicity.Status.AWARDED
         publicity.award_notice_at = now
-        publicity.contract_due_at = now + dt.timedelta(days=CONTRACT_DAYS)
+        rules = rules_for(project)
+        publicity.contract_due_at = deadline_after(now, rules.contract_after_award, rules)
         publicity.save(update_fields=["winner", "status", "award_notice_at", "contract_due_at"])
         publish_version(
             actor,

@@ -29,8 +29,9 @@ from bidding.models import Bid, BidFile, Opening, OpeningResponse, ProjectKey
 from clock.services import schedule
 from lib.errors import MAX_AMOUNT, Conflict, DomainError, NotPermitted
 from trading.exceptions import TooLate
-from trading.models import Lot, Project, Registration
-from trading.services import ensure_not_suspended, lock_project
+from trading.models import Announcement, Lot, Project, Registration
+from trading.rules import rules_for
+from trading.services import ensure_not_suspended, lock_project, publish_version
 
 MIN_VALID_BIDS = 3  # 招标投标法 Art.28: fewer than three bidders → re-tender
 MAX_FILES = 20
@@ -388,10 +389,14 @@ def decrypt_bid(actor: Actor, bid: Bid, *, decryption_code: str) -> Bid:
 
 
 def finish_opening(actor: Actor, lot: Lot) -> Opening:
-    """Close the decryption window: undecrypted bids fail through the bidder's fault; with fewer than
-    three valid bids the lot fails; otherwise the opening record is published. Idempotent."""
+    """Close the decryption window: undecrypted bids fail through the bidder's fault (视为撤销), and
+    their deposits are kept or refunded as the project's rules say (`forfeit_on_decryption_failure`);
+    with fewer than three valid bids the lot fails; otherwise the opening record is published.
+    Idempotent."""
+    from deposits.services import settle_decryption_failure
+
     with transaction.atomic():
-        lock_project(lot.project_id)
+        project = lock_project(lot.project_id)
         opening = Opening.objects.select_for_update().get(lot=lot)
         if opening.stage != Opening.Stage.DECRYPTING:
             return opening
@@ -401,15 +406,17 @@ def finish_opening(actor: Actor, lot: Lot) -> Opening:
         )
         if pending.exists() and now <= opening.decryption_until:
             return opening  # still inside the window; the clock comes back at its end
-        for bid in pending.order_by("pk"):
+        forfeit = rules_for(project).forfeit_on_decryption_failure
+        for bid in pending.select_related("organization").order_by("pk"):
             bid.status, bid.failure = Bid.Status.FAILED_BIDDER, str(_("未在规定时间内完成解密"))
             bid.save(update_fields=["status", "failure"])
             record(
                 actor,
                 "bidding.bid.bidder_failure",
                 bid,
-                {"failure": bid.failure, "deposit_forfeitable": True},
+                {"failure": bid.failure, "deposit": "forfeited" if forfeit else "refunded"},
             )
+            settle_decryption_failure(actor, lot, bid.organization, now, forfeit=forfeit)
         valid = list(
             Bid.objects.filter(lot=lot, status=Bid.Status.DECRYPTED).order_by(
                 "price", "submitted_at"
@@ -434,7 +441,9 @@ def finish_opening(actor: Actor, lot: Lot) -> Opening:
 
 
 def _fail(actor: Actor, opening: Opening, reason: Any, now: dt.datetime) -> None:
-    """流标: the lot fails; every held deposit of the lot is refunded; the agent may re-tender."""
+    """流标: the lot fails; the 流标公告 is published; every deposit of the lot still held is refunded;
+    the agent may re-tender the lot from the notice (`trading.services.retender_failed_lot`). The
+    caller holds the project lock."""
     from deposits.services import refund_on_failed_lot
 
     opening.stage = Opening.Stage.FAILED
@@ -444,7 +453,44 @@ def _fail(actor: Actor, opening: Opening, reason: Any, now: dt.datetime) -> None
     opening.record_sha256 = crypto.sha256_hex(canonical_bytes(opening.record))
     opening.save()
     record(actor, "bidding.opening.failed", opening, {"reason": opening.failure_reason})
+    _publish_failure_notice(actor, opening)
     refund_on_failed_lot(actor, opening.lot, now)
+
+
+def _publish_failure_notice(actor: Actor, opening: Opening) -> None:
+    """The 流标公告: a new version of the project's notice series, stating every failed lot so far."""
+    lot = opening.lot
+    project = lot.project
+    basis = (
+        "《政府采购法》第三十六条"
+        if project.kind == Project.Kind.GOVERNMENT_PROCUREMENT
+        else "《招标投标法》第二十八条、《招标投标法实施条例》第四十四条"
+    )
+    failed_lots = sorted(
+        Opening.objects.filter(lot__project=project, stage=Opening.Stage.FAILED).values_list(
+            "lot__number", flat=True
+        )
+    )
+    publish_version(
+        actor,
+        project,
+        Announcement.Kind.FAILED,
+        title=f"{project.title}{Announcement.Kind.FAILED.label}",
+        body=(
+            f"第{lot.number}标段（{lot.name}）开标时{opening.failure_reason.rstrip('。')}，"
+            f"依据{basis}流标。\n"
+            f"开标记录 SHA-256：{opening.record_sha256}。\n"
+            "投标保证金依法退还（投标人原因未完成解密的，按招标文件的规定处理）；"
+            "招标人将依法重新招标。"
+        ),
+        reason=str(_("流标")),
+        extra={
+            "lot": lot.number,
+            "failed_lots": failed_lots,
+            "failure_reason": opening.failure_reason,
+            "opening_record_sha256": opening.record_sha256,
+        },
+    )
 
 
 def opening_record(lot: Lot) -> dict[str, Any]:

@@ -53,6 +53,7 @@ from bidding.models import (
 )
 from lib.errors import DomainError, NotFound
 from trading.models import Lot, Project, Registration
+from trading.rules import rules_for
 
 PAGE_SIZE = 50
 
@@ -283,6 +284,7 @@ def _lot_context(request: HttpRequest, lot: Lot, **bound: Any) -> dict[str, Any]
         context["winner"] = access.winner_row(publicity) if access.awarded(publicity) else None
         context["may_award_notice"] = access.may_see_award_notice(user, publicity)
         context["publicity_over"] = now >= publicity.ends_at
+        context["objection_reply_period"] = rules_for(lot.project).publicity_objection_reply.label()
         context["refusal_form"] = TextForm(prefix="refusal", label=_("拒签事实"))
         context["contract_form"] = ContractForm(prefix="contract")
     if may["staff"] and opening is not None and evaluation is None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Organization, User
+from clock.calendar import next_working_moment
 from deposits import services
 from deposits.bank_simulator import BankSimulator
 from deposits.models import Account, BankNotification, Deposit, FxRate, Refund
@@ -50,13 +51,16 @@ def payer_account_for(org: Organization) -> str:
 
 def _timeline(now: dt.datetime) -> dict[str, dt.datetime]:
     # Documents from now (open on publication); the deadline 26 days on at 09:30 Beijing time.
-    deadline = timezone.localtime(now + dt.timedelta(days=26)).replace(
-        hour=9, minute=30, second=0, microsecond=0
+    # Deadlines keep off holidays (the rules refuse them): each moves to the next working day.
+    deadline = next_working_moment(
+        timezone.localtime(now + dt.timedelta(days=26)).replace(
+            hour=9, minute=30, second=0, microsecond=0
+        )
     )
     return {
         "documents_from": now,
-        "documents_until": now + dt.timedelta(days=7),
-        "questions_until": deadline - dt.timedelta(days=16),
+        "documents_until": next_working_moment(now + dt.timedelta(days=7)),
+        "questions_until": next_working_moment(deadline - dt.timedelta(days=16)),
         "bid_deadline": deadline,
     }
 

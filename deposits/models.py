@@ -413,6 +413,7 @@ class Refund(models.Model):
         UNKNOWN_ACCOUNT = "unknown_account", _("无法识别的来款退回")
         INSTRUMENT_MISMATCH = "instrument_mismatch", _("与登记票据不符的来款退回")
         FAILED_LOT = "failed_lot", _("流标退还")
+        DECRYPTION_FAILURE = "decryption_failure", _("未解密（视为撤销）按规定退还")
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("待发送")
@@ -486,8 +487,10 @@ class Forfeiture(models.Model):
     reason = models.CharField(_("原因"), max_length=30, choices=Reason.choices)
     note = models.TextField(_("说明"))
     decided_at = models.DateTimeField(_("决定时间"))
+    # Empty when the platform applied the project's rule itself (a bidder that did not decrypt its
+    # bid, at the end of the opening); the audit event names that process.
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     entry = models.OneToOneField(
         JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -1,15 +1,19 @@
-"""When each deposit is refunded and whether with interest (china-trading-rules.md §2).
+"""When each deposit is refunded and whether with interest (the legal sources: 条例, GP 条例, 87号令, 39号令).
 
-| event | who | due | interest |
-|---|---|---|---|
-| withdrawal before the deadline (条例 Art.35; 87号令 Art.38) | that bidder | 5 days (GP: 5 w.d.) | no |
-| engineering contract signed (条例 Art.57) | every bidder of the lot | 5 days | yes, demand rate |
-| GP award notice (GP 条例 Art.33) | losers | 5 working days | no |
-| GP contract signed (GP 条例 Art.33) | the winner | 5 working days | no |
-| land deal (39号令) | losers | 5 working days | no |
-| termination (条例 Art.31) | everyone | 5 days | yes |
-| lot failed (流标) | everyone | 5 days | no |
-| payer mismatch, unknown sub-account, credit unlike its instrument | the payer | 5 working days | no |
+| event | who | due (construction, rights) | due (GP, land) | interest |
+|---|---|---|---|---|
+| withdrawal before the deadline (条例 Art.35; 87号令 Art.38) | that bidder | 5 days | 5 w.d. | no |
+| failed to decrypt, where the rules refund it (条例 Art.35) | that bidder | 5 days | 5 w.d. | no |
+| engineering contract signed (条例 Art.57) | every bidder of the lot | 5 days | — | yes, demand rate |
+| GP award notice (GP 条例 Art.33) | losers | — | 5 w.d. | no |
+| GP contract signed (GP 条例 Art.33) | the winner | — | 5 w.d. | no |
+| land deal (39号令) | losers | — | 5 w.d. | no |
+| termination (条例 Art.31; 87号令 Art.29 [M]) | everyone | 5 days | 5 w.d. | yes |
+| lot failed (流标, 流拍) | everyone | 5 days | 5 w.d. | no |
+| payer mismatch / unknown sub-account / credit unlike its instrument | the payer | 5 w.d. | 5 w.d. | no |
+
+A due date counted in calendar days that lands on a rest day moves to the next working day
+(`trading.rules.deadline_after`, 民法典 Art.203).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from trading.rules import Period, add_period
+from trading.rules import Period, deadline_after, rules_for_kind
 
 
 @dataclass(frozen=True)
@@ -31,15 +35,18 @@ class RefundRule:
 
 
 def refund_rule(reason: str, project_kind: str) -> RefundRule:
-    gp = project_kind == "gp"
+    # Government procurement counts every refund in working days (GP 条例 Art.33, 87号令); the land
+    # rules do too (39号令); engineering tenders count calendar days (条例 Art.35, 57).
+    five = Period(5, working=project_kind in ("gp", "land"))
     working_five = Period(5, working=True)
     rules = {
-        "withdrawal": RefundRule(working_five if gp else Period(5), False),
-        "contract_signed": RefundRule(working_five if gp else Period(5), not gp),
+        "withdrawal": RefundRule(five, False),
+        "decryption_failure": RefundRule(five, False),
+        "contract_signed": RefundRule(five, project_kind != "gp"),
         "not_awarded": RefundRule(working_five, False),
         "land_not_won": RefundRule(working_five, False),
-        "termination": RefundRule(Period(5), True),
-        "failed_lot": RefundRule(Period(5), False),
+        "termination": RefundRule(five, True),
+        "failed_lot": RefundRule(five, False),
         "payer_mismatch": RefundRule(working_five, False),
         "unknown_account": RefundRule(working_five, False),
         "instrument_mismatch": RefundRule(working_five, False),
@@ -48,7 +55,9 @@ def refund_rule(reason: str, project_kind: str) -> RefundRule:
 
 
 def due_at(reason: str, project_kind: str, event_at: dt.datetime) -> dt.datetime:
-    return add_period(event_at, refund_rule(reason, project_kind).period)
+    return deadline_after(
+        event_at, refund_rule(reason, project_kind).period, rules_for_kind(project_kind)
+    )
 
 
 def interest(principal: Decimal, held_from: dt.datetime, held_until: dt.datetime) -> Decimal:

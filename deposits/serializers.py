@@ -457,7 +457,9 @@ class ForfeitSerializer(serializers.Serializer):
 class ForfeitureSerializer(serializers.ModelSerializer):
     reason = ForfeitureReasonField(read_only=True)
     reason_display = serializers.CharField(source="get_reason_display", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True)
+    decided_by = serializers.CharField(
+        source="decided_by.username", read_only=True, allow_null=True
+    )
     deposit = DepositSerializer(read_only=True)
 
     class Meta:

@@ -1275,7 +1275,8 @@ def reschedule_failed_refund(actor: Actor, refund: Refund) -> Refund:
             currency=refund.currency,
             payee_name=refund.payee_name,
             payee_account=refund.payee_account,
-            due_at=timezone.now() + dt.timedelta(days=5),
+            # Money in suspense goes back to its payer in 5 working days, whatever the project.
+            due_at=rules.due_at(refund.reason, Project.Kind.CONSTRUCTION, timezone.now()),
             scheduled_at=timezone.now(),
         )
         record(actor, "deposits.refund.scheduled", new, _refund_payload(new))
@@ -1292,6 +1293,29 @@ def forfeit_deposit(actor: Actor, deposit: Deposit, *, reason: str, note: str) -
         raise DomainError(_("未知的没收原因。"), code="INVALID_REASON")
     if not (note or "").strip():
         raise DomainError(_("没收须记录事实依据。"), code="NOTE_REQUIRED")
+    return _forfeit(actor, deposit, reason=reason, note=note)
+
+
+def settle_decryption_failure(
+    actor: Actor, lot: Lot, organization: Organization, failed_at: dt.datetime, *, forfeit: bool
+) -> list[Forfeiture] | list[Refund]:
+    """A bidder that did not decrypt its bid in time revoked it (电子招标投标办法 Art.31). Its deposit is
+    kept where the project's rules say so (条例 Art.35 allows it), else refunded like a withdrawal.
+    Called by the opening, in its transaction."""
+    held = _held_deposits([lot.pk], only_org=organization.pk)
+    if forfeit:
+        note = str(_("未在解密时间内完成解密，视为撤销投标（%(lot)s）") % {"lot": lot})
+        return [
+            _forfeit(actor, d, reason=Forfeiture.Reason.DECRYPTION_FAILURE, note=note) for d in held
+        ]
+    return [
+        r
+        for d in held
+        if (r := _schedule_refund(actor, d, reason="decryption_failure", event_at=failed_at))
+    ]
+
+
+def _forfeit(actor: Actor, deposit: Deposit, *, reason: str, note: str) -> Forfeiture:
     with transaction.atomic():
         locked = Deposit.objects.select_for_update().get(pk=deposit.pk)
         if locked.status not in (Deposit.Status.HELD, Deposit.Status.REFUND_SCHEDULED):

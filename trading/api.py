@@ -73,6 +73,7 @@ from trading.serializers import (
     ReasonSerializer,
     RegistrationCreateSerializer,
     RegistrationSerializer,
+    RetenderSerializer,
     StatutoryDayInputSerializer,
     StatutoryDaySerializer,
     page_of,
@@ -295,6 +296,27 @@ def terminate_project(request: Request, pk: int) -> Response:
         Actor.from_request(request), found, **payload.validated_data
     )
     return Response(_publication(found, version))
+
+
+@extend_schema(
+    request=RetenderSerializer,
+    responses={201: ProjectSerializer, **WRITE_ERRORS},
+    description="重新招标 of a lot that failed at its opening (流标): a new draft project with the "
+    "lot, its invitees and its published documents, on the new dates (checked against every legal "
+    "period from now). It is then submitted, approved and published like any project.",
+)
+@api_view(["POST"])
+def retender_lot(request: Request, pk: int, number: int) -> Response:
+    found = _managed_project(request, pk)
+    lot = found.lots.filter(number=number).first()
+    if lot is None:
+        raise NotFound(_("本项目没有该标段/包。"))
+    payload = RetenderSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    created = services.retender_failed_lot(
+        Actor.from_request(request), lot, **payload.validated_data
+    )
+    return Response(ProjectSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 # --- Documents ------------------------------------------------------------------------------------

@@ -15,6 +15,11 @@ urlpatterns = [
     path("projects/<int:pk>/publish/", api.publish_project, name="api_project_publish"),
     path("projects/<int:pk>/amendments/", api.amendments, name="api_project_amendments"),
     path("projects/<int:pk>/terminate/", api.terminate_project, name="api_project_terminate"),
+    path(
+        "projects/<int:pk>/lots/<int:number>/retender/",
+        api.retender_lot,
+        name="api_lot_retender",
+    ),
     path("projects/<int:pk>/documents/", api.project_documents, name="api_project_documents"),
     path(
         "projects/<int:pk>/registrations/",

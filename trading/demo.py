@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Organization, User
+from clock.calendar import next_working_moment
 from trading import services
 from trading.models import Project
 
@@ -131,14 +132,17 @@ PROJECTS: list[tuple[str, str, str, str, str, list[dict[str, Any]]]] = [
 
 def _timeline(now: dt.datetime) -> dict[str, dt.datetime]:
     # Documents from the next minute; the deadline 25 days on at 09:30 Beijing time.
+    # Deadlines keep off holidays (the rules refuse them): each moves to the next working day.
     start = now + dt.timedelta(minutes=1)
-    deadline = timezone.localtime(now + dt.timedelta(days=26)).replace(
-        hour=9, minute=30, second=0, microsecond=0
+    deadline = next_working_moment(
+        timezone.localtime(now + dt.timedelta(days=26)).replace(
+            hour=9, minute=30, second=0, microsecond=0
+        )
     )
     return {
         "documents_from": start,
-        "documents_until": start + dt.timedelta(days=7),
-        "questions_until": deadline - dt.timedelta(days=16),
+        "documents_until": next_working_moment(start + dt.timedelta(days=7)),
+        "questions_until": next_working_moment(deadline - dt.timedelta(days=16)),
         "bid_deadline": deadline,
     }
 

@@ -234,6 +234,16 @@ class AmendmentForm(forms.Form):
     )
 
 
+class RetenderForm(forms.Form):
+    documents_from = BeijingDateTimeField(label=_("招标文件获取开始（北京时间）"))
+    documents_until = BeijingDateTimeField(label=_("招标文件获取截止（北京时间）"))
+    questions_until = BeijingDateTimeField(label=_("提问截止（北京时间）"))
+    bid_deadline = BeijingDateTimeField(label=_("投标截止/开标时间（北京时间）"))
+    deposit_deadline = BeijingDateTimeField(
+        label=_("保证金到账截止（北京时间，留空同投标截止）"), required=False
+    )
+
+
 class AnswerForm(forms.Form):
     answer = forms.CharField(label=_("答复"), widget=forms.Textarea(attrs={"rows": 3}))
     affects_bid_preparation = forms.BooleanField(label=_("影响投标文件编制"), required=False)

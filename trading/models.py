@@ -91,6 +91,15 @@ class Project(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    # 重新招标: the failed lot (流标) this project tenders again (条例 Art.44; 招标投标法 Art.28).
+    retender_of = models.ForeignKey(
+        "Lot",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="retenders",
+        verbose_name=_("重新招标自"),
+    )
 
     class Meta:
         verbose_name = pgettext_lazy("singular", "交易项目")
@@ -211,6 +220,7 @@ class Announcement(models.Model):
         CANDIDATES = "candidates", _("中标候选人公示")
         RESULT = "result", _("结果公告")
         TERMINATION = "termination", _("终止公告")
+        FAILED = "failed", _("流标公告")
         LAND_LISTING = "land_listing", _("土地挂牌出让公告")
         DEAL = "deal", _("成交公示")
 

@@ -175,12 +175,18 @@ def _release_tag(kind: str, number: int) -> list[str]:
         return ["tenderAmendment"]
     if kind == Kind.TERMINATION:
         return ["tenderCancellation"]
+    if kind == Kind.FAILED:
+        return ["tenderUpdate"]
     return ["award"] if number == 1 else ["awardUpdate"]
 
 
-def _tender_status(kind: str, project: dict[str, Any]) -> str:
+def _tender_status(kind: str, project: dict[str, Any], failed: set[int]) -> str:
     if kind == Kind.TERMINATION or project.get("status") == Project.Status.TERMINATED:
         return "cancelled"
+    if kind == Kind.FAILED:
+        # 流标 of every lot: the tender ended without a result (a re-tender is a new process).
+        numbers = {lot["number"] for lot in project.get("lots", [])}
+        return "unsuccessful" if numbers and numbers <= failed else "active"
     if kind in AWARD_NOTICES:
         return "complete"
     return "active"
@@ -277,7 +283,8 @@ def build_release(
     kind = version.announcement.kind
     stated = version.content.get("project", {})
     release_id = f"{project.ocid}-{version.announcement_id}-v{version.number}"
-    status = _tender_status(kind, stated)
+    failed = set(version.content.get("failed_lots", [])) if kind == Kind.FAILED else set()
+    status = _tender_status(kind, stated, failed)
     lots = stated.get("lots", [])
     lot_ids = [_lot_id(lot) for lot in lots]
     estimates = [Decimal(lot["estimate"]) for lot in lots if lot.get("estimate")]
@@ -310,7 +317,9 @@ def build_release(
                 }
             ),
             "enquiryPeriod": _compact({"endDate": _when(timeline.get("questions_until"))}),
-            "lots": [_lot(lot, status) for lot in lots],
+            "lots": [
+                _lot(lot, "unsuccessful" if lot["number"] in failed else status) for lot in lots
+            ],
             "documents": [
                 *([] if notice_in_awards else [notice]),
                 *(documents.describe(d) for d in stated.get("documents", [])),

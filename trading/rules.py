@@ -1,12 +1,56 @@
 """The legal time and money rules of tenders, in one place, configurable per procedure.
 
-Every figure is a default taken from the law (sources in ../shared/reference/china-trading-rules.md §1,
-§2, §9); a center whose local rules differ overrides it with the TRADING_RULES setting, e.g.
+Every figure is a default taken from the law; a center whose local rules differ overrides it per
+project kind with the TRADING_RULES setting, e.g.
 
-    TRADING_RULES = {"gp": {"min_document_window": {"days": 5, "working": True}}}
+    TRADING_RULES = {"construction": {"min_document_window": {"days": 5, "working": True}}}
 
 Services read rules only through `rules_for(project)`; nothing else in the code base may hard-code
-these periods.
+these periods. "Days" are calendar days, "w.d." working days on the statutory calendar
+(`clock.calendar`). [M] marks a figure not read in the statute itself: keep it configurable.
+
+C = construction (and rights), GP = government procurement, L = land; d = calendar days, wd = working
+days, h / min = hours / minutes.
+
+| rule (field) | C | GP | L | law |
+|---|---|---|---|---|
+| `min_documents_to_deadline`: documents → bid deadline | ≥ 20 d | ≥ 20 d | — | 招标投标法 24; 政府采购法 35 |
+| `min_document_window`: documents obtainable | ≥ 5 d | ≥ 5 wd [M] | ≥ 5 d | 条例 16; 87号令 16 |
+| `amendment_notice`: clarification before the deadline | 15 d | 15 d | 15 d | 招标投标法 23; GP 条例 31 |
+| `objection_cutoff`: 异议 to the documents until D − N | 10 d | — | 10 d | 条例 22 |
+| `objection_after_documents`: 质疑 after the documents' end | — | 7 wd | — | 政府采购法 52 |
+| `objection_reply`: reply to it | 3 d | 7 wd | 3 d | 条例 22; 政府采购法 53 |
+| `candidate_publicity`: 中标候选人公示 | ≥ 3 d | ≥ 3 d (*) | — | 条例 54 |
+| `publicity_objection_reply`: reply to an objection | 3 d | 7 wd | — | 条例 54; 政府采购法 53 |
+| `contract_after_award`: contract after the award notice | 30 d | 30 d | — | 招标投标法 46; 政府采购法 46 |
+| result / award notice published | at award | at award (≤ 2 wd) | at deal (≤ 10 wd) | GP 条例 43; 39号令 |
+| `listing_notice`: notice → listing start | — | — | ≥ 20 d | 39号令 |
+| `min_listing`: listing open | — | — | ≥ 10 wd [M] | 39号令; 挂牌出让规范 |
+| deposit refunds (`deposits.rules`) | 5 d | 5 wd | 5 wd | 条例 35, 57; GP 条例 33; 39号令 |
+| `forfeit_on_decryption_failure` | kept | kept | — | 条例 35; 电子招标投标办法 31 |
+| GP expert draw before evaluation | — | ≤ 2 wd [M] | — | 财库〔2016〕198号 |
+| decryption window; objections to the record | min | min | — | 电子招标投标办法 31 |
+| evaluation time; its extension (> 1/3 ask) | h | h | — | 条例 48 |
+
+(*) GP law has no candidate publicity; the platform keeps the engineering one before the award.
+Not modelled (no such procedure on the platform): prequalification (GP ≥ 5 wd, GP 条例 21;
+条例 17, 21–22), complaints (条例 60; 政府采购法 55).
+
+Where each is applied: `check_timeline` (document window, documents → deadline, deadlines not on
+holidays), `earliest_deadline_after_change` (amendment and clarification notice),
+`objections_close_at` and `raise_objection` / `reply_objection` (objections, the suspension) in
+`trading.services`; `bidding.evaluation` (`publish_candidates`, `object_to_candidates`,
+`reply_candidate_objection`, `issue_award`) and `bidding.auction.services.publish_result`;
+`bidding.land.services._check_timeline`; `bidding.services.finish_opening` (decryption failure);
+`deposits.rules.due_at`; `experts.rules.earliest_gp_draw` (`EXPERT_GP_DRAW_WORKING_DAYS`); the
+settings `BID_DECRYPTION_WINDOW_MINUTES`, `OPENING_OBJECTION_MINUTES`, `EVALUATION_EXTENSION_HOURS`.
+
+Deadlines and holidays (民法典 Art.203: a period whose last day is a rest day ends on the next working
+day): a deadline the platform computes from a period of calendar days (`deadline_after`) moves to the
+same time on the next working day; one counted in working days lands on one already. A deadline an
+agent enters (documents, questions, deposits, bids, a listing's close) may not fall on a holiday
+(`check_not_on_holiday`). A cut-off counted back from a deadline (objections until D − 10) stays
+where it is: moving it either way would shorten a period the law guarantees.
 """
 
 from __future__ import annotations
@@ -17,6 +61,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -27,7 +73,9 @@ class Period:
     working: bool = False
 
     def label(self) -> str:
-        return f"{self.days} {'个工作日' if self.working else '日'}"
+        if self.working:
+            return str(_("%(days)s 个工作日") % {"days": self.days})
+        return str(_("%(days)s 日") % {"days": self.days})
 
 
 # Every form a deposit can take other than the transfer to the sub-account ("cash"): Lot.DepositForm.
@@ -55,19 +103,36 @@ class DepositCap:
 class ProcedureRules:
     # 招标投标法 Art.24 / 政府采购法 Art.35: documents first available → bid deadline.
     min_documents_to_deadline: Period = Period(20)
-    # 条例 Art.16: documents obtainable for at least 5 days (87号令: 5 working days for GP).
+    # 条例 Art.16: documents obtainable for at least 5 days (87号令 Art.16: 5 working days for GP).
     min_document_window: Period = Period(5)
-    # 招标投标法 Art.23 / 条例 Art.21: a clarification or amendment must precede the deadline by 15 days,
-    # else the deadline moves.
+    # 招标投标法 Art.23 / 条例 Art.21 / GP 条例 Art.31: a clarification or amendment must precede the
+    # deadline by 15 days, else the deadline moves.
     amendment_notice: Period = Period(15)
     # 条例 Art.22: objections to tender documents until 10 days before the deadline, reply within 3.
     objection_cutoff: Period = Period(10)
+    # 政府采购法 Art.52: a 质疑 within 7 working days of knowing — for the documents, of their period's
+    # end. When set, it replaces the cut-off before the deadline.
+    objection_after_documents: Period | None = None
     objection_reply: Period = Period(3)
+    # 条例 Art.54: candidates are publicised ≥ 3 days; an objection is answered within 3 days
+    # (政府采购法 Art.53: 7 working days).
+    candidate_publicity: Period = Period(3)
+    publicity_objection_reply: Period = Period(3)
+    # 招标投标法 Art.46 / 政府采购法 Art.46: the contract within 30 days of the award notice.
+    contract_after_award: Period = Period(30)
+    # 39号令: the listing notice ≥ 20 days before the listing; the listing ≥ 10 working days.
+    listing_notice: Period = Period(20)
+    min_listing: Period = Period(10, working=True)
+    # 条例 Art.35 and 电子招标投标办法 Art.31: a bidder that does not decrypt its bid revokes it, and a
+    # revoking bidder's deposit may be kept. False refunds it instead (as the tender documents say).
+    forfeit_on_decryption_failure: bool = True
     # 招标投标法 Art.17: an invitation tender invites at least 3.
     min_invitees: int = 3
     # Bid validity counts from the deadline (条例 Art.25); a sensible default for the form.
     default_bid_validity_days: int = 90
-    # A moved deadline that lands on a weekend or holiday goes to the next working day at the same time.
+    # Deadlines keep off rest days: a computed one that lands on a rest day moves to the next working
+    # day at the same time (民法典 Art.203), and one an agent enters may not fall on a holiday. (Only
+    # the demos, which squeeze a tender into minutes, turn this off.)
     deadline_on_working_day: bool = True
     deposit_caps: dict[str, DepositCap] = field(default_factory=dict)
 
@@ -98,7 +163,13 @@ GP_CAPS = {
 
 DEFAULTS: dict[str, ProcedureRules] = {
     "construction": ProcedureRules(deposit_caps=CONSTRUCTION_CAPS),
-    "gp": ProcedureRules(deposit_caps=GP_CAPS),
+    "gp": ProcedureRules(
+        deposit_caps=GP_CAPS,
+        min_document_window=Period(5, working=True),
+        objection_after_documents=Period(7, working=True),
+        objection_reply=Period(7, working=True),
+        publicity_objection_reply=Period(7, working=True),
+    ),
     # Land and rights transfers follow their own listing rules (issue 8); the announcement periods
     # here still apply to their notices.
     "land": ProcedureRules(),
@@ -116,12 +187,19 @@ def _deposit_cap(cap: dict[str, Any], default: DepositCap | None) -> DepositCap:
     )
 
 
+def _period(value: Any) -> Period | None:
+    """A period as the setting gives it: {"days": 5, "working": True}, a number of days, or None."""
+    if value is None:
+        return None
+    return Period(**value) if isinstance(value, dict) else Period(int(value))
+
+
 def _override(rules: ProcedureRules, overrides: dict[str, Any]) -> ProcedureRules:
     changes: dict[str, Any] = {}
     for name, value in overrides.items():
         current = getattr(rules, name)
-        if isinstance(current, Period):
-            changes[name] = Period(**value) if isinstance(value, dict) else Period(int(value))
+        if isinstance(current, Period) or name == "objection_after_documents":
+            changes[name] = _period(value)
         elif name == "deposit_caps":
             changes[name] = {
                 category: _deposit_cap(cap, rules.deposit_caps.get(category))
@@ -160,3 +238,44 @@ def subtract_period(end: dt.datetime, period: Period) -> dt.datetime:
     from clock.calendar import add_working_days
 
     return add_working_days(end, -period.days)
+
+
+def deadline_after(start: dt.datetime, period: Period, rules: ProcedureRules) -> dt.datetime:
+    """The end of a period for acting that starts at `start`. A period of calendar days whose last day
+    is a rest day ends on the next working day, at the same time (民法典 Art.203)."""
+    end = add_period(start, period)
+    if period.working or not rules.deadline_on_working_day:
+        return end
+    from clock.calendar import next_working_moment
+
+    return next_working_moment(end)
+
+
+def objections_close_at(project: Any, rules: ProcedureRules) -> dt.datetime:
+    """The last moment an objection (异议, 质疑) to the tender documents is accepted."""
+    if rules.objection_after_documents is not None:
+        after = add_period(project.documents_until, rules.objection_after_documents)
+        return min(after, project.bid_deadline)
+    return subtract_period(project.bid_deadline, rules.objection_cutoff)
+
+
+def check_not_on_holiday(moments: dict[str, dt.datetime | None], rules: ProcedureRules) -> None:
+    """Refuse a deadline set on a holiday (ScheduleError HOLIDAY_DEADLINE): `moments` maps a label to
+    each deadline an agent entered."""
+    from clock.calendar import holiday_name
+    from trading.exceptions import ScheduleError
+
+    if not rules.deadline_on_working_day:
+        return
+    for label, moment in moments.items():
+        if moment is None:
+            continue
+        holiday = holiday_name(moment)
+        if holiday:
+            raise ScheduleError(
+                _("%(what)s不能定在节假日（%(date)s，%(holiday)s）。"),
+                code="HOLIDAY_DEADLINE",
+                what=label,
+                date=timezone.localtime(moment).strftime("%Y-%m-%d"),
+                holiday=holiday,
+            )

@@ -189,6 +189,7 @@ class ProjectSerializer(ProjectSummarySerializer):
     lots = LotSerializer(many=True, read_only=True)
     invitees = serializers.SerializerMethodField()
     suspended = serializers.SerializerMethodField()
+    retender_of = serializers.SerializerMethodField()
 
     class Meta(ProjectSummarySerializer.Meta):
         fields = [
@@ -204,8 +205,27 @@ class ProjectSerializer(ProjectSummarySerializer):
             "lots",
             "invitees",
             "suspended",
+            "retender_of",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "description": "The failed lot (流标) this project tenders again.",
+            "properties": {
+                "project": {"type": "integer"},
+                "number": {"type": "string"},
+                "lot": {"type": "integer", "description": "the lot's number in that project"},
+            },
+        }
+    )
+    def get_retender_of(self, project: Project) -> dict[str, Any] | None:
+        lot = project.retender_of
+        if lot is None:
+            return None
+        return {"project": lot.project_id, "number": lot.project.number, "lot": lot.number}
 
     def get_invitees(self, project: Project) -> list[int]:
         return sorted(project.invitees.values_list("organization_id", flat=True))
@@ -261,6 +281,16 @@ class ReasonSerializer(serializers.Serializer):
 
 class PublishSerializer(serializers.Serializer):
     body = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RetenderSerializer(serializers.Serializer):
+    """The new dates of a re-tender; they must pass every legal period again, counted from now."""
+
+    documents_from = AwareDateTimeField()
+    documents_until = AwareDateTimeField()
+    questions_until = AwareDateTimeField()
+    bid_deadline = AwareDateTimeField()
+    deposit_deadline = AwareDateTimeField(required=False, allow_null=True, default=None)
 
 
 class AmendmentSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm
@@ -39,7 +40,13 @@ from trading.models import (
     Question,
     Registration,
 )
-from trading.rules import add_period, rules_for, subtract_period
+from trading.rules import (
+    add_period,
+    check_not_on_holiday,
+    deadline_after,
+    objections_close_at,
+    rules_for,
+)
 
 AGENT_PERMISSIONS = (
     "trading.view_project",
@@ -193,7 +200,7 @@ def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
         )
     if project.documents_until < add_period(start, rules.min_document_window):
         raise ScheduleError(
-            _("招标文件获取期不得少于%(period)s（《招标投标法实施条例》第十六条）。"),
+            _("招标文件获取期不得少于%(period)s。"),
             code="DOCUMENT_WINDOW_TOO_SHORT",
             period=rules.min_document_window.label(),
         )
@@ -213,6 +220,15 @@ def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
         raise ScheduleError(
             _("保证金到账截止时间不得晚于投标截止时间。"), code="DEPOSIT_AFTER_DEADLINE"
         )
+    check_not_on_holiday(_entered_deadlines(project), rules)
+
+
+def _entered_deadlines(project: Project) -> dict[str, dt.datetime | None]:
+    """The deadlines an agent sets, by their field label (the documents' start is not a deadline)."""
+    return {
+        str(Project._meta.get_field(name).verbose_name): getattr(project, name)
+        for name in TIMELINE_FIELDS[1:]
+    }
 
 
 def _offer_required_forms(project: Project, lots: list[dict[str, Any]]) -> None:
@@ -785,6 +801,7 @@ def publish_amendment(
             raise TooLate(_("投标截止时间已过，不能再发布变更。"))
         moved_reason = ""
         if bid_deadline is not None:
+            check_not_on_holiday({str(_("投标截止时间")): bid_deadline}, rules_for(locked))
             if bid_deadline < locked.bid_deadline:
                 # An earlier deadline must still meet every minimum period, counted from the original start.
                 trial = Project(
@@ -1047,10 +1064,11 @@ def raise_objection(actor: Actor, project: Project, *, text: str) -> Objection:
         _require_status(locked, Project.Status.PUBLISHED)
         now = timezone.now()
         rules = rules_for(locked)
-        if now > subtract_period(locked.bid_deadline, rules.objection_cutoff):
+        closes_at = objections_close_at(locked, rules)
+        if now > closes_at:
             raise TooLate(
-                _("对招标文件的异议应当在投标截止时间%(period)s前提出。"),
-                period=rules.objection_cutoff.label(),
+                _("对招标文件的异议应当在 %(until)s 前提出。"),
+                until=timezone.localtime(closes_at).strftime("%Y-%m-%d %H:%M"),
             )
         objection = Objection.objects.create(
             project=locked,
@@ -1058,7 +1076,7 @@ def raise_objection(actor: Actor, project: Project, *, text: str) -> Objection:
             raised_by=actor.user,
             text=text.strip(),
             raised_at=now,
-            reply_due_at=add_period(now, rules.objection_reply),
+            reply_due_at=deadline_after(now, rules.objection_reply, rules),
         )
         assign_perm("trading.view_objection", org.members_group, objection)
         record(
@@ -1133,3 +1151,138 @@ def reply_objection(actor: Actor, objection: Objection, *, reply: str) -> Object
                 url=f"/projects/{locked.pk}/",
             )
     return current
+
+
+# --- Re-tendering a failed lot (重新招标) ----------------------------------------------------------
+
+RETENDER_SUFFIX = "（重新招标）"
+
+
+def failed_lots(project: Project) -> list[Lot]:
+    """The project's lots whose opening failed (流标), each with the re-tender made from it, if any."""
+    from bidding.models import Opening
+
+    lots = list(
+        Lot.objects.filter(project=project, opening__stage=Opening.Stage.FAILED)
+        .select_related("opening")
+        .order_by("number")
+    )
+    for lot in lots:
+        lot.retender = lot.retenders.exclude(status=Project.Status.TERMINATED).first()
+    return lots
+
+
+def retender_failed_lot(
+    actor: Actor,
+    lot: Lot,
+    *,
+    documents_from: dt.datetime,
+    documents_until: dt.datetime,
+    questions_until: dt.datetime,
+    bid_deadline: dt.datetime,
+    deposit_deadline: dt.datetime | None = None,
+) -> Project:
+    """重新招标 (招标投标法 Art.28, 条例 Art.44; 政府采购法 Art.36) of a lot that failed at its opening.
+
+    As a center does it: a new project (its own number, announcement and 进场登记), drafted by the same
+    agent for the same owner, holding the failed lot alone with its prices and deposit, the same
+    invitees and the same published documents (byte for byte: same SHA-256) as a starting point. The
+    new dates must pass every legal period again, counted from now; the draft then goes through
+    submission, approval and publication like any other. One live re-tender per failed lot.
+    """
+    from bidding.models import Opening
+
+    require_perm(actor, "trading.manage_project", lot.project)
+    timeline = {
+        "documents_from": documents_from,
+        "documents_until": documents_until,
+        "questions_until": questions_until,
+        "bid_deadline": bid_deadline,
+        "deposit_deadline": deposit_deadline,
+    }
+    with transaction.atomic():
+        original = lock_project(lot.project_id)
+        lot = Lot.objects.get(pk=lot.pk)
+        opening = Opening.objects.filter(lot=lot).first()
+        if opening is None or opening.stage != Opening.Stage.FAILED:
+            raise WrongStatus(_("只有流标的标段可以重新招标。"), code="LOT_NOT_FAILED")
+        if lot.retenders.exclude(status=Project.Status.TERMINATED).exists():
+            raise DomainError(_("该标段已发起重新招标。"), code="ALREADY_RETENDERED")
+        title = original.title
+        if not title.endswith(RETENDER_SUFFIX):
+            title = title[: 200 - len(RETENDER_SUFFIX)] + RETENDER_SUFFIX
+        project = create_project(
+            actor,
+            owner=original.owner,
+            lots=[
+                {
+                    "name": lot.name,
+                    "estimate": lot.estimate,
+                    "ceiling_price": lot.ceiling_price,
+                    "deposit_amount": lot.deposit_amount,
+                    "deposit_forms": lot.deposit_forms,
+                    "deposit_currencies": lot.deposit_currencies or ["CNY"],
+                }
+            ],
+            invitees=list(original.invitees.values_list("organization_id", flat=True)),
+            title=title,
+            description=original.description,
+            kind=original.kind,
+            category=original.category,
+            method=original.method,
+            region=original.region,
+            mandatory_tender=original.mandatory_tender,
+            registration_required=original.registration_required,
+            bid_validity_days=original.bid_validity_days,
+            **timeline,
+        )
+        check_timeline(project, now=timezone.now())
+        project.retender_of = lot
+        project.save(update_fields=["retender_of"])
+        copied = _copy_documents(actor, original, lot, project)
+        record(
+            actor,
+            "trading.project.retendered",
+            project,
+            {
+                "from_project": original.pk,
+                "from_lot": lot.pk,
+                "failure_reason": opening.failure_reason,
+                "documents": [d.sha256 for d in copied],
+                **_snapshot(project),
+            },
+        )
+    return project
+
+
+def _copy_documents(
+    actor: Actor, original: Project, lot: Lot, project: Project
+) -> list[ProjectDocument]:
+    """The original's published documents for the whole project or the failed lot, as unpublished
+    drafts of the new project (they go out with its announcement)."""
+    from django.core.files.base import ContentFile
+
+    new_lot = project.lots.get()
+    copies = []
+    for source in (
+        original.documents.filter(published_at__isnull=False)
+        .filter(Q(lot__isnull=True) | Q(lot=lot))
+        .order_by("uploaded_at", "pk")
+    ):
+        with source.file.open("rb") as handle:
+            content = handle.read()
+        document = ProjectDocument(
+            project=project,
+            lot=new_lot if source.lot_id else None,
+            title=source.title,
+            sha256=hashlib.sha256(content).hexdigest(),
+            size=len(content),
+            content_type=source.content_type,
+            uploaded_by=actor.user,
+        )
+        # Stored as "<sha256 prefix>-<original name>"; the copy gets its own prefix.
+        name = source.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
+        document.file.save(name, ContentFile(content), save=False)
+        document.save()
+        copies.append(document)
+    return copies

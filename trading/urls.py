@@ -33,6 +33,11 @@ urlpatterns = [
     path("projects/<int:pk>/publish/", views.project_publish, name="project_publish"),
     path("projects/<int:pk>/amend/", views.project_amend, name="project_amend"),
     path("projects/<int:pk>/terminate/", views.project_terminate, name="project_terminate"),
+    path(
+        "projects/<int:pk>/lots/<int:number>/retender/",
+        views.lot_retender,
+        name="lot_retender",
+    ),
     path("questions/<int:pk>/answer/", views.question_answer, name="question_answer"),
     path("objections/<int:pk>/reply/", views.objection_reply, name="objection_reply"),
     # Suppliers.

@@ -50,6 +50,7 @@ from trading.forms import (
     RegistrationForm,
     RemoveDayForm,
     ReplyForm,
+    RetenderForm,
     StatutoryDayForm,
     lot_initial,
     lots_from,
@@ -305,6 +306,11 @@ def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "related": project.announcements.exclude(pk=announcement.pk).order_by(
                 "first_published_at"
             ),
+            # 重新招标 from the 流标公告, for the agent that runs the project.
+            "failed_lots": services.failed_lots(project)
+            if announcement.kind == Announcement.Kind.FAILED
+            and has_perm(request.user, "trading.manage_project", project)
+            else [],
         },
     )
 
@@ -529,6 +535,8 @@ def _detail_context(request: HttpRequest, project: Project, **bound: Any) -> dic
         "objections": objections,
         "suspended": services.is_suspended(project),
         "announcements": project.announcements.order_by("first_published_at"),
+        "failed_lots": services.failed_lots(project),
+        "failure_notice": project.announcements.filter(kind=Announcement.Kind.FAILED).first(),
         "invitees": project.invitees.select_related("organization"),
         "registrations": (
             project.registrations.select_related("organization", "lot").order_by("registered_at")
@@ -646,6 +654,48 @@ def project_amend(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, _("变更公告已发布（第 %(n)s 版）。") % {"n": version.number})
     _tell_deadline(request, project, before)
     return redirect("project_detail", pk=project.pk)
+
+
+def _suggested_timeline(project: Project, now: dt.datetime) -> dict[str, dt.datetime]:
+    """The original's spacing from the next full hour on, each deadline moved off rest days: a
+    starting point the agent adjusts (the service checks the law)."""
+    start = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) + dt.timedelta(
+        hours=1
+    )
+    names = ("documents_until", "questions_until", "bid_deadline", "deposit_deadline")
+    suggested = {"documents_from": start}
+    for name in names:
+        value = getattr(project, name)
+        if value is not None and project.documents_from is not None:
+            suggested[name] = calendar.next_working_moment(start + (value - project.documents_from))
+    return suggested
+
+
+@login_required
+def lot_retender(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """重新招标 from the 流标公告: the agent sets new dates; the new draft opens on success."""
+    project = _get_project_for_user(request, pk)
+    _require(request, "trading.manage_project", project)
+    lot = get_object_or_404(Lot, project=project, number=number)
+    context: dict[str, Any] = {"project": project, "lot": lot}
+    if request.method != "POST":
+        context["form"] = RetenderForm(initial=_suggested_timeline(project, timezone.now()))
+        return render(request, "trading/retender_form.html", context)
+    form = context["form"] = RetenderForm(request.POST)
+    if not form.is_valid():
+        return _error_response(request, "trading/retender_form.html", context, _invalid(form))
+    try:
+        created = services.retender_failed_lot(
+            Actor.from_request(request), lot, **form.cleaned_data
+        )
+    except DomainError as exc:
+        return _error_response(request, "trading/retender_form.html", context, exc)
+    messages.success(
+        request,
+        _("已创建重新招标项目 %(number)s（草稿），请核对文件后提交进场登记。")
+        % {"number": created.number},
+    )
+    return redirect("project_detail", pk=created.pk)
 
 
 def _tell_deadline(request: HttpRequest, project: Project, before: dt.datetime | None) -> None:
@@ -911,6 +961,10 @@ def _calendar_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
         ],
         "package_range": (package_years[0], package_years[-1]) if package_years else None,
         "missing": calendar.missing_years([this_year, this_year + 1]),
+        "statutory": [
+            (year, list(calendar.statutory_holidays(year).items()))
+            for year in (this_year, this_year + 1)
+        ],
         "days": StatutoryDay.objects.filter(date__year__gte=this_year - 1).order_by("date"),
         "may_change": has_perm(request.user, "clock.change_statutoryday"),
         "day_form": bound.get("day_form") or StatutoryDayForm(),

@@ -59,7 +59,8 @@ RULES = {
     "min_participants": 3,
     "public_view": True,
 }
-SHORT_WINDOW = {"min_document_window": {"days": 0}}
+# An auction squeezed into minutes: no document window, deadlines whenever the demo runs.
+SHORT_WINDOW = {"min_document_window": {"days": 0}, "deadline_on_working_day": False}
 
 
 def _demo_rules() -> Any:

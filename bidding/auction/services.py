@@ -1352,7 +1352,7 @@ def timeline(auction: Auction) -> list[AuctionEvent]:
 def publish_result(actor: Actor, auction: Auction):
     """The agent publishes the auction's ranking as the 中标（成交）候选人公示; from there the award,
     contract and deposit refunds follow the tender's path (`bidding.evaluation`)."""
-    from bidding.evaluation import MAX_CANDIDATES, PUBLICITY, add_period
+    from bidding.evaluation import MAX_CANDIDATES, publicity_ends_at
     from bidding.models import Publicity
     from trading.models import Announcement
     from trading.services import lock_project, publish_version
@@ -1381,7 +1381,7 @@ def publish_result(actor: Actor, auction: Auction):
             lot_id=auction.lot_id,
             candidates=candidates,
             published_at=now,
-            ends_at=add_period(now, PUBLICITY),
+            ends_at=publicity_ends_at(project, now),
         )
         lines = [f"第{c['rank']}名：{c['bidder']}，最终报价 {c['price']} 元" for c in candidates]
         publish_version(

@@ -35,7 +35,9 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
+from django.conf import settings
 from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -55,6 +57,7 @@ from deposits.demo import payer_account_for
 from deposits.models import BankNotification
 from trading import services as trading
 from trading.models import Project, Registration
+from trading.rules import rules_for_kind
 
 TITLE = "珠海市金湾区JW-2026-07地块国有建设用地使用权挂牌出让（挂牌出让演示）"
 ENDS_IN_MINUTES = 8
@@ -102,10 +105,11 @@ def _as_of(moment: dt.datetime) -> Iterator[None]:
 def _plan(ends: dt.datetime) -> dict[str, dt.datetime]:
     """Every moment of the demo, from the listing's end (so a second run finds the same ones)."""
     local = timezone.localtime(ends)
-    starts = add_working_days(local, -services.LISTING_WORKING_DAYS).replace(
+    rules = rules_for_kind(Project.Kind.LAND)
+    starts = add_working_days(local, -rules.min_listing.days).replace(
         hour=9, minute=0, second=0, microsecond=0
     )
-    published = starts - dt.timedelta(days=services.NOTICE_DAYS + 1)
+    published = starts - dt.timedelta(days=rules.listing_notice.days + 1)
     return {
         "ends": ends,
         "starts": starts,
@@ -131,9 +135,19 @@ def _grantor() -> Organization:
     return org
 
 
+@contextmanager
+def _demo_rules() -> Iterator[None]:
+    """The listing ends minutes after seeding, whatever day that is: its deadlines may fall on a
+    holiday (the only rule the demo relaxes)."""
+    rules = {**getattr(settings, "TRADING_RULES", {})}
+    rules["land"] = {**rules.get("land", {}), "deadline_on_working_day": False}
+    with override_settings(TRADING_RULES=rules):
+        yield
+
+
 def _project(agent: User, staff: User, plan: dict[str, dt.datetime]) -> Project:
     as_agent = Actor.for_user(agent)
-    with _as_of(plan["drafted"]):
+    with _demo_rules(), _as_of(plan["drafted"]):
         project = trading.create_project(
             as_agent,
             owner=_grantor(),
@@ -155,7 +169,7 @@ def _project(agent: User, staff: User, plan: dict[str, dt.datetime]) -> Project:
         )
         trading.submit_project(as_agent, project)
         trading.approve_project(Actor.for_user(staff), project)
-    with _as_of(plan["published"]):
+    with _demo_rules(), _as_of(plan["published"]):
         trading.publish_project(as_agent, project)
     project.refresh_from_db()
     return project
@@ -166,7 +180,7 @@ def _listing(project: Project, agent: User, staff: User, plan: dict[str, Any]) -
     listing = LandListing.objects.filter(lot=lot).first()
     if listing is not None:
         return listing
-    with _as_of(plan["listing_created"]):
+    with _demo_rules(), _as_of(plan["listing_created"]):
         return services.create_listing(
             Actor.for_user(agent),
             lot,

@@ -2,8 +2,9 @@
 summarised in ../shared/reference/china-trading-rules.md §2 and §5).
 
 Where each rule lives:
-- notice ≥ 20 days before the listing; listing ≥ 10 working days; registration and deposit
-  deadlines before the close: `create_listing` (`NOTICE_DAYS`, `LISTING_WORKING_DAYS`).
+- notice ≥ 20 days before the listing; listing ≥ 10 working days (`trading.rules`: `listing_notice`,
+  `min_listing`); the close not on a holiday; registration and deposit deadlines before the close:
+  `create_listing`.
 - the reserve: keyed in once by the designated staff member before the lock time (default 1 h
   before the close), sealed at rest, opened only when the outcome is decided: `set_reserve`,
   `_open_reserve`.
@@ -59,10 +60,9 @@ from bidding.models import (
 from clock.calendar import working_days_between
 from lib.errors import Conflict, DomainError, NotFound, NotPermitted
 from trading.models import Announcement, Lot, Project
+from trading.rules import add_period, check_not_on_holiday, rules_for
 
 ADVANCE_STEP = "land.advance"
-NOTICE_DAYS = 20
-LISTING_WORKING_DAYS = 10
 
 
 def get_listing(listing_id: Any) -> LandListing:
@@ -212,25 +212,29 @@ def create_listing(
 
 def _check_timeline(project: Project, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
     local = timezone.localtime
-    if project.published_at is None or starts_at < project.published_at + dt.timedelta(
-        days=NOTICE_DAYS
+    rules = rules_for(project)
+    if project.published_at is None or starts_at < add_period(
+        project.published_at, rules.listing_notice
     ):
         raise DomainError(
-            _("挂牌开始时间距出让公告发布不得少于 %(days)d 日。"),
+            _("挂牌开始时间距出让公告发布不得少于%(period)s。"),
             code="NOTICE_TOO_SHORT",
-            days=NOTICE_DAYS,
+            period=rules.listing_notice.label(),
         )
-    # Working days the listing is open, counting its first and last day.
-    open_days = working_days_between(
-        local(starts_at).date() - dt.timedelta(days=1), local(ends_at).date()
-    )
-    if ends_at <= starts_at or open_days < LISTING_WORKING_DAYS:
+    # Days the listing is open, counting its first and last day.
+    first_day = local(starts_at) - dt.timedelta(days=1)
+    if rules.min_listing.working:
+        open_days = working_days_between(first_day.date(), local(ends_at).date())
+    else:
+        open_days = (local(ends_at).date() - first_day.date()).days
+    if ends_at <= starts_at or open_days < rules.min_listing.days:
         raise DomainError(
-            _("挂牌期不得少于 %(days)d 个工作日（现为 %(actual)d 个）。"),
+            _("挂牌期不得少于%(period)s（现为 %(actual)d 个）。"),
             code="LISTING_TOO_SHORT",
-            days=LISTING_WORKING_DAYS,
+            period=rules.min_listing.label(),
             actual=open_days,
         )
+    check_not_on_holiday({_("挂牌截止时间"): ends_at}, rules)
     deposit_deadline = project.deposit_deadline or project.bid_deadline
     for deadline, label in (
         (project.documents_until, _("报名截止")),

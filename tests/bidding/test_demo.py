@@ -28,6 +28,7 @@ from clock.services import run_due
 from deposits.services import qualification
 from experts.models import DrawnExpert, DrawRequest
 from trading.models import Project, Registration
+from trading.rules import rules_for
 
 pytestmark = pytest.mark.django_db
 
@@ -181,12 +182,15 @@ def test_the_land_demo_listing_is_in_its_final_minutes_with_the_rules_holding(se
     minutes = land_demo.ENDS_IN_MINUTES
     assert dt.timedelta(minutes=minutes - 1) < remaining <= dt.timedelta(minutes=minutes + 1)
     # ... and the rules hold: 20 days' notice, 10 working days of listing, deadlines before the close.
-    assert listing.listing_starts_at - project.published_at >= dt.timedelta(days=land.NOTICE_DAYS)
+    rules = rules_for(project)
+    assert listing.listing_starts_at - project.published_at >= dt.timedelta(
+        days=rules.listing_notice.days
+    )
     open_days = working_days_between(
         timezone.localtime(listing.listing_starts_at).date() - dt.timedelta(days=1),
         timezone.localtime(listing.listing_ends_at).date(),
     )
-    assert open_days >= land.LISTING_WORKING_DAYS
+    assert open_days >= rules.min_listing.days
     assert project.documents_until < listing.listing_ends_at
     assert project.deposit_deadline < listing.listing_ends_at
     assert listing.stage == LandListing.Stage.LISTING and listing.reserve_staff.username == "staff"

@@ -38,6 +38,8 @@ def test_the_timeline_follows_the_rules(agent, staff):
     cases = [
         ({"listing_starts_at": T0 + 19 * DAY}, "NOTICE_TOO_SHORT"),
         ({"listing_ends_at": LISTING_END - DAY}, "LISTING_TOO_SHORT"),  # nine working days
+        # 端午节 2026 (Friday 19 June): the listing may not close on a holiday.
+        ({"listing_ends_at": LISTING_END + 14 * DAY}, "HOLIDAY_DEADLINE"),
         ({"reserve_staff": agent}, "BAD_RESERVE_STAFF"),
         ({"max_price": "150500000.00", "cap_mode": "lottery"}, "BAD_MAX_PRICE"),
         ({"max_price": "150000000.00"}, "BAD_CAP_MODE"),

@@ -219,9 +219,9 @@ def test_a_bidder_who_does_not_decrypt_in_time_fails_by_its_own_fault(tender, bi
         run_due()
     late = Bid.objects.get(organization=fourth.organization)
     assert late.status == Bid.Status.FAILED_BIDDER
-    assert (
-        AuditEvent.objects.get(action="bidding.bid.bidder_failure").payload["deposit_forfeitable"]
-        is True
+    # 视为撤销: by default the project's rules keep its deposit (条例 Art.35).
+    assert AuditEvent.objects.get(action="bidding.bid.bidder_failure").payload["deposit"] == (
+        "forfeited"
     )
     assert Opening.objects.get().stage == Opening.Stage.OPENED
 

@@ -192,7 +192,8 @@ def test_a_refund_reason_and_event_time_are_checked(api, deposit, staff):
         assert_error(api(staff).post(url, body, format="json"), 400, "VALIDATION_ERROR")
     withdrawn = "2026-03-10T10:00:00+08:00"
     scheduled = api(staff).post(url, {"reason": "withdrawal", "event_at": withdrawn}, format="json")
-    assert scheduled.json()["refund"]["due_at"] == "2026-03-15T10:00:00+08:00"
+    # Five days end on Sunday 15 March: the refund is due on Monday (民法典 Art.203).
+    assert scheduled.json()["refund"]["due_at"] == "2026-03-16T10:00:00+08:00"
 
 
 def test_refunding_a_verified_guarantee_releases_it(api, project, supplier, staff):

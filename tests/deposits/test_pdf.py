@@ -166,7 +166,8 @@ def test_a_withdrawal_notice_gives_the_reason_basis_and_due_date(site, deposit, 
     assert "0.00 人民币（CNY）（本项退还不计利息）" in flat_text
     assert "投标截止前撤回" in text
     assert "《招标投标法实施条例》第三十五条" in flat_text
-    assert "2026-03-15 15:00:00（北京时间）" in text  # due: 5 days after the written notice
+    # Due 5 days after the written notice; they end on Sunday the 15th, so on Monday.
+    assert "2026-03-16 15:00:00（北京时间）" in text
     assert "待发送" in text
     with chinese():
         digest = pdf.content_sha256(pdf.refund_notice_content(refund, printed_at=PRINTED))

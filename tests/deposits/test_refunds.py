@@ -45,7 +45,8 @@ def test_withdrawal_before_the_deadline_is_refunded_within_5_days(agent, staff, 
     (refund,) = services.refund_on_withdrawal(
         SYSTEM, project.lots.get(), supplier.organization, withdrawn
     )
-    assert refund.due_at == withdrawn + dt.timedelta(days=5)
+    # Five days from Tuesday 10 March end on Sunday the 15th: due on Monday, same time.
+    assert refund.due_at == beijing("2026-03-16 15:00")
     assert refund.interest == 0
     deposit.refresh_from_db()
     assert deposit.status == Deposit.Status.REFUND_SCHEDULED

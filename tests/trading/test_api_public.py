@@ -85,6 +85,8 @@ def test_announcements_filter_by_kind_region_and_search(api, traveller, agent, s
         kind=Project.Kind.GOVERNMENT_PROCUREMENT,
         category=Project.Category.GOODS,
         lots=[{"name": "家具", "estimate": "500000", "deposit_amount": "0"}],
+        # GP documents stay obtainable 5 working days from publication (87号令 Art.16).
+        documents_until=T0 + dt.timedelta(days=8),
     )
     traveller.shift(dt.timedelta(hours=1))
     services.terminate_project(Actor.for_user(agent), works, reason="资金未落实")
@@ -166,11 +168,20 @@ def test_staff_enter_and_remove_statutory_days(api, staff, supplier):
     assert not is_workday(dt.date(2031, 1, 1))
     seen = api(supplier).get("/api/v1/calendar/days/?year=2031").json()
     assert [(row["date"], row["name"]) for row in seen["results"]] == [("2031-01-01", "元旦")]
-    corrected = api(staff).post(
+    # New Year's Day is the law's holiday: it can never be made a workday.
+    refused = api(staff).post(
         "/api/v1/calendar/days/", {"date": "2031-01-01", "kind": "workday"}, format="json"
     )
+    assert_error(refused, 400, "STATUTORY_HOLIDAY")
+    # A Saturday entered as part of the holiday is corrected to a make-up workday.
+    api(staff).post("/api/v1/calendar/days/", {"date": "2031-01-04", "kind": "holiday"})
+    corrected = api(staff).post(
+        "/api/v1/calendar/days/", {"date": "2031-01-04", "kind": "workday"}, format="json"
+    )
     assert corrected.status_code == 201
-    assert StatutoryDay.objects.get().kind == "workday"
+    assert StatutoryDay.objects.get(date="2031-01-04").kind == "workday"
+    assert is_workday(dt.date(2031, 1, 4))
+    assert api(staff).delete("/api/v1/calendar/days/2031-01-04/").status_code == 204
     assert api(staff).delete("/api/v1/calendar/days/2031-01-01/").status_code == 204
     assert not StatutoryDay.objects.exists()
     assert AuditEvent.objects.filter(action="clock.statutory_day.removed").exists()

@@ -15,7 +15,7 @@ from django.db import connection
 from django.urls import NoReverseMatch
 
 from accounts.actors import Actor
-from tests.trading.factories import beijing, draft, published
+from tests.trading.factories import beijing, draft, published, timeline
 from trading import services, views
 from trading.models import Announcement, AnnouncementVersion, Project
 
@@ -60,6 +60,9 @@ def tenders(agent, staff):
             kind=Project.Kind.GOVERNMENT_PROCUREMENT,
             category=Project.Category.GOODS,
             region="440403",
+            # 25 days on would be Monday 6 April 2026, a 清明 holiday: no deadline may fall there.
+            start=T0 + dt.timedelta(days=10, hours=1),
+            **timeline(T0 + dt.timedelta(days=10, hours=1), days_to_deadline=26),
             lots=[
                 {
                     "name": "计算机",

@@ -18,6 +18,7 @@ from tests.trading.factories import beijing, draft, published, timeline
 from trading import services
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate
 from trading.models import Announcement, Project
+from trading.rules import deadline_after, rules_for_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -301,11 +302,11 @@ def test_a_late_amendment_extends_the_deadline_to_keep_fifteen_days(agent, staff
 
 
 def test_an_extended_deadline_skips_to_a_working_day(agent, staff):
-    """Ten days before a deadline of Friday 25 Sept: 15 days later is 1 October, the National Day."""
+    """Eight days before a deadline of Thursday 24 Sept: 15 days later is 1 October, the National Day."""
     start = beijing("2026-08-31 09:00")
     with travel(start - dt.timedelta(minutes=5)):
-        project = published(agent, staff, start=start, **timeline(start, days_to_deadline=25))
-    assert timezone.localtime(project.bid_deadline).date() == dt.date(2026, 9, 25)
+        project = published(agent, staff, start=start, **timeline(start, days_to_deadline=24))
+    assert timezone.localtime(project.bid_deadline).date() == dt.date(2026, 9, 24)
     with travel(beijing("2026-09-16 10:00")):
         services.publish_amendment(Actor.for_user(agent), project, title="变更", body="变更内容")
     project.refresh_from_db()
@@ -381,7 +382,8 @@ def test_an_open_objection_suspends_the_tender_and_the_reply_restores_the_lost_t
         objection = services.raise_objection(
             Actor.for_user(supplier), project, text="评分标准不合理"
         )
-    assert objection.reply_due_at == raised + dt.timedelta(days=3)
+    # Three days from Thursday 5 March end on Sunday: the reply is due on Monday, same time.
+    assert objection.reply_due_at == beijing("2026-03-09 09:00")
     with travel(raised + dt.timedelta(days=1)):
         assert services.is_suspended(project)
         with pytest.raises(Suspended):
@@ -432,3 +434,169 @@ def test_only_land_takes_foreign_currency_deposits(agent):
         lots=lots,
     )
     assert land.lots.get().deposit_currencies == ["CNY", "HKD"]
+
+
+# --- Working days: GP counts them (87号令, 政府采购法 Art.52–53) -------------------------------------
+
+GP = {
+    "kind": Project.Kind.GOVERNMENT_PROCUREMENT,
+    "category": Project.Category.GOODS,
+    "lots": [{"name": "设备", "estimate": "1000000", "deposit_amount": "0"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("start", "until", "enough"),
+    [
+        # Monday 2 March: 5 working days later is Monday 9 March (across a weekend), same time.
+        ("2026-03-02 09:00", "2026-03-09 08:59", False),
+        ("2026-03-02 09:00", "2026-03-09 09:00", True),
+        # Monday 28 Sept: 29, 30 Sept, then 1–7 Oct off, 8, 9 and the make-up Saturday 10 Oct.
+        ("2026-09-28 09:00", "2026-10-09 17:00", False),
+        ("2026-09-28 09:00", "2026-10-10 09:00", True),
+    ],
+)
+def test_gp_documents_are_obtainable_five_working_days(agent, start, until, enough):
+    start = beijing(start)
+    fields = {
+        **timeline(start, days_to_deadline=25),
+        "documents_until": beijing(until),
+        "questions_until": start + dt.timedelta(days=16),
+    }
+    with travel(start - dt.timedelta(hours=1)):
+        project = draft(agent, start=start, **GP, **fields)
+        if enough:
+            submit(agent, project)
+            return
+        with pytest.raises(ScheduleError) as refused:
+            submit(agent, project)
+    assert refused.value.code == "DOCUMENT_WINDOW_TOO_SHORT"
+    assert "5 个工作日" in refused.value.message
+
+
+def test_gp_objections_close_seven_working_days_after_the_documents_and_get_seven_to_answer(
+    agent, staff, supplier
+):
+    with travel(T0):
+        project = published(agent, staff, start=T0 + dt.timedelta(minutes=1), **GP)
+    assert project.documents_until == beijing("2026-03-09 09:01")
+    with travel(beijing("2026-03-04 10:00")):
+        objection = services.raise_objection(Actor.for_user(supplier), project, text="参数倾向性")
+    # Wednesday 4 March + 7 working days = Friday 13 March (政府采购法 Art.53).
+    assert objection.reply_due_at == beijing("2026-03-13 10:00")
+    with travel(beijing("2026-03-05 10:00")):
+        services.reply_objection(Actor.for_user(agent), objection, reply="已修改。")
+    project.refresh_from_db()
+    # Documents until Monday 9 March → 7 working days → Wednesday 18 March, same time.
+    with travel(beijing("2026-03-18 09:01")):
+        services.raise_objection(Actor.for_user(supplier), project, text="评分办法")
+    with travel(beijing("2026-03-18 09:01:01")), pytest.raises(TooLate):
+        services.raise_objection(Actor.for_user(supplier), project, text="太迟")
+
+
+def test_an_objection_reply_due_on_a_holiday_moves_to_the_next_working_day(agent, staff, supplier):
+    start = beijing("2026-09-07 09:00")
+    with travel(start):
+        project = published(
+            agent,
+            staff,
+            start=start + dt.timedelta(minutes=1),
+            **{
+                **timeline(start + dt.timedelta(minutes=1), days_to_deadline=35),
+                "questions_until": beijing("2026-09-22 17:00"),
+            },
+        )
+    raised = beijing("2026-09-28 10:00")  # three days on is 1 October
+    with travel(raised):
+        objection = services.raise_objection(Actor.for_user(supplier), project, text="异议")
+    assert objection.reply_due_at == beijing("2026-10-08 10:00")
+
+
+@pytest.mark.parametrize(
+    ("kind", "period", "start", "end"),
+    [
+        # 中标候选人公示 ≥ 3 days from Tuesday 29 Sept: the 2nd of October is off → 8 October.
+        ("construction", "candidate_publicity", "2026-09-29 10:00", "2026-10-08 10:00"),
+        # From Thursday 24 Sept: 3 days end on Sunday 27 Sept, inside the 中秋 holiday → Monday.
+        ("construction", "candidate_publicity", "2026-09-24 10:00", "2026-09-28 10:00"),
+        # GP: 7 working days to answer an objection to the candidates.
+        ("gp", "publicity_objection_reply", "2026-03-02 10:00", "2026-03-11 10:00"),
+        # 30 days to the contract ending on Saturday 4 April 2026 (清明 on the 5th, off the 6th).
+        ("construction", "contract_after_award", "2026-03-05 10:00", "2026-04-07 10:00"),
+    ],
+)
+def test_periods_for_acting_end_on_a_working_day(kind, period, start, end):
+    rules = rules_for_kind(kind)
+    assert deadline_after(beijing(start), getattr(rules, period), rules) == beijing(end)
+
+
+# --- No deadline on a statutory holiday ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "moment", "label"),
+    [
+        ("bid_deadline", "2026-10-01 09:00", "投标截止/开标时间"),
+        ("questions_until", "2026-06-19 17:00", "提问截止"),  # 端午节
+        ("deposit_deadline", "2026-04-06 17:00", "保证金到账截止"),  # 清明 day off in lieu
+    ],
+)
+def test_an_agent_cannot_set_a_deadline_on_a_holiday(agent, field, moment, label):
+    start = beijing("2026-05-11 09:00")
+    with travel(start - dt.timedelta(hours=1)):
+        fields = {**timeline(start, days_to_deadline=150), field: beijing(moment)}
+        project = draft(agent, start=start, **fields)
+        with pytest.raises(ScheduleError) as refused:
+            submit(agent, project)
+    assert refused.value.code == "HOLIDAY_DEADLINE"
+    assert label in refused.value.message
+
+
+def test_an_ordinary_weekend_deadline_is_not_a_holiday(agent):
+    with travel(T0):
+        # 28 March 2026 is a Saturday.
+        project = draft(agent, start=T0, bid_deadline=beijing("2026-03-28 10:00"))
+        submit(agent, project)
+
+
+def test_an_amendment_cannot_set_the_deadline_on_a_holiday(agent, staff):
+    with travel(T0):
+        project = published(agent, staff, start=T0 + dt.timedelta(minutes=1))
+    with travel(T0 + dt.timedelta(days=2)), pytest.raises(ScheduleError) as refused:
+        services.publish_amendment(
+            Actor.for_user(agent),
+            project,
+            title="延期",
+            body="投标截止时间延期",
+            bid_deadline=beijing("2026-04-06 09:30"),
+        )
+    assert refused.value.code == "HOLIDAY_DEADLINE"
+
+
+def test_a_deadline_moved_past_the_packages_years_skips_new_years_day(agent, staff):
+    """No 2027 data: an amendment on 17 December 2026 needs 15 days, which end on 1 January 2027."""
+    start = beijing("2026-12-01 09:00")
+    with travel(start):
+        project = published(
+            agent,
+            staff,
+            start=start + dt.timedelta(minutes=1),
+            **timeline(start + dt.timedelta(minutes=1), days_to_deadline=27),
+        )
+    assert timezone.localtime(project.bid_deadline).date() == dt.date(2026, 12, 28)
+    with travel(beijing("2026-12-17 08:00")):
+        services.publish_amendment(Actor.for_user(agent), project, title="变更", body="变更内容")
+    project.refresh_from_db()
+    # Friday 1 January is New Year's Day: Monday the 4th, at the deadline's time of day.
+    assert project.bid_deadline == beijing("2027-01-04 09:01")
+
+
+def test_a_deadline_moved_into_the_2027_spring_festival_skips_it(agent, staff):
+    start = beijing("2027-01-04 09:00")
+    with travel(start):
+        project = published(agent, staff, start=start + dt.timedelta(minutes=1))
+    with travel(beijing("2027-01-21 08:00")):
+        services.publish_amendment(Actor.for_user(agent), project, title="变更", body="变更内容")
+    project.refresh_from_db()
+    # 15 days end on Friday 5 February, 除夕: the festival runs to Monday the 8th.
+    assert project.bid_deadline == beijing("2027-02-09 09:01")
