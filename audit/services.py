@@ -579,7 +579,8 @@ def _after_seq(params: Mapping[str, Any]) -> int:
     return int(value)
 
 
-def _before_seq(params: Mapping[str, Any]) -> int | None:
+def before_seq_param(params: Mapping[str, Any]) -> int | None:
+    """The optional `before_seq` paging bound (searches and the head history)."""
     value = params.get("before_seq")
     if not value:
         return None
@@ -623,7 +624,7 @@ def search_events(params: Mapping[str, Any]) -> models.QuerySet[AuditEvent]:
         if params.get(name):
             qs = qs.filter(**{lookup: _moment(params[name])})
     qs = qs.filter(seq__gt=_after_seq(params))
-    before = _before_seq(params)
+    before = before_seq_param(params)
     if before is not None:
         qs = qs.filter(seq__lt=before)
     return qs
