@@ -16,11 +16,25 @@ Layout (every file canonical JSON, UTF-8, as the audit chain hashes it):
     alerts.json            supervisor alerts about the project and how they were handled
     audit.json             the project's audit events, each with every hashed field and its hash
 
+The files are read in one snapshot of the database (`audit.services.chain_snapshot`): `chain_head`
+covers exactly the events in audit.json.
+
 `verify` (and `manage.py verify_evidence <zip>`) checks, without the database: the signature against
-the platform's public key (not the one inside the package), every file against the manifest and no file
-added, every audit event's hash and the links between consecutive events, every announcement version's
-hash and the chain of versions, every revealed draw and lottery recomputed, and every auction timeline
-gap-free with its closing hash among the audit events.
+the platform's public key (`--public-key`, else this installation's; never the one inside the package),
+every file against the manifest and no file added, every audit event's hash, the links between
+consecutive events and none beyond `chain_head`, every announcement version's hash and the chain of
+versions, every revealed draw and lottery recomputed, and every auction timeline gap-free with its
+closing hash among the audit events.
+
+Damage is a finding, never a crash: the archive is read within bounds (`MAX_MEMBERS`,
+`MAX_MEMBER_BYTES`, `MAX_PACKAGE_BYTES`, whatever sizes it declares), names must be plain file names
+and unique, and every way a damaged ZIP or document fails to read is one line saying what. A bit
+flipped where the ZIP holds no evidence (a timestamp, an attribute) changes no file and passes.
+
+The development key's seed is public (it is in the settings), so its signature proves nothing: a
+package verified against it fails unless `allow_dev_key` (`--allow-dev-key`, for a package from a
+development installation, and then with a warning). Production cannot sign with it: the settings
+refuse to load with DEBUG off while EVIDENCE_SIGNING_KEY is the development value.
 """
 
 from __future__ import annotations

@@ -320,3 +320,15 @@ def test_production_refuses_the_development_key_even_given_explicitly(tmp_path):
     key_file.write_text(dev + "\n")
     result = run_settings(**real, EVIDENCE_SIGNING_KEY_FILE=str(key_file))
     assert result.returncode != 0 and "EVIDENCE_SIGNING_KEY" in result.stderr
+
+
+def test_the_project_page_command_says_when_the_installation_signs_with_the_development_key(
+    dev_signed, settings
+):
+    from audit.views import _verify_command
+    from trading.models import Project
+
+    project = Project.objects.get()
+    assert _verify_command(project).endswith("--allow-dev-key")
+    settings.EVIDENCE_SIGNING_KEY = "5e" * 32
+    assert _verify_command(project).endswith(f"--public-key {evidence.public_key_hex()}")
