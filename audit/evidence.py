@@ -488,10 +488,17 @@ def parse_public_key(value: str) -> VerifyKey:
     return VerifyKey(raw)
 
 
+_SIGNATURE_TEXT = re.compile(rb"[0-9a-f]{128}")
+
+
 def _signature_problem(manifest_bytes: bytes, signature: bytes, key: VerifyKey) -> str | None:
+    # Exactly as written (lowercase hex, nothing around it): any change to the file is a finding,
+    # even one that would decode to the same bytes.
+    if not _SIGNATURE_TEXT.fullmatch(signature):
+        return "manifest.sig: not a signature (128 lowercase hexadecimal characters)"
     try:
         key.verify(manifest_bytes, bytes.fromhex(signature.decode("ascii")))
-    except (BadSignatureError, ValueError, TypeError):  # UnicodeDecodeError is a ValueError
+    except BadSignatureError:
         return "the manifest's signature does not verify with the platform's public key"
     return None
 

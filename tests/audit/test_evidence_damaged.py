@@ -114,6 +114,12 @@ def test_a_bit_flipped_inside_any_file_is_named_after_that_file_or_the_signature
                 assert any(p.startswith(f"{name}:") for p in problems), problems
 
 
+def test_a_signature_written_otherwise_is_a_change_even_decoding_to_the_same_bytes(package):
+    for change in (bytes.upper, lambda sig: sig + b"\n", lambda sig: b" " + sig):
+        problems = evidence.verify(rewrite(package, evidence.SIGNATURE, change))
+        assert problems == ["manifest.sig: not a signature (128 lowercase hexadecimal characters)"]
+
+
 def test_a_manifest_that_is_not_the_expected_json_is_named_even_when_signed(package):
     """A forger signing with their own key (given with --public-key) can write any manifest."""
     forger = SigningKey.generate()
