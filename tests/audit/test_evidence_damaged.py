@@ -20,7 +20,7 @@ from audit import evidence
 from tests.audit.test_evidence import rewrite
 from tests.config.test_settings import run_settings
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:Duplicate name")]
 
 
 def members(data: bytes) -> dict[str, bytes]:
