@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0004_collusion_signals'),
+        ("audit", "0004_collusion_signals"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='checkpoint',
-            index=models.Index(condition=models.Q(('ok', True)), fields=['seq', 'hash'], name='audit_passed_head_idx'),
+            model_name="checkpoint",
+            index=models.Index(
+                condition=models.Q(("ok", True)),
+                fields=["seq", "hash"],
+                name="audit_passed_head_idx",
+            ),
         ),
     ]
