@@ -17,7 +17,7 @@ from accounts.forms import BarForm, LiftForm
 from accounts.models import IntegrityRecord, Organization, Role
 from accounts.permissions import has_perm, visible_to
 from audit.models import AuditEvent
-from audit.services import latest_checkpoint
+from audit.services import chain_state
 from lib.errors import DomainError
 
 
@@ -31,9 +31,10 @@ def home(request: HttpRequest) -> HttpResponse:
                 timezone.localdate()
             )
         if role in (Role.SUPERVISOR, Role.CENTER_STAFF):
-            context["checkpoint"] = latest_checkpoint()
+            chain = chain_state()  # the chain head (not the last event) and its last verification
+            context["checkpoint"] = chain.checkpoint
+            context["head"] = {"seq": chain.head_seq, "hash": chain.head_hash}
             context["recent_events"] = AuditEvent.objects.order_by("-seq")[:10]
-            context["head"] = AuditEvent.objects.order_by("-seq").first()
         if role == Role.CENTER_STAFF:
             context["organization_count"] = Organization.objects.count()
             context["barred_count"] = Organization.objects.filter(

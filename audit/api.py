@@ -9,8 +9,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import has_perm
-from audit.models import AuditEvent, ChainHead
-from audit.services import latest_checkpoint, search_events
+from audit.models import AuditEvent
+from audit.services import (
+    PUBLISHED_PAGE,
+    before_seq_param,
+    chain_state,
+    published_heads,
+    search_events,
+)
 from lib.errors import NotPermitted
 
 
@@ -72,15 +78,35 @@ def events(request: Request) -> Response:
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def head(request: Request) -> Response:
-    """The chain's current head: anyone may note it and later check that history was not rewritten."""
-    chain = ChainHead.objects.get(pk=1)
-    checkpoint = latest_checkpoint()
+    """The chain's current head and its latest verification, read together: anyone may note it and
+    later check that history was not rewritten."""
+    state = chain_state()
+    checkpoint = state.checkpoint
     return Response(
         {
-            "seq": chain.seq,
-            "hash": chain.hash,
+            "seq": state.head_seq,
+            "hash": state.head_hash,
             "last_verified_at": checkpoint.verified_at if checkpoint else None,
             "last_verified_seq": checkpoint.seq if checkpoint else None,
             "last_verification_ok": checkpoint.ok if checkpoint else None,
         }
     )
+
+
+class PublishedHeadSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    hash = serializers.CharField()
+    verified_at = serializers.DateTimeField(help_text="when the clock first verified this head")
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("before_seq", int, description="paging: heads below this seq")],
+    responses=PublishedHeadSerializer(many=True),
+)
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def heads(request: Request) -> Response:
+    """The published head history, newest first, 100 at a time: every head the clock verified. Keep
+    any of them; `manage.py verify_audit --expect-head SEQ:HASH` holds the chain to it."""
+    rows = published_heads(before_seq=before_seq_param(request.query_params), limit=PUBLISHED_PAGE)
+    return Response(PublishedHeadSerializer(rows, many=True).data)

@@ -16,11 +16,25 @@ Layout (every file canonical JSON, UTF-8, as the audit chain hashes it):
     alerts.json            supervisor alerts about the project and how they were handled
     audit.json             the project's audit events, each with every hashed field and its hash
 
+The files are read in one snapshot of the database (`audit.services.chain_snapshot`): `chain_head`
+covers exactly the events in audit.json.
+
 `verify` (and `manage.py verify_evidence <zip>`) checks, without the database: the signature against
-the platform's public key (not the one inside the package), every file against the manifest and no file
-added, every audit event's hash and the links between consecutive events, every announcement version's
-hash and the chain of versions, every revealed draw and lottery recomputed, and every auction timeline
-gap-free with its closing hash among the audit events.
+the platform's public key (`--public-key`, else this installation's; never the one inside the package),
+every file against the manifest and no file added, every audit event's hash, the links between
+consecutive events and none beyond `chain_head`, every announcement version's hash and the chain of
+versions, every revealed draw and lottery recomputed, and every auction timeline gap-free with its
+closing hash among the audit events.
+
+Damage is a finding, never a crash: the archive is read within bounds (`MAX_MEMBERS`,
+`MAX_MEMBER_BYTES`, `MAX_PACKAGE_BYTES`, whatever sizes it declares), names must be plain file names
+and unique, and every way a damaged ZIP or document fails to read is one line saying what. A bit
+flipped where the ZIP holds no evidence (a timestamp, an attribute) changes no file and passes.
+
+The development key's seed is public (it is in the settings), so its signature proves nothing: a
+package verified against it fails unless `allow_dev_key` (`--allow-dev-key`, for a package from a
+development installation, and then with a warning). Production cannot sign with it: the settings
+refuse to load with DEBUG off while EVIDENCE_SIGNING_KEY is the development value.
 """
 
 from __future__ import annotations
@@ -29,7 +43,11 @@ import datetime as dt
 import hashlib
 import io
 import json
+import lzma
+import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,7 +58,13 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from audit.models import Alert, AuditEvent, ChainHead
-from audit.services import VERIFY_FIELDS, canonical_bytes, normalize_payload, row_hash
+from audit.services import (
+    VERIFY_FIELDS,
+    canonical_bytes,
+    chain_snapshot,
+    normalize_payload,
+    row_hash,
+)
 
 FORMAT = "bidhall-evidence/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
@@ -60,6 +84,16 @@ def signing_key() -> SigningKey:
 
 def public_key_hex() -> str:
     return signing_key().verify_key.encode().hex()
+
+
+def dev_public_key_hex() -> str:
+    """The public key of the development signing key. Its seed is in the source for anyone to use, so a
+    signature by it proves nothing (settings refuse it with DEBUG off)."""
+    return SigningKey(bytes.fromhex(settings.EVIDENCE_DEV_SIGNING_KEY)).verify_key.encode().hex()
+
+
+def signs_with_dev_key() -> bool:
+    return public_key_hex() == dev_public_key_hex()
 
 
 # --- What belongs to a project -------------------------------------------------------------------------
@@ -120,12 +154,13 @@ def project_filter(project) -> Q:
     return condition
 
 
-def project_events(project) -> list[dict[str, Any]]:
-    events = (
-        AuditEvent.objects.filter(project_filter(project)).order_by("seq").values(*VERIFY_FIELDS)
-    )
+def project_events(project, *, up_to_seq: int | None = None) -> list[dict[str, Any]]:
+    events = AuditEvent.objects.filter(project_filter(project))
+    if up_to_seq is not None:
+        events = events.filter(seq__lte=up_to_seq)
     return [
-        {**e, "at": e["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")} for e in events
+        {**e, "at": e["at"].astimezone(dt.UTC).isoformat(timespec="microseconds")}
+        for e in events.order_by("seq").values(*VERIFY_FIELDS)
     ]
 
 
@@ -320,19 +355,23 @@ def build(project) -> bytes:
     """The package for `project`, as ZIP bytes. Reads committed rows only; call outside any lock."""
     from trading.services import project_content
 
-    head = ChainHead.objects.filter(pk=1).values("seq", "hash").first()
-    documents = {
-        "project.json": project_content(project),
-        "announcements.json": _announcements(project),
-        "bids.json": _bids(project),
-        "openings.json": _openings(project),
-        "draws.json": _draws(project),
-        "auctions.json": _auctions(project),
-        "land.json": _land(project),
-        "ledger.json": _ledger(project),
-        "alerts.json": _alerts(project),
-        "audit.json": project_events(project),
-    }
+    # One snapshot: the chain head the manifest names covers the events in audit.json, and every
+    # file shows the project as of the same moment.
+    with chain_snapshot():
+        head = ChainHead.objects.filter(pk=1).values("seq", "hash").first()
+        documents = {
+            "project.json": project_content(project),
+            "announcements.json": _announcements(project),
+            "bids.json": _bids(project),
+            "openings.json": _openings(project),
+            "draws.json": _draws(project),
+            "auctions.json": _auctions(project),
+            "land.json": _land(project),
+            "ledger.json": _ledger(project),
+            "alerts.json": _alerts(project),
+            # Bounded by the head too, for a caller's transaction that is no snapshot.
+            "audit.json": project_events(project, up_to_seq=head["seq"] if head else None),
+        }
     files = {name: _json(document) for name, document in documents.items()}
     manifest = _json(
         {
@@ -357,45 +396,190 @@ def build(project) -> bytes:
 
 # --- Verifying (offline: no database) ----------------------------------------------------------------
 
+# What a package may hold. Reading stops at these bounds, whatever the archive declares: a hostile
+# archive (a member that inflates to gigabytes) costs at most this much memory.
+MAX_MEMBERS = 32
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+MAX_PACKAGE_BYTES = 1024 * 1024 * 1024
+# Member names are plain file names: no folders, so no absolute path and no "..".
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
 
-def verify(data: bytes, *, public_key: str | None = None) -> list[str]:
-    """Every problem found in a package (empty: it is intact and consistent)."""
+# What reading a damaged archive raises. zipfile: BadZipFile (bad structure, CRC), NotImplementedError
+# (an unknown compression method or version), RuntimeError (a member flagged encrypted), EOFError
+# (a truncated stream); the decompressors: zlib.error, OSError (bz2), lzma.LZMAError; names and sizes:
+# UnicodeDecodeError, ValueError, struct.error.
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,
+    ValueError,
+    struct.error,
+)
+# What reading a document that is not the JSON expected raises (checked only after the signature and
+# the manifest's hashes: reached by a package signed with another key, given with --public-key).
+_DOCUMENT_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+
+
+class PackageUnreadable(Exception):
+    """The package cannot be read at all; the message is one line saying why."""
+
+
+def _one_line(text: object, limit: int = 200) -> str:
+    """Untrusted text (a member name, a library's message) made safe to print on one line."""
+    flat = "".join(c if c.isprintable() else "?" for c in str(text))
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
+def read_package(data: bytes) -> dict[str, bytes]:
+    """Every member of the package by name, read within the bounds above. Raises PackageUnreadable."""
+    if len(data) > MAX_PACKAGE_BYTES:
+        raise PackageUnreadable(f"the package is larger than {MAX_PACKAGE_BYTES} bytes")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        contents = {name: archive.read(name) for name in archive.namelist()}
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        return [f"not a readable ZIP: {exc}"]
+        members = archive.infolist()
+    except _ARCHIVE_ERRORS as exc:
+        raise PackageUnreadable(f"not a readable ZIP archive: {_one_line(exc)}") from None
+    if len(members) > MAX_MEMBERS:
+        raise PackageUnreadable(
+            f"{len(members)} files in the archive, at most {MAX_MEMBERS} expected"
+        )
+    contents: dict[str, bytes] = {}
+    total = 0
+    for info in members:
+        name = info.filename
+        shown = _one_line(repr(name))
+        if not _PLAIN_NAME.fullmatch(name):
+            raise PackageUnreadable(
+                f"{shown}: not a plain file name (a folder, '..' or odd characters)"
+            )
+        if name in contents:
+            # Readers would disagree on which copy is the package's: one is hidden from the verifier.
+            raise PackageUnreadable(f"{shown}: appears twice in the archive")
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise PackageUnreadable(
+                f"{shown}: declares {info.file_size} bytes, at most {MAX_MEMBER_BYTES}"
+            )
+        try:
+            with archive.open(info) as member:
+                content = member.read(MAX_MEMBER_BYTES + 1)
+        except _ARCHIVE_ERRORS as exc:
+            raise PackageUnreadable(f"{shown}: cannot be read: {_one_line(exc)}") from None
+        if len(content) > MAX_MEMBER_BYTES:
+            raise PackageUnreadable(f"{shown}: inflates to more than {MAX_MEMBER_BYTES} bytes")
+        total += len(content)
+        if total > MAX_PACKAGE_BYTES:
+            raise PackageUnreadable(f"the files inflate to more than {MAX_PACKAGE_BYTES} bytes")
+        contents[name] = content
+    return contents
+
+
+def parse_public_key(value: str) -> VerifyKey:
+    """A public key given as 64 hexadecimal characters, or ValueError."""
+    try:
+        raw = bytes.fromhex(value.strip())
+    except ValueError:
+        raise ValueError(f"{_one_line(value)!r} is not hexadecimal") from None
+    if len(raw) != 32:
+        raise ValueError(f"an Ed25519 public key is 32 bytes (64 hex characters), not {len(raw)}")
+    return VerifyKey(raw)
+
+
+_SIGNATURE_TEXT = re.compile(rb"[0-9a-f]{128}")
+
+
+def _signature_problem(manifest_bytes: bytes, signature: bytes, key: VerifyKey) -> str | None:
+    # Exactly as written (lowercase hex, nothing around it): any change to the file is a finding,
+    # even one that would decode to the same bytes.
+    if not _SIGNATURE_TEXT.fullmatch(signature):
+        return "manifest.sig: not a signature (128 lowercase hexadecimal characters)"
+    try:
+        key.verify(manifest_bytes, bytes.fromhex(signature.decode("ascii")))
+    except BadSignatureError:
+        return "the manifest's signature does not verify with the platform's public key"
+    return None
+
+
+def _load(name: str, content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+        raise PackageUnreadable(f"{name}: not JSON: {_one_line(exc)}") from None
+
+
+def verify(data: bytes, *, public_key: str | None = None, allow_dev_key: bool = False) -> list[str]:
+    """Every problem found in a package (empty: it is intact and consistent), each one line.
+
+    `public_key` (hex) pins the key the manifest must be signed with; by default this installation's.
+    A package verified with the development key (public: it is in the source) proves nothing, so that
+    is a problem unless `allow_dev_key` (a package from a development installation)."""
+    key_hex = (public_key or public_key_hex()).strip().lower()
+    try:
+        key = parse_public_key(key_hex)
+    except ValueError as exc:
+        return [f"public key: {exc}"]
+    try:
+        return _verify_contents(read_package(data), key, key_hex, allow_dev_key)
+    except PackageUnreadable as exc:
+        return [str(exc)]
+
+
+def _verify_contents(
+    contents: dict[str, bytes], key: VerifyKey, key_hex: str, allow_dev_key: bool
+) -> list[str]:
     if MANIFEST not in contents or SIGNATURE not in contents:
         return ["manifest.json or manifest.sig is missing"]
     problems: list[str] = []
-    expected_key = public_key or public_key_hex()
-    try:
-        VerifyKey(bytes.fromhex(expected_key)).verify(
-            contents[MANIFEST], bytes.fromhex(contents[SIGNATURE].decode())
+    if key_hex == dev_public_key_hex() and not allow_dev_key:
+        problems.append(
+            "verified against the development key, which is public: anyone can sign with it "
+            "(pin the platform's key with --public-key; --allow-dev-key for a development package)"
         )
-    except (BadSignatureError, ValueError):
-        problems.append("the manifest's signature does not verify with the platform's public key")
-    manifest = json.loads(contents[MANIFEST])
-    listed = manifest.get("files", {})
+    bad_signature = _signature_problem(contents[MANIFEST], contents[SIGNATURE], key)
+    manifest = _load(MANIFEST, contents[MANIFEST])
+    listed = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(listed, dict) or not all(
+        isinstance(name, str) and isinstance(digest, str) for name, digest in listed.items()
+    ):
+        return [*problems, bad_signature or "manifest.json: no list of files and their SHA-256"]
+    changed: list[str] = []
+    if bad_signature:
+        claimed = manifest.get("public_key")
+        if claimed == dev_public_key_hex() and key_hex != claimed:
+            bad_signature += " (the package says it was signed with the development key)"
+        changed.append(bad_signature)
     for name, digest in listed.items():
         if name not in contents:
-            problems.append(f"{name}: listed in the manifest but missing")
+            changed.append(f"{_one_line(repr(name))}: listed in the manifest but missing")
         elif sha256_hex(contents[name]) != digest:
-            problems.append(f"{name}: SHA-256 differs from the manifest (file changed)")
+            changed.append(f"{name}: SHA-256 differs from the manifest (file changed)")
     for name in sorted(set(contents) - set(listed) - {MANIFEST, SIGNATURE}):
-        problems.append(f"{name}: not listed in the manifest (file added)")
-    if problems:
-        return problems
-    docs = {name: json.loads(contents[name]) for name in listed}
-    problems += _check_audit(docs.get("audit.json", []))
-    problems += _check_announcements(docs.get("announcements.json", []))
-    problems += _check_draws(docs.get("draws.json", []))
-    problems += _check_auctions(docs.get("auctions.json", []), docs.get("audit.json", []))
-    problems += _check_land(docs.get("land.json", []))
+        changed.append(f"{name}: not listed in the manifest (file added)")
+    if changed:
+        return problems + changed
+    docs = {name: _load(name, contents[name]) for name in listed}
+    audit = docs.get("audit.json", [])
+    checks = [
+        ("audit.json", lambda: _check_audit(audit, manifest.get("chain_head"))),
+        ("announcements.json", lambda: _check_announcements(docs.get("announcements.json", []))),
+        ("draws.json", lambda: _check_draws(docs.get("draws.json", []))),
+        ("auctions.json", lambda: _check_auctions(docs.get("auctions.json", []), audit)),
+        ("land.json", lambda: _check_land(docs.get("land.json", []))),
+    ]
+    for name, check in checks:
+        try:
+            problems += check()
+        except _DOCUMENT_ERRORS as exc:
+            problems.append(f"{name}: not the expected structure: {_one_line(repr(exc))}")
     return problems
 
 
-def _check_audit(events: list[dict[str, Any]]) -> list[str]:
+def _check_audit(events: list[dict[str, Any]], chain_head: dict[str, Any] | None) -> list[str]:
+    """Each event's hash, the links between consecutive events, and none beyond the chain head the
+    package was exported at (events and head are read in one snapshot)."""
     problems, previous = [], None
     for event in events:
         if row_hash(event) != event["hash"]:
@@ -406,6 +590,13 @@ def _check_audit(events: list[dict[str, Any]]) -> list[str]:
             elif event["seq"] == previous["seq"] + 1 and event["prev_hash"] != previous["hash"]:
                 problems.append(
                     f"audit event {event['seq']}: does not link to event {previous['seq']}"
+                )
+        if chain_head is not None:
+            if event["seq"] > chain_head["seq"]:
+                problems.append(f"audit event {event['seq']}: beyond the chain head at export")
+            elif event["seq"] == chain_head["seq"] and event["hash"] != chain_head["hash"]:
+                problems.append(
+                    f"audit event {event['seq']}: differs from the chain head at export"
                 )
         previous = event
     return problems

@@ -108,7 +108,9 @@ class ChainHead(models.Model):
 
 class Checkpoint(models.Model):
     """A head the clock verified: later verifications compare against it, so rewriting the chain from
-    some point onwards (and recomputing every hash) is caught as long as one checkpoint survives."""
+    some point onwards (and recomputing every hash), or removing its tail and moving the head back
+    below it, is caught as long as one checkpoint survives. Passed checkpoints are published as the
+    head history (`/audit/heads/`) so that people outside the platform can keep them too."""
 
     verified_at = models.DateTimeField(_("校验时间"))
     seq = models.PositiveBigIntegerField(_("序号"))
@@ -121,6 +123,12 @@ class Checkpoint(models.Model):
         verbose_name_plural = _("审计链校验点")
         ordering = ["-verified_at"]
         default_permissions = ("view",)
+        indexes = [
+            # The head history (newest head first) and verification's highest passed checkpoint.
+            models.Index(
+                fields=["seq", "hash"], condition=models.Q(ok=True), name="audit_passed_head_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{'OK' if self.ok else 'BROKEN'} #{self.seq} @ {self.verified_at:%Y-%m-%d %H:%M}"

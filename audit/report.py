@@ -18,17 +18,17 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections import Counter
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
 from audit import evidence
-from audit.models import Alert, AuditEvent, ChainHead
+from audit.models import Alert
 from audit.services import latest_checkpoint
 from audit.supervision import beijing_ms, project_stages, stage_labels
 from bidding.models import Auction
@@ -61,25 +61,26 @@ def report_url(project: Project) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("supervision_project", args=[project.pk])
 
 
-def _manifest(package: bytes) -> tuple[str, dict[str, Any]]:
+def _read_package(package: bytes) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    """The manifest's SHA-256, the manifest and the audit events of the package just built."""
     archive = zipfile.ZipFile(io.BytesIO(package))
     raw = archive.read(evidence.MANIFEST)
-    return evidence.sha256_hex(raw), json.loads(raw)
+    return evidence.sha256_hex(raw), json.loads(raw), json.loads(archive.read("audit.json"))
 
 
 def render_report(project: Project) -> bytes:
     """The report's PDF bytes (builds the evidence package it names)."""
-    from audit.evidence import project_filter
-
     project = Project.objects.select_related("owner", "agent").get(pk=project.pk)
     package = evidence.build(project)
-    manifest_sha, manifest = _manifest(package)
-    head = ChainHead.objects.filter(pk=1).values("seq", "hash").first() or {"seq": 0, "hash": ""}
+    # The chain head and the events as the package holds them (read there in one snapshot), not read
+    # again: events appended since would make the report disagree with the package it names.
+    manifest_sha, manifest, events = _read_package(package)
+    head = manifest.get("chain_head") or {"seq": 0, "hash": ""}
     checkpoint = latest_checkpoint()
-    events = AuditEvent.objects.filter(project_filter(project))
-    by_action = list(events.values("action").annotate(n=Count("pk")).order_by("action"))
-    span = events.order_by("seq").values_list("at", flat=True)
-    first_at, last_at = span.first(), events.order_by("-seq").values_list("at", flat=True).first()
+    counts = Counter(event["action"] for event in events)
+    by_action = [{"action": action, "n": counts[action]} for action in sorted(counts)]
+    first_at = events[0]["at"] if events else None
+    last_at = events[-1]["at"] if events else None
     alerts = list(
         Alert.objects.filter(project_id=project.pk)
         .select_related("handled_by")

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -188,6 +190,57 @@ def ensure_chain_head(sender: Any = None, **kwargs: Any) -> None:
 
 # --- Verification ---------------------------------------------------------------------------------
 
+# Events (and checkpoints) read per query: memory stays flat however long the chain grows.
+VERIFY_CHUNK = 2000
+
+
+@contextmanager
+def chain_snapshot() -> Iterator[bool]:
+    """Read the chain (head, events, checkpoints) as of one moment; yields whether the reads inside
+    really share one snapshot.
+
+    The head moves with every appended event, so a head and events read at different moments disagree
+    while the platform is busy — which must never look like tampering.
+
+    - PostgreSQL: a REPEATABLE READ, READ ONLY transaction: one snapshot, no locks, writers go on.
+    - SQLite: a deferred read transaction. Under WAL (settings) its first read fixes a snapshot that
+      later commits do not disturb, and it takes no write lock (Django's own transactions here are
+      IMMEDIATE: they would hold the write lock, and stop every writer, for the whole read).
+    - Inside a caller's transaction, the caller's isolation: SQLite's IMMEDIATE transaction already
+      keeps writers out; PostgreSQL's default READ COMMITTED gives each statement its own snapshot, and
+      then the readers here read the head first and only what it covers (see `verify_chain`).
+    """
+    if connection.in_atomic_block or not connection.get_autocommit():
+        yield _caller_transaction_is_one_snapshot()
+        return
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield True
+        return
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        sqlite = connection.connection
+        sqlite.execute("BEGIN DEFERRED")
+        try:
+            yield True
+        finally:
+            if sqlite.in_transaction:
+                sqlite.execute("ROLLBACK")  # it only read: nothing to keep
+        return
+    yield False
+
+
+def _caller_transaction_is_one_snapshot() -> bool:
+    if connection.vendor == "sqlite":
+        return True  # BEGIN IMMEDIATE holds the write lock: nobody else commits meanwhile
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW transaction_isolation")
+            return cursor.fetchone()[0] in ("repeatable read", "serializable")
+    return False
+
 
 @dataclass(frozen=True)
 class ChainReport:
@@ -197,11 +250,22 @@ class ChainReport:
     head_hash: str
     first_bad_seq: int | None = None
     problem: str = ""
+    checkpoints: int = 0  # stored checkpoints found equal to the recomputed chain
+    expected: int = 0  # heads kept by someone (`--expect-head`) found in the chain
+    uncovered: int = 0  # events appended after the head was read (reads not one snapshot): next run
 
     def summary(self) -> str:
-        if self.ok:
-            return f"audit chain OK: {self.events} events, head seq={self.head_seq} hash={self.head_hash}"
-        return f"audit chain BROKEN at seq {self.first_bad_seq}: {self.problem}"
+        if not self.ok:
+            return f"audit chain BROKEN at seq {self.first_bad_seq}: {self.problem}"
+        text = (
+            f"audit chain OK: {self.events} events, head seq={self.head_seq} hash={self.head_hash}"
+        )
+        text += f"; {self.checkpoints} checkpoint(s) match"
+        if self.expected:
+            text += f"; {self.expected} expected head(s) match"
+        if self.uncovered:
+            text += f"; {self.uncovered} event(s) appended meanwhile are left for the next run"
+        return text
 
 
 def row_hash(row: dict[str, Any]) -> str:
@@ -241,29 +305,137 @@ VERIFY_FIELDS = (
 )
 
 
-def _rows() -> Iterator[dict[str, Any]]:
-    # values() bypasses model instances: fast, and it reads exactly what the database holds.
-    return AuditEvent.objects.order_by("seq").values(*VERIFY_FIELDS).iterator(chunk_size=5000)
+def _events_up_to(last_seq: int | None) -> Iterator[dict[str, Any]]:
+    """Every event up to `last_seq` (None: all), in seq order, one bounded query at a time.
+
+    Keyset pages rather than one cursor: the memory is the same on every backend and connection
+    setup (a client-side cursor would load the whole chain), and inside `chain_snapshot` the pages
+    read one snapshot. values() reads exactly what the database holds, without model instances."""
+    after = 0
+    while True:
+        page = AuditEvent.objects.filter(seq__gt=after)
+        if last_seq is not None:
+            page = page.filter(seq__lte=last_seq)
+        rows = list(page.order_by("seq").values(*VERIFY_FIELDS)[:VERIFY_CHUNK])
+        yield from rows
+        if len(rows) < VERIFY_CHUNK:
+            return
+        after = rows[-1]["seq"]
 
 
-def verify_chain(rows: Iterable[dict[str, Any]] | None = None) -> ChainReport:
-    """Recompute the whole chain. Catches edited, deleted, inserted and reordered events.
+@dataclass(frozen=True)
+class _KnownHash:
+    """A (seq, hash) the chain must contain: a stored checkpoint, or a head someone kept."""
+
+    seq: int
+    hash: str
+    source: str  # "checkpoint" or "expected"
+    label: str
+
+
+def _checkpoints_up_to(last_seq: int | None) -> Iterator[_KnownHash]:
+    """Passed checkpoints up to `last_seq` (None: all), in seq order, a bounded page at a time."""
+    after = (-1, 0)
+    while True:
+        seq, pk = after
+        page = Checkpoint.objects.filter(ok=True).filter(
+            models.Q(seq__gt=seq) | models.Q(seq=seq, pk__gt=pk)
+        )
+        if last_seq is not None:
+            page = page.filter(seq__lte=last_seq)
+        rows = list(
+            page.order_by("seq", "pk").values_list("seq", "pk", "hash", "verified_at")[
+                :VERIFY_CHUNK
+            ]
+        )
+        for row_seq, _pk, digest, verified_at in rows:
+            yield _KnownHash(
+                row_seq,
+                digest,
+                "checkpoint",
+                f"the checkpoint verified at {verified_at:%Y-%m-%d %H:%M:%S} UTC",
+            )
+        if len(rows) < VERIFY_CHUNK:
+            return
+        after = rows[-1][:2]
+
+
+def verify_chain(expected_heads: Iterable[tuple[int, str]] = ()) -> ChainReport:
+    """Recompute the chain as of one moment. Catches edited, deleted, inserted and reordered events, a
+    removed tail, and a chain rewritten with recomputed hashes.
 
     - an edited row no longer matches its own hash;
     - a deleted row leaves a gap in `seq` (or, at the end, disagrees with the chain head);
     - an inserted or moved row breaks the `prev_hash` link of the row after it, or its own hash, since
       `seq` and `prev_hash` are inside the hashed content;
-    - a chain rewritten from some point on, hashes and all, disagrees with an earlier checkpoint.
+    - a chain rewritten from some point on, hashes and all, disagrees with a stored checkpoint;
+    - a tail removed and the head moved back leaves a checkpoint (or the head someone kept,
+      `expected_heads`) above the head.
+
+    Read order matters when the reads are not one snapshot (`chain_snapshot`): the highest checkpoint
+    first, then the head, then events and checkpoints up to the head only. A checkpoint never names a
+    seq above the head of its time, and the head only moves forward with its events committed, so a
+    writer racing this check can never make it fail; events appended meanwhile are counted as not yet
+    covered. In one snapshot, an event above the head can only mean the head was moved back.
     """
-    checkpoints = dict(Checkpoint.objects.filter(ok=True).values_list("seq", "hash"))
+    expected = sorted(set(expected_heads))
+    with chain_snapshot() as one_snapshot:
+        top = (
+            Checkpoint.objects.filter(ok=True)
+            .order_by("-seq")
+            .values_list("seq", "verified_at")
+            .first()
+        )
+        head = ChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
+        report = _walk(head, top, expected)
+        if report.ok and head is not None:
+            beyond = AuditEvent.objects.filter(seq__gt=head[0]).count()
+            if beyond and one_snapshot:
+                return ChainReport(
+                    False,
+                    report.events,
+                    report.head_seq,
+                    report.head_hash,
+                    head[0] + 1,
+                    f"{beyond} event(s) lie above the chain head seq {head[0]} (the head was moved back)",
+                )
+            report = replace(report, uncovered=beyond)
+        return report
+
+
+def _walk(
+    head: tuple[int, str] | None,
+    top_checkpoint: tuple[int, dt.datetime] | None,
+    expected: list[tuple[int, str]],
+) -> ChainReport:
+    head_seq = head[0] if head is not None else None
+    known = heapq.merge(
+        _checkpoints_up_to(head_seq),
+        (_KnownHash(seq, digest, "expected", "the expected head") for seq, digest in expected),
+        key=lambda k: k.seq,
+    )
+    matched = {"checkpoint": 0, "expected": 0}
     expected_seq = 1
     prev_hash = GENESIS_HASH
     count = 0
+    pending = next(known, None)
 
     def broken(seq: int, problem: str) -> ChainReport:
         return ChainReport(False, count, expected_seq - 1, prev_hash, seq, problem)
 
-    for row in rows if rows is not None else _rows():
+    def differs(seq: int, digest: str) -> ChainReport | None:
+        nonlocal pending
+        while pending is not None and pending.seq == seq:
+            if pending.hash != digest:
+                what = "chain rewritten" if pending.source == "checkpoint" else "history rewritten"
+                return broken(seq, f"hash differs from {pending.label} ({what})")
+            matched[pending.source] += 1
+            pending = next(known, None)
+        return None
+
+    if (problem := differs(0, GENESIS_HASH)) is not None:
+        return problem
+    for row in _events_up_to(head_seq):
         seq = row["seq"]
         if seq != expected_seq:
             if seq > expected_seq:
@@ -275,31 +447,46 @@ def verify_chain(rows: Iterable[dict[str, Any]] | None = None) -> ChainReport:
             return broken(seq, "prev_hash does not link to the previous event")
         if row_hash(row) != row["hash"]:
             return broken(seq, "content does not match its hash (event edited)")
-        if seq in checkpoints and checkpoints[seq] != row["hash"]:
-            return broken(seq, "hash differs from a verified checkpoint (chain rewritten)")
+        if (problem := differs(seq, row["hash"])) is not None:
+            return problem
         prev_hash = row["hash"]
         count += 1
         expected_seq += 1
 
     last_seq = expected_seq - 1
-    if rows is None:
-        head = ChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
-        if head is None or tuple(head) != (last_seq, prev_hash):
-            recorded = f"seq {head[0]}" if head else "nothing (head row missing)"
-            return ChainReport(
-                False,
-                count,
-                last_seq,
-                prev_hash,
-                last_seq + 1,
-                f"chain head records {recorded} but the last event is seq {last_seq} "
-                "(events removed from the end, or the head tampered with)",
-            )
-    return ChainReport(True, count, last_seq, prev_hash)
+    if head is None or tuple(head) != (last_seq, prev_hash):
+        recorded = f"seq {head[0]}" if head else "nothing (head row missing)"
+        return broken(
+            last_seq + 1,
+            f"chain head records {recorded} but the last event is seq {last_seq} "
+            "(events removed from the end, or the head tampered with)",
+        )
+    if top_checkpoint is not None and top_checkpoint[0] > last_seq:
+        seq, verified_at = top_checkpoint
+        return broken(
+            last_seq + 1,
+            f"the chain ends at seq {last_seq} but checkpoint seq {seq} was verified at "
+            f"{verified_at:%Y-%m-%d %H:%M:%S} UTC (events removed from the end and the head moved back)",
+        )
+    if expected and expected[-1][0] > last_seq:
+        return broken(
+            last_seq + 1,
+            f"the chain ends at seq {last_seq} but the expected head is seq {expected[-1][0]} "
+            "(events removed from the end and the head moved back)",
+        )
+    return ChainReport(
+        True,
+        count,
+        last_seq,
+        prev_hash,
+        checkpoints=matched["checkpoint"],
+        expected=matched["expected"],
+    )
 
 
 def record_checkpoint() -> Checkpoint:
-    """Verify the chain and keep the result (the clock runs this periodically)."""
+    """Verify the chain and keep the result (the clock runs this periodically). A passed checkpoint's
+    (seq, hash) is a published head (`published_heads`): later verifications hold the chain to it."""
     report = verify_chain()
     return Checkpoint.objects.create(
         verified_at=timezone.now(),
@@ -312,6 +499,64 @@ def record_checkpoint() -> Checkpoint:
 
 def latest_checkpoint() -> Checkpoint | None:
     return Checkpoint.objects.order_by("-verified_at").first()
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """What the pages show about the chain: its head now and its latest verification."""
+
+    head_seq: int
+    head_hash: str
+    checkpoint: Checkpoint | None
+
+
+def chain_state() -> ChainState:
+    """The head and the latest verification, read together: in one snapshot, or else the checkpoint
+    first, so a display never shows a verification above the head beside it."""
+    with chain_snapshot():
+        checkpoint = latest_checkpoint()
+        head = ChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
+    seq, digest = head if head is not None else (0, "")
+    return ChainState(seq, digest, checkpoint)
+
+
+@dataclass(frozen=True)
+class PublishedHead:
+    seq: int
+    hash: str
+    verified_at: dt.datetime
+
+
+PUBLISHED_PAGE = 100
+
+
+def published_heads(
+    *, before_seq: int | None = None, limit: int = PUBLISHED_PAGE
+) -> list[PublishedHead]:
+    """The head history, newest first: each (seq, hash) the clock verified, with when it first did.
+
+    Anyone may keep these and later hold the platform to them (`verify_audit --expect-head SEQ:HASH`);
+    they show nothing but sequence numbers, hashes and times."""
+    rows = Checkpoint.objects.filter(ok=True)
+    if before_seq is not None:
+        rows = rows.filter(seq__lt=before_seq)
+    grouped = (
+        rows.values("seq", "hash")
+        .annotate(first=models.Min("verified_at"))
+        .order_by("-seq", "hash")
+    )
+    return [PublishedHead(r["seq"], r["hash"], r["first"]) for r in grouped[:limit]]
+
+
+def parse_expected_head(value: str) -> tuple[int, str]:
+    """`SEQ:HASH` as kept from the head history, or ValueError saying what is wrong with it."""
+    seq, sep, digest = value.strip().partition(":")
+    digest = digest.lower()
+    if not (sep and seq.isascii() and seq.isdigit()):
+        raise ValueError(f"{value!r}: expected SEQ:HASH, SEQ a non-negative integer")
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"{value!r}: HASH must be 64 hexadecimal characters (SHA-256)")
+    return int(seq), digest
 
 
 # --- Searching ------------------------------------------------------------------------------------
@@ -334,7 +579,8 @@ def _after_seq(params: Mapping[str, Any]) -> int:
     return int(value)
 
 
-def _before_seq(params: Mapping[str, Any]) -> int | None:
+def before_seq_param(params: Mapping[str, Any]) -> int | None:
+    """The optional `before_seq` paging bound (searches and the head history)."""
     value = params.get("before_seq")
     if not value:
         return None
@@ -378,7 +624,7 @@ def search_events(params: Mapping[str, Any]) -> models.QuerySet[AuditEvent]:
         if params.get(name):
             qs = qs.filter(**{lookup: _moment(params[name])})
     qs = qs.filter(seq__gt=_after_seq(params))
-    before = _before_seq(params)
+    before = before_seq_param(params)
     if before is not None:
         qs = qs.filter(seq__lt=before)
     return qs

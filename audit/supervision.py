@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from audit.models import Alert, AuditEvent, ChainHead
-from audit.services import latest_checkpoint
+from audit.models import Alert, AuditEvent
+from audit.services import chain_state
 from bidding.models import (
     Auction,
     AuctionParticipant,
@@ -221,10 +221,10 @@ def projects_by_stage(*, stage: str = "", kind: str = "", query: str = "") -> Pr
 
 
 def chain_status() -> dict[str, Any]:
-    head = ChainHead.objects.filter(pk=1).values("seq", "hash").first() or {"seq": 0, "hash": ""}
-    checkpoint = latest_checkpoint()
+    state = chain_state()  # the head and the last verification as of one moment
+    checkpoint = state.checkpoint
     return {
-        "head": head,
+        "head": {"seq": state.head_seq, "hash": state.head_hash},
         "checkpoint": (
             {
                 "verified_at": _iso(checkpoint.verified_at),

@@ -255,10 +255,11 @@ if AUDIT_RETENTION_YEARS < 15:
         f"AUDIT_RETENTION_YEARS={AUDIT_RETENTION_YEARS}: records must be kept at least 15 years"
     )
 # Signs evidence packages (Ed25519 seed, 32 bytes hex). Its public key is printed in every package and
-# on the supervision pages; `verify_evidence` checks packages against it offline.
-EVIDENCE_SIGNING_KEY = envsecret(
-    "EVIDENCE_SIGNING_KEY", "6465762d6f6e6c792d65766964656e63652d7369676e696e672d6b6579212121"
-)
+# on the supervision pages; `verify_evidence` checks packages against it offline. The development
+# default is public (it is right here), so `verify_evidence` refuses a package it signed unless told
+# `--allow-dev-key`.
+EVIDENCE_DEV_SIGNING_KEY = "6465762d6f6e6c792d65766964656e63652d7369676e696e672d6b6579212121"
+EVIDENCE_SIGNING_KEY = envsecret("EVIDENCE_SIGNING_KEY", EVIDENCE_DEV_SIGNING_KEY)
 # How long a clock process may hold a claimed task before another process may take it over.
 CLOCK_LEASE_SECONDS = envint("CLOCK_LEASE_SECONDS", 60)
 CLOCK_POLL_SECONDS = float(envstr("CLOCK_POLL_SECONDS", "1.0"))

@@ -36,15 +36,18 @@ def envlist(name: str, default: list[str]) -> list[str]:
 
 
 def envsecret(name: str, dev_default: str) -> str:
-    """A secret from `NAME`, or the file named by `NAME_FILE`, else the development default."""
+    """A secret from `NAME`, or the file named by `NAME_FILE`, else the development default.
+
+    The development value counts as left at its default however it arrives (copied into the
+    environment or a file, in either case for hex keys): it is public, being in the source."""
     file_name = os.environ.get(f"{name}_FILE")
     if file_name:
-        return Path(file_name).read_text(encoding="utf-8").strip()
-    value = os.environ.get(name)
-    if value:
-        return value
-    _DEV_SECRETS[name] = dev_default
-    return dev_default
+        value = Path(file_name).read_text(encoding="utf-8").strip()
+    else:
+        value = os.environ.get(name) or dev_default
+    if value.strip().lower() == dev_default.lower():
+        _DEV_SECRETS[name] = dev_default
+    return value
 
 
 def secrets_left_at_dev_default() -> list[str]:

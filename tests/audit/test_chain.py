@@ -7,7 +7,7 @@ import sys
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -283,6 +283,127 @@ def test_checkpoints_record_failures_too():
     assert Checkpoint.objects.count() == 1
 
 
+def rewind(events: list[AuditEvent], to_seq: int) -> None:
+    """Remove the tail after `to_seq` and move the head back onto it: the chain alone looks whole."""
+    with raw_access() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE seq > %s", [to_seq])
+        cursor.execute(
+            "UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1",
+            [to_seq, events[to_seq - 1].hash],
+        )
+
+
+def test_a_removed_tail_with_the_head_moved_back_is_caught_by_the_checkpoint_above_it():
+    events = append(5)
+    assert record_checkpoint().seq == 5
+    rewind(events, 3)
+    report = verify_chain()
+    assert report.ok is False
+    assert report.first_bad_seq == 4
+    assert "checkpoint seq 5" in report.problem
+    # The clock's next verification keeps failing: the failed checkpoint is no new reference.
+    assert record_checkpoint().ok is False
+    assert verify_chain().ok is False
+
+
+def test_a_head_someone_kept_catches_a_rewind_even_with_the_checkpoints_gone():
+    events = append(5)
+    record_checkpoint()
+    kept = (5, events[4].hash)
+    rewind(events, 3)
+    Checkpoint.objects.all().delete()  # what someone with write access to the database can do too
+    assert verify_chain().ok is True  # nothing inside the database remembers the lost tail
+    report = verify_chain([kept])
+    assert report.ok is False
+    assert report.first_bad_seq == 4
+    assert "expected head is seq 5" in report.problem
+
+
+def test_a_head_someone_kept_catches_a_history_rewritten_with_recomputed_hashes():
+    events = append(4)
+    kept = (2, events[1].hash)
+    with raw_access() as cursor:
+        prev = events[0].hash
+        for event in events[1:]:
+            payload = {"i": 42} if event.seq == 2 else event.payload
+            digest = event_hash(
+                seq=event.seq,
+                at=event.at,
+                actor_id=None,
+                actor_name=event.actor_name,
+                role=event.role,
+                organization_id=None,
+                ip=event.ip,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                payload=payload,
+                prev_hash=prev,
+            )
+            cursor.execute(
+                "UPDATE audit_auditevent SET payload = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+                [json.dumps(payload), prev, digest, event.seq],
+            )
+            prev = digest
+        cursor.execute("UPDATE audit_chainhead SET hash = %s WHERE id = 1", [prev])
+    assert verify_chain().ok is True  # consistent in itself, and no checkpoint to disagree
+    report = verify_chain([kept])
+    assert report.ok is False
+    assert report.first_bad_seq == 2
+    assert "expected head" in report.problem
+
+
+def test_kept_heads_and_checkpoints_pass_while_the_chain_grows():
+    events = append(2)
+    record_checkpoint()
+    kept = [(0, "0" * 64), (2, events[1].hash)]
+    append(3)
+    record_checkpoint()
+    report = verify_chain(kept)
+    assert report.ok is True, report.summary()
+    assert (report.head_seq, report.checkpoints, report.expected) == (5, 2, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_head_moved_back_over_events_still_there_is_caught():
+    """Read in one snapshot, an event above the head can only mean the head was moved back."""
+    events = append(4)
+    with raw_access() as cursor:
+        cursor.execute(
+            "UPDATE audit_chainhead SET seq = 2, hash = %s WHERE id = 1", [events[1].hash]
+        )
+    report = verify_chain()
+    assert report.ok is False
+    assert report.first_bad_seq == 3
+    assert "above the chain head" in report.problem
+
+
+def test_verification_reads_the_chain_in_bounded_pages(monkeypatch):
+    """However long the chain, verification holds one page of events in memory, never all of them,
+    and still finds a change on any page and a checkpoint on any page."""
+    from django.test.utils import CaptureQueriesContext
+
+    from audit import services
+
+    monkeypatch.setattr(services, "VERIFY_CHUNK", 3)
+    events = append(10)
+    record_checkpoint()
+    append(2)
+    with CaptureQueriesContext(connection) as queries:
+        report = verify_chain([(7, events[6].hash)])
+    assert report.ok is True, report.summary()
+    assert (report.events, report.checkpoints, report.expected) == (12, 1, 1)
+    pages = [
+        q["sql"]
+        for q in queries
+        if 'FROM "audit_auditevent"' in q["sql"] and "ORDER BY" in q["sql"]
+    ]
+    assert len(pages) == 5 and all("LIMIT 3" in sql for sql in pages), pages
+    with raw_access() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET action = 'x' WHERE seq = 8")
+    assert verify_chain().first_bad_seq == 8
+
+
 # --- The command ----------------------------------------------------------------------------------
 
 
@@ -302,6 +423,27 @@ def test_verify_audit_exits_non_zero_naming_the_bad_sequence(capsys):
         call_command("verify_audit")
     assert exit_info.value.code == 1
     assert "BROKEN at seq 2" in capsys.readouterr().err
+
+
+def test_verify_audit_holds_the_chain_to_kept_heads(capsys):
+    events = append(3)
+    call_command("verify_audit", "--expect-head", f"2:{events[1].hash}")
+    assert "1 expected head(s) match" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify_audit", "--expect-head", f"2:{events[0].hash}")
+    assert exit_info.value.code == 1
+    assert "BROKEN at seq 2: hash differs from the expected head" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        call_command("verify_audit", "--expect-head", f"9:{events[2].hash}")
+    assert "expected head is seq 9" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "value", ["3", "x:" + "a" * 64, "3:abc", "-1:" + "a" * 64, "3:" + "g" * 64]
+)
+def test_verify_audit_refuses_a_malformed_kept_head(value):
+    with pytest.raises(CommandError, match="--expect-head"):
+        call_command("verify_audit", "--expect-head", value)
 
 
 @pytest.mark.django_db(transaction=True)

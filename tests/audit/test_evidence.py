@@ -13,26 +13,12 @@ import time_machine
 from django.core.management import call_command
 from nacl.signing import SigningKey
 
-from accounts.actors import Actor
 from audit import evidence
 from bidding.auction import services
 from bidding.models import Auction
 from tests.bidding.auction_world import START, make_world
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def package(agent, staff) -> bytes:
-    world = make_world(agent, staff)
-    a, b, _ = world.bidders
-    for seconds, user, price in ((10, a, "999000.00"), (20, b, "998000.00"), (30, a, "997000.00")):
-        with time_machine.travel(START + dt.timedelta(seconds=seconds), tick=False):
-            auction = Auction.objects.get(pk=world.auction.pk)
-            services.place_bid(world.actor(user), auction, price, f"k{seconds}")
-    with time_machine.travel(START + dt.timedelta(seconds=700), tick=False):
-        services.advance(Actor.system("clock"), world.auction.pk)
-    return evidence.build(world.project)
 
 
 def rewrite(data: bytes, name: str, change) -> bytes:

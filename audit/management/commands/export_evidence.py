@@ -27,3 +27,9 @@ class Command(BaseCommand):
         output = options["output"] or Path(f"evidence-{project.number}.zip")
         output.write_bytes(evidence.build(project))
         self.stdout.write(f"wrote {output}")
+        # Only possible with DEBUG on: the settings refuse the development key otherwise.
+        if evidence.signs_with_dev_key():
+            self.stderr.write(
+                "WARNING: signed with the development key, which proves nothing; verify_evidence "
+                "refuses it without --allow-dev-key"
+            )
