@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
@@ -10,7 +9,7 @@ from audit import api as audit_api
 from lib import api as lib_api
 
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="api_token"),
+    path("auth/token/", accounts_api.obtain_token, name="api_token"),
     path("me/", accounts_api.me, name="api_me"),
     path("organizations/", accounts_api.organizations, name="api_organizations"),
     path("organizations/<int:pk>/", accounts_api.organization, name="api_organization"),
