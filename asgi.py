@@ -16,7 +16,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 
 from config.routing import websocket_urlpatterns
-from lib.uploads import RequestBodyLimit
+from lib.uploads import RequestBodyLimit, daphne_without_form_parsing
+
+# Daphne's HTTP layer would otherwise parse every multipart body in memory (lib/uploads.py).
+daphne_without_form_parsing()
 
 application = ProtocolTypeRouter(
     {

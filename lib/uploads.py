@@ -15,7 +15,11 @@ one. Three guards apply that, each before the body is read:
   in DRF's permission check, which runs before the view reads `request.data`.
 
 Within the caps, Django streams a file larger than FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file,
-never to memory. What daphne itself holds is in docs/performance.md (section "Uploads").
+never to memory. Underneath, daphne's HTTP request (Twisted's `http.Request`) parsed every
+multipart POST body itself — the whole body read into memory and through the `email` parser, about
+13 times its size, for `request.args`, which daphne never uses — before the application saw the
+request: `daphne_without_form_parsing` turns that off. What daphne still holds (the body, once, in
+its queue to the application) is measured in docs/performance.md ("Uploads").
 """
 
 from __future__ import annotations
@@ -94,6 +98,27 @@ class UploadRoleMiddleware(MiddlewareMixin):
         if request.path.startswith("/api/"):
             return JsonResponse(error_body("FORBIDDEN", _("您没有执行此操作的权限。")), status=403)
         raise PermissionDenied
+
+
+def daphne_without_form_parsing() -> None:
+    """Makes daphne build its HTTP requests with Twisted's form parsing off (idempotent).
+
+    Called by asgi.py, which daphne imports before it serves anything. Twisted's
+    `parsePOSTFormSubmission=False` leaves the body in the temporary file daphne streams it from.
+    """
+    from daphne import http_protocol
+
+    if getattr(http_protocol.WebRequest, "parses_form_bodies", True) is False:
+        return
+
+    class WebRequestWithoutFormParsing(http_protocol.WebRequest):
+        parses_form_bodies = False
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, parsePOSTFormSubmission=False, **kwargs)
+
+    # HTTPFactory.buildProtocol names the request class through this module attribute.
+    http_protocol.WebRequest = WebRequestWithoutFormParsing
 
 
 @functools.lru_cache(maxsize=2048)
