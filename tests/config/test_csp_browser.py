@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transac
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`);
+  window.__cspViolations.push(
+    `${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`
+  );
 });
 """
 
@@ -27,9 +29,11 @@ def watched_page(browser):
     refused: list[str] = []
     page.on(
         "console",
-        lambda message: refused.append(message.text)
-        if "Content Security Policy" in message.text or message.text.startswith("Refused to")
-        else None,
+        lambda message: (
+            refused.append(message.text)
+            if "Content Security Policy" in message.text or message.text.startswith("Refused to")
+            else None
+        ),
     )
     return page, refused
 
