@@ -24,9 +24,7 @@ def test_seed_demo_is_idempotent_and_every_login_works(client, capsys):
     assert set(Organization.objects.values_list("kind", flat=True)) == set(Organization.Kind.values)
     assert {User.objects.get(username=u).role for u, *_ in USERS} == set(Role.values)
     for username, *_ in USERS:
-        login = client.post(
-            "/accounts/login/", {"username": username, "password": DEMO_PASSWORD}
-        )
+        login = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
         assert login.status_code == 302, username
         assert client.session["_auth_user_id"] == str(User.objects.get(username=username).pk)
         client.post("/accounts/logout/")
