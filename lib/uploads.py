@@ -36,14 +36,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.cookie import parse_cookie
 from django.urls import Resolver404, get_resolver
+from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from lib.api import error_body
-
-MIB = 1024 * 1024
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -160,7 +159,7 @@ def _language(scope: Scope, headers: dict[bytes, bytes]) -> str:
 async def _refuse_too_large(scope: Scope, send: Send, limit: int) -> None:
     headers = _headers(scope)
     with translation.override(_language(scope, headers)):
-        message = _("请求过大：此处最多接受 %(size)s MiB。") % {"size": f"{limit / MIB:g}"}
+        message = _("请求过大：此处最多接受 %(size)s。") % {"size": filesizeformat(limit)}
         if scope.get("path", "").startswith("/api/"):
             body = json.dumps(error_body("REQUEST_TOO_LARGE", message), ensure_ascii=False)
             content_type = b"application/json"
