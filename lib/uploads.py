@@ -35,8 +35,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.cookie import parse_cookie
-from django.urls import Resolver404, get_resolver
 from django.template.defaultfilters import filesizeformat
+from django.urls import Resolver404, get_resolver
 from django.utils import translation
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext as _

@@ -258,4 +258,6 @@ def test_daphne_does_not_parse_a_large_refused_upload_in_memory(daphne_url, supe
         urllib.request.urlopen(request, timeout=60)
     assert refused.value.code == 403
     grown_mib = (peak_kib(server.pid) - before) / 1024
-    assert grown_mib < 3 * size / MIB, f"daphne grew {grown_mib:.0f} MiB for a {size // MIB} MiB body"
+    assert grown_mib < 3 * size / MIB, (
+        f"daphne grew {grown_mib:.0f} MiB for a {size // MIB} MiB body"
+    )
