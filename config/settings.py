@@ -237,8 +237,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: downloads go through views that check permission
 # Request bodies, capped before anything reads them (lib/uploads.py: 413 by Content-Length, or by
-# counting a body sent without one). Routes marked `accepts_uploads` (tender documents, bid files,
-# guarantees, bank statements) take up to MAX_UPLOAD_BYTES; every other route MAX_REQUEST_BYTES.
+# counting a body sent without one). Multipart bodies of routes marked `accepts_uploads` (tender
+# documents, bid files, guarantees, bank statements) take up to MAX_UPLOAD_BYTES; every other body
+# MAX_REQUEST_BYTES.
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", 2560 * 1024)
 # Form fields other than files, and any body read whole (request.body), are held to the same cap.

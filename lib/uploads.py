@@ -129,9 +129,11 @@ def _route_accepts_uploads(path: str) -> bool:
     return getattr(match.func, "upload_roles", None) is not None
 
 
-def body_limit(path: str) -> int:
-    """The largest body the route at `path` accepts, in bytes."""
-    if _route_accepts_uploads(path):
+def body_limit(path: str, content_type: bytes = b"") -> int:
+    """The largest body the route at `path` accepts, in bytes: files travel as multipart/form-data,
+    so only such a body on an upload route may exceed MAX_REQUEST_BYTES (a JSON body is parsed
+    whole in memory, whatever the route)."""
+    if content_type.lower().startswith(b"multipart/form-data") and _route_accepts_uploads(path):
         return settings.MAX_UPLOAD_BYTES
     return settings.MAX_REQUEST_BYTES
 
@@ -198,8 +200,9 @@ class RequestBodyLimit:
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        limit = body_limit(path)
-        declared = _declared_length(_headers(scope))
+        headers = _headers(scope)
+        limit = body_limit(path, headers.get(b"content-type", b""))
+        declared = _declared_length(headers)
         if declared is not None:
             if declared > limit:
                 return await _refuse_too_large(scope, send, limit)

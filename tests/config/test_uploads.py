@@ -177,9 +177,16 @@ def http_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict:
     }
 
 
-async def call(path: str, chunks: list[bytes], *, declared: int | None, language: str = ""):
+async def call(
+    path: str,
+    chunks: list[bytes],
+    *,
+    declared: int | None,
+    language: str = "",
+    content_type: str = CONTENT_TYPE,
+):
     inner = InnerApp()
-    headers = [(b"content-type", CONTENT_TYPE.encode())]
+    headers = [(b"content-type", content_type.encode())]
     if declared is not None:
         headers.append((b"content-length", str(declared).encode()))
     if language:
@@ -216,6 +223,9 @@ async def test_an_upload_route_takes_up_to_max_upload_bytes(settings):
     start, body, inner = await call(path, [], declared=4 * MIB + 1, language="en")
     assert start["status"] == 413 and not inner.called
     assert b"Request too large: this accepts at most 4.0\xc2\xa0MB." in body
+    # Files travel as multipart: a JSON body there is held to the ordinary cap.
+    start, _, inner = await call(path, [], declared=2000, content_type="application/json")
+    assert start["status"] == 413 and not inner.called
 
 
 @pytest.mark.django_db
