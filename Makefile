@@ -31,7 +31,11 @@ install-dev: $(VENV)/.installed-dev messages ## install runtime + test/lint depe
 messages: $(VENV)/.installed-run ## compile locale/*.po into .mo (pure Python, no gettext needed)
 	$(BIN)/pybabel compile -d locale -D django
 
-run: install ## migrate, seed demo data, start daphne and the clock, print URL and logins
+# The demo server runs in development mode (DEBUG on, development secrets, the bank simulator); the
+# settings default to production, which refuses all three. DEBUG=0 make serve still says otherwise.
+run serve: export DEBUG ?= 1
+
+run: install ## migrate, seed demo data, start daphne and the clock (development mode), print URL and logins
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo
@@ -40,13 +44,14 @@ run: install ## migrate, seed demo data, start daphne and the clock, print URL a
 serve: ## start daphne and the background clock together (Ctrl-C stops both)
 	@echo ""
 	@echo "  bidhall is at http://$(HOST):$(PORT)/   (API docs: http://$(HOST):$(PORT)/api/v1/docs/)"
+	@if [ "$$DEBUG" = 1 ]; then echo "  Development mode (DEBUG=1): development secrets and the bank simulator are on; never expose it."; fi
 	@echo "  Logins are printed above; all demo users share the password bidhall-demo-2026."
 	@echo ""
 	@trap 'kill $$clock 2>/dev/null; wait' EXIT INT TERM; \
 	  $(BIN)/python manage.py run_clock & clock=$$!; \
 	  $(BIN)/daphne -b $(HOST) -p $(PORT) asgi:application
 
-test: install-dev ## run the whole test suite (SQLite, or DATABASE_URL/REDIS_URL when set)
+test: install-dev ## run the whole test suite (SQLite, or DATABASE_URL/REDIS_URL when set; config/settings_test.py)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev ## ruff lint and format check

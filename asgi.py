@@ -16,10 +16,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 
 from config.routing import websocket_urlpatterns
+from lib.uploads import RequestBodyLimit, daphne_without_form_parsing
+
+# Daphne's HTTP layer would otherwise parse every multipart body in memory (lib/uploads.py).
+daphne_without_form_parsing()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # A body over its route's cap is refused before Django reads it (lib/uploads.py).
+        "http": RequestBodyLimit(django_asgi_app),
         # Origin checked against ALLOWED_HOSTS; the session cookie identifies the user.
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

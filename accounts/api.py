@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
-from rest_framework.decorators import api_view
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import services
 from accounts.actors import Actor
+from accounts.login import LoginLocked, seconds_until_unlocked
 from accounts.models import IntegrityRecord, Organization
 from accounts.permissions import has_perm, visible_to
 from accounts.serializers import (
@@ -25,7 +35,9 @@ from accounts.serializers import (
     OrganizationUpdateSerializer,
 )
 from lib.api import paginated
-from lib.errors import NotFound
+from lib.errors import DomainError, NotFound
+from lib.throttling import AnonThrottle, AuthThrottle
+from trading.serializers import ErrorSerializer
 
 
 def _visible_org(request: Request, pk: int) -> Organization:
@@ -101,3 +113,40 @@ def lift_bar(request: Request, pk: int) -> Response:
     payload.is_valid(raise_exception=True)
     bar = services.lift_bar(Actor.from_request(request), bar, **payload.validated_data)
     return Response(IntegrityRecordSerializer(bar).data)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+@extend_schema(
+    request=TokenRequestSerializer,
+    responses={200: TokenSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+    auth=[],
+    description="The caller's API token for a username and password. Repeated failures for one "
+    "username from one address lock that pair out for a while (429 `LOGIN_LOCKED`, with "
+    "Retry-After); the endpoint is also throttled per address (429 `THROTTLED`).",
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@throttle_classes([AuthThrottle, AnonThrottle])
+def obtain_token(request: Request) -> Response:
+    payload = TokenRequestSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    credentials = payload.validated_data
+    # With the request, so that axes counts this attempt and refuses a locked-out pair.
+    user = authenticate(request, username=credentials["username"], password=credentials["password"])
+    if user is None:
+        if getattr(request, "axes_locked_out", False):
+            raise LoginLocked(seconds_until_unlocked(request, credentials["username"]))
+        raise DomainError(_("用户名或密码不正确。"), code="AUTHENTICATION_FAILED")
+    # A successful login clears the failures counted against it, as the login page's does.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    token, _created = Token.objects.get_or_create(user=user)
+    return Response({"token": token.key})

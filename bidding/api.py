@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.actors import Actor
+from accounts.models import Role
 from bidding import access, services
 from bidding import evaluation as evaluating
 from bidding.models import (
@@ -66,6 +67,7 @@ from bidding.serializers import (
 from experts.models import DrawRequest
 from lib.api import paginated
 from lib.errors import DomainError, NotFound, NotPermitted
+from lib.uploads import accepts_uploads
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, page_of
 
 PUBLIC_READ_ERRORS = {404: READ_ERRORS[404]}
@@ -117,6 +119,7 @@ def lot_status(request: Request, pk: int) -> Response:
 # --- Bids -----------------------------------------------------------------------------------------
 
 
+@accepts_uploads(Role.SUPPLIER)
 @extend_schema(
     request={"multipart/form-data": BidSubmitInputSerializer},
     responses={201: BidReceiptSerializer, **WRITE_ERRORS},

@@ -52,6 +52,7 @@ from bidding.models import (
     Score,
 )
 from lib.errors import DomainError, NotFound
+from lib.uploads import accepts_uploads
 from trading.models import Lot, Project, Registration
 from trading.rules import rules_for
 
@@ -325,6 +326,7 @@ def _scrubbed(form: BidForm) -> BidForm:
     return form
 
 
+@accepts_uploads(Role.SUPPLIER)
 @login_required
 def bid_form(request: HttpRequest, pk: int) -> HttpResponse:
     lot = _lot(request, pk)

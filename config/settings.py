@@ -6,18 +6,32 @@ channel layer. Production: DATABASE_URL=postgres://… and REDIS_URL=redis://…
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from lib.env import envbool, envint, envlist, envsecret, envstr, secrets_left_at_dev_default
+from lib.env import (
+    envbool,
+    envint,
+    envlist,
+    envsecret,
+    envstr,
+    secret_weakness,
+    secrets_left_at_dev_default,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = envbool("DEBUG", True)
-SECRET_KEY = envsecret("SECRET_KEY", "dev-only-insecure-secret-key-change-me-bidhall")
+# Development mode is asked for (`make run` and the test settings set DEBUG=1); without it the
+# settings are production's and refuse development or weak secrets at the end of this module.
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = envsecret(
+    "SECRET_KEY", "dev-only-insecure-secret-key-change-me-bidhall-5f2c9a7e1d4b8036"
+)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
@@ -39,6 +53,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "axes",
+    "csp",
     "channels",
     "audit",
     "accounts",
@@ -51,14 +67,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before CSRF: the CSRF check reads a form's body for its token, and a user whose role may not
+    # upload on a route is refused before any of an upload is read (lib/uploads.py).
+    "lib.uploads.UploadRoleMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its answer (accounts/login.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -129,6 +151,8 @@ else:
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -147,6 +171,56 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 
+# Login lockout (django-axes; the login page and POST /api/v1/auth/token/ both go through
+# `authenticate(request, …)`). Failures count per username *and* client address together: by
+# username alone anyone could lock a bidder out just before an auction; by address alone one
+# guesser would lock out a whole company behind one NAT address. The address is the one the audit
+# chain records (accounts.actors.client_ip, honouring TRUSTED_PROXY_COUNT). Attempts live in the
+# database, so every daphne process sees them and staff can lift a lockout in the admin.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+# A try during the lockout neither extends it nor grows the attempt's record.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.login.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.login.lockout_response"
+AXES_VERBOSE = False
+
+# --- Transport security ---------------------------------------------------------------------------
+# SECURE_SSL=1 when the site is reached over HTTPS (daphne's own TLS endpoint, or a proxy in front
+# of it): plain HTTP is redirected, browsers are told to insist on HTTPS (HSTS), cookies go over
+# TLS only.
+SECURE_SSL = envbool("SECURE_SSL", False)
+if SECURE_SSL:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+# Whether the browser's request came over HTTPS is the trusted proxy's word (X-Forwarded-Proto), as
+# its X-Forwarded-For is for the client's address; without a trusted proxy nobody's header is.
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site's own files — no
+# inline <script>, no on*= handlers, no style="" (templates pass data through data- attributes and
+# json_script). 'self' in connect-src covers the same host's ws:/wss: sockets.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -162,8 +236,17 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: downloads go through views that check permission
-# Largest file a user may upload (tender documents, bid files), in bytes.
+# Request bodies, capped before anything reads them (lib/uploads.py: 413 by Content-Length, or by
+# counting a body sent without one). Multipart bodies of routes marked `accepts_uploads` (tender
+# documents, bid files, guarantees, bank statements) take up to MAX_UPLOAD_BYTES; every other body
+# MAX_REQUEST_BYTES.
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+MAX_REQUEST_BYTES = envint("MAX_REQUEST_BYTES", 2560 * 1024)
+# Form fields other than files, and any body read whole (request.body), are held to the same cap.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+# Above this an uploaded file (and a request body read by Django) goes to a temporary file on disk,
+# never memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2560 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -174,6 +257,20 @@ STORAGES = {
         )
     },
 }
+
+# --- Cache ----------------------------------------------------------------------------------------
+# Shared by every daphne process through Redis (API throttle counts must be); one process's memory
+# without it.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "bidhall",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -188,6 +285,14 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # Money travels as strings so no client ever parses a price into a float.
     "COERCE_DECIMAL_TO_STRING": True,
+    # Per user when logged in, per client address otherwise; `auth` is the token endpoint's, per
+    # address. Over a rate: 429 THROTTLED with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["lib.throttling.UserThrottle", "lib.throttling.AnonThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": envstr("API_THROTTLE_USER", "1200/minute"),
+        "anon": envstr("API_THROTTLE_ANON", "300/minute"),
+        "auth": envstr("API_THROTTLE_AUTH", "20/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "bidhall API",
@@ -203,9 +308,10 @@ SPECTACULAR_SETTINGS = {
 # Deposit custody: one HMAC secret per bank, "BANK:secret,BANK2:secret2" (or DEPOSIT_BANK_SECRETS_FILE).
 DEPOSIT_BANK_SECRETS = dict(
     pair.split(":", 1)
-    for pair in envsecret("DEPOSIT_BANK_SECRETS", "ICBC:dev-icbc-secret,CCB:dev-ccb-secret").split(
-        ","
-    )
+    for pair in envsecret(
+        "DEPOSIT_BANK_SECRETS",
+        "ICBC:dev-only-icbc-hmac-secret-7b3f91c2,CCB:dev-only-ccb-hmac-secret-48d0e6a5",
+    ).split(",")
     if ":" in pair
 )
 # The bank that keeps the custody account; the demo's simulator signs as this bank.
@@ -270,7 +376,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+        # Lockouts are warnings; every single failed login is not worth a line.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 if not DEBUG:
@@ -281,4 +392,23 @@ if not DEBUG:
             + ", ".join(_left)
             + ". Set them in the environment (or NAME_FILE)."
         )
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    _weak = [
+        f"{name} {reason}"
+        for name, reason in [
+            ("SECRET_KEY", secret_weakness(SECRET_KEY, min_length=50)),
+            ("BID_MASTER_KEY", secret_weakness(BID_MASTER_KEY, hex_length=64)),
+            ("EVIDENCE_SIGNING_KEY", secret_weakness(EVIDENCE_SIGNING_KEY, hex_length=64)),
+            *(
+                (f"DEPOSIT_BANK_SECRETS ({bank})", secret_weakness(secret, min_length=32))
+                for bank, secret in DEPOSIT_BANK_SECRETS.items()
+            ),
+        ]
+        if reason
+    ]
+    if _weak:
+        # Each names the variable and why, never the value (these messages reach logs).
+        raise ImproperlyConfigured("DEBUG is off and weak secrets are refused: " + "; ".join(_weak))
+    if "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            "DEBUG is off and ALLOWED_HOSTS contains '*': name the site's host names."
+        )

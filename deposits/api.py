@@ -38,7 +38,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.actors import Actor
-from accounts.models import Organization
+from accounts.models import Organization, Role
 from accounts.permissions import has_perm, visible_to
 from deposits import ledger, services
 from deposits.bank import BANK_HEADER, SIGNATURE_HEADER
@@ -86,6 +86,7 @@ from deposits.serializers import (
 from lib.api import paginated
 from lib.errors import DomainError, NotFound, NotPermitted
 from lib.money import format_amount
+from lib.uploads import accepts_uploads
 from trading.models import Lot, Project
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, ErrorSerializer, page_of
 
@@ -404,6 +405,7 @@ def mine(request: Request) -> Response:
     return Response(MyDepositsSerializer(body).data)
 
 
+@accepts_uploads(Role.SUPPLIER)
 @extend_schema(
     request={"multipart/form-data": GuaranteeUploadSerializer},
     responses={201: GuaranteeSerializer, **WRITE_ERRORS},

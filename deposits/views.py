@@ -65,6 +65,7 @@ from deposits.models import (
     RefundBatch,
 )
 from lib.errors import DomainError
+from lib.uploads import accepts_uploads
 from trading.forms import BEIJING
 from trading.models import Lot, Registration
 
@@ -336,6 +337,7 @@ def open_account(request: HttpRequest, lot_pk: int) -> HttpResponse:
     return redirect(f"{reverse('my_deposits')}#lot-{lot.pk}")
 
 
+@accepts_uploads(Role.SUPPLIER)
 @login_required
 @require_POST
 def submit_guarantee(request: HttpRequest, lot_pk: int) -> HttpResponse:
@@ -757,6 +759,7 @@ def fx_rate_set(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('custody')}#fx")
 
 
+@accepts_uploads(Role.CENTER_STAFF)
 @login_required
 @require_POST
 def statement_import(request: HttpRequest) -> HttpResponse:

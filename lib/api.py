@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -47,7 +48,11 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message), status=exc.http_status)
+        response = Response(error_body(exc.code, exc.message), status=exc.http_status)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            response["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -59,7 +64,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "ERROR")
     message_factory = _DRF_MESSAGES.get(code)
     details = exc.detail if isinstance(exc, exceptions.ValidationError) else None
-    message = message_factory() if message_factory else str(getattr(exc, "detail", exc))
+    if isinstance(exc, exceptions.Throttled):
+        if exc.wait:
+            # DRF rounds the wait down; a client that waits that long would be refused again.
+            seconds = max(1, math.ceil(exc.wait))
+            response["Retry-After"] = str(seconds)
+            message = _("请求过于频繁，请 %(seconds)d 秒后再试。") % {"seconds": seconds}
+        else:
+            message = _("请求过于频繁，请稍后再试。")
+    else:
+        message = message_factory() if message_factory else str(getattr(exc, "detail", exc))
     response.data = error_body(code, message, details)
     return response
 

@@ -1,12 +1,16 @@
 """Typed readers for settings that come from the environment (healthchecks' style).
 
-Secrets have development defaults so a fresh checkout runs, but every default is remembered here and
-`refuse_dev_secrets_in_production` makes settings fail loudly when DEBUG is off and one is still in use.
+Secrets have development defaults so a fresh checkout runs, but every default is remembered here, and
+with DEBUG off the settings refuse to load while one is still in use (`secrets_left_at_dev_default`)
+or while a secret that was given is too weak to guard anything (`secret_weakness`).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import string
+from collections import Counter
 from pathlib import Path
 
 _DEV_SECRETS: dict[str, str] = {}
@@ -52,3 +56,35 @@ def envsecret(name: str, dev_default: str) -> str:
 
 def secrets_left_at_dev_default() -> list[str]:
     return sorted(_DEV_SECRETS)
+
+
+# A secret drawn at random almost never has fewer distinct characters than this (64 random hex
+# digits: fewer than 8 of the 16 with a probability below 1e-20), while "00…", "1111…" or
+# "abab…" always do.
+_MIN_DISTINCT = 8
+
+
+def secret_weakness(
+    value: str, *, min_length: int = 0, hex_length: int | None = None
+) -> str | None:
+    """Why `value` cannot guard production, or None when it can. The reason never quotes the value.
+
+    `hex_length`: the secret is a key of exactly that many hexadecimal digits. Otherwise it is text
+    of at least `min_length` characters. Either way a random secret is expected: too few distinct
+    characters, one character making up a third of it, or a short block repeated is refused.
+    """
+    if hex_length is not None:
+        if len(value) != hex_length or any(c not in string.hexdigits for c in value):
+            return f"must be exactly {hex_length} hexadecimal characters"
+        value = value.lower()
+    elif len(value) < min_length:
+        return f"must be at least {min_length} characters long"
+    counts = Counter(value)
+    if len(counts) < _MIN_DISTINCT:
+        return f"has fewer than {_MIN_DISTINCT} distinct characters (not random)"
+    if max(counts.values()) > math.ceil(len(value) / 3):
+        return "repeats one character too often (not random)"
+    for period in range(1, len(value) // 2 + 1):
+        if (value[:period] * (len(value) // period + 1))[: len(value)] == value:
+            return "is a short pattern repeated (not random)"
+    return None

@@ -8,7 +8,8 @@ created through the services, so role groups and object permissions are the prod
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -29,6 +30,28 @@ PASSWORD = "correct-horse-battery-staple"
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings: Any) -> Iterator[None]:
+    """Each test its own cache: API throttle counts, cached counts and PDFs never leak between tests.
+
+    A fresh key prefix (a fresh local-memory store without Redis) rather than a flush, which on Redis
+    would empty the database the channel layer shares."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": prefix, "LOCATION": prefix}
+        if "locmem" in settings.CACHES["default"]["BACKEND"]
+        else {**settings.CACHES["default"], "KEY_PREFIX": prefix}
+    }
+    yield
+    from django.core.cache import cache
+
+    if "redis" in settings.CACHES["default"]["BACKEND"]:
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
 
 
 SYSTEM = Actor.system("test")

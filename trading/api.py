@@ -32,11 +32,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.actors import Actor
+from accounts.models import Role
 from accounts.permissions import has_perm, visible_to
 from clock import calendar
 from clock.models import StatutoryDay
 from lib.api import paginated
 from lib.errors import DomainError, NotFound
+from lib.uploads import accepts_uploads
 from trading import services
 from trading.models import (
     Announcement,
@@ -322,6 +324,7 @@ def retender_lot(request: Request, pk: int, number: int) -> Response:
 # --- Documents ------------------------------------------------------------------------------------
 
 
+@accepts_uploads(Role.AGENT)
 @extend_schema(
     methods=["GET"],
     responses={200: page_of(DocumentSerializer), **READ_ERRORS},

@@ -34,6 +34,7 @@ from audit.services import canonical_bytes
 from clock import calendar
 from clock.models import StatutoryDay
 from lib.errors import DomainError
+from lib.uploads import accepts_uploads
 from trading import services
 from trading.forms import (
     BEIJING,
@@ -577,6 +578,7 @@ def _invalid(form: Any) -> DomainError:
     )
 
 
+@accepts_uploads(Role.AGENT)
 @login_required
 @require_POST
 def document_upload(request: HttpRequest, pk: int) -> HttpResponse:

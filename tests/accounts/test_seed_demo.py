@@ -24,8 +24,10 @@ def test_seed_demo_is_idempotent_and_every_login_works(client, capsys):
     assert set(Organization.objects.values_list("kind", flat=True)) == set(Organization.Kind.values)
     assert {User.objects.get(username=u).role for u, *_ in USERS} == set(Role.values)
     for username, *_ in USERS:
-        assert client.login(username=username, password=DEMO_PASSWORD), username
-        client.logout()
+        login = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
+        assert login.status_code == 302, username
+        assert client.session["_auth_user_id"] == str(User.objects.get(username=username).pk)
+        client.post("/accounts/logout/")
     output = capsys.readouterr().out
     assert "staff" in output and DEMO_PASSWORD in output
     assert verify_chain().ok is True

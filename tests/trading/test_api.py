@@ -485,10 +485,12 @@ def test_suppliers_cannot_take_agent_actions(api, agent, staff, supplier):
         404,
         "NOT_FOUND",
     )
+    # Suppliers never upload tender documents: refused by role before the body is read, whatever
+    # the project (which reveals nothing about it).
     assert_error(
         api(supplier).post(f"/api/v1/projects/{announced.pk}/documents/", {"file": upload()}),
-        404,
-        "NOT_FOUND",
+        403,
+        "FORBIDDEN",
     )
 
 

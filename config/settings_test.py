@@ -1,0 +1,21 @@
+"""The test suite's settings: the project's own, in development mode unless the caller says otherwise.
+
+DEBUG defaults to off (production), so the suite asks for development mode here, before the settings
+load: pytest-django reads settings before any conftest runs. Processes the tests start inherit it.
+Production's refusals are tested in subprocesses with DEBUG=0 (tests/config/test_settings.py).
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from config.settings import *  # noqa: F403
+from config.settings import REST_FRAMEWORK
+
+# Tests drive hundreds of API calls a second as one user (the permission matrices call every route);
+# production's rates would answer 429 to most of them and hide what they check. Throttling itself is
+# tested with production's rates (tests/config/test_throttling.py).
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": dict.fromkeys(("user", "anon", "auth"), "100000/second"),
+}

@@ -1,0 +1,41 @@
+"""API throttles (DRF): per user when logged in, per client address otherwise, and the stricter `auth`
+scope of the token endpoint. Counts live in the default cache — Redis, shared by every daphne
+process, when REDIS_URL is set.
+
+Two things differ from DRF's own classes: the client address is the one the audit chain records
+(`accounts.actors.client_ip`: X-Forwarded-For only from TRUSTED_PROXY_COUNT proxies; DRF's default
+believes any X-Forwarded-For, so a client could change its address on every request), and the rates
+are read from the settings at each request rather than once at import.
+"""
+
+from __future__ import annotations
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+from accounts.actors import client_ip
+
+
+class _ProjectThrottle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request) -> str:
+        return client_ip(request.META) or ""
+
+
+class UserThrottle(_ProjectThrottle, UserRateThrottle):
+    """Every caller: per user when authenticated, per address when not."""
+
+
+class AnonThrottle(_ProjectThrottle, AnonRateThrottle):
+    """Anonymous callers, per address (a lower rate than a user's)."""
+
+
+class AuthThrottle(_ProjectThrottle):
+    """Password guessing through the token endpoint, per address, whoever the caller claims to be."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
