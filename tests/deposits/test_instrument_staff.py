@@ -15,7 +15,6 @@ from accounts.actors import Actor
 from audit.models import AuditEvent
 from deposits import services
 from deposits.models import Instrument
-from tests.conftest import PASSWORD
 from tests.deposits.helpers import T0, tender
 from trading import services as trading
 
@@ -67,7 +66,7 @@ def api_body(lot, supplier, **overrides):
 
 def browser(user) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 
