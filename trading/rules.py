@@ -5,6 +5,9 @@ Every figure is a default taken from the law (sources in ../shared/reference/chi
 
     TRADING_RULES = {"gp": {"min_document_window": {"days": 5, "working": True}}}
 
+A deposit cap's `ceiling` there is an amount and is written as the API writes one ("800000.00",
+`lib.money`); `percent_of_estimate` is a fraction. A bad override stops the start-up.
+
 Services read rules only through `rules_for(project)`; nothing else in the code base may hard-code
 these periods.
 """
@@ -17,6 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from lib.money import AmountError, parse_amount
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,24 @@ DEFAULTS: dict[str, ProcedureRules] = {
 }
 
 
+def _setting_amount(value: Any, name: str) -> Decimal | None:
+    """A cap in yuan from TRADING_RULES, held to the API's contract (a string such as "800000.00"):
+    a float or "８０００００" in a settings file is a configuration error, not a silently read cap."""
+    if value is None:
+        return None
+    try:
+        return parse_amount(value, field=f"TRADING_RULES deposit_caps {name}")
+    except AmountError as exc:
+        raise ImproperlyConfigured(exc.message) from exc
+
+
+def check_settings() -> None:
+    """Read every kind's TRADING_RULES once, so a bad override stops the start-up (`TradingConfig.ready`)
+    instead of refusing some later request with an error that is not the requester's."""
+    for kind in DEFAULTS:
+        rules_for_kind(kind)
+
+
 def _override(rules: ProcedureRules, overrides: dict[str, Any]) -> ProcedureRules:
     changes: dict[str, Any] = {}
     for name, value in overrides.items():
@@ -94,7 +118,7 @@ def _override(rules: ProcedureRules, overrides: dict[str, Any]) -> ProcedureRule
             changes[name] = {
                 category: DepositCap(
                     Decimal(str(cap["percent_of_estimate"])),
-                    Decimal(str(cap["ceiling"])) if cap.get("ceiling") is not None else None,
+                    _setting_amount(cap.get("ceiling"), f"{category}.ceiling"),
                     cap.get("cash_allowed", True),
                 )
                 for category, cap in value.items()
