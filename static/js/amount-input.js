@@ -12,7 +12,7 @@
  */
 (function () {
   "use strict";
-  // lib.money.AMOUNT_PATTERN (tests/lib/test_amount_input_js.py keeps the two equal).
+  // lib.money.AMOUNT_PATTERN (tests/lib/test_money.py keeps the two equal).
   var PATTERN = /^[0-9]{1,13}(\.[0-9]{1,2})?$/;
   var script = document.currentScript;
   var label = {
