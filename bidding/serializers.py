@@ -1,7 +1,7 @@
 """Shapes of the bidding API. Input serializers only parse: the price goes to `submit_bid` as sent (it
 reads it with `lib.money.parse_amount`: a JSON number is refused there with AMOUNT_NOT_STRING), and
-every rule is the service's. Output money is a
-string; a bid's price is null until its bidder decrypted it at the opening."""
+every rule is the service's. Output money is a string; a bid's price is null until its bidder
+decrypted it at the opening."""
 
 from __future__ import annotations
 

@@ -631,6 +631,13 @@ def test_the_simulator_is_for_center_staff_only(simulator, staff, supervisor, su
     anonymous_redirects(reverse("bank_simulator"))
 
 
+@pytest.mark.parametrize("result", ["１", "9" * 100, "-1"])
+def test_a_result_that_is_no_notification_id_shows_no_result(simulator, staff, result):
+    response = client_for(staff).get(reverse("bank_simulator"), {"result": result})
+    assert response.status_code == 200
+    assert "data-outcome" not in page(response)
+
+
 def test_the_simulator_does_not_exist_in_production(settings, staff):
     settings.DEPOSIT_BANK_SIMULATOR = False
     assert client_for(staff).get(reverse("bank_simulator")).status_code == 404
