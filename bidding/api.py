@@ -568,7 +568,7 @@ def _award(request: Request, found: Publicity) -> dict[str, Any]:
         "lot": found.lot,
         "status": found.status,
         "winner": found.winner,
-        "price": str(winner.get("price", "")),
+        "price": winner.get("price"),
         "award_notice_at": found.award_notice_at,
         "contract_due_at": found.contract_due_at,
         "contract_signed_at": found.contract_signed_at,

@@ -1,5 +1,6 @@
-"""Forms of the bidding pages. They only parse input into a service's arguments; every rule (the price
-format, the code's length, deadlines, who may act) is the service's, shown next to the kept input.
+"""Forms of the bidding pages. They only parse input into a service's arguments; every rule (the code's
+length, deadlines, who may act) is the service's, shown next to the kept input. The price is read by
+`lib.money.AmountFormField`, the same parser the service applies to the text it is handed.
 
 A price is never put back into a re-rendered form, nor a decryption code: the page after a failed
 submission must not carry either (see tests/bidding/test_permission_matrix.py)."""
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bidding.models import Evaluation
 from experts.models import DrawRequest
+from lib.money import AmountFormField
 from trading.models import Lot
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -37,15 +39,12 @@ class MultipleFileField(forms.FileField):
 
 
 class BidForm(forms.Form):
-    price = forms.CharField(
+    price = AmountFormField(
         label=_("投标报价（元）"),
-        max_length=40,
         help_text=_(
             "以元为单位，最多两位小数，例如 35800000.00。报价在开标前加密保存，任何人无法查看。"
         ),
-        widget=forms.TextInput(
-            attrs={"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"}
-        ),
+        widget=forms.TextInput(attrs={"spellcheck": "false"}),
     )
     decryption_code = forms.CharField(
         label=_("解密口令"),

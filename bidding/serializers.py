@@ -1,6 +1,7 @@
-"""Shapes of the bidding API. Input serializers only parse: the price goes to `submit_bid` as sent (a
-JSON float is refused there with AMOUNT_NOT_EXACT), and every rule is the service's. Output money is a
-string; a bid's price is null until its bidder decrypted it at the opening."""
+"""Shapes of the bidding API. Input serializers only parse: the price goes to `submit_bid` as sent (it
+reads it with `lib.money.parse_amount`: a JSON number is refused there with AMOUNT_NOT_STRING), and
+every rule is the service's. Output money is a string; a bid's price is null until its bidder
+decrypted it at the opening."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ class BidReceiptSerializer(serializers.Serializer):
 
 
 class BidSubmitInputSerializer(serializers.Serializer):
-    price = MoneyField(help_text="yuan as a string, at most two decimals")
+    price = MoneyField(help_text="yuan as a string of ASCII digits, at most two decimals")
     decryption_code = serializers.CharField(
         trim_whitespace=False,
         max_length=200,
@@ -203,7 +204,7 @@ class EvaluationCandidateSerializer(serializers.Serializer):
     bidder = serializers.CharField()
     organization = serializers.IntegerField()
     bid = serializers.IntegerField(allow_null=True, help_text="null for a live auction's candidate")
-    price = serializers.CharField()
+    price = MoneyField()
     technical = serializers.CharField(required=False, help_text="evaluation only")
     total = serializers.CharField(required=False, help_text="evaluation only")
     alias = serializers.CharField(required=False, help_text="live auction only: 竞价人A…")
@@ -344,7 +345,9 @@ class AwardSerializer(serializers.Serializer):
     lot = BiddingLotSerializer()
     status = PublicityStatusField()
     winner = OrganizationRefSerializer()
-    price = serializers.CharField()
+    price = MoneyField(
+        allow_null=True, help_text="the winner's price; null if it has none on record"
+    )
     award_notice_at = serializers.DateTimeField()
     contract_due_at = serializers.DateTimeField()
     contract_signed_at = serializers.DateTimeField(allow_null=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +27,8 @@ from audit.services import canonical_bytes, normalize_payload, record
 from bidding import crypto
 from bidding.models import Bid, BidFile, Opening, OpeningResponse, ProjectKey
 from clock.services import schedule
-from lib.errors import MAX_AMOUNT, Conflict, DomainError, NotPermitted
+from lib.errors import Conflict, DomainError, NotPermitted
+from lib.money import parse_amount
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project, Registration
 from trading.rules import rules_for
@@ -84,23 +85,6 @@ def _project_private_key(lot: Lot, now: dt.datetime):
 # --- Submission -----------------------------------------------------------------------------------
 
 
-def _clean_price(value: Any) -> Decimal:
-    if isinstance(value, float):
-        raise DomainError(_("报价必须以字符串表示，不能是浮点数。"), code="AMOUNT_NOT_EXACT")
-    try:
-        price = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise DomainError(_("报价格式错误。"), code="AMOUNT_INVALID") from exc
-    if (
-        not price.is_finite()
-        or price <= 0
-        or price >= MAX_AMOUNT
-        or price != price.quantize(Decimal("0.01"))
-    ):
-        raise DomainError(_("报价须为正数，最多两位小数。"), code="AMOUNT_INVALID")
-    return price
-
-
 def _check_may_bid(actor: Actor, lot: Lot, project: Project, now: dt.datetime) -> None:
     from deposits.services import qualification
 
@@ -123,7 +107,7 @@ def submit_bid(
 ) -> Bid:
     """Seal and store a bid (or replace the bidder's earlier one) before the deadline; returns the bid
     whose `receipt_sha256` and `submitted_at` form the receipt (回执)."""
-    price = _clean_price(price)
+    price = parse_amount(price, field="price")
     if len(decryption_code or "") < 8:
         raise DomainError(
             _("解密口令至少 8 位，请牢记：开标时须凭它在线解密。"), code="CODE_TOO_SHORT"

@@ -52,6 +52,7 @@ from bidding.models import (
     Score,
 )
 from lib.errors import DomainError, NotFound
+from lib.money import format_amount
 from lib.uploads import accepts_uploads
 from trading.models import Lot, Project, Registration
 from trading.rules import rules_for
@@ -349,7 +350,7 @@ def bid_form(request: HttpRequest, pk: int) -> HttpResponse:
         bid = services.submit_bid(
             Actor.from_request(request),
             lot,
-            price=form.cleaned_data["price"],
+            price=format_amount(form.cleaned_data["price"]),
             decryption_code=form.cleaned_data["decryption_code"],
             files=form.cleaned_data["files"],
         )

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from deposits.bank import canonical_message, sign
+from lib.money import format_amount
 
 
 @dataclass
@@ -61,7 +62,9 @@ class BankSimulator:
                 "transaction_id": transaction_id
                 or f"{self.bank}{timezone.now():%Y%m%d}{secrets.token_hex(6).upper()}",
                 "account_number": account_number,
-                "amount": f"{Decimal(str(amount)):.2f}",
+                # A Decimal is written in the documented form; text goes out as given, as a
+                # bank's own (possibly malformed) message would.
+                "amount": format_amount(amount) if isinstance(amount, Decimal) else amount,
                 "currency": currency,
                 "payer_name": payer_name,
                 "payer_account": payer_account,

@@ -12,6 +12,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from deposits.models import Currency, Forfeiture, Guarantee, Instrument, Refund
+from deposits.serializers import parse_rate
+from lib.errors import DomainError
+from lib.money import AmountFormField
 from trading.forms import BeijingDateTimeField
 from trading.models import Lot
 
@@ -51,9 +54,7 @@ class GuaranteeForm(forms.Form):
     kind = forms.ChoiceField(label=_("保函类型"), choices=Guarantee.Kind.choices)
     issuer = forms.CharField(label=_("出具机构"), max_length=200)
     number = forms.CharField(label=_("保函编号"), max_length=64)
-    amount = forms.DecimalField(
-        label=_("担保金额（元）"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
-    )
+    amount = AmountFormField(label=_("担保金额（元）"))
     valid_from = forms.DateField(label=_("生效日"), widget=DateInput)
     valid_until = forms.DateField(label=_("失效日"), widget=DateInput)
     file = forms.FileField(label=_("电子保函文件"))
@@ -133,13 +134,30 @@ class RefundBatchForm(forms.Form):
     )
 
 
+class RateFormField(forms.CharField):
+    """An exchange rate on the staff page, read by `parse_rate` exactly as the API reads it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        return {**super().widget_attrs(widget), "inputmode": "decimal", "autocomplete": "off"}
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_rate(value)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+
+
 class FxRateForm(forms.Form):
     currency = forms.ChoiceField(
         label=_("币种"), choices=[(c, label) for c, label in Currency.choices if c != Currency.CNY]
     )
-    cny_per_unit = forms.DecimalField(
-        label=_("1 单位折合人民币"), max_digits=12, decimal_places=6, min_value=Decimal("0.000001")
-    )
+    cny_per_unit = RateFormField(label=_("1 单位折合人民币"))
     source = forms.CharField(label=_("来源"), max_length=100, required=False)
 
 
@@ -170,9 +188,7 @@ class SimulatedPaymentForm(forms.Form):
         help_text=_("可从列表选择，也可输入任意账号（演示无法识别的来款）"),
         widget=forms.TextInput(attrs={"list": "sub-accounts", "autocomplete": "off"}),
     )
-    amount = forms.DecimalField(
-        label=_("金额"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
-    )
+    amount = AmountFormField(label=_("金额"))
     currency = forms.ChoiceField(label=_("币种"), choices=Currency.choices, initial=Currency.CNY)
     payer_name = forms.CharField(
         label=_("付款人户名"), max_length=200, required=False, help_text=_("空则为该子账户的投标人")

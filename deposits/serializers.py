@@ -1,11 +1,12 @@
 """Shapes of the deposits API. Input serializers only parse; every rule (who may pay, what qualifies,
 when a refund is due) is the service's. Money goes out as strings with two decimals and comes in as
-strings: a JSON number for a rate is refused by name (RATE_NOT_STRING) rather than read as a float."""
+strings (`lib.money`'s contract: AMOUNT_NOT_STRING for a JSON number); a rate has its own, equally
+strict text (`parse_rate`: RATE_NOT_STRING, INVALID_RATE)."""
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -99,35 +100,47 @@ class BankRefundOutcome(models.TextChoices):
 QualificationCodeField = enum_field(QualificationCode, "QualificationCodeEnum")
 BankRefundOutcomeField = enum_field(BankRefundOutcome, "BankRefundOutcomeEnum")
 
-# The FxRate column: six decimals, at most six integer digits.
-_RATE = re.compile(r"^\d{1,6}(\.\d{1,6})?$")
+# The FxRate column: six decimals, at most six integer digits. A rate is not an amount (it has six
+# decimals, and 1 unit of a currency is never "money owed"), but it comes from people the same way, so
+# it is held to the same kind of contract as `lib.money`: ASCII digits only (`\d` and `Decimal` would
+# also read "７．１" or "٧"), no sign, exponent, whitespace or separators, length checked first.
+RATE_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,6})?$"
+_RATE = re.compile(RATE_PATTERN, re.ASCII)
+_RATE_MAX_LENGTH = 13
+
+
+def parse_rate(value: Any) -> Decimal:
+    """CNY per unit of a foreign currency from its text ("0.921350"), or DomainError
+    (RATE_NOT_STRING, INVALID_RATE). Used by the API field and the staff page alike."""
+    if not isinstance(value, str):
+        raise DomainError(
+            _('汇率须以字符串提交（例如 "0.921350"），不接受 JSON 数字。'),
+            code="RATE_NOT_STRING",
+        )
+    if len(value) > _RATE_MAX_LENGTH or not _RATE.fullmatch(value) or not Decimal(value) > 0:
+        raise DomainError(
+            _("汇率须为正数，最多六位整数、六位小数：%(value)s"),
+            code="INVALID_RATE",
+            value=value[:40],
+        )
+    return Decimal(value)
 
 
 @extend_schema_field(
-    {"type": "string", "format": "decimal", "pattern": _RATE.pattern, "example": "0.921350"}
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": RATE_PATTERN,
+        "maxLength": _RATE_MAX_LENGTH,
+        "example": "0.921350",
+    }
 )
 class RateField(serializers.Field):
-    """CNY per unit of a foreign currency, sent as a string ("0.921350"). A JSON number is refused
-    (a float has already lost the digits the staff typed); so is anything that is not a plain
-    positive decimal fitting the column."""
+    """CNY per unit of a foreign currency, sent as a string ("0.921350"): `parse_rate`. A JSON number
+    is refused (a float has already lost the digits the staff typed)."""
 
     def to_internal_value(self, data: Any) -> Decimal:
-        if not isinstance(data, str):
-            raise DomainError(
-                _('汇率须以字符串提交（例如 "0.921350"），不接受 JSON 数字。'),
-                code="RATE_NOT_STRING",
-            )
-        text = data.strip()
-        if not _RATE.match(text):
-            raise DomainError(
-                _("汇率须为正数，最多六位整数、六位小数：%(value)s"),
-                code="INVALID_RATE",
-                value=data[:40],
-            )
-        try:
-            return Decimal(text)
-        except InvalidOperation as exc:  # pragma: no cover - the pattern admits only decimals
-            raise DomainError(_("汇率格式错误。"), code="INVALID_RATE") from exc
+        return parse_rate(data)
 
     def to_representation(self, value: Any) -> str:
         return f"{value:.6f}"

@@ -65,6 +65,7 @@ from deposits.models import (
     RefundBatch,
 )
 from lib.errors import DomainError
+from lib.money import format_amount
 from lib.uploads import accepts_uploads
 from trading.forms import BEIJING
 from trading.models import Lot, Registration
@@ -354,7 +355,7 @@ def submit_guarantee(request: HttpRequest, lot_pk: int) -> HttpResponse:
             kind=data["kind"],
             issuer=data["issuer"],
             number=data["number"],
-            amount=data["amount"],
+            amount=format_amount(data["amount"]),
             valid_from=data["valid_from"],
             valid_until=data["valid_until"],
             upload=data["file"],
@@ -858,7 +859,8 @@ def _simulator_context(request: HttpRequest, form: SimulatedPaymentForm | None) 
         )
     result = None
     result_pk = request.GET.get("result", "")
-    if result_pk.isdigit():
+    # ASCII digits that fit a primary key: "１２" or a hundred digits is no result, not an error.
+    if result_pk.isascii() and result_pk.isdigit() and len(result_pk) <= 18:
         result = (
             BankNotification.objects.select_related("deposit").filter(pk=int(result_pk)).first()
         )

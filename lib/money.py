@@ -151,8 +151,10 @@ class AmountFormField(forms.CharField):
     ) -> None:
         self.allow_zero = allow_zero
         self.maximum = maximum
-        # No max_length: CharField's length validator would run on the parsed Decimal; the parser
-        # bounds the length itself. Stripping would accept " 12" here and refuse it in the API.
+        # No max_length: CharField would run its length validator on the parsed Decimal (a TypeError),
+        # and `parse_amount` refuses an overlong text before anything else anyway. No maxlength in the
+        # page either: a person may type separators the page's script removes before sending.
+        # Stripping would accept " 12" here and refuse it in the API: one contract for both.
         kwargs.setdefault("strip", False)
         super().__init__(**kwargs)
 

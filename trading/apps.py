@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class TradingConfig(AppConfig):
     name = "trading"
     verbose_name = _("项目与公告")
+
+    def ready(self) -> None:
+        from trading.rules import check_settings
+
+        check_settings()

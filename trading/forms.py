@@ -5,6 +5,7 @@ next to the kept input."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from clock.models import StatutoryDay
+from lib.money import AmountFormField, format_amount
 from trading.models import Announcement, Lot, Project
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -154,12 +156,11 @@ class ProjectForm(forms.Form):
 
 class LotForm(forms.Form):
     name = forms.CharField(label=_("标段/包名称"), max_length=200, required=False)
-    estimate = forms.DecimalField(label=_("估算价/预算（元）"), max_digits=18, decimal_places=2)
-    ceiling_price = forms.DecimalField(
-        label=_("最高投标限价（元）"), max_digits=18, decimal_places=2, required=False
-    )
-    deposit_amount = forms.DecimalField(
-        label=_("保证金金额（元）"), max_digits=18, decimal_places=2, initial=0
+    estimate = AmountFormField(label=_("估算价/预算（元）"))
+    ceiling_price = AmountFormField(label=_("最高投标限价（元）"), required=False)
+    # A Decimal initial, so that an untouched extra row (sent back as "0.00") counts as unchanged.
+    deposit_amount = AmountFormField(
+        label=_("保证金金额（元）"), allow_zero=True, initial=Decimal("0")
     )
     deposit_forms = forms.MultipleChoiceField(
         label=_("保证金形式"),
@@ -175,10 +176,12 @@ class LotForm(forms.Form):
         data = self.cleaned_data
         return {
             "name": data.get("name") or "",
-            # Decimals go to the service as strings: exact, and checked by its own money rules.
-            "estimate": str(data["estimate"]),
-            "ceiling_price": str(data["ceiling_price"]) if data.get("ceiling_price") else None,
-            "deposit_amount": str(data.get("deposit_amount") or 0),
+            # The service takes the wire text (and reads it with the same parser again).
+            "estimate": format_amount(data["estimate"]),
+            "ceiling_price": (
+                format_amount(data["ceiling_price"]) if data.get("ceiling_price") else None
+            ),
+            "deposit_amount": format_amount(data.get("deposit_amount") or Decimal("0")),
             "deposit_forms": list(data.get("deposit_forms") or []),
         }
 

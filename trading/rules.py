@@ -5,6 +5,9 @@ project kind with the TRADING_RULES setting, e.g.
 
     TRADING_RULES = {"construction": {"min_document_window": {"days": 5, "working": True}}}
 
+A deposit cap's `ceiling` there is an amount and is written as the API writes one ("800000.00",
+`lib.money`); `percent_of_estimate` is a fraction. A bad override stops the start-up.
+
 Services read rules only through `rules_for(project)`; nothing else in the code base may hard-code
 these periods. "Days" are calendar days, "w.d." working days on the statutory calendar
 (`clock.calendar`). [M] marks a figure not read in the statute itself: keep it configurable.
@@ -61,8 +64,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from lib.money import AmountError, parse_amount
 
 
 @dataclass(frozen=True)
@@ -177,10 +183,10 @@ DEFAULTS: dict[str, ProcedureRules] = {
 }
 
 
-def _deposit_cap(cap: dict[str, Any], default: DepositCap | None) -> DepositCap:
+def _deposit_cap(cap: dict[str, Any], category: str, default: DepositCap | None) -> DepositCap:
     return DepositCap(
         Decimal(str(cap["percent_of_estimate"])),
-        Decimal(str(cap["ceiling"])) if cap.get("ceiling") is not None else None,
+        _setting_amount(cap.get("ceiling"), f"{category}.ceiling"),
         cap.get("cash_allowed", True),
         # Not a setting: whether the supplier chooses the form is the law of the procedure.
         default.supplier_chooses_form if default is not None else False,
@@ -194,6 +200,24 @@ def _period(value: Any) -> Period | None:
     return Period(**value) if isinstance(value, dict) else Period(int(value))
 
 
+def _setting_amount(value: Any, name: str) -> Decimal | None:
+    """A cap in yuan from TRADING_RULES, held to the API's contract (a string such as "800000.00"):
+    a float or "８０００００" in a settings file is a configuration error, not a silently read cap."""
+    if value is None:
+        return None
+    try:
+        return parse_amount(value, field=f"TRADING_RULES deposit_caps {name}")
+    except AmountError as exc:
+        raise ImproperlyConfigured(exc.message) from exc
+
+
+def check_settings() -> None:
+    """Read every kind's TRADING_RULES once, so a bad override stops the start-up (`TradingConfig.ready`)
+    instead of refusing some later request with an error that is not the requester's."""
+    for kind in DEFAULTS:
+        rules_for_kind(kind)
+
+
 def _override(rules: ProcedureRules, overrides: dict[str, Any]) -> ProcedureRules:
     changes: dict[str, Any] = {}
     for name, value in overrides.items():
@@ -202,7 +226,7 @@ def _override(rules: ProcedureRules, overrides: dict[str, Any]) -> ProcedureRule
             changes[name] = _period(value)
         elif name == "deposit_caps":
             changes[name] = {
-                category: _deposit_cap(cap, rules.deposit_caps.get(category))
+                category: _deposit_cap(cap, category, rules.deposit_caps.get(category))
                 for category, cap in value.items()
             }
         else:

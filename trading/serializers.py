@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from accounts.models import Organization
 from clock.models import StatutoryDay
+from lib.money import AmountField
 from trading.models import (
     Announcement,
     AnnouncementVersion,
@@ -56,23 +57,14 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "format": "decimal",
-        "pattern": r"^\d{1,16}(\.\d{1,2})?$",
-        "example": "36500000.00",
-    }
-)
-class MoneyField(serializers.Field):
-    """An amount in yuan as a string (an integer is accepted). The value goes to the service as sent,
-    so a JSON float or a third decimal is refused there with its own code, never rounded here."""
+class MoneyField(AmountField):
+    """An amount in yuan, documented and written exactly as `lib.money.AmountField`. On the way in the
+    text goes to the service as sent: services read amounts with `parse_amount` themselves (the pages,
+    the demo data and the API call them alike), so every path is held to the one contract, and a JSON
+    number or a full-width digit is refused there by name (AMOUNT_NOT_STRING, AMOUNT_INVALID)."""
 
     def to_internal_value(self, data: Any) -> Any:
         return data
-
-    def to_representation(self, value: Any) -> str | None:
-        return None if value is None else f"{value:.2f}"
 
 
 def _enum_field(choices: type[models.TextChoices], name: str) -> type[serializers.ChoiceField]:
@@ -141,8 +133,9 @@ class LotSerializer(serializers.ModelSerializer):
 
 
 class LotInputSerializer(PassThroughSerializer):
-    """A 标段/包, numbered in the order sent. Amounts in yuan as strings with at most two decimals;
-    there is no minimum price (条例 Art.27) and sending one is refused."""
+    """A 标段/包, numbered in the order sent. Amounts in yuan as strings of ASCII digits with at most
+    two decimals (a JSON number is refused); there is no minimum price (条例 Art.27) and sending one is
+    refused."""
 
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     estimate = MoneyField()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -27,7 +27,8 @@ from accounts.permissions import require_perm
 from accounts.services import ensure_may_trade
 from audit.services import canonical_bytes, normalize_payload, record
 from clock.calendar import next_working_moment
-from lib.errors import MAX_AMOUNT, DomainError, NotPermitted
+from lib.errors import DomainError, NotPermitted
+from lib.money import parse_amount
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate, WrongStatus
 from trading.models import (
     Announcement,
@@ -108,26 +109,6 @@ def _refuse_unknown(fields: dict[str, Any], allowed: Iterable[str]) -> None:
         )
 
 
-def _money(value: Any, field: str, *, allow_none: bool = False) -> Decimal | None:
-    if value is None or value == "":
-        if allow_none:
-            return None
-        raise DomainError(_("%(field)s 不能为空。"), code="AMOUNT_REQUIRED", field=field)
-    if isinstance(value, float):
-        raise DomainError(
-            _("金额必须以字符串或整数表示：%(field)s"), code="AMOUNT_NOT_EXACT", field=field
-        )
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise DomainError(_("金额格式错误：%(field)s"), code="AMOUNT_INVALID", field=field) from exc
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:
-        raise DomainError(_("金额最多两位小数：%(field)s"), code="AMOUNT_INVALID", field=field)
-    if amount < 0 or amount >= MAX_AMOUNT:
-        raise DomainError(_("金额超出范围：%(field)s"), code="AMOUNT_OUT_OF_RANGE", field=field)
-    return amount
-
-
 def _clean_lot(index: int, data: dict[str, Any]) -> dict[str, Any]:
     _refuse_unknown(
         data,
@@ -141,13 +122,16 @@ def _clean_lot(index: int, data: dict[str, Any]) -> dict[str, Any]:
         },
     )
     name = str(data.get("name", "")).strip() or f"第{index}标段"
-    estimate = _money(data.get("estimate"), "estimate")
-    if estimate == 0:
-        raise DomainError(_("估算价/预算必须大于零。"), code="AMOUNT_OUT_OF_RANGE")
-    ceiling = _money(data.get("ceiling_price"), "ceiling_price", allow_none=True)
-    if ceiling is not None and ceiling == 0:
-        raise DomainError(_("最高投标限价必须大于零。"), code="AMOUNT_OUT_OF_RANGE")
-    deposit = _money(data.get("deposit_amount", "0"), "deposit_amount")
+    # Amounts arrive as the wire text from every caller (API, pages, demo data) and are read here
+    # by the one parser, so each path accepts exactly the documented strings.
+    estimate = parse_amount(data.get("estimate"), field="estimate")
+    ceiling_text = data.get("ceiling_price")
+    ceiling = (
+        None
+        if ceiling_text is None or ceiling_text == ""
+        else parse_amount(ceiling_text, field="ceiling_price")
+    )
+    deposit = parse_amount(data.get("deposit_amount", "0"), field="deposit_amount", allow_zero=True)
     forms = list(dict.fromkeys(data.get("deposit_forms") or []))
     unknown_forms = set(forms) - set(Lot.DepositForm.values)
     if unknown_forms:

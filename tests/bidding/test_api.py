@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from audit.services import canonical_bytes
 from bidding.models import Bid, Opening, Publicity
+from tests.amounts import REFUSED, REFUSED_TEXT
 from tests.bidding.world import CODE, PRICES, build, travel
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,7 @@ def test_a_bid_submitted_through_the_api_returns_its_receipt(users):
 @pytest.mark.parametrize(
     ("body", "code"),
     [
-        ({"price": 34000000.5, "decryption_code": CODE}, "AMOUNT_NOT_EXACT"),
+        ({"price": 34000000.5, "decryption_code": CODE}, "AMOUNT_NOT_STRING"),
         ({"price": "34000000.505", "decryption_code": CODE}, "AMOUNT_INVALID"),
         ({"price": "-1", "decryption_code": CODE}, "AMOUNT_INVALID"),
         ({"price": "34000000", "decryption_code": "short"}, "CODE_TOO_SHORT"),
@@ -66,6 +67,34 @@ def test_bad_bids_answer_in_the_shared_error_shape(users, body, code):
     world = build(users, "bidding")
     with world.at():
         response = world.api("owner").post(url("api_bid_submit", world.lot.pk), body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert world.bid("owner").version == 1
+
+
+@pytest.mark.parametrize(("price", "code"), REFUSED)
+def test_a_json_bid_price_is_held_to_the_one_contract(users, price, code):
+    world = build(users, "bidding")
+    with world.at():
+        response = world.api("owner").post(
+            url("api_bid_submit", world.lot.pk),
+            {"price": price, "decryption_code": CODE},
+            format="json",
+        )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert world.bid("owner").version == 1
+
+
+@pytest.mark.parametrize(("price", "code"), REFUSED_TEXT)
+def test_a_multipart_bid_price_is_held_to_the_one_contract(users, price, code):
+    world = build(users, "bidding")
+    with world.at():
+        response = world.api("owner").post(
+            url("api_bid_submit", world.lot.pk),
+            {"price": price, "decryption_code": CODE},
+            format="multipart",
+        )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
     assert world.bid("owner").version == 1

@@ -22,6 +22,7 @@ from bidding.models import (
     PublicityObjection,
     Score,
 )
+from tests.amounts import PAGE_MESSAGE, REFUSED_TEXT
 from tests.bidding.world import CODE, build, travel
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,31 @@ def test_mismatched_codes_are_refused_without_echoing_the_price(users):
     assert "两次输入的解密口令不一致" in body
     assert "34500000" not in body and CODE not in body
     assert world.bid("owner").version == 1
+
+
+@pytest.mark.parametrize(("price", "code"), REFUSED_TEXT)
+def test_a_bid_price_on_the_page_is_held_to_the_one_contract(users, price, code):
+    world = build(users, "bidding")
+    with world.at():
+        response = world.client("owner").post(
+            url("bid_form", world.lot.pk),
+            {"price": price, "decryption_code": CODE, "decryption_code_again": CODE},
+        )
+    assert response.status_code == 400
+    body = html(response)
+    assert PAGE_MESSAGE[code] in body
+    # Refused, and still never echoed back into the page.
+    assert f'value="{price}"' not in body and CODE not in body
+    assert world.bid("owner").version == 1
+
+
+def test_the_bid_form_marks_its_price_for_the_page_script(users):
+    world = build(users, "bidding")
+    with world.at():
+        body = html(world.client("owner").get(url("bid_form", world.lot.pk)))
+    tag = re.search(r'<input[^>]*name="price"[^>]*>', body).group(0)
+    assert 'data-amount="1"' in tag and 'inputmode="decimal"' in tag
+    assert "js/amount-input.js" in body
 
 
 def test_the_service_refuses_a_short_code_on_the_page(users):

@@ -129,7 +129,9 @@ def test_modify_and_withdraw_before_the_deadline(tender, bidders):
     [
         ("-1", "AMOUNT_INVALID"),
         ("1.001", "AMOUNT_INVALID"),
-        (1.5, "AMOUNT_NOT_EXACT"),
+        (1.5, "AMOUNT_NOT_STRING"),
+        ("３５０００００", "AMOUNT_INVALID"),
+        ("0", "AMOUNT_OUT_OF_RANGE"),
         ("x", "AMOUNT_INVALID"),
     ],
 )

@@ -19,6 +19,7 @@ from accounts.actors import Actor
 from deposits import services
 from deposits.bank_simulator import SignedMessage
 from deposits.models import Account, Deposit, Guarantee
+from tests.amounts import REFUSED_TEXT
 from tests.deposits.helpers import BANK, T0, pay, register_with_account, tender
 from tests.trading.factories import draft
 from trading import services as trading
@@ -361,6 +362,16 @@ def test_guarantees_are_filed_by_registered_suppliers_only(
     assert_error(api(staff).post(url, guarantee_body(lot)), 403, "FORBIDDEN")
     assert_error(api(supervisor).post(url, guarantee_body(lot)), 403, "FORBIDDEN")
     assert_error(api(None).post(url, guarantee_body(lot)), 403, "NOT_AUTHENTICATED")
+    assert not Guarantee.objects.exists()
+
+
+@pytest.mark.parametrize(("amount", "code"), REFUSED_TEXT)
+def test_a_guarantee_amount_is_held_to_the_one_contract(api, project, supplier, amount, code):
+    # Multipart only: a JSON number cannot be sent here, every value is text.
+    lot = project.lots.get()
+    trading.register(Actor.for_user(supplier), lot)
+    url = f"/api/v1/deposits/lots/{lot.pk}/guarantees/"
+    assert_error(api(supplier).post(url, guarantee_body(lot, amount=amount)), 400, code)
     assert not Guarantee.objects.exists()
 
 

@@ -19,6 +19,7 @@ from deposits.bank import MalformedMessage, sign
 from deposits.bank_simulator import BankSimulator, SignedMessage
 from deposits.checks import check_ledger
 from deposits.models import BankNotification, Deposit, Refund
+from tests.amounts import REFUSED
 from tests.deposits.helpers import BANK, T0, register_with_account, tender
 from tests.deposits.test_api import CONFIRM, NOTIFY, assert_error, bank_post, funded
 
@@ -181,6 +182,44 @@ def test_malformed_json_is_a_400(account):
     assert_error(bank_post(signed({**payload, "amount": "1.001"})), 400, "AMOUNT_INVALID")
     assert_error(bank_post(signed({**payload, "bank": "CCB"})), 400, "BANK_MISMATCH")
     assert not BankNotification.objects.exists()
+
+
+@pytest.mark.parametrize(("amount", "code"), REFUSED)
+def test_a_signed_amount_outside_the_contract_is_a_400(account, amount, code):
+    payload = json.loads(payment(account).body)
+    assert_error(bank_post(signed({**payload, "amount": amount})), 400, code)
+    assert not BankNotification.objects.exists()
+    assert ledger.held_for(account) == 0
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        # Read as a float this is infinity; as a Decimal it would overflow the ledger's arithmetic.
+        pytest.param("1e309", "AMOUNT_NOT_STRING", id="exponent-overflow"),
+        pytest.param("500000.00", "AMOUNT_NOT_STRING", id="decimal"),
+        pytest.param("500000", "AMOUNT_NOT_STRING", id="integer"),
+        pytest.param("9" * 1_000_000 + ".5", "AMOUNT_NOT_STRING", id="megabyte-decimal"),
+        # Python refuses to read an integer this long at all: the body is not JSON it will read.
+        pytest.param("9" * 1_000_000, "MALFORMED_REQUEST", id="megabyte-integer"),
+    ],
+)
+def test_a_signed_json_number_for_the_amount_is_a_400(account, number, code):
+    text = payment(account).body.decode()
+    body = text.replace('"amount": "500000.00"', f'"amount": {number}').encode()
+    assert body != text.encode()
+    assert_error(bank_post(signed(body)), 400, code)
+    assert not BankNotification.objects.exists()
+
+
+def test_the_signature_is_checked_before_the_amount_is_read(account):
+    """A stranger's message is refused for its signature whatever it carries, and alerts supervisors
+    (a bad amount in a forged message must not tell the forger how the amount is parsed)."""
+    payload = json.loads(payment(account).body)
+    body = json.dumps({**payload, "amount": "1e309"}).encode()
+    forged = SignedMessage(BANK.bank, body, sign(b"not-the-banks-secret", body))
+    assert_error(bank_post(forged), 401, "SIGNATURE_INVALID")
+    assert Alert.objects.filter(kind=Alert.Kind.BANK_SIGNATURE_INVALID).exists()
 
 
 def test_the_bank_needs_no_session_csrf_or_content_type(account, supplier):

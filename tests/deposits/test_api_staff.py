@@ -404,6 +404,13 @@ def test_staff_enter_exchange_rates_as_strings(api, staff, supervisor, supplier)
         ("0.1234567", "INVALID_RATE"),
         ("12345678", "INVALID_RATE"),
         ("0", "INVALID_RATE"),
+        ("０.９２", "INVALID_RATE"),
+        ("٧.١٢", "INVALID_RATE"),
+        (" 7.12", "INVALID_RATE"),
+        ("7.12\n", "INVALID_RATE"),
+        ("7_1", "INVALID_RATE"),
+        ("+7.12", "INVALID_RATE"),
+        ("7" * 1_000_000, "INVALID_RATE"),
     ],
 )
 def test_a_rate_that_is_not_a_plain_decimal_string_is_refused(api, staff, value, code):

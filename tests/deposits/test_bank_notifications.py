@@ -13,6 +13,7 @@ from deposits import ledger, services
 from deposits.bank_simulator import BankSimulator
 from deposits.checks import check_ledger
 from deposits.models import Account, BankNotification, Deposit, Refund
+from lib.errors import DomainError
 from tests.deposits.helpers import BANK, T0, pay, register_with_account, tender
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +106,7 @@ def test_a_bad_signature_is_refused(project, supplier):
         ("currency", "EUR", "INVALID_CURRENCY"),
         ("value_time", "2026-03-01 10:00", "INVALID_TIME"),
         ("amount", "abc", "AMOUNT_INVALID"),
+        ("amount", 500000, "AMOUNT_NOT_STRING"),
     ],
 )
 def test_malformed_messages_are_refused_with_codes(project, supplier, field, value, code):
@@ -120,7 +122,7 @@ def test_malformed_messages_are_refused_with_codes(project, supplier, field, val
     )
     payload[field] = value
     body = json.dumps(payload).encode()
-    with pytest.raises(services.BankMessageRefused) as refused:
+    with pytest.raises(DomainError) as refused:
         services.receive_bank_notification(BANK.bank, body, sign(BANK.secret, body))
     assert refused.value.code == code
     assert not BankNotification.objects.exists()

@@ -4,7 +4,9 @@ service's message shown and the input kept, and the simulated bank crediting a d
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -29,6 +31,7 @@ from deposits.models import (
     RefundBatch,
 )
 from deposits.reconciliation import COLUMNS
+from tests.amounts import PAGE_MESSAGE, REFUSED_TEXT
 from tests.conftest import make_org, make_user
 from tests.deposits.helpers import BANK, T0, pay, register_with_account, tender
 from trading import services as trading
@@ -226,6 +229,20 @@ def test_a_refused_guarantee_keeps_the_input_and_shows_why(supplier, project, lo
     html = page(response)
     assert "保函失效日不能早于生效日。" in html
     assert 'value="中国建设银行珠海分行"' in html and 'value="BG-2026-001"' in html
+    assert not Guarantee.objects.exists()
+
+
+@pytest.mark.parametrize(("amount", "code"), REFUSED_TEXT)
+def test_a_guarantee_amount_on_the_page_is_held_to_the_one_contract(
+    supplier, project, lot, amount, code
+):
+    with travel(T0 + dt.timedelta(hours=1)):
+        trading.register(Actor.for_user(supplier), lot)
+    response = client_for(supplier).post(
+        reverse("deposit_submit_guarantee", args=[lot.pk]), guarantee_post(lot, amount=amount)
+    )
+    assert response.status_code == 400
+    assert PAGE_MESSAGE[code] in page(response)
     assert not Guarantee.objects.exists()
 
 
@@ -495,6 +512,29 @@ def test_staff_keep_exchange_rates_and_supervisors_cannot(staff, supervisor):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    "rate",
+    [
+        "０.９２１５",
+        "٠.٩٢١٥",
+        " 0.9215",
+        "0.9215 ",
+        "9.215e-1",
+        "+0.9215",
+        "0.9_215",
+        "0.1234567",
+        "0",
+    ],
+)
+def test_an_exchange_rate_on_the_page_is_held_to_its_contract(staff, rate):
+    response = client_for(staff).post(
+        reverse("fx_rate_set"), {"currency": "HKD", "cny_per_unit": rate}
+    )
+    assert response.status_code == 400
+    assert "汇率须为正数" in page(response)
+    assert not FxRate.objects.exists()
+
+
 def statement_csv(*rows: tuple) -> bytes:
     lines = [",".join(COLUMNS)] + [",".join(str(v) for v in row) for row in rows]
     return ("\n".join(lines) + "\n").encode()
@@ -547,6 +587,26 @@ def test_a_malformed_statement_is_refused_with_the_line(staff):
     assert "第 2 行内容无效。" in page(response)
 
 
+@pytest.mark.parametrize(("amount", "code"), REFUSED_TEXT)
+def test_a_statement_amount_on_the_page_is_held_to_the_one_contract(staff, amount, code):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows([COLUMNS, ("X", PAID_AT.isoformat(), "credit", amount, "CNY", "甲", "1")])
+    response = client_for(staff).post(
+        reverse("statement_import"),
+        {
+            "bank": "ICBC",
+            "statement_date": "2026-03-03",
+            "file": SimpleUploadedFile("s.csv", out.getvalue().encode(), "text/csv"),
+        },
+    )
+    assert response.status_code == 400
+    # A megabyte cell is over the csv module's field limit: refused as a malformed file.
+    expected = "第 2 行内容无效" if len(amount) > csv.field_size_limit() else PAGE_MESSAGE[code]
+    assert expected in page(response)
+    assert not BankStatement.objects.exists()
+
+
 def test_statement_reports_are_not_for_bidders(staff, supplier, deposit):
     statement_text = statement_csv(
         ("TX-SUPPLIER", PAID_AT.isoformat(), "credit", "500000.00", "CNY", "甲", "1")
@@ -569,6 +629,13 @@ def test_the_simulator_is_for_center_staff_only(simulator, staff, supervisor, su
     for user in (supervisor, supplier, agent):
         assert client_for(user).get(reverse("bank_simulator")).status_code == 403
     anonymous_redirects(reverse("bank_simulator"))
+
+
+@pytest.mark.parametrize("result", ["１", "9" * 100, "-1"])
+def test_a_result_that_is_no_notification_id_shows_no_result(simulator, staff, result):
+    response = client_for(staff).get(reverse("bank_simulator"), {"result": result})
+    assert response.status_code == 200
+    assert "data-outcome" not in page(response)
 
 
 def test_the_simulator_does_not_exist_in_production(settings, staff):
@@ -613,6 +680,17 @@ def test_the_simulator_credits_a_deposit_end_to_end(simulator, staff, supplier, 
     assert replay.status_code == 302 and replay["Location"].endswith("&replay=1")
     assert "重放" in page(client.get(replay["Location"]))
     assert Deposit.objects.count() == 1 and BankNotification.objects.count() == 1
+
+
+@pytest.mark.parametrize(("amount", "code"), REFUSED_TEXT)
+def test_a_simulated_amount_is_held_to_the_one_contract(simulator, staff, account, amount, code):
+    response = client_for(staff).post(
+        reverse("bank_simulator"),
+        {"bank": "ICBC", "account_number": account.number, "amount": amount, "currency": "CNY"},
+    )
+    assert response.status_code == 400
+    assert PAGE_MESSAGE[code] in page(response)
+    assert not BankNotification.objects.exists()
 
 
 def test_a_simulated_third_party_payment_is_held(simulator, staff, supplier, account):

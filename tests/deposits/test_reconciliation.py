@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 from django.utils import timezone
@@ -12,6 +14,7 @@ from deposits import services
 from deposits.models import StatementLine
 from deposits.reconciliation import COLUMNS, import_statement
 from lib.errors import DomainError, NotPermitted
+from tests.amounts import REFUSED_TEXT
 from tests.deposits.helpers import BANK, pay, register_with_account, tender
 from tests.trading.factories import beijing
 
@@ -20,8 +23,11 @@ DAY = beijing("2026-03-05 10:00")
 
 
 def statement(*rows: tuple) -> str:
-    lines = [",".join(COLUMNS)] + [",".join(str(v) for v in row) for row in rows]
-    return "\n".join(lines) + "\n"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -99,7 +105,6 @@ def test_the_same_file_twice_is_refused(staff, paid_in):
         "wrong,header\n",
         statement(("X", "2026-03-05 10:00", "credit", "1.00", "CNY", "a", "b")),
         statement(("X", DAY.isoformat(), "sideways", "1.00", "CNY", "a", "b")),
-        statement(("X", DAY.isoformat(), "credit", "1.001", "CNY", "a", "b")),
     ],
 )
 def test_a_malformed_statement_is_refused_whole(staff, bad):
@@ -107,6 +112,35 @@ def test_a_malformed_statement_is_refused_whole(staff, bad):
         import_statement(Actor.for_user(staff), "ICBC", dt.date(2026, 3, 5), bad)
     assert refused.value.code == "STATEMENT_FORMAT"
     assert not StatementLine.objects.exists()
+
+
+def test_a_cell_over_the_csv_field_limit_is_a_format_error(staff):
+    text = statement(("TX-1", DAY.isoformat(), "credit", "1.00", "CNY", "甲" * 200_000, "b"))
+    with pytest.raises(DomainError) as refused:
+        import_statement(Actor.for_user(staff), "ICBC", DAY.date(), text)
+    assert refused.value.code == "STATEMENT_FORMAT"
+
+
+@pytest.mark.parametrize(("amount", "code"), REFUSED_TEXT)
+def test_a_statement_amount_is_held_to_the_one_contract(staff, amount, code):
+    """The line is named, the whole file refused: a bank's "1,000.00" or " 12" is not read as money."""
+    good = ("TX-1", DAY.isoformat(), "credit", "1.00", "CNY", "a", "b")
+    bad = ("TX-2", DAY.isoformat(), "credit", amount, "CNY", "a", "b")
+    # A megabyte cell is over the csv module's field limit: the file is refused before the amount is
+    # read.
+    expected = "STATEMENT_FORMAT" if len(amount) > csv.field_size_limit() else code
+    with pytest.raises(DomainError) as refused:
+        import_statement(Actor.for_user(staff), "ICBC", DAY.date(), statement(good, bad))
+    assert refused.value.code == expected
+    assert "第 3 行" in refused.value.message
+    assert not StatementLine.objects.exists()
+
+
+def test_a_statement_line_without_an_amount_is_refused(staff):
+    text = "\n".join([",".join(COLUMNS), f"TX-1,{DAY.isoformat()},credit"]) + "\n"
+    with pytest.raises(DomainError) as refused:
+        import_statement(Actor.for_user(staff), "ICBC", DAY.date(), text)
+    assert refused.value.code == "AMOUNT_REQUIRED"
 
 
 def test_only_staff_import_statements(supervisor, supplier):

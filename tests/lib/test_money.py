@@ -97,20 +97,40 @@ def test_it_names_the_field_in_both_languages():
         assert not re.search(r"[\u4e00-\u9fff]", refused.value.message.replace("reserve", ""))
 
 
-def test_the_form_field_cleans_to_the_same_amount_as_the_api():
+def test_the_form_field_reads_the_same_contract_and_marks_its_input():
     from django import forms
 
     from lib.money import AmountFormField
 
     class PriceForm(forms.Form):
         price = AmountFormField(label="报价")
-        fee = AmountFormField(label="费用", allow_zero=True, required=False)
+        deposit = AmountFormField(label="保证金", required=False, allow_zero=True)
 
-    form = PriceForm(data={"price": "1200000.50", "fee": "0"})
-    assert form.is_valid(), form.errors
-    assert form.cleaned_data == {"price": Decimal("1200000.50"), "fee": Decimal("0.00")}
+    valid = PriceForm({"price": "35800000.5", "deposit": "0"})
+    assert valid.is_valid(), valid.errors
+    assert valid.cleaned_data == {"price": Decimal("35800000.50"), "deposit": Decimal("0.00")}
+    for text, code in (
+        ("３５８", "AMOUNT_INVALID"),
+        (" 358", "AMOUNT_INVALID"),
+        ("0", "AMOUNT_OUT_OF_RANGE"),
+    ):
+        refused = PriceForm({"price": text})
+        assert not refused.is_valid()
+        assert refused.errors.as_data()["price"][0].code == code
+    # A page's script may remove typed separators, so the input itself is not cut to the contract's
+    # length; the server refuses an overlong text by itself.
+    html = str(PriceForm()["price"])
+    assert 'data-amount="1"' in html and 'inputmode="decimal"' in html and "maxlength" not in html
+    assert not PriceForm({"price": "1" * 100}).is_valid()
+    # A stored amount is shown in the wire form.
+    assert 'value="12.50"' in str(PriceForm(initial={"price": Decimal("12.5")})["price"])
 
-    refused = PriceForm(data={"price": "１２３", "fee": ""})
-    assert not refused.is_valid()
-    assert refused.errors.as_data()["price"][0].code == "AMOUNT_INVALID"
-    assert 'data-amount="1"' in str(PriceForm()["price"])
+
+def test_the_page_script_checks_the_published_pattern():
+    """static/js/amount-input.js says in advance what the server will accept; it carries the same
+    pattern as the OpenAPI schema."""
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parents[2] / "static/js/amount-input.js").read_text()
+    written = re.search(r"var PATTERN = /(.+)/;", script).group(1)
+    assert written == AMOUNT_PATTERN

@@ -1,4 +1,5 @@
-"""What the projects API refuses: a minimum price, inexact money, times without an offset."""
+"""What the projects API refuses: a minimum price, money that is not the documented string (lib.money),
+times without an offset."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time_machine
 
 from accounts.models import Organization
 from audit.models import AuditEvent
+from tests.amounts import REFUSED
 from tests.conftest import make_org
 from tests.trading.factories import draft
 from tests.trading.test_api import START, T0, assert_error, project_body
@@ -67,17 +69,19 @@ def test_a_minimum_price_cannot_be_added_later(api, agent):
 @pytest.mark.parametrize(
     ("field", "value", "code"),
     [
-        ("estimate", 1500000.5, "AMOUNT_NOT_EXACT"),
-        ("estimate", 1000000.0, "AMOUNT_NOT_EXACT"),
+        ("estimate", 1500000.5, "AMOUNT_NOT_STRING"),
+        ("estimate", 1000000, "AMOUNT_NOT_STRING"),
         ("estimate", "1000000.005", "AMOUNT_INVALID"),
-        ("estimate", "-1", "AMOUNT_OUT_OF_RANGE"),
+        ("estimate", "-1", "AMOUNT_INVALID"),
         ("estimate", "0", "AMOUNT_OUT_OF_RANGE"),
         ("estimate", "一百万", "AMOUNT_INVALID"),
         ("estimate", "NaN", "AMOUNT_INVALID"),
-        ("ceiling_price", 900000.25, "AMOUNT_NOT_EXACT"),
+        ("ceiling_price", 900000.25, "AMOUNT_NOT_STRING"),
         ("ceiling_price", "900000.123", "AMOUNT_INVALID"),
-        ("deposit_amount", "-0.01", "AMOUNT_OUT_OF_RANGE"),
-        ("deposit_amount", 100.5, "AMOUNT_NOT_EXACT"),
+        ("ceiling_price", "0", "AMOUNT_OUT_OF_RANGE"),
+        ("deposit_amount", "-0.01", "AMOUNT_INVALID"),
+        ("deposit_amount", 100.5, "AMOUNT_NOT_STRING"),
+        ("deposit_amount", None, "VALIDATION_ERROR"),
     ],
 )
 def test_bad_money_is_refused_with_a_code_and_nothing_is_created(
@@ -89,20 +93,54 @@ def test_bad_money_is_refused_with_a_code_and_nothing_is_created(
     assert_nothing_created()
 
 
-def test_money_as_a_string_or_an_integer_is_exact(api, agent, owner):
+LOT_AMOUNT_CASES = [
+    pytest.param(field, *case.values, id=f"{field}-{case.id}")
+    for field in ("estimate", "ceiling_price", "deposit_amount")
+    for case in REFUSED
+    # A lot may ask for no deposit.
+    if not (field == "deposit_amount" and case.values[0] == "0")
+]
+
+
+@pytest.mark.parametrize(("field", "value", "code"), LOT_AMOUNT_CASES)
+def test_every_lot_amount_is_held_to_the_one_contract_on_create(
+    api, agent, owner, field, value, code
+):
+    body = project_body(owner, lots=[lot(**{field: value, "deposit_forms": ["cash"]})])
+    response = api(agent).post("/api/v1/projects/", body, format="json")
+    error = assert_error(response, 400, code)
+    assert field in error["message"]
+    assert_nothing_created()
+
+
+@pytest.mark.parametrize(("value", "code"), REFUSED)
+def test_every_lot_amount_is_held_to_the_one_contract_on_update(api, agent, value, code):
+    project = draft(agent, start=START)
+    response = api(agent).patch(
+        f"/api/v1/projects/{project.pk}/",
+        {"title": "新名称", "lots": [lot(ceiling_price=value)]},
+        format="json",
+    )
+    assert_error(response, 400, code)
+    project.refresh_from_db()
+    assert project.title != "新名称"
+    assert project.lots.get().ceiling_price == 36500000
+
+
+def test_money_as_a_string_is_exact_and_comes_back_with_two_decimals(api, agent, owner):
     body = project_body(
         owner,
         lots=[
-            lot(estimate=1000000, ceiling_price="999999.99"),
+            lot(estimate="1000000", ceiling_price="999999.99"),
             lot(name="二标段", estimate="2500000.5", deposit_amount="0"),
         ],
     )
     response = api(agent).post("/api/v1/projects/", body, format="json")
     assert response.status_code == 201, response.json()
     lots = response.json()["lots"]
-    assert [(x["estimate"], x["ceiling_price"]) for x in lots] == [
-        ("1000000.00", "999999.99"),
-        ("2500000.50", None),
+    assert [(x["estimate"], x["ceiling_price"], x["deposit_amount"]) for x in lots] == [
+        ("1000000.00", "999999.99", "0.00"),
+        ("2500000.50", None, "0.00"),
     ]
 
 
@@ -113,7 +151,7 @@ def test_bad_money_in_an_edit_changes_nothing(api, agent):
         {"title": "新名称", "lots": [lot(estimate=12.5)]},
         format="json",
     )
-    assert_error(response, 400, "AMOUNT_NOT_EXACT")
+    assert_error(response, 400, "AMOUNT_NOT_STRING")
     project.refresh_from_db()
     assert project.title != "新名称"
     assert project.lots.get().estimate == 38000000

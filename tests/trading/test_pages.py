@@ -4,6 +4,7 @@ input and show the service's message when it refuses."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,7 @@ from accounts.actors import Actor
 from accounts.models import Notification, Organization, Role
 from accounts.notifications import notify
 from clock.models import StatutoryDay
+from tests.amounts import PAGE_MESSAGE, REFUSED_TEXT
 from tests.conftest import make_org, make_user
 from tests.trading.factories import beijing, draft, published
 from trading import services
@@ -121,6 +123,43 @@ def test_it_refuses_an_invalid_form_without_calling_the_service(client, agent, o
     assert response.status_code == 200
     assert 'value="abc"' in page(response)
     assert not Project.objects.exists()
+
+
+@pytest.mark.parametrize(("value", "code"), REFUSED_TEXT)
+def test_a_lot_amount_on_the_form_is_held_to_the_one_contract(client, agent, owner, value, code):
+    client.force_login(agent)
+    response = client.post("/projects/new/", project_post(owner, **{"lots-0-estimate": value}))
+    assert response.status_code == 200
+    assert PAGE_MESSAGE[code] in page(response)
+    assert not Project.objects.exists()
+
+
+@pytest.mark.parametrize(("value", "code"), REFUSED_TEXT)
+def test_a_bad_amount_in_an_edit_changes_nothing(client, agent, owner, value, code):
+    project = draft(agent, owner=owner)
+    client.force_login(agent)
+    data = project_post(
+        owner,
+        title="改过的名称",
+        **{"lots-TOTAL_FORMS": "1", "lots-0-ceiling_price": value},
+    )
+    response = client.post(f"/projects/{project.pk}/edit/", data)
+    assert PAGE_MESSAGE[code] in page(response)
+    project.refresh_from_db()
+    assert project.title != "改过的名称"
+    assert project.lots.get().ceiling_price == Decimal("36500000.00")
+
+
+def test_amount_inputs_carry_the_page_helper_and_no_length_cap(client, agent):
+    """The browser script (static/js/amount-input.js) finds its inputs by data-amount; typed
+    separators may make the text longer than the amount, so the page does not cut it."""
+    client.force_login(agent)
+    html = page(client.get("/projects/new/"))
+    assert "js/amount-input.js" in html
+    for name in ("lots-0-estimate", "lots-0-ceiling_price", "lots-0-deposit_amount"):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+        assert 'data-amount="1"' in tag and 'inputmode="decimal"' in tag
+        assert "maxlength" not in tag
 
 
 def test_it_lists_only_the_agents_own_projects(client, agent, rival):

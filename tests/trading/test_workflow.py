@@ -110,11 +110,13 @@ def test_a_minimum_price_cannot_be_configured(agent):
 @pytest.mark.parametrize(
     ("estimate", "code"),
     [
-        (1.5, "AMOUNT_NOT_EXACT"),
+        (1.5, "AMOUNT_NOT_STRING"),
         ("12.345", "AMOUNT_INVALID"),
-        ("-1", "AMOUNT_OUT_OF_RANGE"),
+        ("-1", "AMOUNT_INVALID"),
         ("abc", "AMOUNT_INVALID"),
-        ("1e20", "AMOUNT_OUT_OF_RANGE"),
+        ("1e20", "AMOUNT_INVALID"),
+        ("１２３", "AMOUNT_INVALID"),
+        ("100000000000000000000", "AMOUNT_OUT_OF_RANGE"),
     ],
 )
 def test_bad_money_is_refused_with_a_code(agent, estimate, code):
