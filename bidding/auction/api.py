@@ -49,10 +49,13 @@ TIMELINE_MAX = 1000
 # room's state does not allow it now (409: not started, closed, beaten, not your turn, key reused).
 REFUSAL_STATUS = {
     "BAD_PRICE": status.HTTP_400_BAD_REQUEST,
+    "BAD_KEY": status.HTTP_400_BAD_REQUEST,
     "NOT_STEP_MULTIPLE": status.HTTP_400_BAD_REQUEST,
     "TOO_FAR": status.HTTP_400_BAD_REQUEST,
     "ABOVE_START": status.HTTP_400_BAD_REQUEST,
     "NOT_PARTICIPANT": status.HTTP_403_FORBIDDEN,
+    "ORG_BARRED": status.HTTP_403_FORBIDDEN,
+    "ORG_INACTIVE": status.HTTP_403_FORBIDDEN,
     "RETRY": status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Callable
@@ -41,10 +42,14 @@ from bidding.auction import rules as R
 from bidding.models import Auction, AuctionBid, AuctionEvent, AuctionParticipant
 from lib import batchwrite
 from lib.errors import Conflict, DomainError, NotFound
+from lib.text import bounded, unsafe_char
 from trading.models import Lot, Project, Registration
+
+log = logging.getLogger(__name__)
 
 START_STEP = "bidding.auction_start"
 CLOSE_STEP = "bidding.auction_close"
+ROUND_STEP = "bidding.auction_round"
 MAX_KEY_LENGTH = 64
 HISTORY_IN_STATE = 100
 # What an initial bid's row keeps instead of its price: the price itself is sealed on the seat.
@@ -522,6 +527,17 @@ def _round_locked(auction: Auction, now: dt.datetime, batch: _Batch, actor: Acto
             for i, pk in enumerate(order)
         ]
         batch.emit(auction, "round", now, {"round": number + 1, "turns": turns})
+        _schedule_next_round(auction, number + 1, len(seats))
+
+
+def _schedule_next_round(auction: Auction, number: int, bidders: int) -> None:
+    """The clock starts round `number` (0-based) on time even when no room is open and nobody bids
+    (the room's own timer does it sooner while somebody watches)."""
+    from clock.services import schedule
+
+    starts_at = auction.starts_at + number * R.round_length(auction, bidders)
+    if number < auction.rounds and starts_at < auction.ends_at:
+        schedule(ROUND_STEP, auction.pk, starts_at)
 
 
 def results_of(auction: Auction, names: dict[int, str] | None = None) -> list[dict[str, Any]]:
@@ -850,7 +866,68 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
     Each bid is judged against the server time at its decision, under the lock of its auction's row;
     an accepted bid that falls in the anti-sniping window moves the end in the same transaction. Every
     bid, accepted or refused, is an audit event. A key already answered gets the stored answer.
+
+    Isolation: no input of one bidder may change another's answer. What a bid can carry that would
+    fail the shared transaction (an unusable key or price text) is refused for that bid alone before
+    anything is written (`_malformed`). Should the batch still fail, for a reason nobody foresaw, it
+    rolled back whole, and each bid is decided again in a transaction of its own: only the bid that
+    fails again is answered `RETRY` — the same decisions as one transaction per bid, which is what a
+    batch stands for.
     """
+    try:
+        return _place_batch(requests)
+    except Exception:
+        if len(requests) == 1:
+            raise
+        log.exception("a batch of %d bids failed; deciding each bid alone", len(requests))
+    answers, failure = [], None
+    for request in requests:
+        try:
+            answers.append(_place_batch([request])[0])
+        except Exception as exc:
+            log.exception("bid %r on auction %s failed alone", request.key, request.auction_id)
+            answers.append(BidAnswer(request.key, False, "RETRY"))
+            failure = exc
+    if failure is not None and all(answer.code == "RETRY" for answer in answers):
+        raise failure  # nothing went through: most likely the connection, which the caller resets
+    return answers
+
+
+def _malformed(request: BidRequest) -> str | None:
+    """BAD_KEY or BAD_PRICE for a bid whose key or price text cannot even be stored, else None.
+
+    The socket refuses such frames at parse time (`lib.realtime.parse_frame`) and the API before the
+    service; this is the engine's own guard, so that whatever the entry point, one bidder's bytes
+    never reach the batch's shared statements."""
+    key, text = request.key, request.price_text
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH or unsafe_char(key):
+        return "BAD_KEY"
+    if not isinstance(text, str) or unsafe_char(text):
+        return "BAD_PRICE"
+    return None
+
+
+def _gate_codes(requests: list[BidRequest], now: dt.datetime) -> dict[int, str | None]:
+    """The integrity gate (`ensure_may_trade`) for every organization bidding in the batch, read
+    fresh at the batch's decision time: a supplier barred (or deactivated) while admitted to a live
+    room is refused from its next bid on. Organization id → the gate's code, or None."""
+    ids = {
+        r.actor.organization.pk
+        for r in requests
+        if r.actor.role == Role.SUPPLIER and r.actor.organization is not None
+    }
+    codes: dict[int, str | None] = {}
+    for pk, organization in Organization.objects.in_bulk(ids).items():
+        try:
+            ensure_may_trade(organization, now)
+        except DomainError as refusal:
+            codes[pk] = refusal.code
+        else:
+            codes[pk] = None
+    return codes
+
+
+def _place_batch(requests: list[BidRequest]) -> list[BidAnswer]:
     answers: list[BidAnswer | None] = [None] * len(requests)
     ids = sorted({r.auction_id for r in requests})
     with transaction.atomic():
@@ -891,6 +968,7 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
             }
 
         seats = load_seats(set(ids))
+        gate = _gate_codes(requests, timezone.now())
         answered = {
             (b.auction_id, b.participant_id, b.key): b
             for b in AuctionBid.objects.filter(
@@ -920,6 +998,12 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
             if auction is None:
                 answers[index] = BidAnswer(request.key, False, "CLOSED")
                 continue
+            malformed = _malformed(request)
+            if malformed is not None:
+                auction.rejected_count += 1
+                answers[index] = BidAnswer(request.key, False, malformed)
+                batch.audit.append(_rejection(actor, auction, request, malformed))
+                continue
             now = timezone.now()
             was = auction.status
             if _due(auction, now):
@@ -927,8 +1011,9 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
                 if _advance_locked(auction, now, batch, room) and was == Auction.Status.SCHEDULED:
                     seats.update(load_seats({auction.pk}))  # admitted just now
             org = actor.organization
+            barred = gate.get(org.pk) if org is not None else None
             seat = seats.get((auction.pk, org.pk)) if org is not None else None
-            if seat is None and org is not None and actor.role == Role.SUPPLIER:
+            if seat is None and org is not None and actor.role == Role.SUPPLIER and not barred:
                 seat = _seat_for_initial_bid(auction, actor, now) or _seat_on_first_bid(
                     auction, actor, now
                 )
@@ -936,7 +1021,7 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
                     seats[(auction.pk, org.pk)] = seat
             if seat is None or actor.role != Role.SUPPLIER:
                 # No seat: refused and audited, but there is no seat to keep an idempotent answer on.
-                code = (
+                code = barred or (
                     "NOT_ELIGIBLE"
                     if auction.admit_on_bid and auction.status == Auction.Status.LIVE
                     else "NOT_STARTED"
@@ -947,14 +1032,7 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
                 )
                 auction.rejected_count += 1
                 answers[index] = BidAnswer(request.key, False, code)
-                batch.audit.append(
-                    (
-                        actor,
-                        "bidding.auction.bid_rejected",
-                        auction,
-                        {"key": request.key, "price": request.price_text, "code": code},
-                    )
-                )
+                batch.audit.append(_rejection(actor, auction, request, code))
                 continue
             prior = answered.get((auction.pk, seat.pk, request.key))
             if prior is not None:
@@ -967,7 +1045,8 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
                 )
                 continue
             price = R.parse_price(request.price_text)
-            refusal = _decide(auction, seat, price, now)
+            # The gate at the act: a seat taken before a bar does not outlive it.
+            refusal = R.Refusal(barred) if barred else _decide(auction, seat, price, now)
             bid = AuctionBid(
                 auction=auction,
                 participant=seat,
@@ -985,17 +1064,7 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
                 auction.rejected_count += 1
                 answers[index] = _answer_of(bid)
                 batch.audit.append(
-                    (
-                        actor,
-                        "bidding.auction.bid_rejected",
-                        auction,
-                        {
-                            "key": request.key,
-                            "price": request.price_text,
-                            "participant": seat.pk,
-                            "code": refusal.code,
-                        },
-                    )
+                    _rejection(actor, auction, request, refusal.code, participant=seat.pk)
                 )
                 continue
             touched_seats[seat.pk] = seat
@@ -1084,6 +1153,20 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
     return answers  # type: ignore[return-value]
 
 
+def _rejection(
+    actor: Actor, auction: Auction, request: BidRequest, code: str, **more: Any
+) -> AuditEntry:
+    """The audit entry of a refused bid. Its key and price are the client's bytes: the chain keeps
+    them bounded (`lib.text.bounded`: as sent when short and clean, else an excerpt, the length and
+    the SHA-256), so a megabyte price string costs the chain a few hundred bytes."""
+    return (
+        actor,
+        "bidding.auction.bid_rejected",
+        auction,
+        {"key": bounded(request.key), "price": bounded(request.price_text), **more, "code": code},
+    )
+
+
 # (auction, ip, organization) pairs this process has already recorded: the steady state of a busy room
 # (the same bidders from the same addresses) then costs nothing. Bounded; a cleared cache only means a
 # pair is recorded again (ignored as a duplicate).
@@ -1136,7 +1219,7 @@ def _shared_ip_signals(auctions: dict[int, Auction], new_bids: list[AuctionBid])
 
 def place_bid(actor: Actor, auction: Auction, price: str, key: str) -> BidAnswer:
     """One bid (the HTTP API and tests); the room's writer batches them through `place_bids`."""
-    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH:
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH or unsafe_char(key):
         raise DomainError(_("需要 1–64 个字符的幂等键。"), code="BAD_KEY")
     if not isinstance(price, str):
         raise DomainError(_("报价必须以字符串传送。"), code="BAD_PRICE")
