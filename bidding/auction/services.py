@@ -972,7 +972,7 @@ def _place_batch(requests: list[BidRequest]) -> list[BidAnswer]:
         answered = {
             (b.auction_id, b.participant_id, b.key): b
             for b in AuctionBid.objects.filter(
-                auction_id__in=ids, key__in={r.key for r in requests}
+                auction_id__in=ids, key__in={r.key for r in requests if _malformed(r) is None}
             )
         }
         new_bids: list[AuctionBid] = []

@@ -87,12 +87,14 @@ async def test_every_round_reaches_every_watcher_on_time_while_everyone_bids(
 ):
     world = await sync_to_async(rounds_world)(agent, staff)
     pk = world.auction.pk
-    with time_machine.travel(START - dt.timedelta(seconds=0.5), tick=True):
-        watchers = [
-            (await open_room(pk))[0],
-            (await open_room(pk, supervisor))[0],
-            (await open_room(pk, world.bidders[0]))[0],  # a bidder page only watching
+    with time_machine.travel(START - dt.timedelta(seconds=3), tick=True):
+        opened = [
+            await open_room(pk),
+            await open_room(pk, supervisor),
+            await open_room(pk, world.bidders[0]),  # a bidder page only watching
         ]
+        assert {state["auction"]["status"] for _, state in opened} == {"scheduled"}
+        watchers = [communicator for communicator, _ in opened]
         seen: list[list] = [[] for _ in watchers]
         collectors = [
             asyncio.ensure_future(collect(w, frames))
