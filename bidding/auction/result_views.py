@@ -25,7 +25,9 @@ def result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         if services.is_due(auction.pk, timezone.now()):  # a room nobody watched closes here
             services.advance(Actor.system("room"), auction.pk)
             auction = services.get_auction(pk)
-        auction = pdf.readable_result(Actor.from_request(request), auction)
+        actor = Actor.from_request(request)
+        auction = pdf.readable_result(actor, auction)
+        identified = services.identified(services.viewer_kind(actor, auction) or "", auction)
     except NotFound as exc:
         raise Http404 from exc
     except Conflict as exc:
@@ -33,7 +35,9 @@ def result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             exc.message, status=exc.http_status, content_type="text/plain; charset=utf-8"
         )
     lot = auction.lot
-    response = HttpResponse(pdf.render_result(auction), content_type="application/pdf")
+    response = HttpResponse(
+        pdf.render_result(auction, identified=identified), content_type="application/pdf"
+    )
     response["Content-Disposition"] = content_disposition_header(
         False, f"auction-result-{lot.project.number}-{lot.number}.pdf"
     )

@@ -1269,16 +1269,20 @@ def identified(kind: str, auction: Auction) -> bool:
     return kind == "supervisor" or (auction.finished and reveals_at_close(auction))
 
 
+# The fields of a result row that say who is behind an alias.
+IDENTITY_FIELDS = ("organization", "bidder")
+
+
+def anonymous_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k not in IDENTITY_FIELDS} for r in results]
+
+
 def anonymize(event: dict[str, Any]) -> dict[str, Any]:
     """The public copy of a room event: no organization until the close reveals them."""
     if event["type"] == "closed":
         if event.get("reveal", True):
             return event
-        hidden = ("organization", "bidder")
-        return {
-            **event,
-            "results": [{k: v for k, v in r.items() if k not in hidden} for r in event["results"]],
-        }
+        return {**event, "results": anonymous_results(event["results"])}
     clean = {k: v for k, v in event.items() if k != "organization"}
     if "participants" in clean:
         clean["participants"] = [
@@ -1400,7 +1404,13 @@ def room_state(actor: Actor, auction_id: int) -> dict[str, Any]:
         "you": you,
         "turns": _current_turns(auction, seats),
         "history": history,
-        "results": auction.results if auction.finished else None,
+        # A finished land phase (the listing, while live bidding goes on) keeps its aliases: its
+        # results name the bidders only for the views `identified` allows.
+        "results": (
+            (auction.results if reveal else anonymous_results(auction.results))
+            if auction.finished
+            else None
+        ),
         "closing_audit": (
             {"seq": auction.closing_audit_seq, "hash": auction.closing_audit_hash}
             if auction.closing_audit_seq

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import IntegrityRecord, Organization, Role, User
 from accounts.permissions import require_perm
+from accounts.services import ensure_may_trade
 from audit import detectors
 from audit.services import record
 from bidding.auction import rules as R
@@ -379,12 +380,29 @@ def bidders_of(listing: LandListing) -> list[AuctionParticipant]:
     )
 
 
+def ensure_may_act(actor: Actor, listing: LandListing, act: str) -> None:
+    """The integrity gate (`accounts.services.ensure_may_trade`) at a binding act of a listing bidder
+    (answering a window, a sealed offer, signing the deal), read fresh at the act: a bidder barred or
+    deactivated since it joined is refused with the gate's code, and the refusal is audited — in a
+    transaction of its own, which the refusal does not roll back. (Bids are gated by the engine,
+    `auction.services.place_bids`.) Call it before the act's own transaction."""
+    organization = Organization.objects.get(pk=actor.organization.pk)
+    try:
+        ensure_may_trade(organization, timezone.now())
+    except DomainError as refusal:
+        with transaction.atomic():
+            record(actor, "land.act_refused", listing, {"act": act, "code": refusal.code})
+        raise
+
+
 def respond(actor: Actor, listing: LandListing, *, kind: str, answer: bool) -> LandResponse:
     """A listing bidder answers inside the window: continue to live bidding, or accept the cap."""
     if kind not in LandResponse.Kind.values or not isinstance(answer, bool):
         raise DomainError(_("无效的答复。"), code="BAD_ANSWER")
     if actor.role != Role.SUPPLIER or actor.organization is None:
         raise NotPermitted(_("只有竞买人可以答复。"))
+    if answer:  # declining binds nobody to anything: a barred bidder may still say no
+        ensure_may_act(actor, listing, f"respond:{kind}")
     expected = {
         LandResponse.Kind.CONTINUE: LandListing.Stage.CONFIRMING,
         LandResponse.Kind.ACCEPT_CAP: LandListing.Stage.CAP_ACCEPT,
@@ -626,6 +644,7 @@ def submit_offer(actor: Actor, listing: LandListing, price: Any) -> LandSealedOf
     amount = R.parse_price(price) if isinstance(price, str) else None
     if amount is None:
         raise DomainError(_("报价必须是正数金额，最多两位小数。"), code="BAD_PRICE")
+    ensure_may_act(actor, listing, "offer")
     advance(Actor.system("land"), listing.pk)
     with transaction.atomic():
         locked = _lock_listing(listing.lot_id)
@@ -848,6 +867,7 @@ def sign_confirmation(actor: Actor, listing: LandListing) -> LandListing:
 
     if actor.organization is None or actor.organization.pk != listing.winner_id:
         raise NotPermitted(_("只有竞得人可以签署成交确认书。"))
+    ensure_may_act(actor, listing, "sign_confirmation")
     with transaction.atomic():
         locked = _lock_listing(listing.lot_id)
         if locked.stage != LandListing.Stage.DEAL or locked.refused_at is not None:
