@@ -307,8 +307,9 @@ class Room:
 
 
 def _still_current(state: dict[str, Any], now: dt.datetime) -> bool:
-    """Whether a snapshot still shows the room as it is: no start or close has come due since (that
-    is the room's to run, and `room_state` runs it first), and no round turns are moving underneath."""
+    """Whether a snapshot still shows the room as it is: no start or close has come due since (the
+    room's timer is about to run it, and its event will follow), and no round turns are moving
+    underneath."""
     auction = state["auction"]
     if auction["status"] == "scheduled":
         return now < dt.datetime.fromisoformat(auction["starts_at"])

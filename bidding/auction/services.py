@@ -10,9 +10,11 @@ arrived while the previous batch was committing, and this function decides them 
 order, inside one transaction — the same decisions as one transaction per bid, with one commit (one
 fsync) for the batch. Nobody is answered before that commit.
 
-Lazy enforcement: every entry point first runs `_advance_locked`, which starts, moves to the next round,
-or closes the auction if the server time says so. The clock (`tasks.py`) and the room's timers call the
-same function, so a late clock can delay a broadcast but never admit a late bid.
+Time: `_advance_locked` starts, moves to the next round, or closes the auction if the server time says
+so. The clock (`tasks.py`: start, each round, close) and the room's timers (`hub.py`) call it on time
+through `advance`; every bid batch calls it first under the same lock, so a late clock can never admit
+a late bid, and whatever performs a transition broadcasts its events after commit. Reads never call
+it: they change nothing.
 """
 
 from __future__ import annotations
@@ -715,8 +717,9 @@ def _save_bid_fields(auctions: list[Auction]) -> None:
 
 
 def advance(actor: Actor, auction_id: int) -> list[dict[str, Any]]:
-    """Start, move to the next round, or close the auction if it is due (the clock, the room's timers
-    and every read call this; it is idempotent). Returns the room events it produced."""
+    """Start, move to the next round, or close the auction if it is due (the clock and the room's
+    timers call this; a bid batch runs the same under its own lock; it is idempotent). Returns the
+    room events it produced, which are broadcast after commit."""
     with transaction.atomic():
         auction = (
             Auction.objects.select_for_update().select_related("lot").filter(pk=auction_id).first()
@@ -1291,22 +1294,10 @@ def anonymize(event: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def is_due(auction_id: int, now: dt.datetime) -> bool:
-    """Whether `advance` would change anything (read without a lock: `advance` re-checks under it),
-    so readers take the auction's lock only when a start, round or close is due."""
-    auction = (
-        Auction.objects.only("status", "format", "starts_at", "ends_at")
-        .filter(pk=auction_id)
-        .first()
-    )
-    return auction is not None and _due(auction, now)
-
-
 def room_state(actor: Actor, auction_id: int) -> dict[str, Any]:
     """The `state` frame: everything a client needs to draw the room, with the sequence number it is
-    current to. Runs due transitions first, so a page opened after the end shows the closed room."""
-    if is_due(auction_id, timezone.now()):
-        advance(Actor.system("room"), auction_id)
+    current to. A read: it changes nothing. Transitions are the clock's and the room timers' (a
+    socket that joins a room whose start or end has passed makes its room run it at once)."""
     auction = (
         Auction.objects.select_related("lot__project", "best_participant")
         .filter(pk=auction_id)

@@ -24,8 +24,9 @@ Where each rule lives:
   deposit stays held until it signs the 成交确认书, then becomes 定金 and price
   (`sign_confirmation`); a winner who refuses forfeits it and is barred (`record_refusal`).
 
-Windows (confirmation, lottery acceptance, sealed offers) end by the clock (`land.advance`) and lazily
-on every read and answer (`advance`), like the auctions.
+The listing's start and its windows (confirmation, lottery acceptance, sealed offers) are moved on by
+the clock (`land.advance`, scheduled for each of them) and by the answers that can end a window early;
+reads never move them.
 """
 
 from __future__ import annotations
@@ -178,6 +179,9 @@ def create_listing(
             created_by=actor.user,
             **fields,
         )
+        from clock.services import schedule
+
+        schedule(ADVANCE_STEP, listing.pk, listing_starts_at)  # 挂牌中 on time
         auctions.open_phase(
             actor,
             lot,
@@ -438,8 +442,8 @@ def _all_answered(listing: LandListing, kind: str) -> bool:
 
 
 def advance(actor: Actor, listing_id: int) -> None:
-    """End a window when its time is up (or everyone has answered). Idempotent: the clock, every read
-    and every answer call it."""
+    """Start the listing, or end a window when its time is up (or everyone has answered). Idempotent:
+    the clock and every answer call it."""
     with transaction.atomic():
         listing = (
             LandListing.objects.select_for_update()
@@ -941,30 +945,10 @@ def current_auction(listing: LandListing) -> Auction | None:
     return None
 
 
-def _is_due(listing_id: int, now: dt.datetime) -> bool:
-    """Whether `advance` would change anything on time alone (read without a lock; `advance` re-checks
-    under it). Answers that end a window early advance it themselves."""
-    row = (
-        LandListing.objects.filter(pk=listing_id)
-        .values("stage", "listing_starts_at", "stage_ends_at")
-        .first()
-    )
-    if row is None:
-        return False
-    if row["stage"] == LandListing.Stage.SCHEDULED:
-        return now >= row["listing_starts_at"]
-    return row["stage_ends_at"] is not None and now >= row["stage_ends_at"]
-
-
 def listing_state(actor: Actor, listing_id: int) -> dict[str, Any]:
     """What the listing page and the API show the caller. Public: the parcel, the rules, the stage and
     the result; a listing bidder also sees what it may do now; staff and supervisors also see the
     reserve once the outcome is decided."""
-    if _is_due(listing_id, timezone.now()):
-        advance(Actor.system("land"), listing_id)
-    for auction in Auction.objects.filter(lot__land_listing__pk=listing_id):
-        if auctions.is_due(auction.pk, timezone.now()):
-            auctions.advance(Actor.system("room"), auction.pk)
     listing = get_listing(listing_id)
     now = timezone.now()
     org = actor.organization if actor.role == Role.SUPPLIER else None
