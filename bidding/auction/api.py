@@ -149,7 +149,8 @@ def auction_state(request: Request, pk: int) -> Response:
     description="A bidder places a bid, decided against the server's clock under the auction's lock "
     "(the same engine as the socket). 200 with the ack once committed; a refusal answers in the "
     "error shape with the room's refusal code (docs/realtime-protocol.md): 400 for a malformed "
-    "bid (BAD_PRICE, NOT_STEP_MULTIPLE, TOO_FAR, ABOVE_START), 403 NOT_PARTICIPANT, 409 when the "
+    "bid (BAD_PRICE, BAD_KEY, NOT_STEP_MULTIPLE, TOO_FAR, ABOVE_START), 403 NOT_PARTICIPANT or the "
+    "integrity gate's ORG_BARRED / ORG_INACTIVE (checked at every bid), 409 when the "
     "room does not allow it now (NOT_STARTED, CLOSED, NOT_IMPROVING, NOT_YOUR_TURN, "
     "INITIAL_REQUIRED, KEY_REUSED). The key is required; a retry with the same key and price gets "
     "the stored answer.",
