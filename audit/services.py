@@ -35,6 +35,7 @@ from accounts.actors import Actor
 from audit.models import GENESIS_HASH, AuditEvent, ChainHead, Checkpoint
 from lib import batchwrite
 from lib.errors import DomainError
+from lib.text import bounded, unsafe_char
 
 
 def normalize_payload(value: Any) -> Any:
@@ -127,6 +128,39 @@ AuditEntry = tuple[Actor, str, models.Model | tuple[str, str] | None, dict[str, 
 
 _HEAD_TABLE = ChainHead._meta.db_table
 
+# The longest string a payload keeps whole. Services write their own values (ids, codes, hashes,
+# reasons); a longer string is somebody's input that a caller passed on unbounded.
+MAX_PAYLOAD_TEXT = 4096
+
+
+def bound_payload(value: Any) -> Any:
+    """A normalized payload whose every string can be stored and is of bounded size.
+
+    The chain is append-only: what enters it stays for twenty years, and a string PostgreSQL cannot
+    store (NUL, a lone surrogate) would fail the caller's whole transaction — in a bid batch, every
+    other bidder's. So at the root, for every caller: a string with an unsafe character or longer
+    than `MAX_PAYLOAD_TEXT` is kept as `lib.text.bounded` keeps untrusted input ({excerpt, length,
+    sha256}), and so is a dict key (as one string). Callers that store client input bound it to the
+    short excerpt themselves (`bounded(...)`); this is the net under all of them. Applied before
+    hashing, so the hash covers exactly what is stored and `verify_chain` recomputes it unchanged.
+    """
+    if isinstance(value, str):
+        if len(value) > MAX_PAYLOAD_TEXT or unsafe_char(value) is not None:
+            return bounded(value)
+        return value
+    if isinstance(value, dict):
+        return {_bound_key(key): bound_payload(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [bound_payload(item) for item in value]
+    return value
+
+
+def _bound_key(key: str) -> str:
+    if len(key) <= MAX_PAYLOAD_TEXT and unsafe_char(key) is None:
+        return key
+    kept = bounded(key)
+    return f"{kept['excerpt']}…(length {kept['length']}, sha256 {kept['sha256']})"
+
 
 def record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
     """Append several events in order with one head lock and one insert: what a service deciding a
@@ -136,7 +170,7 @@ def record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
     if not entries:
         return []
     prepared = [
-        (actor, action, *object_ref(target), normalize_payload(payload or {}))
+        (actor, action, *object_ref(target), bound_payload(normalize_payload(payload or {})))
         for actor, action, target, payload in entries
     ]
     # SQLite has no FOR UPDATE: its IMMEDIATE transactions already hold the database's write lock.

@@ -1,7 +1,6 @@
 """What the supervision workspace reads: projects by stage, the rooms live now, one project's record,
-an auction's replay, alerts. Read-only: nothing here changes a row, except the lazy enforcement every
-reader of a room runs — an auction or land listing whose time has come is started or closed first, as
-the platform (`Actor.system`), never in the reader's name (the same as `room_state`).
+an auction's replay, alerts. Read-only: nothing here changes a row (starts, rounds, closes and land
+windows are the clock's and the rooms' to run, never a reader's).
 
 Supervisors see identities everywhere (as in the live room); center staff, who may open the dashboard
 and the search, see the anonymous view of a live room (aliases only), as they do in the room itself.
@@ -21,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.actors import Actor
 from audit.models import Alert, AuditEvent
 from audit.services import chain_state
 from bidding.models import (
@@ -260,25 +258,6 @@ def alerts_matching(
 # --- The rooms live now --------------------------------------------------------------------------------
 
 
-def _catch_up(now: dt.datetime) -> None:
-    """Start or close what the server time makes due, as the platform (a late clock never leaves a
-    finished room on the dashboard)."""
-    from bidding.auction import services as auctions
-    from bidding.land import services as land
-
-    due = Auction.objects.filter(
-        Q(status=Auction.Status.SCHEDULED, starts_at__lte=now)
-        | Q(status=Auction.Status.LIVE, ends_at__lte=now)
-    ).values_list("pk", flat=True)
-    for auction_id in list(due):
-        auctions.advance(Actor.system("room"), auction_id)
-    listings = LandListing.objects.filter(
-        stage__in=(LandListing.Stage.SCHEDULED, *LAND_LIVE_STAGES), stage_ends_at__lte=now
-    ).values_list("pk", flat=True)
-    for listing_id in list(listings):
-        land.advance(Actor.system("land"), listing_id)
-
-
 def _project_ref(project: Project) -> dict[str, Any]:
     return {"id": project.pk, "number": project.number, "title": project.title}
 
@@ -290,7 +269,6 @@ def live_rooms(*, identities: bool) -> dict[str, Any]:
     from bidding.land.services import current_auction
 
     now = timezone.now()
-    _catch_up(now)
     auctions = []
     live = (
         Auction.objects.filter(status=Auction.Status.LIVE)

@@ -1,4 +1,10 @@
-"""Helpers shared by every WebSocket consumer: parse a frame defensively, build error frames."""
+"""Helpers shared by every WebSocket consumer: parse a frame defensively, build error frames.
+
+A frame that carries an unsafe character anywhere (NUL, a lone UTF-16 surrogate, another C0 control;
+`lib.text`) is refused here, before any consumer looks at it: such a string cannot be stored (PostgreSQL
+refuses NUL in text and JSON), so letting it reach a shared transaction — the bid writer's batch — would
+fail that transaction for every other party in it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import json
 from typing import Any
 
 from django.utils.translation import gettext as _
+
+from lib.text import describe, first_unsafe
 
 MAX_FRAME_BYTES = 8 * 1024
 
@@ -37,4 +45,12 @@ def parse_frame(
         return {}, error_frame("BAD_JSON", _("消息不是有效的 JSON。"))
     if not isinstance(frame, dict):
         return {}, error_frame("BAD_FRAME", _("消息必须是 JSON 对象。"))
+    unsafe = first_unsafe(frame)
+    if unsafe is not None:
+        path, char = unsafe
+        return {}, error_frame(
+            "TEXT_INVALID_CHAR",
+            _("消息含有不允许的控制字符或无效字符 %(char)s（%(path)s）。")
+            % {"char": describe(char), "path": path},
+        )
     return frame, None

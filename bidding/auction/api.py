@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -49,10 +48,13 @@ TIMELINE_MAX = 1000
 # room's state does not allow it now (409: not started, closed, beaten, not your turn, key reused).
 REFUSAL_STATUS = {
     "BAD_PRICE": status.HTTP_400_BAD_REQUEST,
+    "BAD_KEY": status.HTTP_400_BAD_REQUEST,
     "NOT_STEP_MULTIPLE": status.HTTP_400_BAD_REQUEST,
     "TOO_FAR": status.HTTP_400_BAD_REQUEST,
     "ABOVE_START": status.HTTP_400_BAD_REQUEST,
     "NOT_PARTICIPANT": status.HTTP_403_FORBIDDEN,
+    "ORG_BARRED": status.HTTP_403_FORBIDDEN,
+    "ORG_INACTIVE": status.HTTP_403_FORBIDDEN,
     "RETRY": status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
@@ -61,14 +63,11 @@ def _actor(request: Request) -> Actor:
     return Actor.from_request(request)
 
 
-def _visible(request: Request, pk: int, *, catch_up: bool = True) -> tuple[Auction, str]:
-    """The auction, brought up to the server time if a start, round or close is due, and the caller's
-    view of it; 404 if it does not exist or the caller may not watch it. (A bid needs no catching up:
-    `place_bids` advances the auction under its lock before deciding.)"""
+def _visible(request: Request, pk: int) -> tuple[Auction, str]:
+    """The auction and the caller's view of it; 404 if it does not exist or the caller may not watch
+    it. Reads change nothing: starts, rounds and closes are the clock's and the rooms' (and a bid's:
+    `place_bids` advances the auction under its lock before deciding)."""
     auction = services.get_auction(pk)
-    if catch_up and services.is_due(auction.pk, timezone.now()):
-        services.advance(Actor.system("room"), auction.pk)
-        auction = services.get_auction(pk)
     return auction, services.require_viewer(_actor(request), auction)
 
 
@@ -117,8 +116,8 @@ def lot_auction(request: Request, pk: int) -> Response:
     responses={200: AuctionStateSerializer, **PUBLIC_READ_ERRORS},
     description="The room's state for the caller — exactly the socket's `state` frame: supervisors see "
     "identities live; bidders, staff and the agent see aliases until the close (a bidder also gets "
-    "`you`); the public only if the auction allows public viewing (404 otherwise). Runs due "
-    "transitions first, so an auction past its end reads closed.",
+    "`you`); the public only if the auction allows public viewing (404 otherwise); a land phase "
+    "names nobody but to supervisors. A read: it changes nothing (the clock closes a room on time).",
 )
 @api_view(["GET"])
 @permission_classes([AllowAny])
@@ -150,14 +149,15 @@ def auction_state(request: Request, pk: int) -> Response:
     description="A bidder places a bid, decided against the server's clock under the auction's lock "
     "(the same engine as the socket). 200 with the ack once committed; a refusal answers in the "
     "error shape with the room's refusal code (docs/realtime-protocol.md): 400 for a malformed "
-    "bid (BAD_PRICE, NOT_STEP_MULTIPLE, TOO_FAR, ABOVE_START), 403 NOT_PARTICIPANT, 409 when the "
+    "bid (BAD_PRICE, BAD_KEY, NOT_STEP_MULTIPLE, TOO_FAR, ABOVE_START), 403 NOT_PARTICIPANT or the "
+    "integrity gate's ORG_BARRED / ORG_INACTIVE (checked at every bid), 409 when the "
     "room does not allow it now (NOT_STARTED, CLOSED, NOT_IMPROVING, NOT_YOUR_TURN, "
     "INITIAL_REQUIRED, KEY_REUSED). The key is required; a retry with the same key and price gets "
     "the stored answer.",
 )
 @api_view(["POST"])
 def place_bid(request: Request, pk: int) -> Response:
-    auction, kind = _visible(request, pk, catch_up=False)
+    auction, kind = _visible(request, pk)
     if kind != "bidder":
         raise NotPermitted(_("只有竞价人可以出价。"))
     payload = AuctionBidInputSerializer(data=request.data)

@@ -9,6 +9,7 @@ itself). Events carry their sequence numbers, so a receiver puts them in order a
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -88,7 +89,10 @@ def publish(auction_id: int, events: list[dict[str, Any]]) -> None:
         return
     hub, loop = _local["hub"], _local["loop"]
     if hub is not None and loop is not None and loop.is_running():
-        loop.call_soon_threadsafe(hub.publish, auction_id, events)
+        # In a fresh context: the caller's (a sync thread under `sync_to_async`) would follow the
+        # events into the room's timers, and asgiref refuses a database call from a task that looks
+        # like it runs inside that thread ("would deadlock"): the next transition would then wait.
+        loop.call_soon_threadsafe(hub.publish, auction_id, events, context=contextvars.Context())
         return
     if settings.REDIS_URL:
         _publish_to_redis_sync(auction_id, events)

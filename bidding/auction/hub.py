@@ -52,6 +52,7 @@ MAX_BATCH = 500
 # a thousand watchers reconnect at once, and reading the snapshot once each took ~10 ms of the single
 # database thread per socket (bench/auction_connect.py).
 SHARED_STATE_SECONDS = 1.0
+WAKE_RETRY_SECONDS = 1.0  # a room whose timed transition failed tries again after this long
 
 
 def _dumps(frame: dict[str, Any]) -> str:
@@ -236,35 +237,43 @@ class Room:
 
     # --- time: start, rounds and close happen even when nobody bids ------------------------------
 
+    # The room keeps one timer: the earliest moment at which something may come due (the start, the
+    # next round, the close). An event only ever brings that moment closer, never pushes it back: a
+    # bid's `ends_at` once replaced the timer set for the next round, and a rounds auction then
+    # stalled until somebody asked for a `state`. A timer that fires early (the end moved by an
+    # extension) finds nothing due and plans again from the database.
+
     def _follow(self, event: dict[str, Any]) -> None:
         if event["type"] == "closed":
             self.finished = True
             if self.wake_handle:
                 self.wake_handle.cancel()
-        elif event.get("ends_at"):
+            return
+        if event.get("ends_at"):
             self._wake_at(dt.datetime.fromisoformat(event["ends_at"]))
         if event["type"] == "round":
             turns = event.get("turns") or []
             if turns:  # the next round starts a pause after the last turn
-                self._wake_at(dt.datetime.fromisoformat(turns[-1]["ends_at"]), soonest=True)
+                self._wake_at(dt.datetime.fromisoformat(turns[-1]["ends_at"]))
 
     def _plan_wake(self, state: dict[str, Any]) -> None:
         auction = state["auction"]
         if auction["status"] == "scheduled":
-            self._wake_at(dt.datetime.fromisoformat(auction["starts_at"]), soonest=True)
+            self._wake_at(dt.datetime.fromisoformat(auction["starts_at"]))
         elif auction["status"] == "live":
             self._wake_at(dt.datetime.fromisoformat(auction["ends_at"]))
             turns = state.get("turns") or []
             if turns:
-                self._wake_at(dt.datetime.fromisoformat(turns[-1]["ends_at"]), soonest=True)
+                self._wake_at(dt.datetime.fromisoformat(turns[-1]["ends_at"]))
         else:
             self.finished = True
 
-    def _wake_at(self, when: dt.datetime, *, soonest: bool = False) -> None:
+    def _wake_at(self, when: dt.datetime) -> None:
+        """Wake at `when` unless the room already wakes earlier."""
         delay = max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds()) + 0.005
         at = self.hub.loop.time() + delay
         if self.wake_handle is not None:
-            if soonest and self.wake_handle.when() <= at:
+            if self.wake_handle.when() <= at:
                 return
             self.wake_handle.cancel()
         self.wake_handle = self.hub.loop.call_at(
@@ -275,14 +284,20 @@ class Room:
         self.wake_handle = None
         if self.finished or not self.seats:
             return
-        # Events it produces reach this room through broadcast → hub.publish like any other.
-        events = await database_sync_to_async(services.advance)(
-            Actor.system("room"), self.auction_id
-        )
-        if not events and not self.finished:
-            state = await database_sync_to_async(_times)(self.auction_id)
-            if state is not None:
-                self._plan_wake(state)
+        try:
+            # Events it produces reach this room through broadcast → hub.publish like any other.
+            events = await database_sync_to_async(services.advance)(
+                Actor.system("room"), self.auction_id
+            )
+            if not events and not self.finished:
+                state = await database_sync_to_async(_times)(self.auction_id)
+                if state is not None:
+                    self._plan_wake(state)
+        except Exception:
+            # A transition must not be lost to one failed attempt (the database restarting): the
+            # clock runs it too, and the room tries again shortly.
+            log.exception("room %s could not advance; trying again", self.auction_id)
+            self._wake_at(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=WAKE_RETRY_SECONDS))
 
     def close(self) -> None:
         for handle in (self.sender, self.gap_handle, self.wake_handle):
@@ -292,8 +307,9 @@ class Room:
 
 
 def _still_current(state: dict[str, Any], now: dt.datetime) -> bool:
-    """Whether a snapshot still shows the room as it is: no start or close has come due since (that
-    is the room's to run, and `room_state` runs it first), and no round turns are moving underneath."""
+    """Whether a snapshot still shows the room as it is: no start or close has come due since (the
+    room's timer is about to run it, and its event will follow), and no round turns are moving
+    underneath."""
     auction = state["auction"]
     if auction["status"] == "scheduled":
         return now < dt.datetime.fromisoformat(auction["starts_at"])

@@ -25,6 +25,7 @@ from reportlab.platypus import Paragraph, Spacer
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.permissions import has_perm
+from bidding.auction import services
 from bidding.models import Auction, AuctionEvent, AuctionParticipant
 from lib.errors import Conflict, NotFound
 from lib.pdf import (
@@ -131,9 +132,10 @@ def _event_text(event: dict[str, Any], names: dict[str, str]) -> str:
             f"结束时间 {beijing_ms(event['ends_at'])}。" if event.get("ends_at") else ""
         )
     if kind == "bid":
-        name = (event.get("organization") or {}).get("name") or names.get(event.get("alias"), "")
+        alias = event.get("alias") or ""
+        name = (event.get("organization") or {}).get("name") or names.get(alias, "")
         return (
-            f"{text(event.get('alias'))}（{text(name)}）报价 {money(event.get('price'))} 元"
+            f"{_who(alias, {alias: name})}报价 {money(event.get('price'))} 元"
             f"；当前结束时间 {beijing_ms(event.get('ends_at'))}"
         )
     if kind == "extended":
@@ -148,8 +150,9 @@ def _event_text(event: dict[str, Any], names: dict[str, str]) -> str:
         status = choice(Auction.Status, event.get("status"))
         reason = f"，原因：{text(event['reason'])}" if event.get("reason") else ""
         first = (event.get("results") or [{}])[0]
+        alias = first.get("alias") or ""
         best = (
-            f"；第一名 {text(first.get('alias'))}（{text(first.get('bidder'))}）"
+            f"；第一名 {_who(alias, {alias: first.get('bidder') or ''})} "
             f"{money(first.get('price'))} 元"
             if first
             else ""
@@ -170,7 +173,10 @@ def _scheduled_end(auction: Auction, events: list[dict[str, Any]]) -> str | dt.d
     return auction.starts_at + dt.timedelta(seconds=auction.duration_seconds)
 
 
-def render_result(auction: Auction) -> bytes:
+def render_result(auction: Auction, *, identified: bool = True) -> bytes:
+    """The result document. `identified`: with the bidders' names and credit codes — for a procurement
+    auction, everyone who may read it once it closed; for a land phase (whose aliases stand until the
+    listing's result, and whose losers are never named), supervisors only (`services.identified`)."""
     auction = Auction.objects.select_related("lot__project").get(pk=auction.pk)
     lot = auction.lot
     project = lot.project
@@ -182,8 +188,12 @@ def render_result(auction: Auction) -> bytes:
         .select_related("organization")
         .order_by("alias", "pk")
     )
-    names = {s.alias: s.organization.name for s in seats if s.alias}
+    names = {s.alias: s.organization.name for s in seats if s.alias} if identified else {}
     results = auction.results or []
+    if not identified:
+        results = services.anonymous_results(results)
+        events = [services.anonymize(event) for event in events]
+    hidden = "（不公开）"
     with chinese():
         s = styles()
         cap = "不限次数" if auction.max_extensions is None else f"最多 {auction.max_extensions} 次"
@@ -250,8 +260,8 @@ def render_result(auction: Auction) -> bytes:
             participant_rows.append(
                 [
                     Paragraph(text(seat.alias or "未准入"), s["cell"]),
-                    Paragraph(text(seat.organization.name), s["cell"]),
-                    Paragraph(text(seat.organization.uscc), s["cell"]),
+                    Paragraph(text(seat.organization.name) if identified else hidden, s["cell"]),
+                    Paragraph(text(seat.organization.uscc) if identified else hidden, s["cell"]),
                     Paragraph(beijing_ms(seat.admitted_at), s["cell"]),
                 ]
             )
@@ -266,7 +276,7 @@ def render_result(auction: Auction) -> bytes:
                 [
                     Paragraph(str(row["rank"]), s["cell"]),
                     Paragraph(text(row["alias"]), s["cell"]),
-                    Paragraph(text(row["bidder"]), s["cell"]),
+                    Paragraph(text(row.get("bidder", hidden)), s["cell"]),
                     Paragraph(money(row["price"]), s["cell"]),
                     Paragraph(beijing_ms(row.get("at")), s["cell"]),
                 ]
@@ -292,7 +302,10 @@ def render_result(auction: Auction) -> bytes:
             Spacer(1, 5 * mm),
             Paragraph("一、竞价规则与时间", s["heading"]),
             facts_table(facts, s, label_width=36 * mm),
-            Paragraph("二、竞价人（竞价结束后公开身份）", s["heading"]),
+            Paragraph(
+                "二、竞价人（竞价结束后公开身份）" if identified else "二、竞价人（身份不公开）",
+                s["heading"],
+            ),
             table(participant_rows, [22 * mm, 62 * mm, 40 * mm, CONTENT_WIDTH - 124 * mm])
             if seats
             else Paragraph("无。", s["body"]),

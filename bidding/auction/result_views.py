@@ -1,14 +1,14 @@
 """The auction's result PDF (网上竞价结果) as a page route: `auctions/<id>/result.pdf`.
 
-Thin: run what the server time makes due (a room nobody watched closes here), check who may read it
-(404 otherwise) and that it is finished (409 otherwise), then render outside any transaction.
+Thin: check who may read it (404 otherwise) and that it is finished (409 otherwise; the clock closes a
+room on time), then render outside any transaction — with identities only where the rule allows them
+(`services.identified`).
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
@@ -22,10 +22,9 @@ from lib.errors import Conflict, NotFound
 def result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         auction = services.get_auction(pk)
-        if services.is_due(auction.pk, timezone.now()):  # a room nobody watched closes here
-            services.advance(Actor.system("room"), auction.pk)
-            auction = services.get_auction(pk)
-        auction = pdf.readable_result(Actor.from_request(request), auction)
+        actor = Actor.from_request(request)
+        auction = pdf.readable_result(actor, auction)
+        identified = services.identified(services.viewer_kind(actor, auction) or "", auction)
     except NotFound as exc:
         raise Http404 from exc
     except Conflict as exc:
@@ -33,7 +32,9 @@ def result_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             exc.message, status=exc.http_status, content_type="text/plain; charset=utf-8"
         )
     lot = auction.lot
-    response = HttpResponse(pdf.render_result(auction), content_type="application/pdf")
+    response = HttpResponse(
+        pdf.render_result(auction, identified=identified), content_type="application/pdf"
+    )
     response["Content-Disposition"] = content_disposition_header(
         False, f"auction-result-{lot.project.number}-{lot.number}.pdf"
     )

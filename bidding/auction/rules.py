@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
-from lib.errors import MAX_AMOUNT
+from lib.money import AmountError, parse_amount
 
 if TYPE_CHECKING:
     from bidding.models import Auction
@@ -44,6 +44,10 @@ REFUSALS = {
     "KEY_REUSED": _("该幂等键已用于另一报价。"),
     "ABOVE_CAP": _("报价超过最高限价。"),
     "NOT_ELIGIBLE": _("您尚未取得竞买资格（报名、保证金到账且未被限制交易）。"),
+    # The integrity gate's own codes (`accounts.services.ensure_may_trade`), checked at every bid.
+    "ORG_BARRED": _("您的机构已被限制参与交易，报价不被接受。"),
+    "ORG_INACTIVE": _("您的机构已停用，报价不被接受。"),
+    "BAD_KEY": _("需要 1–64 个字符的幂等键。"),
     "RATE_LIMITED": _("出价过于频繁，请稍后再试。"),
     "RETRY": _("系统繁忙，报价未被处理，请用同一幂等键重试。"),
 }
@@ -59,18 +63,15 @@ class Refusal:
 
 
 def parse_price(text: object) -> Decimal | None:
-    """A price as the client sent it (a string, so no float ever touches money), or None if invalid."""
-    if not isinstance(text, str) or len(text) > 40:
-        return None
+    """A price as the client sent it, or None if it is not one (the room answers BAD_PRICE).
+
+    The platform's one amount contract (`lib.money.parse_amount`: a string of ASCII digits, at most
+    two decimals, no sign, exponent, space or separator, below MAX_AMOUNT, not zero); a float never
+    touches money. The room keeps its documented code rather than the parser's."""
     try:
-        price = Decimal(text.strip())
-    except InvalidOperation:
+        return parse_amount(text)
+    except AmountError:
         return None
-    if not price.is_finite() or price <= 0 or price >= MAX_AMOUNT:
-        return None
-    if price.as_tuple().exponent < -2:  # type: ignore[operator]
-        return None
-    return price.quantize(Decimal("0.01"))
 
 
 def improvement(direction: str, reference: Decimal, price: Decimal) -> Decimal:

@@ -10,15 +10,18 @@ arrived while the previous batch was committing, and this function decides them 
 order, inside one transaction — the same decisions as one transaction per bid, with one commit (one
 fsync) for the batch. Nobody is answered before that commit.
 
-Lazy enforcement: every entry point first runs `_advance_locked`, which starts, moves to the next round,
-or closes the auction if the server time says so. The clock (`tasks.py`) and the room's timers call the
-same function, so a late clock can delay a broadcast but never admit a late bid.
+Time: `_advance_locked` starts, moves to the next round, or closes the auction if the server time says
+so. The clock (`tasks.py`: start, each round, close) and the room's timers (`hub.py`) call it on time
+through `advance`; every bid batch calls it first under the same lock, so a late clock can never admit
+a late bid, and whatever performs a transition broadcasts its events after commit. Reads never call
+it: they change nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Callable
@@ -32,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from accounts.models import Organization, Role
+from accounts.models import IntegrityRecord, Organization, Role
 from accounts.permissions import require_perm
 from accounts.services import ensure_may_trade
 from audit.services import AuditEntry, record, record_many
@@ -41,10 +44,14 @@ from bidding.auction import rules as R
 from bidding.models import Auction, AuctionBid, AuctionEvent, AuctionParticipant
 from lib import batchwrite
 from lib.errors import Conflict, DomainError, NotFound
+from lib.text import bounded, unsafe_char
 from trading.models import Lot, Project, Registration
+
+log = logging.getLogger(__name__)
 
 START_STEP = "bidding.auction_start"
 CLOSE_STEP = "bidding.auction_close"
+ROUND_STEP = "bidding.auction_round"
 MAX_KEY_LENGTH = 64
 HISTORY_IN_STATE = 100
 # What an initial bid's row keeps instead of its price: the price itself is sealed on the seat.
@@ -522,6 +529,17 @@ def _round_locked(auction: Auction, now: dt.datetime, batch: _Batch, actor: Acto
             for i, pk in enumerate(order)
         ]
         batch.emit(auction, "round", now, {"round": number + 1, "turns": turns})
+        _schedule_next_round(auction, number + 1, len(seats))
+
+
+def _schedule_next_round(auction: Auction, number: int, bidders: int) -> None:
+    """The clock starts round `number` (0-based) on time even when no room is open and nobody bids
+    (the room's own timer does it sooner while somebody watches)."""
+    from clock.services import schedule
+
+    starts_at = auction.starts_at + number * R.round_length(auction, bidders)
+    if number < auction.rounds and starts_at < auction.ends_at:
+        schedule(ROUND_STEP, auction.pk, starts_at)
 
 
 def results_of(auction: Auction, names: dict[int, str] | None = None) -> list[dict[str, Any]]:
@@ -699,8 +717,9 @@ def _save_bid_fields(auctions: list[Auction]) -> None:
 
 
 def advance(actor: Actor, auction_id: int) -> list[dict[str, Any]]:
-    """Start, move to the next round, or close the auction if it is due (the clock, the room's timers
-    and every read call this; it is idempotent). Returns the room events it produced."""
+    """Start, move to the next round, or close the auction if it is due (the clock and the room's
+    timers call this; a bid batch runs the same under its own lock; it is idempotent). Returns the
+    room events it produced, which are broadcast after commit."""
     with transaction.atomic():
         auction = (
             Auction.objects.select_for_update().select_related("lot").filter(pk=auction_id).first()
@@ -850,7 +869,79 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
     Each bid is judged against the server time at its decision, under the lock of its auction's row;
     an accepted bid that falls in the anti-sniping window moves the end in the same transaction. Every
     bid, accepted or refused, is an audit event. A key already answered gets the stored answer.
+
+    Isolation: no input of one bidder may change another's answer. What a bid can carry that would
+    fail the shared transaction (an unusable key or price text) is refused for that bid alone before
+    anything is written (`_malformed`). Should the batch still fail, for a reason nobody foresaw, it
+    rolled back whole, and each bid is decided again in a transaction of its own: only the bid that
+    fails again is answered `RETRY` — the same decisions as one transaction per bid, which is what a
+    batch stands for.
     """
+    try:
+        return _place_batch(requests)
+    except Exception:
+        if len(requests) == 1:
+            raise
+        log.exception("a batch of %d bids failed; deciding each bid alone", len(requests))
+    answers, failure = [], None
+    for request in requests:
+        try:
+            answers.append(_place_batch([request])[0])
+        except Exception as exc:
+            log.exception("bid %r on auction %s failed alone", request.key, request.auction_id)
+            answers.append(BidAnswer(request.key, False, "RETRY"))
+            failure = exc
+    if failure is not None and all(answer.code == "RETRY" for answer in answers):
+        raise failure  # nothing went through: most likely the connection, which the caller resets
+    return answers
+
+
+def _malformed(request: BidRequest) -> str | None:
+    """BAD_KEY or BAD_PRICE for a bid whose key or price text cannot even be stored, else None.
+
+    The socket refuses such frames at parse time (`lib.realtime.parse_frame`) and the API before the
+    service; this is the engine's own guard, so that whatever the entry point, one bidder's bytes
+    never reach the batch's shared statements."""
+    key, text = request.key, request.price_text
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH or unsafe_char(key):
+        return "BAD_KEY"
+    if not isinstance(text, str) or unsafe_char(text):
+        return "BAD_PRICE"
+    return None
+
+
+def _gate_codes(requests: list[BidRequest], now: dt.datetime) -> dict[int, str | None]:
+    """The integrity gate (`ensure_may_trade`) for every organization bidding in the batch, read
+    fresh at the batch's decision time: a supplier barred (or deactivated) while admitted to a live
+    room is refused from its next bid on. Organization id → the gate's code, or None.
+
+    Two queries per batch, not one per bidder: the gate itself judges only the organizations that
+    are deactivated or have a bar in force today; every other one passes it by definition."""
+    ids = {
+        r.actor.organization.pk
+        for r in requests
+        if r.actor.role == Role.SUPPLIER and r.actor.organization is not None
+    }
+    with_bars = set(
+        IntegrityRecord.objects.active_at(timezone.localtime(now).date())
+        .filter(organization_id__in=ids)
+        .values_list("organization_id", flat=True)
+    )
+    codes: dict[int, str | None] = {}
+    for pk, organization in Organization.objects.in_bulk(ids).items():
+        if organization.is_active and pk not in with_bars:
+            codes[pk] = None
+            continue
+        try:
+            ensure_may_trade(organization, now)
+        except DomainError as refusal:
+            codes[pk] = refusal.code
+        else:
+            codes[pk] = None
+    return codes
+
+
+def _place_batch(requests: list[BidRequest]) -> list[BidAnswer]:
     answers: list[BidAnswer | None] = [None] * len(requests)
     ids = sorted({r.auction_id for r in requests})
     with transaction.atomic():
@@ -891,10 +982,11 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
             }
 
         seats = load_seats(set(ids))
+        gate = _gate_codes(requests, timezone.now())
         answered = {
             (b.auction_id, b.participant_id, b.key): b
             for b in AuctionBid.objects.filter(
-                auction_id__in=ids, key__in={r.key for r in requests}
+                auction_id__in=ids, key__in={r.key for r in requests if _malformed(r) is None}
             )
         }
         new_bids: list[AuctionBid] = []
@@ -920,6 +1012,12 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
             if auction is None:
                 answers[index] = BidAnswer(request.key, False, "CLOSED")
                 continue
+            malformed = _malformed(request)
+            if malformed is not None:
+                auction.rejected_count += 1
+                answers[index] = BidAnswer(request.key, False, malformed)
+                batch.audit.append(_rejection(actor, auction, request, malformed))
+                continue
             now = timezone.now()
             was = auction.status
             if _due(auction, now):
@@ -927,8 +1025,9 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
                 if _advance_locked(auction, now, batch, room) and was == Auction.Status.SCHEDULED:
                     seats.update(load_seats({auction.pk}))  # admitted just now
             org = actor.organization
+            barred = gate.get(org.pk) if org is not None else None
             seat = seats.get((auction.pk, org.pk)) if org is not None else None
-            if seat is None and org is not None and actor.role == Role.SUPPLIER:
+            if seat is None and org is not None and actor.role == Role.SUPPLIER and not barred:
                 seat = _seat_for_initial_bid(auction, actor, now) or _seat_on_first_bid(
                     auction, actor, now
                 )
@@ -936,7 +1035,7 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
                     seats[(auction.pk, org.pk)] = seat
             if seat is None or actor.role != Role.SUPPLIER:
                 # No seat: refused and audited, but there is no seat to keep an idempotent answer on.
-                code = (
+                code = barred or (
                     "NOT_ELIGIBLE"
                     if auction.admit_on_bid and auction.status == Auction.Status.LIVE
                     else "NOT_STARTED"
@@ -947,14 +1046,7 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
                 )
                 auction.rejected_count += 1
                 answers[index] = BidAnswer(request.key, False, code)
-                batch.audit.append(
-                    (
-                        actor,
-                        "bidding.auction.bid_rejected",
-                        auction,
-                        {"key": request.key, "price": request.price_text, "code": code},
-                    )
-                )
+                batch.audit.append(_rejection(actor, auction, request, code))
                 continue
             prior = answered.get((auction.pk, seat.pk, request.key))
             if prior is not None:
@@ -967,7 +1059,8 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
                 )
                 continue
             price = R.parse_price(request.price_text)
-            refusal = _decide(auction, seat, price, now)
+            # The gate at the act: a seat taken before a bar does not outlive it.
+            refusal = R.Refusal(barred) if barred else _decide(auction, seat, price, now)
             bid = AuctionBid(
                 auction=auction,
                 participant=seat,
@@ -985,17 +1078,7 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
                 auction.rejected_count += 1
                 answers[index] = _answer_of(bid)
                 batch.audit.append(
-                    (
-                        actor,
-                        "bidding.auction.bid_rejected",
-                        auction,
-                        {
-                            "key": request.key,
-                            "price": request.price_text,
-                            "participant": seat.pk,
-                            "code": refusal.code,
-                        },
-                    )
+                    _rejection(actor, auction, request, refusal.code, participant=seat.pk)
                 )
                 continue
             touched_seats[seat.pk] = seat
@@ -1084,6 +1167,20 @@ def place_bids(requests: list[BidRequest]) -> list[BidAnswer]:
     return answers  # type: ignore[return-value]
 
 
+def _rejection(
+    actor: Actor, auction: Auction, request: BidRequest, code: str, **more: Any
+) -> AuditEntry:
+    """The audit entry of a refused bid. Its key and price are the client's bytes: the chain keeps
+    them bounded (`lib.text.bounded`: as sent when short and clean, else an excerpt, the length and
+    the SHA-256), so a megabyte price string costs the chain a few hundred bytes."""
+    return (
+        actor,
+        "bidding.auction.bid_rejected",
+        auction,
+        {"key": bounded(request.key), "price": bounded(request.price_text), **more, "code": code},
+    )
+
+
 # (auction, ip, organization) pairs this process has already recorded: the steady state of a busy room
 # (the same bidders from the same addresses) then costs nothing. Bounded; a cleared cache only means a
 # pair is recorded again (ignored as a duplicate).
@@ -1136,7 +1233,7 @@ def _shared_ip_signals(auctions: dict[int, Auction], new_bids: list[AuctionBid])
 
 def place_bid(actor: Actor, auction: Auction, price: str, key: str) -> BidAnswer:
     """One bid (the HTTP API and tests); the room's writer batches them through `place_bids`."""
-    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH:
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH or unsafe_char(key):
         raise DomainError(_("需要 1–64 个字符的幂等键。"), code="BAD_KEY")
     if not isinstance(price, str):
         raise DomainError(_("报价必须以字符串传送。"), code="BAD_PRICE")
@@ -1186,16 +1283,20 @@ def identified(kind: str, auction: Auction) -> bool:
     return kind == "supervisor" or (auction.finished and reveals_at_close(auction))
 
 
+# The fields of a result row that say who is behind an alias.
+IDENTITY_FIELDS = ("organization", "bidder")
+
+
+def anonymous_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k not in IDENTITY_FIELDS} for r in results]
+
+
 def anonymize(event: dict[str, Any]) -> dict[str, Any]:
     """The public copy of a room event: no organization until the close reveals them."""
     if event["type"] == "closed":
         if event.get("reveal", True):
             return event
-        hidden = ("organization", "bidder")
-        return {
-            **event,
-            "results": [{k: v for k, v in r.items() if k not in hidden} for r in event["results"]],
-        }
+        return {**event, "results": anonymous_results(event["results"])}
     clean = {k: v for k, v in event.items() if k != "organization"}
     if "participants" in clean:
         clean["participants"] = [
@@ -1204,22 +1305,10 @@ def anonymize(event: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def is_due(auction_id: int, now: dt.datetime) -> bool:
-    """Whether `advance` would change anything (read without a lock: `advance` re-checks under it),
-    so readers take the auction's lock only when a start, round or close is due."""
-    auction = (
-        Auction.objects.only("status", "format", "starts_at", "ends_at")
-        .filter(pk=auction_id)
-        .first()
-    )
-    return auction is not None and _due(auction, now)
-
-
 def room_state(actor: Actor, auction_id: int) -> dict[str, Any]:
     """The `state` frame: everything a client needs to draw the room, with the sequence number it is
-    current to. Runs due transitions first, so a page opened after the end shows the closed room."""
-    if is_due(auction_id, timezone.now()):
-        advance(Actor.system("room"), auction_id)
+    current to. A read: it changes nothing. Transitions are the clock's and the room timers' (a
+    socket that joins a room whose start or end has passed makes its room run it at once)."""
     auction = (
         Auction.objects.select_related("lot__project", "best_participant")
         .filter(pk=auction_id)
@@ -1317,7 +1406,13 @@ def room_state(actor: Actor, auction_id: int) -> dict[str, Any]:
         "you": you,
         "turns": _current_turns(auction, seats),
         "history": history,
-        "results": auction.results if auction.finished else None,
+        # A finished land phase (the listing, while live bidding goes on) keeps its aliases: its
+        # results name the bidders only for the views `identified` allows.
+        "results": (
+            (auction.results if reveal else anonymous_results(auction.results))
+            if auction.finished
+            else None
+        ),
         "closing_audit": (
             {"seq": auction.closing_audit_seq, "hash": auction.closing_audit_hash}
             if auction.closing_audit_seq

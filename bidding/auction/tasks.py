@@ -1,4 +1,5 @@
-"""Clock steps of a live auction: start it and close it on time even if nobody is watching.
+"""Clock steps of a live auction: start it, begin each round (rounds format) and close it on time even
+if nobody is watching.
 
 Both call `services.advance`, which re-checks the server time under the auction's lock, so an early,
 late or repeated run changes nothing it should not; bids decide the same transitions lazily.
@@ -18,4 +19,9 @@ def start_auction(object_id: str) -> None:
 
 @step(services.CLOSE_STEP)
 def close_auction(object_id: str) -> None:
+    services.advance(Actor.system("clock"), int(object_id))
+
+
+@step(services.ROUND_STEP)
+def begin_round(object_id: str) -> None:
     services.advance(Actor.system("clock"), int(object_id))

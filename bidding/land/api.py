@@ -19,7 +19,6 @@ import hashlib
 from typing import Any
 
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -139,7 +138,7 @@ def lot_listing(request: Request, pk: int) -> Response:
     responses={200: page_of(LandListingSummarySerializer)},
     operation_id="bidding_land_listings_list",
     description="Every listing of an announced project, latest first (public). `stage` is as last "
-    "moved; `GET /land-listings/{id}/` brings one listing up to the server time.",
+    "moved by the clock.",
 )
 @api_view(["GET"])
 @permission_classes([AllowAny])
@@ -148,11 +147,6 @@ def listings(request: Request) -> Response:
     if not has_perm(request.user, "trading.view_project"):
         visible = Q(lot__project__status__in=access.ANNOUNCED)
         rows = rows.filter(visible)
-    # A listing whose start has passed reads "挂牌中" even if nobody has opened it since.
-    for pk in rows.filter(
-        stage=LandListing.Stage.SCHEDULED, listing_starts_at__lte=timezone.now()
-    ).values_list("pk", flat=True):
-        services.advance(Actor.system("land"), pk)
     return paginated(
         request, rows.order_by("-listing_starts_at", "-pk"), LandListingSummarySerializer
     )
@@ -299,7 +293,6 @@ def refusal(request: Request, pk: int) -> Response:
 @permission_classes([AllowAny])
 def lottery_record(request: Request, pk: int) -> Response:
     listing = _listing_for(request, pk)
-    services.advance(Actor.system("land"), listing.pk)  # a window that ended draws now
     listing = services.get_listing(listing.pk)
     drawn = listing.lottery or {}
     if "drawn_at" not in drawn:

@@ -25,8 +25,9 @@ Where each rule lives:
   deposit stays held until it signs the 成交确认书, then becomes 定金 and price
   (`sign_confirmation`); a winner who refuses forfeits it and is barred (`record_refusal`).
 
-Windows (confirmation, lottery acceptance, sealed offers) end by the clock (`land.advance`) and lazily
-on every read and answer (`advance`), like the auctions.
+The listing's start and its windows (confirmation, lottery acceptance, sealed offers) are moved on by
+the clock (`land.advance`, scheduled for each of them) and by the answers that can end a window early;
+reads never move them.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import IntegrityRecord, Organization, Role, User
 from accounts.permissions import require_perm
+from accounts.services import ensure_may_trade
 from audit import detectors
 from audit.services import record
 from bidding.auction import rules as R
@@ -177,6 +179,9 @@ def create_listing(
             created_by=actor.user,
             **fields,
         )
+        from clock.services import schedule
+
+        schedule(ADVANCE_STEP, listing.pk, listing_starts_at)  # 挂牌中 on time
         auctions.open_phase(
             actor,
             lot,
@@ -383,12 +388,29 @@ def bidders_of(listing: LandListing) -> list[AuctionParticipant]:
     )
 
 
+def ensure_may_act(actor: Actor, listing: LandListing, act: str) -> None:
+    """The integrity gate (`accounts.services.ensure_may_trade`) at a binding act of a listing bidder
+    (answering a window, a sealed offer, signing the deal), read fresh at the act: a bidder barred or
+    deactivated since it joined is refused with the gate's code, and the refusal is audited — in a
+    transaction of its own, which the refusal does not roll back. (Bids are gated by the engine,
+    `auction.services.place_bids`.) Call it before the act's own transaction."""
+    organization = Organization.objects.get(pk=actor.organization.pk)
+    try:
+        ensure_may_trade(organization, timezone.now())
+    except DomainError as refusal:
+        with transaction.atomic():
+            record(actor, "land.act_refused", listing, {"act": act, "code": refusal.code})
+        raise
+
+
 def respond(actor: Actor, listing: LandListing, *, kind: str, answer: bool) -> LandResponse:
     """A listing bidder answers inside the window: continue to live bidding, or accept the cap."""
     if kind not in LandResponse.Kind.values or not isinstance(answer, bool):
         raise DomainError(_("无效的答复。"), code="BAD_ANSWER")
     if actor.role != Role.SUPPLIER or actor.organization is None:
         raise NotPermitted(_("只有竞买人可以答复。"))
+    if answer:  # declining binds nobody to anything: a barred bidder may still say no
+        ensure_may_act(actor, listing, f"respond:{kind}")
     expected = {
         LandResponse.Kind.CONTINUE: LandListing.Stage.CONFIRMING,
         LandResponse.Kind.ACCEPT_CAP: LandListing.Stage.CAP_ACCEPT,
@@ -424,8 +446,8 @@ def _all_answered(listing: LandListing, kind: str) -> bool:
 
 
 def advance(actor: Actor, listing_id: int) -> None:
-    """End a window when its time is up (or everyone has answered). Idempotent: the clock, every read
-    and every answer call it."""
+    """Start the listing, or end a window when its time is up (or everyone has answered). Idempotent:
+    the clock and every answer call it."""
     with transaction.atomic():
         listing = (
             LandListing.objects.select_for_update()
@@ -630,6 +652,7 @@ def submit_offer(actor: Actor, listing: LandListing, price: Any) -> LandSealedOf
     amount = R.parse_price(price) if isinstance(price, str) else None
     if amount is None:
         raise DomainError(_("报价必须是正数金额，最多两位小数。"), code="BAD_PRICE")
+    ensure_may_act(actor, listing, "offer")
     advance(Actor.system("land"), listing.pk)
     with transaction.atomic():
         locked = _lock_listing(listing.lot_id)
@@ -852,6 +875,7 @@ def sign_confirmation(actor: Actor, listing: LandListing) -> LandListing:
 
     if actor.organization is None or actor.organization.pk != listing.winner_id:
         raise NotPermitted(_("只有竞得人可以签署成交确认书。"))
+    ensure_may_act(actor, listing, "sign_confirmation")
     with transaction.atomic():
         locked = _lock_listing(listing.lot_id)
         if locked.stage != LandListing.Stage.DEAL or locked.refused_at is not None:
@@ -925,30 +949,10 @@ def current_auction(listing: LandListing) -> Auction | None:
     return None
 
 
-def _is_due(listing_id: int, now: dt.datetime) -> bool:
-    """Whether `advance` would change anything on time alone (read without a lock; `advance` re-checks
-    under it). Answers that end a window early advance it themselves."""
-    row = (
-        LandListing.objects.filter(pk=listing_id)
-        .values("stage", "listing_starts_at", "stage_ends_at")
-        .first()
-    )
-    if row is None:
-        return False
-    if row["stage"] == LandListing.Stage.SCHEDULED:
-        return now >= row["listing_starts_at"]
-    return row["stage_ends_at"] is not None and now >= row["stage_ends_at"]
-
-
 def listing_state(actor: Actor, listing_id: int) -> dict[str, Any]:
     """What the listing page and the API show the caller. Public: the parcel, the rules, the stage and
     the result; a listing bidder also sees what it may do now; staff and supervisors also see the
     reserve once the outcome is decided."""
-    if _is_due(listing_id, timezone.now()):
-        advance(Actor.system("land"), listing_id)
-    for auction in Auction.objects.filter(lot__land_listing__pk=listing_id):
-        if auctions.is_due(auction.pk, timezone.now()):
-            auctions.advance(Actor.system("room"), auction.pk)
     listing = get_listing(listing_id)
     now = timezone.now()
     org = actor.organization if actor.role == Role.SUPPLIER else None

@@ -113,7 +113,7 @@ def _lottery(state: dict[str, Any], officials: bool, own: int | None) -> dict[st
 def _context(request: HttpRequest, listing: LandListing, **extra: Any) -> dict[str, Any]:
     user = request.user
     actor = Actor.from_request(request)
-    state = services.listing_state(actor, listing.pk)  # runs what the clock made due, then reads
+    state = services.listing_state(actor, listing.pk)
     listing = services.get_listing(listing.pk)
     lot = listing.lot
     project = lot.project

@@ -22,6 +22,7 @@ from audit.models import Alert, AuditEvent
 from audit.services import record_checkpoint
 from bidding.auction import services
 from bidding.models import Auction, LandListing
+from clock.services import run_due
 from experts.models import DrawRequest
 from tests.bidding.auction_world import START, make_world
 from tests.bidding.land_world import LISTING_END, LISTING_START, make_land_world
@@ -170,8 +171,10 @@ def test_live_counters_of_a_live_auction_with_identities_for_supervisors_only(
     assert dt.datetime.fromisoformat(row["ends_at"]) == START + dt.timedelta(seconds=600)
     assert theirs["auctions"][0]["best_name"] is None  # staff: the anonymous view, as in the room
     assert theirs["auctions"][0]["best_alias"] == row["best_alias"]
-    # After the end the dashboard's read closes the room (as the platform) and drops it.
+    # After the end the clock closes the room and the dashboard drops it (reading changes nothing).
     with at(601):
+        assert client_for(supervisor).get("/supervision/live.json").json()["auctions"] != []
+        run_due()
         assert client_for(supervisor).get("/supervision/live.json").json()["auctions"] == []
     assert Auction.objects.get(pk=world.auction.pk).status == Auction.Status.CLOSED
     assert not AuditEvent.objects.filter(actor_id=supervisor.pk).exists()

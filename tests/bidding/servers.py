@@ -94,3 +94,32 @@ def session_cookie(user) -> str:
     client = Client()
     client.force_login(user)
     return f"sessionid={client.cookies['sessionid'].value}"
+
+
+@contextmanager
+def running_clock(every: float = 0.25):
+    """The background clock (`run_clock`) for a test on the real clock: a thread that runs what is
+    due every `every` seconds, on its own database connection, until the block ends. Pages and the
+    API only read; starts, closes and windows are the clock's (and the rooms') to run."""
+    import threading
+
+    from django.db import connection
+
+    from clock.services import run_due
+
+    stopping = threading.Event()
+
+    def tick() -> None:
+        try:
+            while not stopping.wait(every):
+                run_due()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=tick, name="test-clock", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        thread.join(10)

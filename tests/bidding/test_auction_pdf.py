@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from audit.models import AuditEvent
 from bidding.auction import pdf
 from bidding.models import Auction, AuctionEvent
+from clock.services import run_due
 from tests.bidding.auction_results import BIDS, CLOSE, at, closed_world, run_bids
 from tests.bidding.auction_world import START, make_world
 from tests.conftest import make_org, make_user
@@ -113,7 +114,11 @@ def test_no_result_before_the_end(agent, staff, supervisor):
     live = START + dt.timedelta(seconds=200)
     response = get(supervisor, world.auction.pk, moment=live)
     assert response.status_code == 409 and "尚未结束" in response.content.decode()
-    # A room nobody watched is closed by the first reader after its end.
+    # Reading after the end changes nothing; the clock closes the room, and the result then prints.
+    assert get(supervisor, world.auction.pk, moment=CLOSE).status_code == 409
+    assert Auction.objects.get(pk=world.auction.pk).status == Auction.Status.LIVE
+    with at(CLOSE):
+        run_due()
     assert get(supervisor, world.auction.pk, moment=CLOSE).status_code == 200
 
 
@@ -134,6 +139,8 @@ def test_rendering_happens_outside_a_transaction(agent, staff, supervisor, monke
 
 def test_a_failed_auction_prints_its_reason_and_hash(agent, staff, supervisor):
     world = make_world(agent, staff, bidders=2)  # fewer than the minimum of 3
+    with at(START + dt.timedelta(seconds=1)):
+        run_due()  # the clock starts it, and it fails
     response = get(supervisor, world.auction.pk, moment=START + dt.timedelta(seconds=1))
     assert response.status_code == 200
     text = text_of(response.content)

@@ -64,6 +64,7 @@ def test_initial_bids_stay_sealed_until_the_start(world, supervisor):
     ).exists()
     assert "990000" not in str(list(AuditEvent.objects.values_list("payload", flat=True)))
     with time_machine.travel(START + dt.timedelta(seconds=1), tick=False):
+        services.advance(Actor.system("clock"), world.auction.pk)  # the start opens them
         state = services.room_state(Actor.for_user(supervisor), world.auction.pk)
     assert sorted(p["price"] for p in state["participants"]) == [
         "980000.00",

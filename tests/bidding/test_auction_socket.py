@@ -18,6 +18,7 @@ from django.test import Client
 from asgi import application
 from bidding.auction import hub
 from bidding.models import Auction, AuctionBid
+from clock.services import run_due
 from tests.bidding.auction_world import START, make_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,8 +39,10 @@ def world(agent, staff):
 
 @pytest.fixture
 def live():
-    """Real time runs (sockets need it), starting one second into the auction."""
+    """Real time runs (sockets need it), starting one second into the auction, which the clock has
+    started."""
     with time_machine.travel(START + dt.timedelta(seconds=1), tick=True) as traveller:
+        run_due()
         yield traveller
 
 

@@ -16,6 +16,7 @@ from channels.testing import WebsocketCommunicator
 from asgi import application
 from bidding.auction import hub
 from bidding.models import Auction, AuctionBid, AuctionEvent
+from clock.services import run_due
 from tests.bidding.auction_world import START, make_world
 from tests.bidding.test_auction_socket import ORIGIN, cookie_for
 
@@ -78,6 +79,7 @@ async def test_every_bid_in_the_surge_gets_an_answer_and_all_sockets_agree(
     )
     auction_id = world.auction.pk
     with time_machine.travel(START + dt.timedelta(seconds=58.5), tick=True):
+        await sync_to_async(run_due)()  # the clock started it at its start
         bidders = [await connect(auction_id, user) for user in world.bidders]
         watchers = [await connect(auction_id) for _ in range(WATCHERS)]
         watchers.append(await connect(auction_id, supervisor))

@@ -21,6 +21,7 @@ from audit.models import AuditEvent
 from bidding.land import lottery
 from bidding.land.serializers import LandListingStateSerializer, LandYouSerializer
 from bidding.models import Auction, LandListing, LandResponse, LandSealedOffer
+from clock.services import run_due
 from deposits.models import Deposit
 from tests.bidding.land_world import (
     LISTING_END,
@@ -209,6 +210,7 @@ def test_the_public_reads_the_list_and_a_listing_but_never_the_reserve(
     world.bid(a, "100000000.00", LISTING_START + 2 * DAY)
     listing_url = url("api_land_listing", world.listing.pk)
     with travel(LISTING_START + 2 * DAY + MINUTE):
+        run_due()  # the clock opened the listing at its start
         page = api().get(url("api_land_listings")).json()
         public = api().get(listing_url)
         bidder = api(a).get(listing_url).json()
@@ -218,7 +220,7 @@ def test_the_public_reads_the_list_and_a_listing_but_never_the_reserve(
     (row,) = page["results"]
     assert (row["id"], row["stage"], row["start_price"], row["max_price"]) == (
         world.listing.pk,
-        "listing",  # the start has passed, so the list moved it on
+        "listing",
         "100000000.00",
         None,
     )
@@ -425,6 +427,7 @@ def test_the_lottery_accepts_answers_and_its_record_is_public_and_verifies_after
     assert set(committed) == {"seed_hash"}  # the commitment, neither the seed nor its seal
 
     with travel(at + dt.timedelta(seconds=601)):
+        run_due()  # the window ends and the clock draws
         record = api().get(record_url)
     assert record.status_code == 200, record.content
     drawn = record.json()
@@ -533,7 +536,8 @@ def test_center_staff_record_a_refusal_others_cannot(agent, staff, supervisor, a
         response = api(staff).post(refusal, body, format="json")
         assert response.status_code == 200, response.content
         assert_error(api(staff).post(refusal, body, format="json"), 409, "WRONG_STATUS")
-        assert_error(api(winner).post(url("api_land_sign", world.listing.pk)), 409, "WRONG_STATUS")
+        # The refusal barred the winner: the integrity gate refuses its signature first.
+        assert_error(api(winner).post(url("api_land_sign", world.listing.pk)), 403, "ORG_BARRED")
     state = response.json()
     assert (state["stage"], state["outcome_reason"]) == ("refused", body["reason"])
     assert Deposit.objects.get(organization=winner.organization).status == Deposit.Status.FORFEITED

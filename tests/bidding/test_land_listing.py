@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from bidding.land import services
 from bidding.models import Auction, LandListing
 from clock.calendar import add_working_days
+from clock.services import run_due
 from deposits.models import Deposit
 from lib.errors import DomainError
 from tests.bidding.land_world import (
@@ -209,6 +210,7 @@ def test_the_listing_state_tells_each_reader_what_it_may_know_and_do(agent, staf
     world.bid(a, "100000000.00", LISTING_START + 3 * DAY)
     world.bid(b, "101000000.00", LISTING_START + 4 * DAY)
     with time_machine.travel(AFTER_END, tick=False):
+        run_due()  # the clock closes the listing room and opens the confirmation window
         state = services.listing_state(Actor.for_user(a), world.listing.pk)
         assert state["stage"] == "confirming" and state["you"]["may_continue"]
         assert not services.listing_state(Actor.for_user(c), world.listing.pk)["you"][

@@ -21,6 +21,7 @@ from accounts.actors import Actor
 from accounts.models import Role
 from bidding.land import lottery, services
 from bidding.models import Auction, LandListing, LandResponse, LandSealedOffer
+from clock.services import run_due
 from deposits.models import Deposit
 from tests.bidding.land_world import (
     LISTING_END,
@@ -50,11 +51,13 @@ def client_for(user=None, language: str | None = None) -> Client:
 
 def get(user, url: str, at: dt.datetime, language: str | None = None):
     with time_machine.travel(at, tick=False):
+        run_due()  # what the clock has done by then (pages only read)
         return client_for(user, language).get(url)
 
 
 def post(user, url: str, data: dict | None, at: dt.datetime):
     with time_machine.travel(at, tick=False):
+        run_due()
         return client_for(user).post(url, data or {})
 
 
