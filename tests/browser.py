@@ -92,6 +92,27 @@ def chinese_page(browser: object, **context_options: object) -> object:
     return browser.new_context(locale="zh-CN", **context_options).new_page()
 
 
+def wait_until(
+    page, expression: str, arg: object = None, timeout: float = 30_000, interval: float = 0.1
+) -> object:
+    """Polls `expression` (a JavaScript expression or function, given `arg`) until it is truthy.
+
+    Playwright's own `wait_for_function` compiles its predicate inside the page, which the
+    Content-Security-Policy refuses (no 'unsafe-eval'); `page.evaluate` runs through the DevTools
+    protocol, so the pages are tested under the policy they are served with.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout / 1000:.0f} s: {expression}")
+        page.wait_for_timeout(interval * 1000)
+
+
 def log_in(page, base: str, username: str) -> None:
     """Log in through the real login form (every demo and test persona shares one password)."""
     from tests.conftest import PASSWORD

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import chinese_page, log_in, needs_chromium
+from tests.browser import chinese_page, log_in, needs_chromium, wait_until
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -19,10 +19,8 @@ def test_a_supplier_logs_in_and_sees_its_trading_home(browser, daphne_url, suppl
     assert page.locator(".badge.good").inner_text() == "良好"
     # The server clock in the header ticks in Beijing time.
     # The header clock shows Beijing time, synchronised with the server over /ws/clock/.
-    page.wait_for_function(
-        "document.querySelector('[data-server-clock]').textContent !== '--:--:--'"
-    )
-    page.wait_for_function("window.BidhallClock.synced()", timeout=10_000)
+    wait_until(page, "document.querySelector('[data-server-clock]').textContent !== '--:--:--'")
+    wait_until(page, "window.BidhallClock.synced()", timeout=10_000)
 
 
 def test_a_wrong_password_shows_an_error(browser, daphne_url, supplier):

@@ -19,7 +19,7 @@ from django.core.management import call_command
 
 from bidding.models import Auction
 from tests.bidding.auction_world import live_auction, make_world
-from tests.browser import chinese_page, fits_the_phone, log_in, needs_chromium
+from tests.browser import chinese_page, fits_the_phone, log_in, needs_chromium, wait_until
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +36,8 @@ def wait_text(page, selector: str, expected: str, timeout: float = 12_000) -> No
     from playwright.sync_api import TimeoutError as Timeout
 
     try:
-        page.wait_for_function(
+        wait_until(
+            page,
             "([sel, want]) => { const el = document.querySelector(sel);"
             " return el && el.textContent.includes(want); }",
             arg=[selector, expected],

@@ -14,7 +14,7 @@ import pytest
 
 from bidding.models import AuctionBid
 from tests.bidding.auction_world import live_auction, make_world
-from tests.browser import chinese_page, fits_the_phone, log_in, needs_chromium
+from tests.browser import chinese_page, fits_the_phone, log_in, needs_chromium, wait_until
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,8 @@ def wait_text(page, testid: str, expected: str, timeout: float = 10_000) -> None
     from playwright.sync_api import TimeoutError as Timeout
 
     try:
-        page.wait_for_function(
+        wait_until(
+            page,
             "([id, want]) => { const el = document.querySelector(`[data-testid=${id}]`);"
             " return el && el.textContent.includes(want); }",
             arg=[testid, expected],
@@ -107,8 +108,8 @@ def test_two_bidders_and_a_supervisor_watch_one_live_room(
     # The room opens on the server's clock, in every browser, without a reload.
     for page in (page_a, page_b, page_s):
         wait_status(page, "live", timeout=(STARTS_IN + 15) * 1000)
-    page_a.wait_for_function("/竞价人[A-Z]/.test(document.querySelector('#you-alias').textContent)")
-    page_b.wait_for_function("/竞价人[A-Z]/.test(document.querySelector('#you-alias').textContent)")
+    wait_until(page_a, "/竞价人[A-Z]/.test(document.querySelector('#you-alias').textContent)")
+    wait_until(page_b, "/竞价人[A-Z]/.test(document.querySelector('#you-alias').textContent)")
     alias_a, alias_b = text(page_a, "you-alias"), text(page_b, "you-alias")
     assert alias_a != alias_b
     assert text(page_a, "allowed-bid") == "≤ 999,000.00 元"
@@ -163,7 +164,8 @@ def test_two_bidders_and_a_supervisor_watch_one_live_room(
     assert "整数倍" in text(page_a, "bid-feedback")
 
     # A bid in the last seconds moves the end: every page says so.
-    page_a.wait_for_function(
+    wait_until(
+        page_a,
         f"Date.parse(BidhallAuction.state().auction.ends_at) - BidhallAuction.now() < {WINDOW - 1} * 1000",
         timeout=DURATION * 1000,
     )
@@ -233,7 +235,7 @@ def test_rounds_format_shows_the_turns_and_opens_the_form_only_in_ones_own_turn(
     for page in (page_a, page_b):
         wait_status(page, "live", timeout=20_000)
         page.wait_for_selector("[data-testid=turns]:not([hidden])")
-    page_b.wait_for_function("/竞价人[A-Z]/.test(document.querySelector('#you-alias').textContent)")
+    wait_until(page_b, "/竞价人[A-Z]/.test(document.querySelector('#you-alias').textContent)")
     alias_b = text(page_b, "you-alias")
     turns = page_a.eval_on_selector_all("#turns-rows tr", "rows => rows.map(r => r.dataset.alias)")
     assert turns[0] == alias_b and len(turns) == 2  # worst first, the leader last

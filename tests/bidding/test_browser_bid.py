@@ -22,7 +22,7 @@ from accounts.actors import Actor
 from accounts.models import Organization, Role
 from bidding import services
 from bidding.models import Bid, Opening
-from tests.browser import chinese_page, fits_the_phone, log_in, needs_chromium
+from tests.browser import chinese_page, fits_the_phone, log_in, needs_chromium, wait_until
 from tests.conftest import make_org, make_user
 from tests.trading.factories import published
 from trading import services as trading
@@ -108,8 +108,10 @@ def test_a_supplier_bids_downloads_the_receipt_and_decrypts_at_the_opening(
     # lot (no clock process runs here: the page runs the overdue opening itself).
     page.goto(f"{base}/bidding/lots/{lot.pk}/")
     deadline_ms = int(project.bid_deadline.timestamp() * 1000)
-    page.wait_for_function(
-        f"window.BidhallClock.now() >= {deadline_ms} + 500", timeout=(LEAD.seconds + 30) * 1000
+    wait_until(
+        page,
+        f"window.BidhallClock.now() >= {deadline_ms} + 500",
+        timeout=(LEAD.seconds + 30) * 1000,
     )
     assert page.locator("[data-testid=deadline-countdown]").inner_text() == "00:00:00"
     page.reload()

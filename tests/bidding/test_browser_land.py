@@ -36,7 +36,7 @@ from tests.bidding.test_browser_auction import (
     wait_status,
     wait_text,
 )
-from tests.browser import chinese_page, needs_chromium
+from tests.browser import chinese_page, needs_chromium, wait_until
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -143,7 +143,8 @@ def test_two_bidders_continue_bid_live_and_the_deal_shows_everywhere(
         assert not AuctionBid.objects.filter(auction=live).exists()
 
         # Let the countdown run a little, then A bids: the countdown restarts on every page.
-        page_b.wait_for_function(
+        wait_until(
+            page_b,
             "(Date.parse(BidhallAuction.state().auction.ends_at) - BidhallAuction.now()) < 24000",
             timeout=LIVE * 1000,
         )
@@ -217,9 +218,7 @@ def test_a_first_listing_bid_in_the_room_may_equal_the_start_and_gives_a_seat(
 
         bid(page_a, "100000000")
         wait_text(page_a, "bid-feedback", "报价已确认：100,000,000.00 元")
-        page_a.wait_for_function(
-            "/竞价人[A-Z]/.test(document.querySelector('#you-alias').textContent)"
-        )
+        wait_until(page_a, "/竞价人[A-Z]/.test(document.querySelector('#you-alias').textContent)")
         assert text(page_a, "you-note") == ""
         wait_text(page_b, "best-price", "100,000,000.00")
         assert text(page_b, "allowed-bid") == "≥ 101,000,000.00 元"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.bidding.auction_world import live_auction, make_world
-from tests.browser import chinese_page, log_in, needs_chromium
+from tests.browser import chinese_page, log_in, needs_chromium, wait_until
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -53,8 +53,9 @@ def assert_nothing_refused(page, refused: list[str], url: str) -> None:
 
 
 def clock_ticks(page) -> None:
-    page.wait_for_function(
-        "/\\d\\d:\\d\\d:\\d\\d/.test(document.querySelector('[data-server-clock]').textContent)"
+    wait_until(
+        page,
+        "/\\d\\d:\\d\\d:\\d\\d/.test(document.querySelector('[data-server-clock]').textContent)",
     )
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from deposits import services
 from deposits.models import Deposit, Refund
-from tests.browser import chinese_page, log_in, needs_chromium
+from tests.browser import chinese_page, log_in, needs_chromium, wait_until
 from tests.trading.factories import published
 from trading import services as trading
 
@@ -75,9 +75,10 @@ def test_a_deposit_paid_at_the_bank_qualifies_and_is_refunded(
     phone.reload()
     assert phone.locator("[data-testid=refund-status]").inner_text() == "待发送"
     countdown = phone.locator("[data-testid=refunds] [data-countdown-to]")
-    phone.wait_for_function(
+    wait_until(
+        phone,
         "document.querySelector('[data-testid=refunds] [data-countdown-to]').textContent"
-        " !== '--:--:--'"
+        " !== '--:--:--'",
     )
     assert re.fullmatch(r"4d \d\d:\d\d:\d\d", countdown.inner_text())
     no_overflow(phone)

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from experts.models import DrawnExpert, DrawRequest, Expert
-from tests.browser import chinese_page, log_in, needs_chromium
+from tests.browser import chinese_page, log_in, needs_chromium, wait_until
 from tests.experts.helpers import pool
 from tests.trading.factories import published
 
@@ -90,8 +90,8 @@ def test_a_supervised_draw_from_request_to_the_experts_confirmation(
     expert_page.goto(f"{base}/experts/tasks/")
     card = expert_page.locator(f"[data-testid=seat][data-id='{seat.pk}']")
     assert project.title in card.inner_text()
-    expert_page.wait_for_function(
-        "document.querySelector('[data-testid=countdown]').textContent !== '--:--:--'"
+    wait_until(
+        expert_page, "document.querySelector('[data-testid=countdown]').textContent !== '--:--:--'"
     )
     assert re.match(r"^\d+d \d\d:\d\d:\d\d$", card.locator("[data-testid=countdown]").inner_text())
     fits_the_phone(expert_page)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import Organization
-from tests.browser import chinese_page, log_in, needs_chromium
+from tests.browser import chinese_page, log_in, needs_chromium, wait_until
 from tests.conftest import make_org
 from trading import services
 from trading.models import Announcement, Project
@@ -116,8 +116,8 @@ def test_a_tender_goes_from_draft_to_the_public_portal(browser, daphne_url, agen
     assert "变更：关于工期的变更" in public.locator("[data-testid=versions]").inner_text()
     assert "19,500,000.00" in public.locator("[data-testid=lots]").inner_text()
     # The countdown to the bid deadline runs from the server clock.
-    public.wait_for_function(
-        "document.querySelector('[data-testid=countdown]').textContent.includes('d ')"
+    wait_until(
+        public, "document.querySelector('[data-testid=countdown]').textContent.includes('d ')"
     )
     fits_the_phone(public)
     # Each version verifies publicly.
