@@ -16,6 +16,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 
 from config.routing import websocket_urlpatterns
+from lib.edge import leave_form_bodies_to_django
+
+# Twisted would parse (and on error answer an empty 400 to) every POST form body before Django sees it.
+leave_form_bodies_to_django()
 
 application = ProtocolTypeRouter(
     {
