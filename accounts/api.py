@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
@@ -24,7 +24,7 @@ from accounts.serializers import (
     OrganizationSerializer,
     OrganizationUpdateSerializer,
 )
-from lib.api import paginated
+from lib.api import page_of, paginated, query_choice
 from lib.errors import NotFound
 
 
@@ -41,7 +41,12 @@ def me(request: Request) -> Response:
     return Response(MeSerializer(request.user).data)
 
 
-@extend_schema(methods=["GET"], responses=OrganizationSerializer(many=True))
+@extend_schema(
+    methods=["GET"],
+    parameters=[OpenApiParameter("kind", str, enum=Organization.Kind.values)],
+    responses=page_of(OrganizationSerializer),
+    operation_id="organizations_list",
+)
 @extend_schema(
     methods=["POST"], request=OrganizationCreateSerializer, responses=OrganizationSerializer
 )
@@ -53,7 +58,7 @@ def organizations(request: Request) -> Response:
         org = services.create_organization(Actor.from_request(request), **payload.validated_data)
         return Response(OrganizationSerializer(org).data, status=status.HTTP_201_CREATED)
     orgs = visible_to(request.user, "accounts.view_organization", Organization.objects.all())
-    kind = request.query_params.get("kind")
+    kind = query_choice(request, "kind", Organization.Kind.values)
     if kind:
         orgs = orgs.filter(kind=kind)
     return paginated(request, orgs.order_by("id"), OrganizationSerializer)

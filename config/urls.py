@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.settings import api_settings
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
@@ -15,7 +16,12 @@ from lib import edge
 register_converter(edge.IdConverter, "id")
 
 api_v1 = [
-    path("auth/token/", obtain_auth_token, name="api_token"),
+    # DRF's token view names DRF's own parsers; ours check multipart fields like every other view's.
+    path(
+        "auth/token/",
+        ObtainAuthToken.as_view(parser_classes=api_settings.DEFAULT_PARSER_CLASSES),
+        name="api_token",
+    ),
     path("me/", accounts_api.me, name="api_me"),
     path("organizations/", accounts_api.organizations, name="api_organizations"),
     path("organizations/<id:pk>/", accounts_api.organization, name="api_organization"),

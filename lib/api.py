@@ -85,6 +85,23 @@ def api_not_found(request, exception=None, **kwargs) -> JsonResponse:
     return json_error(request, "NOT_FOUND", _("未找到该对象。"), status.HTTP_404_NOT_FOUND)
 
 
+# --- Query parameters -----------------------------------------------------------------------------
+
+
+def query_choice(request, name: str, choices: list[str]) -> str | None:
+    """The query parameter `name` if it is one of `choices`, None if absent or empty; otherwise 400
+    INVALID_PARAMETER (a filter never silently matches nothing because of a typo)."""
+    value = request.query_params.get(name)
+    if value and value not in choices:
+        raise DomainError(
+            _("参数 %(name)s 的取值无效：%(value)s"),
+            code="INVALID_PARAMETER",
+            name=name,
+            value=value[:40],
+        )
+    return value or None
+
+
 # --- Pages ----------------------------------------------------------------------------------------
 
 # The largest page a client may ask for: a larger `limit` is cut to it (DRF's rule), so no request

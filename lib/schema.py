@@ -70,3 +70,14 @@ class AutoSchema(SpectacularAutoSchema):
         responses = self.get_response_serializers()
         ok = (responses.get(200) or responses.get("200")) if isinstance(responses, dict) else None
         return any(ok is page for page in PAGES.values())
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        """A serializer whose `Meta.sometimes_absent` names fields that only some callers get (a
+        supervisor's extra column, say) documents them as optional rather than required."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        absent = set(getattr(getattr(serializer, "Meta", None), "sometimes_absent", ()))
+        if absent and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in absent]
+            if not schema["required"]:
+                del schema["required"]
+        return schema
