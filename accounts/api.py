@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -90,11 +89,7 @@ def organization_bars(request: Request, pk: int) -> Response:
         payload.is_valid(raise_exception=True)
         bar = services.bar_organization(Actor.from_request(request), org, **payload.validated_data)
         return Response(IntegrityRecordSerializer(bar).data, status=status.HTTP_201_CREATED)
-    active = set(org.integrity_records.active_at(timezone.localdate()).values_list("id", flat=True))
-    rows = IntegrityRecordSerializer(org.integrity_records.all(), many=True).data
-    for row in rows:
-        row["active_today"] = row["id"] in active
-    return Response(rows)
+    return Response(IntegrityRecordSerializer(org.integrity_records.all(), many=True).data)
 
 
 @extend_schema(request=LiftSerializer, responses=IntegrityRecordSerializer)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -255,24 +255,17 @@ class IdConverter:
 
 # --- Error handlers -------------------------------------------------------------------------------
 
-_BAD_REQUEST_CODES: list[tuple[type[Exception], str]] = [
-    (RequestDataTooBig, "REQUEST_TOO_LARGE"),
-    (BadRequest, "MALFORMED_REQUEST"),
-]
-
-
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler400: a SuspiciousOperation or BadRequest raised outside a view's own error handling
-    (too many fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a broken multipart body, UnsafeText)."""
+    (too many fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a broken multipart body, UnsafeText).
+    A body too large is a 413 PAYLOAD_TOO_LARGE under /api/, as the bank endpoints document."""
     if isinstance(exception, UnsafeText):
         return refused(request, exception.error)
     if not is_api(request):
         return defaults.bad_request(request, exception)
-    code = next(
-        (c for cls, c in _BAD_REQUEST_CODES if isinstance(exception, cls)), "MALFORMED_REQUEST"
-    )
-    message = _("请求体过大。") if code == "REQUEST_TOO_LARGE" else _("请求格式错误，无法解析。")
-    return json_error(code, message, 400)
+    if isinstance(exception, RequestDataTooBig):
+        return json_error("PAYLOAD_TOO_LARGE", _("请求体过大。"), 413)
+    return json_error("MALFORMED_REQUEST", _("请求格式错误，无法解析。"), 400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

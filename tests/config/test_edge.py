@@ -267,8 +267,8 @@ def test_a_body_over_the_memory_limit_answers_json(api, staff, settings):
     response = api(staff).post(
         "/api/v1/organizations/", json_body({"name": "x" * 200}), content_type="application/json"
     )
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "REQUEST_TOO_LARGE"
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
 def test_json_nested_beyond_recursion_is_malformed_not_a_crash(api, staff):
