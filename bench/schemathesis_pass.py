@@ -80,8 +80,10 @@ def _postgres(url: str) -> bool:
     return urlsplit(url).scheme in ("postgres", "postgresql", "pgsql")
 
 
-def _libpq(url: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(scheme="postgresql"))
+def _maintenance(url: str) -> str:
+    """The server's `postgres` database: where databases are created and dropped (the one named in
+    DATABASE_URL need not exist)."""
+    return urlunsplit(urlsplit(url)._replace(scheme="postgresql", path="/postgres"))
 
 
 def make_database(workdir: Path) -> tuple[dict[str, str], str]:
@@ -94,7 +96,7 @@ def make_database(workdir: Path) -> tuple[dict[str, str], str]:
     import psycopg
 
     name = urlsplit(url).path.lstrip("/") + "_fuzz"
-    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+    with psycopg.connect(_maintenance(url), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return {"DATABASE_URL": urlunsplit(urlsplit(url)._replace(path=f"/{name}"))}, "postgresql"
@@ -107,7 +109,7 @@ def drop_database(env: dict[str, str]) -> None:
 
     target = env["DATABASE_URL"]
     name = urlsplit(target).path.lstrip("/")
-    with psycopg.connect(_libpq(os.environ["DATABASE_URL"]), autocommit=True) as conn:
+    with psycopg.connect(_maintenance(os.environ["DATABASE_URL"]), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

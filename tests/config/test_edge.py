@@ -301,3 +301,21 @@ def test_the_csrf_failure_view_answers_json_under_the_api_and_a_page_elsewhere(r
     page_answer = csrf_failure(rf.post("/projects/new/"), reason="no token")
     assert page_answer.status_code == 403
     assert page_answer["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"organization": "99999999999999999999"},
+        {"organization": "١٢"},
+        {"since": "2026-13-45T00:00"},
+        {"until": "2026-02-30T09:00:00+08:00"},
+    ],
+)
+def test_the_audit_search_refuses_numbers_and_times_that_cannot_exist(api, client, supervisor, query):
+    """The API and the supervisors' search page share `audit.services.search_events`."""
+    response = api(supervisor).get("/api/v1/audit/events/", query)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] in ("INVALID_PARAMETER", "INVALID_TIME")
+    client.force_login(supervisor)
+    assert client.get("/supervision/audit/", query).status_code < 500
