@@ -142,15 +142,16 @@ def start_daphne(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 60
+    # Generous: the first schema request builds the whole schema, slow on a busy machine.
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"http://127.0.0.1:{port}{SCHEMA_PATH}", timeout=5).ok:
+            if requests.get(f"http://127.0.0.1:{port}{SCHEMA_PATH}", timeout=60).ok:
                 return server
-        except requests.ConnectionError:
-            time.sleep(0.5)
+        except requests.RequestException:
+            time.sleep(1)
     server.terminate()
-    sys.exit(f"daphne did not answer within 60 s (see {log})")
+    sys.exit(f"daphne did not answer within 300 s (see {log})")
 
 
 def token_for(base: str, role: str) -> str | None:
