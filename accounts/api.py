@@ -47,7 +47,7 @@ def me(request: Request) -> Response:
     operation_id="organizations_list",
 )
 @extend_schema(
-    methods=["POST"], request=OrganizationCreateSerializer, responses=OrganizationSerializer
+    methods=["POST"], request=OrganizationCreateSerializer, responses={201: OrganizationSerializer}
 )
 @api_view(["GET", "POST"])
 def organizations(request: Request) -> Response:
@@ -80,7 +80,9 @@ def organization(request: Request, pk: int) -> Response:
 
 
 @extend_schema(methods=["GET"], responses=IntegrityRecordSerializer(many=True))
-@extend_schema(methods=["POST"], request=BarCreateSerializer, responses=IntegrityRecordSerializer)
+@extend_schema(
+    methods=["POST"], request=BarCreateSerializer, responses={201: IntegrityRecordSerializer}
+)
 @api_view(["GET", "POST"])
 def organization_bars(request: Request, pk: int) -> Response:
     org = _visible_org(request, pk)

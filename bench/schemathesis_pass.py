@@ -17,8 +17,9 @@ What it does:
    response_schema_conformance, `--max-examples` per operation and a fixed seed;
 4. probes every operation's query parameters, JSON fields and form fields with NUL and a lone
    surrogate (`\\ud800` in JSON, its UTF-8-like bytes and an invalid byte in query strings and
-   forms): NUL and JSON surrogates must be refused with 400 TEXT_INVALID_CHAR, nothing may answer
-   5xx or anything but the JSON error shape;
+   forms): NUL and JSON surrogates must be refused with 400 TEXT_INVALID_CHAR — or, in a multipart
+   body, which is read only by a view that may read it, with the view's own 401/403/404/409 —,
+   nothing may answer 5xx or anything but the JSON error shape;
 5. prints a table per role (operations, test cases, failures by kind, server errors) and writes
    everything (schemathesis' JSON reports and output, the probe's failures, daphne's log) to
    --report-dir. Exits non-zero when anything answered 5xx.
@@ -342,10 +343,20 @@ def send_probe(session: requests.Session, base: str, probe: dict[str, Any]) -> r
     )
 
 
+def _error_code(response: requests.Response) -> str | None:
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def judge(probe: dict[str, Any], response: requests.Response) -> str | None:
     """Why the answer is wrong, or None."""
     if response.status_code >= 500:
         return f"{response.status_code}"
+    multipart = probe["location"] == "multipart/form-data"
+    if multipart and response.status_code in (401, 403, 404, 409) and _error_code(response):
+        return None  # refused before the view read the body (it checks permission first)
     if not response.headers.get("Content-Type", "").startswith("application/json"):
         if probe["method"] == "GET" and response.status_code == 200:
             return None  # a file or a CSV answered: the probe did not reach text handling
@@ -354,10 +365,7 @@ def judge(probe: dict[str, Any], response: requests.Response) -> str | None:
         probe["char"] == "surrogate" and "json" in probe["location"]
     )
     if must_refuse:
-        try:
-            code = response.json()["error"]["code"]
-        except (ValueError, KeyError, TypeError):
-            code = None
+        code = _error_code(response)
         if response.status_code != 400 or code != "TEXT_INVALID_CHAR":
             return f"{response.status_code} {code} (expected 400 TEXT_INVALID_CHAR)"
     return None
@@ -441,7 +449,8 @@ def main() -> int:
                     f"{probe['statuses']}, wrong {len(probe['wrong'])}",
                     flush=True,
                 )
-        (out / "summary.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+            # Written after every role: a long run can be read while it goes on.
+            (out / "summary.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
         server_errors = sum(r["server_errors"] for r in results["fuzz"] + results["probe"])
         wrong = sum(len(r["wrong"]) for r in results["probe"])
         print(f"[{backend}] server errors: {server_errors}; probe answers wrong: {wrong}")
