@@ -37,6 +37,7 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
+from lib.errors import DomainError
 from lib.text import EXCERPT_CHARS, TextError, check_text, first_unsafe, unsafe_char
 
 API_PREFIX = "/api/"
@@ -139,7 +140,7 @@ def _check_multipart_when_parsed(request: HttpRequest) -> None:
     request._load_post_and_files = load_and_check  # type: ignore[method-assign]
 
 
-def first_unsafe_in_request(request: HttpRequest) -> TextError | None:
+def first_unsafe_in_request(request: HttpRequest) -> DomainError | None:
     """The refusal for the first unsafe text of the request's path, query, cookies and form or JSON
     body; None if there is none. Stores a parsed JSON body for `JSONParser`."""
     char = unsafe_char(request.path_info)
@@ -162,11 +163,12 @@ def first_unsafe_in_request(request: HttpRequest) -> TextError | None:
             parsed = parse_json(request.body, request.encoding)
         except (ValueError, RecursionError):
             return None  # malformed: the parser answers MALFORMED_REQUEST if the view reads it
-        request._edge_json = parsed  # type: ignore[attr-defined]
         try:
             found = first_unsafe(parsed)
         except RecursionError:
-            return None
+            # Parsed but too deep to walk: refused, never handed on unchecked.
+            return DomainError(_("JSON 嵌套过深。"), code="MALFORMED_REQUEST")
+        request._edge_json = parsed  # type: ignore[attr-defined]
         if found is not None:
             return refusal("body", found[0], found[1])
     return None
@@ -186,7 +188,7 @@ class EdgeMiddleware:
         return self.get_response(request)
 
 
-def refused(request: HttpRequest, error: TextError) -> HttpResponse:
+def refused(request: HttpRequest, error: DomainError) -> HttpResponse:
     if is_api(request):
         return json_error(error.code, error.message, 400, getattr(error, "details", None))
     return render(
@@ -254,6 +256,7 @@ class IdConverter:
 
 
 # --- Error handlers -------------------------------------------------------------------------------
+
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler400: a SuspiciousOperation or BadRequest raised outside a view's own error handling

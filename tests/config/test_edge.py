@@ -278,6 +278,17 @@ def test_json_nested_beyond_recursion_is_malformed_not_a_crash(api, staff):
     assert response.json()["error"]["code"] == "MALFORMED_REQUEST"
 
 
+def test_json_too_deep_to_check_is_refused_not_passed_on(api, staff):
+    """Deep enough to parse but not to walk: refused, never handed to the view unchecked."""
+    import sys
+
+    depth = sys.getrecursionlimit() - 30
+    body = "[" * depth + json_body(f"a{NUL}") + "]" * depth
+    response = api(staff).post("/api/v1/organizations/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in ("MALFORMED_REQUEST", "TEXT_INVALID_CHAR")
+
+
 def test_invalid_utf8_in_a_json_body_is_malformed(api, staff):
     response = api(staff).post(
         "/api/v1/organizations/", b'{"name": "a\xffb"}', content_type="application/json"
@@ -312,7 +323,9 @@ def test_the_csrf_failure_view_answers_json_under_the_api_and_a_page_elsewhere(r
         {"until": "2026-02-30T09:00:00+08:00"},
     ],
 )
-def test_the_audit_search_refuses_numbers_and_times_that_cannot_exist(api, client, supervisor, query):
+def test_the_audit_search_refuses_numbers_and_times_that_cannot_exist(
+    api, client, supervisor, query
+):
     """The API and the supervisors' search page share `audit.services.search_events`."""
     response = api(supervisor).get("/api/v1/audit/events/", query)
     assert response.status_code == 400, response.content
