@@ -161,8 +161,10 @@ def first_unsafe_in_request(request: HttpRequest) -> DomainError | None:
     elif _is_json(content_type) and request.body:
         try:
             parsed = parse_json(request.body, request.encoding)
-        except (ValueError, RecursionError):
-            return None  # malformed: the parser answers MALFORMED_REQUEST if the view reads it
+        except (ValueError, RecursionError, LookupError, TypeError):
+            # Malformed (or a charset that is no text encoding, like rot13): the parser answers
+            # MALFORMED_REQUEST if the view reads the body.
+            return None
         try:
             found = first_unsafe(parsed)
         except RecursionError:
@@ -204,7 +206,8 @@ def refused(request: HttpRequest, error: DomainError) -> HttpResponse:
 
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, reusing the middleware's parse of the same body (parsed once), and
-    answering MALFORMED_REQUEST rather than a 500 for JSON nested deeper than Python recurses."""
+    answering MALFORMED_REQUEST rather than a 500 for JSON nested deeper than Python recurses or a
+    charset that is not a text encoding."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         request = (parser_context or {}).get("request")
@@ -215,6 +218,8 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise ParseError(_("JSON 嵌套过深。")) from exc
+        except (LookupError, TypeError) as exc:  # a charset that decodes no bytes (rot13)
+            raise ParseError(_("请求格式错误，无法解析。")) from exc
 
 
 class FormParser(parsers.FormParser):

@@ -289,6 +289,17 @@ def test_json_too_deep_to_check_is_refused_not_passed_on(api, staff):
     assert response.json()["error"]["code"] in ("MALFORMED_REQUEST", "TEXT_INVALID_CHAR")
 
 
+@pytest.mark.parametrize("charset", ["rot13", "utf-16", "no-such-charset"])
+def test_a_json_charset_that_does_not_decode_is_malformed_not_a_crash(api, staff, charset):
+    response = api(staff).post(
+        "/api/v1/organizations/",
+        b'{"name": "x"}',
+        content_type=f"application/json; charset={charset}",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in ("MALFORMED_REQUEST", "VALIDATION_ERROR")
+
+
 def test_invalid_utf8_in_a_json_body_is_malformed(api, staff):
     response = api(staff).post(
         "/api/v1/organizations/", b'{"name": "a\xffb"}', content_type="application/json"
