@@ -33,6 +33,46 @@ def assert_refused(response, field: str | None = None) -> None:
         assert b'data-code="TEXT_INVALID_CHAR"' in response.content
 
 
+_SCHEMA: dict = {}
+
+
+def openapi_schema() -> dict:
+    if not _SCHEMA:
+        from drf_spectacular.generators import SchemaGenerator
+
+        _SCHEMA.update(_nullable(json.loads(json.dumps(SchemaGenerator().get_schema(public=True)))))
+    return _SCHEMA
+
+
+def _nullable(node):
+    """OpenAPI 3.0's `nullable: true` as JSON Schema (`type: [..., "null"]`), for jsonschema."""
+    if isinstance(node, list):
+        return [_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _nullable(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        if "type" in node:
+            node["type"] = [node["type"], "null"]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def assert_matches_schema(response, path: str, method: str) -> None:
+    """The response's status is documented for the operation and its JSON body matches that
+    response's schema (what schemathesis checks, for one answer)."""
+    import jsonschema
+
+    schema = openapi_schema()
+    responses = schema["paths"][path][method]["responses"]
+    status = str(response.status_code)
+    assert status in responses, (path, method, status, sorted(responses))
+    body_schema = responses[status]["content"]["application/json"]["schema"]
+    resolver_root = {"components": schema["components"], **body_schema}
+    jsonschema.validate(response.json(), resolver_root)
+
+
 def json_body(data: dict) -> str:
     # ensure_ascii: a lone surrogate travels as the escape "\ud800", as JSON clients send it.
     return json.dumps(data, ensure_ascii=True)
@@ -306,6 +346,22 @@ def test_invalid_utf8_in_a_json_body_is_malformed(api, staff):
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "MALFORMED_REQUEST"
+
+
+def test_a_draw_without_exclusions_matches_the_schema():
+    """`exclusions` goes to supervisors only: the schema does not require it."""
+    draw = openapi_schema()["components"]["schemas"]["Draw"]
+    assert "exclusions" in draw["properties"]
+    assert "exclusions" not in draw["required"]
+
+
+def test_every_operation_documents_the_error_shape():
+    for path, item in openapi_schema()["paths"].items():
+        for method, operation in item.items():
+            for status in ("400", "401", "403", "404", "409", "429"):
+                answer = operation["responses"][status]
+                ref = answer["content"]["application/json"]["schema"]["$ref"]
+                assert ref == "#/components/schemas/Error", (path, method, status)
 
 
 def test_an_invalid_choice_in_a_list_filter_is_a_400(api, staff):
