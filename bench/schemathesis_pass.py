@@ -199,7 +199,8 @@ def run_schemathesis(
         command += ["--header", f"Authorization: Token {token}"]
     started = time.monotonic()
     with (out / f"schemathesis-{role}.txt").open("w") as text:
-        subprocess.run(command, cwd=ROOT, stdout=text, stderr=subprocess.STDOUT, check=False)
+        # Run in the report folder: schemathesis keeps a cache (.schemathesis/) where it runs.
+        subprocess.run(command, cwd=out, stdout=text, stderr=subprocess.STDOUT, check=False)
     data = json.loads(report.read_text())
     failures = {f"{f['code']} {f['title']}": f["count"] for f in data.get("failures", [])}
     return {
