@@ -410,7 +410,7 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bidhall-fuzz-"))
-    out = Path(args.report_dir) if args.report_dir else workdir / "report"
+    out = (Path(args.report_dir) if args.report_dir else workdir / "report").resolve()
     out.mkdir(parents=True, exist_ok=True)
     database, backend = make_database(workdir)
     env = server_env(database)
