@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run serve test lint format messages install install-dev clean
+.PHONY: help run serve test lint format messages install install-dev clean fuzz-api
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ serve: ## start daphne and the background clock together (Ctrl-C stops both)
 
 test: install-dev ## run the whole test suite (SQLite, or DATABASE_URL/REDIS_URL when set; config/settings_test.py)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+fuzz-api: install-dev ## schemathesis over the whole API as every role + the unsafe-text probe (DATABASE_URL: PostgreSQL)
+	$(BIN)/python bench/schemathesis_pass.py $(FUZZ_ARGS)
 
 lint: install-dev ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import (
@@ -34,7 +33,7 @@ from accounts.serializers import (
     OrganizationSerializer,
     OrganizationUpdateSerializer,
 )
-from lib.api import paginated
+from lib.api import page_of, paginated, query_choice
 from lib.errors import DomainError, NotFound
 from lib.throttling import AnonThrottle, AuthThrottle
 from trading.serializers import ErrorSerializer
@@ -53,9 +52,14 @@ def me(request: Request) -> Response:
     return Response(MeSerializer(request.user).data)
 
 
-@extend_schema(methods=["GET"], responses=OrganizationSerializer(many=True))
 @extend_schema(
-    methods=["POST"], request=OrganizationCreateSerializer, responses=OrganizationSerializer
+    methods=["GET"],
+    parameters=[OpenApiParameter("kind", str, enum=Organization.Kind.values)],
+    responses=page_of(OrganizationSerializer),
+    operation_id="organizations_list",
+)
+@extend_schema(
+    methods=["POST"], request=OrganizationCreateSerializer, responses={201: OrganizationSerializer}
 )
 @api_view(["GET", "POST"])
 def organizations(request: Request) -> Response:
@@ -65,7 +69,7 @@ def organizations(request: Request) -> Response:
         org = services.create_organization(Actor.from_request(request), **payload.validated_data)
         return Response(OrganizationSerializer(org).data, status=status.HTTP_201_CREATED)
     orgs = visible_to(request.user, "accounts.view_organization", Organization.objects.all())
-    kind = request.query_params.get("kind")
+    kind = query_choice(request, "kind", Organization.Kind.values)
     if kind:
         orgs = orgs.filter(kind=kind)
     return paginated(request, orgs.order_by("id"), OrganizationSerializer)
@@ -88,7 +92,9 @@ def organization(request: Request, pk: int) -> Response:
 
 
 @extend_schema(methods=["GET"], responses=IntegrityRecordSerializer(many=True))
-@extend_schema(methods=["POST"], request=BarCreateSerializer, responses=IntegrityRecordSerializer)
+@extend_schema(
+    methods=["POST"], request=BarCreateSerializer, responses={201: IntegrityRecordSerializer}
+)
 @api_view(["GET", "POST"])
 def organization_bars(request: Request, pk: int) -> Response:
     org = _visible_org(request, pk)
@@ -97,11 +103,7 @@ def organization_bars(request: Request, pk: int) -> Response:
         payload.is_valid(raise_exception=True)
         bar = services.bar_organization(Actor.from_request(request), org, **payload.validated_data)
         return Response(IntegrityRecordSerializer(bar).data, status=status.HTTP_201_CREATED)
-    active = set(org.integrity_records.active_at(timezone.localdate()).values_list("id", flat=True))
-    rows = IntegrityRecordSerializer(org.integrity_records.all(), many=True).data
-    for row in rows:
-        row["active_today"] = row["id"] in active
-    return Response(rows)
+    return Response(IntegrityRecordSerializer(org.integrity_records.all(), many=True).data)
 
 
 @extend_schema(request=LiftSerializer, responses=IntegrityRecordSerializer)

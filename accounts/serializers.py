@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import IntegrityRecord, Organization, User
@@ -42,7 +43,8 @@ class OrganizationUpdateSerializer(serializers.Serializer):
 
 
 class IntegrityRecordSerializer(serializers.ModelSerializer):
-    active_today = serializers.BooleanField(read_only=True, default=None)
+    # Whether the bar holds today (Beijing): every answer carries it, a list and a single record alike.
+    active_today = serializers.SerializerMethodField()
 
     class Meta:
         model = IntegrityRecord
@@ -61,6 +63,11 @@ class IntegrityRecordSerializer(serializers.ModelSerializer):
             "active_today",
         ]
         read_only_fields = fields
+
+    def get_active_today(self, record: IntegrityRecord) -> bool:
+        # The one rule of an active bar (IntegrityRecordQuerySet.active_at); an organization has few.
+        today = timezone.localdate()
+        return IntegrityRecord.objects.active_at(today).filter(pk=record.pk).exists()
 
 
 class BarCreateSerializer(serializers.Serializer):

@@ -8,5 +8,5 @@ from audit import alert_api
 
 urlpatterns = [
     path("", alert_api.alerts, name="api_alerts"),
-    path("<int:pk>/handle/", alert_api.handle, name="api_alert_handle"),
+    path("<id:pk>/handle/", alert_api.handle, name="api_alert_handle"),
 ]

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.actors import Actor
 from audit.models import GENESIS_HASH, AuditEvent, ChainHead, Checkpoint
 from lib import batchwrite
+from lib.edge import MAX_ID
 from lib.errors import DomainError
 from lib.text import bounded, unsafe_char
 
@@ -599,7 +600,10 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _moment(value: str) -> dt.datetime:
-    moment = parse_datetime(value)
+    try:
+        moment = parse_datetime(value)
+    except ValueError:  # well formed but no such time: 2026-13-45T00:00
+        moment = None
     if moment is None:
         raise DomainError(_("时间格式无效：%(value)s"), code="INVALID_TIME", value=value)
     # A time without an offset (a browser's datetime-local field) is Beijing time.
@@ -643,9 +647,11 @@ def search_events(params: Mapping[str, Any]) -> models.QuerySet[AuditEvent]:
     if params.get("actor"):
         qs = qs.filter(actor_name=params["actor"])
     if params.get("organization"):
-        if not str(params["organization"]).isdigit():
+        organization = str(params["organization"])
+        # An id: ASCII digits that fit a bigint (a larger number would overflow the query).
+        if not (organization.isascii() and organization.isdigit() and int(organization) <= MAX_ID):
             raise DomainError(_("organization 必须是机构编号。"), code="INVALID_PARAMETER")
-        qs = qs.filter(organization_id=int(params["organization"]))
+        qs = qs.filter(organization_id=int(organization))
     if params.get("project"):
         from audit.evidence import project_filter
         from trading.models import Project

@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -66,6 +65,7 @@ from bidding.serializers import (
 )
 from experts.models import DrawRequest
 from lib.api import paginated
+from lib.edge import FormParser, JSONParser, MultiPartParser
 from lib.errors import DomainError, NotFound, NotPermitted
 from lib.uploads import accepts_uploads
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, page_of

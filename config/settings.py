@@ -71,6 +71,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Refuses NUL, control characters and lone surrogates in the path, query, cookies and form/JSON
+    # bodies before anything reads them; after the locale so the refusal is in the reader's language.
+    "lib.edge.EdgeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before CSRF: the CSRF check reads a form's body for its token, and a user whose role may not
@@ -82,6 +85,8 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns a locked-out login into its answer (accounts/login.py).
     "axes.middleware.AxesMiddleware",
 ]
+# Under /api/ a CSRF failure answers in the API's error shape (a plain page elsewhere).
+CSRF_FAILURE_VIEW = "lib.edge.csrf_failure"
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "asgi.application"
@@ -279,9 +284,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every operation documents the error responses it can give (lib.schema.AutoSchema).
+    "DEFAULT_SCHEMA_CLASS": "lib.schema.AutoSchema",
     "EXCEPTION_HANDLER": "lib.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # DRF's parsers, checking form fields for unsafe text and taking the edge's parse of a JSON body.
+    "DEFAULT_PARSER_CLASSES": [
+        "lib.edge.JSONParser",
+        "lib.edge.FormParser",
+        "lib.edge.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "lib.api.Pagination",
     "PAGE_SIZE": 50,
     # Money travels as strings so no client ever parses a price into a float.
     "COERCE_DECIMAL_TO_STRING": True,
@@ -302,6 +314,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # `<id:pk>` (lib.edge.IdConverter): an integer that fits a bigint.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }
 
 # --- Platform rules that are operator settings ----------------------------------------------------

@@ -1,22 +1,27 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
 from audit import api as audit_api
 from lib import api as lib_api
+from lib import edge
+
+# `<id:pk>` in every urls module: a database id that fits a bigint (lib.edge.IdConverter). Registered
+# before the app urls modules below are imported by include().
+register_converter(edge.IdConverter, "id")
 
 api_v1 = [
     path("auth/token/", accounts_api.obtain_token, name="api_token"),
     path("me/", accounts_api.me, name="api_me"),
     path("organizations/", accounts_api.organizations, name="api_organizations"),
-    path("organizations/<int:pk>/", accounts_api.organization, name="api_organization"),
+    path("organizations/<id:pk>/", accounts_api.organization, name="api_organization"),
     path(
-        "organizations/<int:pk>/bars/", accounts_api.organization_bars, name="api_organization_bars"
+        "organizations/<id:pk>/bars/", accounts_api.organization_bars, name="api_organization_bars"
     ),
-    path("integrity-records/<int:pk>/lift/", accounts_api.lift_bar, name="api_lift_bar"),
+    path("integrity-records/<id:pk>/lift/", accounts_api.lift_bar, name="api_lift_bar"),
     path("audit/events/", audit_api.events, name="api_audit_events"),
     path("audit/head/", audit_api.head, name="api_audit_head"),
     path("audit/heads/", audit_api.heads, name="api_audit_heads"),
@@ -29,8 +34,9 @@ api_v1 = [
     # The split view serves Swagger UI's init script from a URL: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("bidding/", include("bidding.api_urls")),
-    # Anything else under /api/v1/ answers in the API's error shape, not an HTML page.
-    path("<path:unknown>", lib_api.api_not_found),
+    # Anything else under /api/v1/ answers in the API's error shape, not an HTML page (a path with
+    # a newline in it too, which `<path:…>` would not match).
+    re_path(r"^[\s\S]*$", lib_api.api_not_found),
 ]
 
 urlpatterns = [
@@ -44,9 +50,9 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/", accounts_views.organization_list, name="organization_list"),
-    path("organizations/<int:pk>/", accounts_views.organization_detail, name="organization_detail"),
-    path("organizations/<int:pk>/bar/", accounts_views.bar_organization, name="organization_bar"),
-    path("integrity-records/<int:pk>/lift/", accounts_views.lift_bar, name="integrity_lift"),
+    path("organizations/<id:pk>/", accounts_views.organization_detail, name="organization_detail"),
+    path("organizations/<id:pk>/bar/", accounts_views.bar_organization, name="organization_bar"),
+    path("integrity-records/<id:pk>/lift/", accounts_views.lift_bar, name="integrity_lift"),
     path("announcements/", include("trading.pdf_urls")),
     path("deposits/", include("deposits.urls")),
     path("experts/", include("experts.urls")),
@@ -58,6 +64,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]
+
+# Errors raised outside a view's own handling: JSON under /api/, plain pages elsewhere.
+handler400 = edge.bad_request
+handler403 = edge.permission_denied
+handler404 = edge.page_not_found
+handler500 = edge.server_error
 
 admin.site.site_header = "bidhall 公共资源交易平台"
 admin.site.site_title = "bidhall"

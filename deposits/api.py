@@ -32,7 +32,7 @@ from rest_framework.decorators import (
     permission_classes,
 )
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -84,6 +84,7 @@ from deposits.serializers import (
     VerifyGuaranteeSerializer,
 )
 from lib.api import paginated
+from lib.edge import FormParser, MultiPartParser
 from lib.errors import DomainError, NotFound, NotPermitted
 from lib.money import format_amount
 from lib.uploads import accepts_uploads

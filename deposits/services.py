@@ -224,7 +224,10 @@ def parse_payment(bank: str, body: bytes) -> Payment:
     amount = parse_amount(data["amount"], field="amount")
     if data["currency"] not in Currency.values:
         raise BankMessageRefused(_("不支持的币种。"), code="INVALID_CURRENCY")
-    value_at = parse_datetime(str(data["value_time"]))
+    try:
+        value_at = parse_datetime(str(data["value_time"]))
+    except ValueError:  # well formed but no such time
+        value_at = None
     if value_at is None or timezone.is_naive(value_at):
         raise BankMessageRefused(_("到账时间须为带时区的 ISO-8601 时间。"), code="INVALID_TIME")
     return Payment(

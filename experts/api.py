@@ -251,7 +251,16 @@ def draws(request: Request) -> Response:
 
 
 @extend_schema(
-    responses={200: DrawSerializer, 404: ErrorSerializer},
+    # Either shape, by reader (the full record also carries every public field, so not oneOf).
+    responses={
+        200: {
+            "anyOf": [
+                {"$ref": "#/components/schemas/Draw"},
+                {"$ref": "#/components/schemas/PublicDraw"},
+            ]
+        },
+        404: ErrorSerializer,
+    },
     description="The draw as the reader may see it: staff and supervisors get the full record "
     "(supervisors also `exclusions` with each reason); anyone else who may see the project gets the "
     "public record — hashes, times, the revealed seed, and `members` only once disclosed.",

@@ -387,6 +387,8 @@ class DrawSerializer(PublicDrawSerializer):
             "exclusions",
         ]
         read_only_fields = fields
+        # Supervisors only (lib.schema.AutoSchema documents it as optional).
+        sometimes_absent = ["exclusions"]
 
     def to_representation(self, draw: DrawRequest) -> dict[str, Any]:
         data = super().to_representation(draw)

@@ -1,4 +1,8 @@
-"""One error shape for the whole API: {"error": {"code": "...", "message": "..."}}."""
+"""One error shape for the whole API: {"error": {"code": "...", "message": "...", "details"?: ...}}.
+
+Also what every list shares: the bounded page (`Pagination`, `paginated`) and its schema (`page_of`).
+`lib.schema.AutoSchema` documents the error responses of every operation in that shape.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -47,8 +54,13 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    from lib.edge import UnsafeText
+
+    if isinstance(exc, UnsafeText):
+        exc = exc.error
     if isinstance(exc, DomainError):
-        response = Response(error_body(exc.code, exc.message), status=exc.http_status)
+        details = getattr(exc, "details", None)
+        response = Response(error_body(exc.code, exc.message, details), status=exc.http_status)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             response["Retry-After"] = str(retry_after)
@@ -82,14 +94,85 @@ def json_error(request, code: str, message: str, status_code: int) -> JsonRespon
     return JsonResponse(error_body(code, message), status=status_code)
 
 
+@csrf_exempt  # any method: an unknown path is a 404 before it is a missing CSRF token
 def api_not_found(request, exception=None, **kwargs) -> JsonResponse:
     return json_error(request, "NOT_FOUND", _("未找到该对象。"), status.HTTP_404_NOT_FOUND)
 
 
+# --- Query parameters -----------------------------------------------------------------------------
+
+
+def query_choice(request, name: str, choices: list[str]) -> str | None:
+    """The query parameter `name` if it is one of `choices`, None if absent or empty; otherwise 400
+    INVALID_PARAMETER (a filter never silently matches nothing because of a typo)."""
+    value = request.query_params.get(name)
+    if value and value not in choices:
+        raise DomainError(
+            _("参数 %(name)s 的取值无效：%(value)s"),
+            code="INVALID_PARAMETER",
+            name=name,
+            value=value[:40],
+        )
+    return value or None
+
+
+# --- Pages ----------------------------------------------------------------------------------------
+
+# The largest page a client may ask for: a larger `limit` is cut to it (DRF's rule), so no request
+# makes the database count past what a page shows or receive a LIMIT beyond a bigint.
+MAX_PAGE_SIZE = 500
+
+
+class Pagination(LimitOffsetPagination):
+    """DRF's limit/offset pages with a ceiling on `limit` (an offset past the end is an empty page,
+    never a query)."""
+
+    max_limit = MAX_PAGE_SIZE
+
+
 def paginated(request, queryset, serializer_class) -> Response:
     """A page of `queryset` in DRF's LimitOffset shape: {"count", "next", "previous", "results"}."""
-    from rest_framework.pagination import LimitOffsetPagination
-
-    paginator = LimitOffsetPagination()
+    paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+# --- Schema ---------------------------------------------------------------------------------------
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+PAGES: dict[type[serializers.Serializer], serializers.Serializer] = {}
+
+
+def page_of(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """The OpenAPI shape of `paginated`: function views have no paginator for the schema generator
+    to find, so each list names its page explicitly (one component per item type)."""
+    if serializer_class in PAGES:
+        return PAGES[serializer_class]
+    name = serializer_class.__name__.removesuffix("Serializer")
+    PAGES[serializer_class] = inline_serializer(
+        name=f"Paginated{name}List",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
+    return PAGES[serializer_class]
+
+
+# Error responses for the schema: reads can be refused or not found; writes can also be invalid or
+# conflict with the object's state (wrong status, deadline passed). `lib.schema.AutoSchema` adds every
+# error response an operation can give anyway; these stay for views that name them explicitly.
+READ_ERRORS = {403: ErrorSerializer, 404: ErrorSerializer}
+WRITE_ERRORS = {400: ErrorSerializer, **READ_ERRORS, 409: ErrorSerializer}

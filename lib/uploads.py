@@ -102,6 +102,10 @@ class UploadRoleMiddleware(MiddlewareMixin):
 def daphne_without_form_parsing() -> None:
     """Makes daphne build its HTTP requests with Twisted's form parsing off (idempotent).
 
+    Twisted parses every urlencoded or multipart POST body into `request.args`, which daphne never
+    reads: a second in-memory copy of each upload before any permission or size check, and, for a
+    multipart body it cannot parse, an empty 400 with no body sent before Django sees the request.
+
     Called by asgi.py, which daphne imports before it serves anything. Twisted's
     `parsePOSTFormSubmission=False` leaves the body in the temporary file daphne streams it from.
     """

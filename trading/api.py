@@ -26,7 +26,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,6 +36,7 @@ from accounts.permissions import has_perm, visible_to
 from clock import calendar
 from clock.models import StatutoryDay
 from lib.api import paginated
+from lib.edge import FormParser, MultiPartParser
 from lib.errors import DomainError, NotFound
 from lib.uploads import accepts_uploads
 from trading import services

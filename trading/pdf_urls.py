@@ -5,5 +5,5 @@ from django.urls import path
 from trading import document_views
 
 urlpatterns = [
-    path("<int:pk>/v<int:number>.pdf", document_views.announcement_pdf, name="announcement_pdf"),
+    path("<id:pk>/v<id:number>.pdf", document_views.announcement_pdf, name="announcement_pdf"),
 ]

@@ -11,11 +11,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Organization
 from clock.models import StatutoryDay
+
+# The error and page shapes of every API (first written for this one); re-exported for the apps.
+from lib.api import READ_ERRORS, WRITE_ERRORS, ErrorDetailSerializer, ErrorSerializer, page_of  # noqa: F401
 from lib.money import AmountField
 from trading.models import (
     Announcement,
@@ -494,43 +497,3 @@ class StatutoryDayInputSerializer(serializers.Serializer):
     kind = StatutoryDayKindField()
     name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     notice = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-
-
-# --- Schema helpers -------------------------------------------------------------------------------
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(required=False)
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
-
-
-_PAGES: dict[type[serializers.Serializer], serializers.Serializer] = {}
-
-
-def page_of(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
-    """The OpenAPI shape of `lib.api.paginated`: function views have no paginator for the schema
-    generator to find, so each list names its page explicitly (one component per item type)."""
-    if serializer_class in _PAGES:
-        return _PAGES[serializer_class]
-    name = serializer_class.__name__.removesuffix("Serializer")
-    _PAGES[serializer_class] = inline_serializer(
-        name=f"Paginated{name}List",
-        fields={
-            "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": serializer_class(many=True),
-        },
-    )
-    return _PAGES[serializer_class]
-
-
-# Error responses for the schema: reads can be refused or not found; writes can also be invalid or
-# conflict with the object's state (wrong status, deadline passed).
-READ_ERRORS = {403: ErrorSerializer, 404: ErrorSerializer}
-WRITE_ERRORS = {400: ErrorSerializer, **READ_ERRORS, 409: ErrorSerializer}

@@ -181,6 +181,9 @@ def test_api_bar_and_lift(api, staff, supplier):
     )
     assert lifted.status_code == 200
     assert lifted.json()["lifted_at"] is not None
+    # Every answer says whether the bar holds today, as a boolean (it was null after a lift).
+    assert created.json()["active_today"] is True
+    assert lifted.json()["active_today"] is False
 
 
 def test_api_a_supplier_may_not_bar_itself_or_others(api, supplier, other_supplier):
@@ -236,3 +239,30 @@ def test_a_supplier_cannot_bar_through_the_page(client, supplier):
         {"category": "bad_conduct", "source": "center", "reason": "x", "barred_from": "2026-01-01"},
     )
     assert supplier.organization.integrity_records.count() == 0
+
+
+def test_api_answers_match_the_openapi_schema(api, staff, supplier):
+    """Regression for schemathesis' response_schema_conformance: the organizations list is a page,
+    created rows are 201, a lifted bar's `active_today` is a boolean."""
+    from tests.config.test_edge import assert_matches_schema
+
+    org_id = supplier.organization_id
+    listing = api(staff).get("/api/v1/organizations/")
+    assert_matches_schema(listing, "/api/v1/organizations/", "get")
+    bar = api(staff).post(
+        f"/api/v1/organizations/{org_id}/bars/",
+        {
+            "category": "bad_conduct",
+            "source": "regulator",
+            "reason": "围标",
+            "barred_from": "2026-01-01",
+        },
+        format="json",
+    )
+    assert_matches_schema(bar, "/api/v1/organizations/{id}/bars/", "post")
+    lifted = api(staff).post(
+        f"/api/v1/integrity-records/{bar.json()['id']}/lift/", {"reason": "撤销"}, format="json"
+    )
+    assert_matches_schema(lifted, "/api/v1/integrity-records/{id}/lift/", "post")
+    refused = api(staff).get("/api/v1/organizations/", {"kind": "alien"})
+    assert_matches_schema(refused, "/api/v1/organizations/", "get")

@@ -232,6 +232,12 @@ def test_the_bank_needs_no_session_csrf_or_content_type(account, supplier):
     assert_error(client.get(NOTIFY), 405, "METHOD_NOT_ALLOWED")
 
 
+def test_a_value_time_that_cannot_exist_is_refused_not_a_server_error(account):
+    message = json.loads(payment(account).body)
+    message["value_time"] = "2026-02-30T09:00:00+08:00"
+    assert_error(bank_post(signed(message)), 400, "INVALID_TIME")
+
+
 def test_an_oversized_body_is_refused_in_the_api_shape(account, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     assert_error(bank_post(payment(account)), 413, "PAYLOAD_TOO_LARGE")

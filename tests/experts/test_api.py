@@ -372,6 +372,11 @@ def test_exclusions_and_their_reasons_go_to_supervisors_only(clients, world, sta
         assert response.status_code == 200
         assert "exclusions" not in response.json() and "exclusion_count" not in response.json()
         assert TIED_NAME not in response.content.decode()
+    # Each reader's shape is one the schema documents (full record, supervisor's, public record).
+    from tests.config.test_edge import assert_matches_schema
+
+    for name in ("staff", "supervisor", "agent", "anonymous"):
+        assert_matches_schema(clients[name].get(url), "/api/v1/experts/draws/{id}/", "get")
 
 
 def test_outsiders_get_the_public_record_and_names_only_after_disclosure(
