@@ -28,7 +28,7 @@ from accounts.services import ensure_may_trade
 from audit.services import canonical_bytes, normalize_payload, record
 from clock.calendar import next_working_moment
 from lib.errors import DomainError, NotPermitted
-from lib.money import parse_amount
+from lib.money import format_amount, parse_amount
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate, WrongStatus
 from trading.models import (
     Announcement,
@@ -584,9 +584,12 @@ def project_content(project: Project) -> dict[str, Any]:
                 {
                     "number": lot.number,
                     "name": lot.name,
-                    "estimate": lot.estimate,
-                    "ceiling_price": lot.ceiling_price,
-                    "deposit_amount": lot.deposit_amount,
+                    # The service reads amounts as the wire writes them (lib.money), whoever calls.
+                    "estimate": format_amount(lot.estimate),
+                    "ceiling_price": (
+                        format_amount(lot.ceiling_price) if lot.ceiling_price is not None else None
+                    ),
+                    "deposit_amount": format_amount(lot.deposit_amount),
                     "deposit_forms": lot.deposit_forms,
                 }
                 for lot in project.lots.all()
@@ -1201,9 +1204,12 @@ def retender_failed_lot(
             lots=[
                 {
                     "name": lot.name,
-                    "estimate": lot.estimate,
-                    "ceiling_price": lot.ceiling_price,
-                    "deposit_amount": lot.deposit_amount,
+                    # The service reads amounts as the wire writes them (lib.money), whoever calls.
+                    "estimate": format_amount(lot.estimate),
+                    "ceiling_price": (
+                        format_amount(lot.ceiling_price) if lot.ceiling_price is not None else None
+                    ),
+                    "deposit_amount": format_amount(lot.deposit_amount),
                     "deposit_forms": lot.deposit_forms,
                     "deposit_currencies": lot.deposit_currencies or ["CNY"],
                 }

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from bidding.auction import services
 from bidding.auction.hub import _dumps, get_hub
+from lib.edge import MAX_ID
 from lib.errors import DomainError
 from lib.realtime import error_frame, parse_frame, scope_language
 
@@ -43,6 +44,9 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
         self.language = scope_language(self.scope)
+        if self.auction_id > MAX_ID:  # no row can have it, and the database could not compare it
+            await self.close(code=4404)
+            return
         try:
             self.actor, self.kind = await database_sync_to_async(self._who)()
         except DomainError:

@@ -230,3 +230,14 @@ async def test_room_sockets_take_no_channel_on_the_channel_layer(world, live):
     assert new_channel.call_count == 0
     await room.disconnect()
     await public.disconnect()
+
+
+@pytest.mark.parametrize("auction_id", ["99999999999999999999", str(2**63)])
+async def test_a_room_id_no_auction_can_have_is_refused_like_an_unknown_room(auction_id, supplier):
+    room = WebsocketCommunicator(
+        application,
+        f"/ws/auctions/{auction_id}/",
+        headers=[ORIGIN, (b"cookie", await sync_to_async(cookie_for)(supplier))],
+    )
+    connected, code = await room.connect()
+    assert not connected and code == 4404

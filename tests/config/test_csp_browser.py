@@ -38,9 +38,9 @@ def watched_page(browser):
     return page, refused
 
 
-def visit(page, refused: list[str], url: str) -> None:
+def visit(page, refused: list[str], url: str, status: int = 200) -> None:
     response = page.goto(url)
-    assert response.status == 200, url
+    assert response.status == status, url
     policy = response.headers.get("content-security-policy", "")
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, url
     page.wait_for_load_state("networkidle")
@@ -70,6 +70,9 @@ def test_the_main_pages_run_under_the_policy(browser, daphne_url, agent, staff, 
     clock_ticks(public)
     visit(public, refused, f"{base}/projects/{world.project.pk}/")
     visit(public, refused, f"{base}/accounts/login/")
+    # Error pages are pages too: styled from a file, nothing inline.
+    visit(public, refused, f"{base}/portal/announcements/999999/", status=404)
+    assert public.locator("[data-testid=error]").get_attribute("data-code") == "NOT_FOUND"
     # The login form submits under form-action 'self'.
     log_in(public, base, bidder.username)
     assert_nothing_refused(public, refused, "login")
