@@ -210,8 +210,11 @@ def winner_row(publicity: Publicity) -> dict[str, Any] | None:
 
 
 def catch_up(lot: Lot, actor: Actor | None = None) -> Opening | None:
-    """Run the opening's clock steps if they are overdue, so a late clock never keeps a reader waiting.
+    """Run the opening's clock steps if they are overdue, before a bidder's decryption is handled.
 
+    Only write paths call this (a decryption must meet the opening in its right stage even if the
+    clock process is late); reads never do: pages and the API show `awaiting_opening` until the clock
+    (bidding/tasks.py) opens the lot, so a visit never changes anything.
     Both services are idempotent and check the time themselves; this only avoids calling them early
     (an early call would be recorded as an attempt to open bids before the deadline). A suspended or
     terminated tender is simply not opened.

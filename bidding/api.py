@@ -86,7 +86,7 @@ def _bids(queryset: QuerySet) -> QuerySet:
 
 def _status(request: Request, lot: Any) -> dict[str, Any]:
     user = request.user
-    opening = access.catch_up(lot)
+    opening = access.opening_of(lot)
     oversees = access.oversees(user, lot.project)
     stage = access.stage_of(lot, opening)
     bid = access.own_bid(user, lot)
@@ -221,7 +221,6 @@ def _record(opening: Opening) -> dict[str, Any]:
 @permission_classes([AllowAny])
 def opening_record(request: Request, pk: int) -> Response:
     lot = access.lot_for(request.user, pk)
-    access.catch_up(lot)
     opening = access.published_record(lot)
     opening.lot = lot
     return Response(OpeningRecordSerializer(_record(opening)).data)

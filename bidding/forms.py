@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bidding.models import Evaluation
 from experts.models import DrawRequest
+from lib import numbers
 from lib.money import AmountFormField
 from trading.models import Lot
 
@@ -102,19 +103,22 @@ class TextForm(forms.Form):
 
 
 class StartEvaluationForm(forms.Form):
-    draw = forms.ModelChoiceField(
+    draw = numbers.ModelChoiceField(
         label=_("专家抽取（须经监督确认）"), queryset=DrawRequest.objects.none()
     )
     scheme = forms.ChoiceField(label=_("评标办法"), choices=Evaluation.Scheme.choices)
-    price_weight = forms.DecimalField(
+    price_weight = numbers.DecimalFormField(
         label=_("价格权重（综合评估法）"),
         required=False,
-        max_digits=4,
-        decimal_places=3,
+        places=3,
+        minimum=Decimal("0"),
+        maximum=Decimal("1"),
         initial=Decimal("0.400"),
         help_text=_("0 到 1 之间；经评审的最低投标价法不使用。"),
     )
-    hours = forms.IntegerField(label=_("评审时长（小时）"), min_value=1, max_value=72, initial=8)
+    hours = numbers.IntegerFormField(
+        label=_("评审时长（小时）"), min_value=1, max_value=72, initial=8
+    )
 
     def __init__(self, *args: Any, lot: Lot, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -144,11 +148,12 @@ class ScoreForm(forms.Form):
         initial="yes",
     )
     rejection_reason = forms.CharField(label=_("否决理由"), required=False, max_length=200)
-    technical_points = forms.DecimalField(
+    technical_points = numbers.DecimalFormField(
         label=_("技术得分（0–100，综合评估法）"),
         required=False,
-        max_digits=5,
-        decimal_places=2,
+        places=2,
+        minimum=Decimal("0"),
+        maximum=Decimal("100"),
     )
 
 

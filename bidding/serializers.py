@@ -5,6 +5,7 @@ decrypted it at the opening."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -12,6 +13,7 @@ from rest_framework import serializers
 
 from bidding.access import STAGE_LABELS
 from bidding.models import Bid, Evaluation, Opening, Publicity
+from lib import numbers
 from trading.serializers import (
     AwareDateTimeField,
     MoneyField,
@@ -254,12 +256,17 @@ class EvaluationSerializer(serializers.Serializer):
 
 
 class EvaluationStartInputSerializer(serializers.Serializer):
-    draw = serializers.IntegerField(min_value=1, help_text="a signed-off draw of the project")
+    draw = numbers.IntegerField(min_value=1, help_text="a signed-off draw of the project")
     scheme = EvaluationSchemeField()
-    price_weight = serializers.DecimalField(
-        max_digits=4, decimal_places=3, required=False, default=None, allow_null=True
+    price_weight = numbers.decimal_field(
+        places=3,
+        minimum=Decimal("0"),
+        maximum=Decimal("1"),
+        required=False,
+        default=None,
+        allow_null=True,
     )
-    hours = serializers.IntegerField(min_value=1, max_value=72, default=8)
+    hours = numbers.IntegerField(min_value=1, max_value=72, default=8)
 
 
 class EvaluationBidSerializer(serializers.Serializer):
@@ -286,10 +293,15 @@ class EvaluationScoreSerializer(serializers.Serializer):
 
 
 class EvaluationScoreInputSerializer(serializers.Serializer):
-    bid = serializers.IntegerField(min_value=1)
+    bid = numbers.IntegerField(min_value=1)
     compliant = serializers.BooleanField()
-    technical_points = serializers.DecimalField(
-        max_digits=5, decimal_places=2, required=False, allow_null=True, default=None
+    technical_points = numbers.decimal_field(
+        places=2,
+        minimum=Decimal("0"),
+        maximum=Decimal("100"),
+        required=False,
+        allow_null=True,
+        default=None,
     )
     rejection_reason = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200
@@ -330,7 +342,7 @@ class PublicitySerializer(serializers.Serializer):
     published_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     suspended = serializers.BooleanField(help_text="an objection awaits its reply")
-    refused = serializers.ListField(child=serializers.IntegerField())
+    refused = serializers.ListField(child=numbers.IntegerField())
 
 
 class PublicityObjectionInputSerializer(serializers.Serializer):

@@ -87,6 +87,7 @@ from lib.api import paginated
 from lib.edge import FormParser, MultiPartParser
 from lib.errors import DomainError, NotFound, NotPermitted
 from lib.money import format_amount
+from lib.numbers import query_integer
 from lib.uploads import accepts_uploads
 from trading.models import Lot, Project
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, ErrorSerializer, page_of
@@ -141,13 +142,7 @@ def _choice(request: Request, name: str, choices: list[str]) -> str | None:
 
 
 def _int_param(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    # ASCII digits only, and few enough that the database's integer column can hold them.
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
-        raise DomainError(_("%(name)s 必须是正整数。"), code="INVALID_PARAMETER", name=name)
-    return int(value)
+    return query_integer(request.query_params, name)
 
 
 def _filter_lot(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deposits.models import Currency, Forfeiture, Guarantee, Instrument, Refund
 from deposits.serializers import parse_rate
+from lib import numbers
 from lib.errors import DomainError
 from lib.money import AmountFormField
 from trading.forms import BeijingDateTimeField
@@ -96,7 +97,7 @@ class InstrumentForm(forms.Form):
     and on the supplier's registration (project number, lot, 统一社会信用代码)."""
 
     project_number = forms.CharField(label=_("项目编号"), max_length=40)
-    lot_number = forms.IntegerField(label=_("标段/包号"), min_value=1, max_value=32767)
+    lot_number = numbers.IntegerFormField(label=_("标段/包号"), min_value=1, max_value=32767)
     uscc = forms.CharField(label=_("出票人统一社会信用代码"), max_length=18)
     kind = forms.ChoiceField(label=_("票据种类"), choices=Instrument.Kind.choices)
     bank = forms.CharField(label=_("付款行/出票行"), max_length=100)

@@ -46,6 +46,7 @@ from experts.serializers import (
 )
 from lib.api import paginated
 from lib.errors import DomainError, NotFound, NotPermitted
+from lib.numbers import query_integer
 from trading.models import Project
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, ErrorSerializer, page_of
 
@@ -86,12 +87,7 @@ def _choice(request: Request, name: str, choices: list[str]) -> str:
 
 
 def _int(request: Request, name: str) -> int | None:
-    value = _param(request, name)
-    if not value:
-        return None
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
-        raise DomainError(_("%(name)s 必须是正整数。"), code="INVALID_PARAMETER", name=name)
-    return int(value)
+    return query_integer({name: _param(request, name)}, name)
 
 
 def draw_body(request: Request, draw: DrawRequest) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, Role, User
 from experts.models import DrawRequest, Employment, Expert, Relation, Specialty
+from lib import numbers
 from trading.forms import BeijingDateTimeField
 from trading.models import Lot, Project
 
@@ -67,7 +68,7 @@ class PoolFilterForm(forms.Form):
 class ExpertForm(forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=50)
     title = forms.ChoiceField(label=_("职称"), choices=Expert.Title.choices)
-    years_in_field = forms.IntegerField(label=_("从业年限"), min_value=0, max_value=80)
+    years_in_field = numbers.IntegerFormField(label=_("从业年限"), min_value=0, max_value=80)
     region = forms.CharField(label=_("所在地区（行政区划代码）"), max_length=12, initial="440400")
     specialties = forms.MultipleChoiceField(
         label=_("专业"), widget=forms.CheckboxSelectMultiple, choices=()
@@ -75,7 +76,7 @@ class ExpertForm(forms.Form):
     employer = OrganizationChoiceField(
         label=_("工作单位"), queryset=Organization.objects.none(), required=False
     )
-    user = forms.ModelChoiceField(
+    user = numbers.ModelChoiceField(
         label=_("登录账号（评标专家）"),
         queryset=User.objects.none(),
         required=False,
@@ -155,11 +156,13 @@ class DrawForm(forms.Form):
     panel = forms.ChoiceField(
         label=_("组别"), choices=DrawRequest.Panel.choices, initial=DrawRequest.Panel.COMMITTEE
     )
-    committee_size = forms.IntegerField(label=_("成员总数"), min_value=1, max_value=99, initial=5)
-    owner_representatives = forms.IntegerField(
+    committee_size = numbers.IntegerFormField(
+        label=_("成员总数"), min_value=1, max_value=99, initial=5
+    )
+    owner_representatives = numbers.IntegerFormField(
         label=_("招标人代表人数"), min_value=0, max_value=99, initial=0
     )
-    alternates = forms.IntegerField(
+    alternates = numbers.IntegerFormField(
         label=_("每个专业的候补人数"), min_value=0, max_value=99, initial=2
     )
     allowed_regions = forms.CharField(
@@ -169,7 +172,7 @@ class DrawForm(forms.Form):
         label=_("排除地区"), required=False, max_length=200, help_text=REGION_HINT
     )
     evaluation_at = BeijingDateTimeField(label=_("评标时间（北京时间）"))
-    supervisor = forms.ModelChoiceField(
+    supervisor = numbers.ModelChoiceField(
         label=_("现场监督"), queryset=User.objects.none(), required=False
     )
 
@@ -211,7 +214,7 @@ class DrawForm(forms.Form):
 
 class QuotaForm(forms.Form):
     specialty = forms.ChoiceField(label=_("专业"), required=False)
-    count = forms.IntegerField(label=_("人数"), min_value=1, max_value=99, required=False)
+    count = numbers.IntegerFormField(label=_("人数"), min_value=1, max_value=99, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -236,7 +239,7 @@ def quotas_from(formset: Any) -> list[dict[str, Any]]:
 
 
 class ReplacementForm(forms.Form):
-    quota = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    quota = numbers.IntegerFormField(min_value=0, widget=forms.HiddenInput)
 
 
 # --- The drawn expert and ratings -----------------------------------------------------------------

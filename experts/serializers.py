@@ -27,6 +27,7 @@ from experts.models import (
     Specialty,
 )
 from experts.rules import EXCLUSION_REASONS
+from lib import numbers
 from trading.serializers import AwareDateTimeField, OrganizationRefSerializer
 
 MAX_SMALL = 32767
@@ -128,10 +129,10 @@ class ExpertDetailSerializer(ExpertSerializer):
 class ExpertCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50)
     title = serializers.CharField(max_length=12)
-    years_in_field = serializers.IntegerField(min_value=0, max_value=MAX_SMALL)
+    years_in_field = numbers.IntegerField(min_value=0, max_value=MAX_SMALL)
     region = serializers.CharField(max_length=12)
     specialties = serializers.ListField(child=serializers.CharField(max_length=20), min_length=1)
-    employer = serializers.PrimaryKeyRelatedField(
+    employer = numbers.PrimaryKeyRelatedField(
         queryset=Organization.objects.all(), required=False, allow_null=True, default=None
     )
     user = serializers.SlugRelatedField(
@@ -146,14 +147,14 @@ class ExpertCreateSerializer(serializers.Serializer):
 
 
 class TieCreateSerializer(serializers.Serializer):
-    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    organization = numbers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
     role = serializers.CharField(max_length=12)
     start = serializers.DateField()
     end = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class RelationCreateSerializer(serializers.Serializer):
-    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    organization = numbers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
     kind = serializers.CharField(max_length=10)
     person_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     description = serializers.CharField(
@@ -172,19 +173,19 @@ class ExpertStatusSerializer(serializers.Serializer):
 
 class QuotaSerializer(serializers.Serializer):
     specialty = serializers.CharField(max_length=20)
-    count = serializers.IntegerField(min_value=1, max_value=99)
+    count = numbers.IntegerField(min_value=1, max_value=99)
 
 
 class DrawCreateSerializer(serializers.Serializer):
-    project = serializers.IntegerField(min_value=1)
-    lot_number = serializers.IntegerField(
+    project = numbers.IntegerField(min_value=1)
+    lot_number = numbers.IntegerField(
         min_value=1, max_value=MAX_SMALL, required=False, allow_null=True, default=None
     )
     panel = serializers.CharField(max_length=12, default=DrawRequest.Panel.COMMITTEE)
-    committee_size = serializers.IntegerField(min_value=1, max_value=99)
-    owner_representatives = serializers.IntegerField(min_value=0, max_value=99, default=0)
+    committee_size = numbers.IntegerField(min_value=1, max_value=99)
+    owner_representatives = numbers.IntegerField(min_value=0, max_value=99, default=0)
     quotas = QuotaSerializer(many=True)
-    alternates = serializers.IntegerField(min_value=0, max_value=99, default=2)
+    alternates = numbers.IntegerField(min_value=0, max_value=99, default=2)
     allowed_regions = serializers.ListField(
         child=serializers.CharField(max_length=12), required=False, default=list
     )
@@ -192,16 +193,14 @@ class DrawCreateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=12), required=False, default=list
     )
     evaluation_at = AwareDateTimeField()
-    supervisor = serializers.PrimaryKeyRelatedField(
+    supervisor = numbers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True, default=None
     )
 
 
 class ReplacementSerializer(serializers.Serializer):
-    quota = serializers.IntegerField(
-        min_value=0, help_text="Index of the quota with an empty seat."
-    )
-    supervisor = serializers.PrimaryKeyRelatedField(
+    quota = numbers.IntegerField(min_value=0, help_text="Index of the quota with an empty seat.")
+    supervisor = numbers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True, default=None
     )
 
@@ -476,11 +475,11 @@ class SeatSerializer(serializers.ModelSerializer):
 
 
 class RatingCreateSerializer(serializers.Serializer):
-    expert = serializers.IntegerField(min_value=1)
-    project = serializers.IntegerField(min_value=1)
+    expert = numbers.IntegerField(min_value=1)
+    project = numbers.IntegerField(min_value=1)
     attended = serializers.BooleanField()
     recusal_complied = serializers.BooleanField()
-    grade = serializers.IntegerField(help_text="1 to 5.")
+    grade = numbers.IntegerField(min_value=1, max_value=5, help_text="1 to 5.")
     score_deviation_flagged = serializers.BooleanField(required=False, default=False)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 

@@ -38,6 +38,7 @@ from clock.models import StatutoryDay
 from lib.api import paginated
 from lib.edge import FormParser, MultiPartParser
 from lib.errors import DomainError, NotFound
+from lib.numbers import query_integer
 from lib.uploads import accepts_uploads
 from trading import services
 from trading.models import (
@@ -131,13 +132,7 @@ def _choice(request: Request, name: str, choices: list[str]) -> str | None:
 
 
 def _int_param(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    # ASCII digits only, and few enough that the database's integer column can hold them.
-    if not (value.isascii() and value.isdigit() and len(value) <= 18):
-        raise DomainError(_("%(name)s 必须是正整数。"), code="INVALID_PARAMETER", name=name)
-    return int(value)
+    return query_integer(request.query_params, name)
 
 
 # "+08:00" arrives as " 08:00" when a client forgets to percent-encode the plus sign of the query.

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from clock.models import StatutoryDay
+from lib import numbers
 from lib.money import AmountFormField, format_amount
 from trading.models import Announcement, Lot, Project
 
@@ -76,7 +77,7 @@ class BeijingDateTimeField(forms.DateTimeField):
 
 
 class ProjectForm(forms.Form):
-    owner = forms.ModelChoiceField(
+    owner = numbers.ModelChoiceField(
         label=_("招标人/采购人"),
         queryset=Organization.objects.filter(
             kind__in=[Organization.Kind.OWNER, Organization.Kind.AGENT], is_active=True
@@ -94,7 +95,7 @@ class ProjectForm(forms.Form):
     registration_required = forms.BooleanField(
         label=_("下载招标文件须先报名"), required=False, initial=True
     )
-    bid_validity_days = forms.IntegerField(
+    bid_validity_days = numbers.IntegerFormField(
         label=_("投标有效期（日）"), min_value=1, max_value=3650, initial=90
     )
     documents_from = BeijingDateTimeField(label=_("招标文件获取开始（北京时间）"), required=False)
@@ -104,7 +105,7 @@ class ProjectForm(forms.Form):
     deposit_deadline = BeijingDateTimeField(
         label=_("保证金到账截止（北京时间，留空同投标截止）"), required=False
     )
-    invitees = forms.ModelMultipleChoiceField(
+    invitees = numbers.ModelMultipleChoiceField(
         label=_("被邀请单位（邀请招标）"),
         queryset=Organization.objects.filter(
             kind=Organization.Kind.SUPPLIER, is_active=True
@@ -217,7 +218,7 @@ def lot_initial(project: Project) -> list[dict[str, Any]]:
 class DocumentForm(forms.Form):
     title = forms.CharField(label=_("文件名称（留空用文件名）"), max_length=200, required=False)
     file = forms.FileField(label=_("文件"))
-    lot = forms.ModelChoiceField(
+    lot = numbers.ModelChoiceField(
         label=_("所属标段/包（可选）"), queryset=Lot.objects.none(), required=False
     )
 
@@ -264,7 +265,7 @@ class ReasonForm(forms.Form):
 
 
 class RegistrationForm(forms.Form):
-    lot = forms.ModelChoiceField(label=_("标段/包"), queryset=Lot.objects.none())
+    lot = numbers.ModelChoiceField(label=_("标段/包"), queryset=Lot.objects.none())
     contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
 

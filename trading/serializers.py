@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from accounts.models import Organization
 from clock.models import StatutoryDay
+from lib import numbers
 
 # The error and page shapes of every API (first written for this one); re-exported for the apps.
 from lib.api import READ_ERRORS, WRITE_ERRORS, ErrorDetailSerializer, ErrorSerializer, page_of  # noqa: F401
@@ -242,7 +243,7 @@ class _ProjectFieldsSerializer(PassThroughSerializer):
     region = serializers.CharField(max_length=12, required=False)
     mandatory_tender = serializers.BooleanField(required=False)
     registration_required = serializers.BooleanField(required=False)
-    bid_validity_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+    bid_validity_days = numbers.IntegerField(min_value=1, max_value=3650, required=False)
     documents_from = AwareDateTimeField(required=False, allow_null=True)
     documents_until = AwareDateTimeField(required=False, allow_null=True)
     questions_until = AwareDateTimeField(required=False, allow_null=True)
@@ -250,7 +251,7 @@ class _ProjectFieldsSerializer(PassThroughSerializer):
     deposit_deadline = AwareDateTimeField(required=False, allow_null=True)
     lots = LotInputSerializer(many=True, required=False)
     invitees = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=numbers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         allow_null=True,
     )
@@ -261,7 +262,7 @@ class ProjectCreateSerializer(_ProjectFieldsSerializer):
     Times are ISO-8601 with an offset; keys not listed here are refused by name (UNKNOWN_FIELD; a
     minimum price: MINIMUM_PRICE_FORBIDDEN)."""
 
-    owner = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    owner = numbers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
     lots = LotInputSerializer(many=True)
 
 

@@ -37,7 +37,8 @@ from bidding.auction.serializers import (
 from bidding.models import Auction, AuctionEvent
 from bidding.serializers import PublicitySerializer
 from lib.api import error_body
-from lib.errors import DomainError, NotFound, NotPermitted
+from lib.errors import NotFound, NotPermitted
+from lib.numbers import query_integer
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, ErrorSerializer
 
 PUBLIC_READ_ERRORS = {404: READ_ERRORS[404]}
@@ -177,12 +178,9 @@ def place_bid(request: Request, pk: int) -> Response:
 
 
 def _after_seq(request: Request) -> tuple[int, int]:
-    try:
-        after = int(request.query_params.get("after_seq", 0))
-        limit = int(request.query_params.get("limit", TIMELINE_PAGE))
-    except ValueError:
-        raise DomainError(_("after_seq 和 limit 必须是整数。"), code="BAD_NUMBER") from None
-    return max(after, 0), min(max(limit, 1), TIMELINE_MAX)
+    after = query_integer(request.query_params, "after_seq")
+    limit = query_integer(request.query_params, "limit", minimum=1)
+    return after or 0, min(limit or TIMELINE_PAGE, TIMELINE_MAX)
 
 
 @extend_schema(

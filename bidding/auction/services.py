@@ -44,6 +44,7 @@ from bidding.auction import rules as R
 from bidding.models import Auction, AuctionBid, AuctionEvent, AuctionParticipant
 from lib import batchwrite
 from lib.errors import Conflict, DomainError, NotFound
+from lib.numbers import parse_integer
 from lib.text import bounded, unsafe_char
 from trading.models import Lot, Project, Registration
 
@@ -105,19 +106,10 @@ def clean_int(
     maximum: int = 10**7,
     optional: bool = False,
 ) -> int | None:
+    """A setting as sent (a JSON integer or ASCII digits), read by the one number parser."""
     if value in (None, "") and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise DomainError(_("%(field)s 必须是整数。"), code="BAD_NUMBER", field=field_name)
-    try:
-        number = int(value)
-    except ValueError:
-        raise DomainError(
-            _("%(field)s 必须是整数。"), code="BAD_NUMBER", field=field_name
-        ) from None
-    if not minimum <= number <= maximum:
-        raise DomainError(_("%(field)s 超出允许范围。"), code="OUT_OF_RANGE", field=field_name)
-    return number
+    return parse_integer(value, field=field_name, minimum=minimum, maximum=maximum)
 
 
 def create_auction(

@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from bidding.auction.serializers import PriceTextField, RawIntegerField
 from bidding.models import Auction, LandListing, LandResponse
+from lib import numbers
 from lib.errors import DomainError
 from trading.serializers import AwareDateTimeField, MoneyField, _enum_field
 
@@ -95,8 +96,9 @@ class LandListingCreateInputSerializer(serializers.Serializer):
     listing_ends_at = AwareDateTimeField(
         help_text="≥ 10 working days after the start; after the registration and deposit deadlines"
     )
-    reserve_staff = serializers.IntegerField(
-        help_text="the user id of the center staff member who keys in the reserve (底价)"
+    reserve_staff = numbers.IntegerField(
+        min_value=1,
+        help_text="the user id of the center staff member who keys in the reserve (底价)",
     )
     max_price = MoneyTextField(
         label=_("最高限价"),
@@ -167,9 +169,9 @@ class LandYouSerializer(serializers.Serializer):
 class LandLotterySerializer(serializers.Serializer):
     seed_hash = serializers.CharField(help_text="SHA-256 of the seed, published when it opened")
     seed = serializers.CharField(required=False, help_text="revealed after the draw")
-    candidates = serializers.ListField(child=serializers.IntegerField(), required=False)
+    candidates = serializers.ListField(child=numbers.IntegerField(), required=False)
     candidates_hash = serializers.CharField(required=False)
-    winner = serializers.IntegerField(required=False)
+    winner = numbers.IntegerField(required=False)
     drawn_at = serializers.DateTimeField(required=False)
 
 
@@ -287,7 +289,7 @@ class LandLotteryRecordSerializer(serializers.Serializer):
     seed = serializers.CharField(help_text="the revealed 32-byte seed (hex)")
     seed_hash = serializers.CharField(help_text="its SHA-256, published when the window opened")
     candidates = serializers.ListField(
-        child=serializers.IntegerField(), help_text="organization ids, ascending"
+        child=numbers.IntegerField(), help_text="organization ids, ascending"
     )
     candidates_hash = serializers.CharField()
     winner = serializers.IntegerField(help_text="an organization id")

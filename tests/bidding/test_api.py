@@ -13,8 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from audit.services import canonical_bytes
 from bidding.models import Bid, Opening, Publicity
+from clock.services import run_due
 from tests.amounts import REFUSED, REFUSED_TEXT
 from tests.bidding.world import CODE, PRICES, build, travel
 
@@ -126,20 +128,37 @@ def test_a_wrong_code_is_refused_and_the_right_one_decrypts(users):
     assert right.json()["price"] == PRICES["owner"] and right.json()["status"] == "decrypted"
 
 
-def test_a_late_clock_never_blocks_the_opening(users):
-    """No clock ran: reading the lot after the deadline opens it, and after the window closes it."""
+def test_reads_after_the_deadline_change_nothing_and_the_clock_opens(users):
+    """A read never opens a lot: the clock does, at the deadline. A bidder's decryption (a write)
+    still meets the opening in its right stage when the clock process is late."""
     world = build(users, "bidding")
     assert not Opening.objects.exists()
     with travel(world.deadline + dt.timedelta(seconds=30)):
+        events_before = AuditEvent.objects.count()
         status = world.api("anonymous").get(url("api_bidding_lot", world.lot.pk)).json()
-        assert status["stage"] == "decrypting" and status["opening"]["stage"] == "decrypting"
-        for role in ("owner", "other"):  # the third bidder never comes back
-            decrypted = world.api(role).post(
-                url("api_bid_decrypt", world.bid(role).pk), {"decryption_code": CODE}
-            )
-            assert decrypted.status_code == 200
+        assert status["stage"] == "awaiting_opening" and status["opening"] is None
+        assert (
+            world.api("anonymous").get(url("api_opening_record", world.lot.pk)).status_code == 404
+        )
+        assert not Opening.objects.exists() and AuditEvent.objects.count() == events_before
+        # The clock process is late; the owner's decryption brings the opening up to date first.
+        decrypted = world.api("owner").post(
+            url("api_bid_decrypt", world.bid("owner").pk), {"decryption_code": CODE}
+        )
+        assert decrypted.status_code == 200
+        assert run_due() >= 0
+        decrypted = world.api("other").post(
+            url("api_bid_decrypt", world.bid("other").pk), {"decryption_code": CODE}
+        )
+        assert decrypted.status_code == 200  # the third bidder never comes back
     opening = Opening.objects.get()
     with travel(opening.decryption_until + dt.timedelta(seconds=1)):
+        assert (
+            world.api("anonymous").get(url("api_opening_record", world.lot.pk)).status_code == 404
+        )
+        opening.refresh_from_db()
+        assert opening.stage == Opening.Stage.DECRYPTING  # the visit changed nothing
+        run_due()
         record = world.api("anonymous").get(url("api_opening_record", world.lot.pk))
     assert record.status_code == 200
     rows = {row["bidder"]: row for row in record.json()["record"]["bids"]}

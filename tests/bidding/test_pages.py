@@ -22,6 +22,7 @@ from bidding.models import (
     PublicityObjection,
     Score,
 )
+from clock.services import run_due
 from tests.amounts import PAGE_MESSAGE, REFUSED_TEXT
 from tests.bidding.world import CODE, build, travel
 
@@ -162,23 +163,30 @@ def test_the_supplier_decrypts_online_during_the_window(users):
     assert world.bid("owner").status == Bid.Status.DECRYPTED
 
 
-def test_staff_opening_the_page_run_an_overdue_opening_in_their_own_name(users):
+def test_the_opening_page_is_a_read_and_the_clock_opens_the_lot(users):
     world = build(users, "bidding")
-    assert not Opening.objects.exists()
     with travel(world.deadline + dt.timedelta(seconds=10)):
+        events_before = AuditEvent.objects.count()
+        page = html(world.client("staff").get(url("bidding_opening", world.lot.pk)))
+        assert "待开标" in page
+        assert not Opening.objects.exists() and AuditEvent.objects.count() == events_before
+        run_due()
         page = html(world.client("staff").get(url("bidding_opening", world.lot.pk)))
     assert Opening.objects.get().stage == Opening.Stage.DECRYPTING
     assert "待解密 3" in page
     started = AuditEvent.objects.get(action="bidding.opening.started")
-    assert started.actor_name == "staff"
-    # Before the deadline the same visit opens nothing and records no early attempt.
+    assert started.actor_name == "system:clock"
     assert not AuditEvent.objects.filter(action="bidding.key.early_access_refused").exists()
 
 
-def test_a_public_visit_after_the_window_publishes_the_record(users):
+def test_a_public_visit_after_the_window_changes_nothing_and_the_clock_publishes(users):
     world = build(users, "decrypting")
     opening = Opening.objects.get()
     with travel(opening.decryption_until + dt.timedelta(seconds=1)):
+        html(world.client("anonymous").get(url("bidding_lot", world.lot.pk)))
+        opening.refresh_from_db()
+        assert opening.stage == Opening.Stage.DECRYPTING
+        run_due()
         page = html(world.client("anonymous").get(url("bidding_lot", world.lot.pk)))
     opening.refresh_from_db()
     assert opening.stage == Opening.Stage.FAILED  # only the owner decrypted: fewer than three
