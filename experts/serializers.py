@@ -479,7 +479,7 @@ class RatingCreateSerializer(serializers.Serializer):
     project = numbers.IntegerField(min_value=1)
     attended = serializers.BooleanField()
     recusal_complied = serializers.BooleanField()
-    grade = numbers.IntegerField(min_value=1, max_value=5, help_text="1 to 5.")
+    grade = numbers.IntegerField(help_text="1 to 5 (the service names a grade outside them).")
     score_deviation_flagged = serializers.BooleanField(required=False, default=False)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 

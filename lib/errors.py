@@ -17,6 +17,8 @@ class DomainError(Exception):
 
     code = "INVALID"
     http_status = 400
+    # Field-level detail for the API's error body ({"field": ["message"]}), when one field is at fault.
+    details: Any = None
 
     def __init__(self, message: str | Promise, *, code: str | None = None, **params: Any) -> None:
         if code:

@@ -119,6 +119,14 @@ def query_integer(
 # --- The same contract for DRF serializers and Django forms -----------------------------------------
 
 
+def _named(field: serializers.Field, exc: NumberError) -> NumberError:
+    """The refusal names its field in `details`, as DRF's own validation errors do (a list's
+    items are named by the list)."""
+    name = field.field_name or getattr(field.parent, "field_name", "") or "value"
+    exc.details = {name: [exc.message]}
+    return exc
+
+
 class IntegerField(serializers.IntegerField):
     """DRF's IntegerField with the strict reading (its own accepts "１２", " 12", "12.0")."""
 
@@ -128,9 +136,12 @@ class IntegerField(serializers.IntegerField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> int:
-        return parse_integer(
-            data, field=self.field_name, minimum=self.min_value, maximum=self.max_value
-        )
+        try:
+            return parse_integer(
+                data, field=self.field_name, minimum=self.min_value, maximum=self.max_value
+            )
+        except NumberError as exc:
+            raise _named(self, exc) from None
 
 
 def decimal_schema(places: int, maximum: Decimal) -> dict[str, Any]:
@@ -152,9 +163,12 @@ def decimal_field(
     @extend_schema_field(decimal_schema(places, maximum))
     class _DecimalText(serializers.Field):
         def to_internal_value(self, data: Any) -> Decimal:
-            return parse_decimal(
-                data, places=places, minimum=minimum, maximum=maximum, field=self.field_name
-            )
+            try:
+                return parse_decimal(
+                    data, places=places, minimum=minimum, maximum=maximum, field=self.field_name
+                )
+            except NumberError as exc:
+                raise _named(self, exc) from None
 
         def to_representation(self, value: Any) -> str:
             return f"{Decimal(value):f}"
@@ -217,9 +231,11 @@ class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     as 1 and "１" as 1."""
 
     def to_internal_value(self, data: Any) -> Any:
-        return super().to_internal_value(
-            parse_integer(data, field=self.field_name, minimum=1, maximum=MAX_INTEGER)
-        )
+        try:
+            number = parse_integer(data, field=self.field_name, minimum=1, maximum=MAX_INTEGER)
+        except NumberError as exc:
+            raise _named(self, exc) from None
+        return super().to_internal_value(number)
 
 
 class ModelChoiceField(forms.ModelChoiceField):

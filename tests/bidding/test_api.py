@@ -184,6 +184,19 @@ def test_the_whole_tender_through_the_api(users):
         )
         assert answered.json()["answered_at"]
     with travel(world.deadline + dt.timedelta(hours=2)):
+        for weight, code in [
+            ("０.4", "NUMBER_INVALID"),  # full-width: the page's script may help, the API does not
+            ("4e-1", "NUMBER_INVALID"),
+            (0.4, "NUMBER_INVALID"),  # a JSON number has already been rounded by a float
+            ("0.4000", "NUMBER_INVALID"),
+            ("1.5", "NUMBER_OUT_OF_RANGE"),
+        ]:
+            refused = world.api("staff").post(
+                url("api_evaluation_start", lot),
+                {"draw": world.draw.pk, "scheme": "comprehensive", "price_weight": weight},
+                format="json",
+            )
+            assert refused.status_code == 400 and refused.json()["error"]["code"] == code, weight
         started = world.api("staff").post(
             url("api_evaluation_start", lot),
             {"draw": world.draw.pk, "scheme": "comprehensive", "price_weight": "0.400"},
@@ -197,6 +210,12 @@ def test_the_whole_tender_through_the_api(users):
         for member in world.members:
             client = world.api("member")
             client.force_authenticate(member)
+            refused = client.post(
+                url("api_evaluation_scores", lot),
+                {"bid": bids[0]["id"], "compliant": True, "technical_points": "９5"},
+                format="json",
+            )
+            assert refused.json()["error"]["code"] == "NUMBER_INVALID"
             for b in bids:
                 scored = client.post(
                     url("api_evaluation_scores", lot),

@@ -176,8 +176,9 @@ def test_the_agent_sets_up_the_auction_through_the_service(agent, staff):
         ({"step": "1000000.00"}, "竞价幅度必须小于起始价。", "BAD_STEP"),
         ({"start_price": "一百万"}, "起始价 必须是正数金额，最多两位小数。", "BAD_AMOUNT"),
         ({"start_price": "100.005"}, "起始价 必须是正数金额，最多两位小数。", "BAD_AMOUNT"),
-        ({"duration_seconds": "30"}, "竞价时长 超出允许范围。", "OUT_OF_RANGE"),
-        ({"min_participants": "三"}, "最少竞价人数 必须是整数。", "BAD_NUMBER"),
+        ({"duration_seconds": "30"}, "竞价时长超出允许范围：须在 60 与", "NUMBER_OUT_OF_RANGE"),
+        ({"min_participants": "三"}, "最少竞价人数必须是半角数字（整数）", "NUMBER_INVALID"),
+        ({"min_participants": "３"}, "最少竞价人数必须是半角数字（整数）", "NUMBER_INVALID"),
         (
             {"starts_at": (DEADLINE - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")},
             "开始时间必须晚于现在和报名/保证金截止时间。",

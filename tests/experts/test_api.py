@@ -239,6 +239,15 @@ def test_staff_create_and_commit_a_draw(clients, world, supervisor, now):
         ({"lot_number": 9}, 400, "VALIDATION_ERROR"),
         ({"project": 999999}, 404, "NOT_FOUND"),
         ({"allowed_regions": ["1100"]}, 400, "POOL_TOO_SMALL"),
+        # Numbers from outside are read by lib.numbers, the one strict reading (int() would take these).
+        ({"committee_size": "５"}, 400, "NUMBER_INVALID"),
+        ({"alternates": "2.0"}, 400, "NUMBER_INVALID"),
+        ({"alternates": " 2"}, 400, "NUMBER_INVALID"),
+        ({"alternates": True}, 400, "NUMBER_INVALID"),
+        ({"alternates": "1_0"}, 400, "NUMBER_INVALID"),
+        ({"committee_size": "9" * 100_000}, 400, "NUMBER_INVALID"),
+        ({"committee_size": 100}, 400, "NUMBER_OUT_OF_RANGE"),
+        ({"project": "１"}, 400, "NUMBER_INVALID"),
     ],
 )
 def test_a_refused_draw_request_names_the_rule(
@@ -248,6 +257,12 @@ def test_a_refused_draw_request_names_the_rule(
         f"{API}/draws/", draw_body(world, supervisor, **change), format="json"
     )
     assert_error(response, status, code)
+
+
+@pytest.mark.parametrize("sent", [True, "１", "1.0", "9" * 40], ids=repr)
+def test_an_id_in_the_body_is_read_strictly(clients, world, supervisor, now, sent):
+    body = {**draw_body(world, supervisor), "supervisor": sent}
+    assert_error(clients["staff"].post(f"{API}/draws/", body, format="json"), 400, "NUMBER_INVALID")
 
 
 def test_a_supervisor_must_be_a_supervisor(clients, world, agent, now):

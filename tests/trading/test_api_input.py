@@ -199,7 +199,7 @@ def test_absurd_numbers_are_validation_errors_not_database_errors(api, agent, ow
         ("owner", {**project_body(owner), "owner": huge}),
     ):
         response = api(agent).post("/api/v1/projects/", body, format="json")
-        assert field in assert_error(response, 400, "VALIDATION_ERROR")["details"]
+        assert field in assert_error(response, 400, "NUMBER_OUT_OF_RANGE")["details"]
     for query in (f"?project={huge}", "?project=²"):
         assert_error(api(agent).get(f"/api/v1/registrations/{query}"), 400, "INVALID_PARAMETER")
     assert_error(api(agent).get(f"/api/v1/projects/{huge}/"), 404, "NOT_FOUND")
