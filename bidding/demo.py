@@ -77,7 +77,7 @@ SHORT_WINDOW = {
 
 
 def _demo_rules() -> Any:
-    rules = {**getattr(settings, "TRADING_RULES", {})}
+    rules = {**settings.TRADING_RULES}
     rules["construction"] = {**rules.get("construction", {}), **SHORT_WINDOW["construction"]}
     return override_settings(TRADING_RULES=rules)
 
