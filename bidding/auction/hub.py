@@ -2,7 +2,7 @@
 
 Why not `group_send`: a channel-layer group message costs one layer message, one msgpack round trip and
 one consumer dispatch *per socket*, which caps a room at a few thousand deliveries per second per process
-(../shared/reference/performance-baseline.md). Here each process keeps its own sockets per room, encodes
+(docs/performance.md, "Before the hub"). Here each process keeps its own sockets per room, encodes
 an event once per view (anonymous, identified), frames it once as a WebSocket message, and writes the
 frame to each socket (`_daphne_socket`). Between processes an event crosses Redis once per process
 (`broadcast.py`), not once per socket.
