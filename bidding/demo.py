@@ -77,7 +77,7 @@ SHORT_WINDOW = {
 
 
 def _demo_rules() -> Any:
-    rules = {**getattr(settings, "TRADING_RULES", {})}
+    rules = {**settings.TRADING_RULES}
     rules["construction"] = {**rules.get("construction", {}), **SHORT_WINDOW["construction"]}
     return override_settings(TRADING_RULES=rules)
 
@@ -217,11 +217,11 @@ def seed(out: Any) -> None:
         f"  committee (draw {draw.pk if draw else '—'}, signed off): "
         f"{', '.join(sorted(seated)) or '—'} (password {DEMO_PASSWORD})\n"
         "  next: before the deadline a supplier may modify or withdraw its bid; at the deadline the "
-        f"clock opens the lot (or open {reverse('bidding_opening', args=[lot.pk])} as staff); each supplier "
-        "decrypts "
-        "with the code; staff start the evaluation with the draw; the members score and staff "
-        "compile the report; the members sign; agent publishes the candidates, and after the 3-day "
-        "publicity issues the award notice and records the contract.\n"
+        "clock (run_clock) opens the lot, and staff follow it on "
+        f"{reverse('bidding_opening', args=[lot.pk])}; each supplier decrypts with the code; staff "
+        "start the evaluation with the draw; the members score and staff compile the report; the "
+        "members sign; agent publishes the candidates, and after the 3-day publicity issues the "
+        "award notice and records the contract.\n"
     )
     auction_demo.seed(out)  # the live reverse auction (电子反拍)
     land_demo.seed(out)  # the land listing (挂牌出让) in its final minutes

@@ -2,16 +2,16 @@
 
 | step | rule | where |
 |---|---|---|
-| mandatory rejection | above the ceiling; no qualified deposit; barred bidder | `_mandatory_rejections` |
+| mandatory rejection | over the ceiling; no valid deposit; barred (条例 Art.51) | `_mandatory_rejections` |
 | candidates | at most 3, ranked | `_rank` |
 | report | signed by every member, dissent recorded (条例 Art.53) | `confirm_report` |
 | more time | > 1/3 of members ask → extended (条例 Art.48) | `request_more_time` |
 | publicity | ≥ 3 days; objections inside; reply ≤ 3 days (GP 7 w.d.); suspended (Art.54) | `*candidate*` |
 | contract | ≤ 30 days after the award notice (招标投标法 Art.46) | `issue_award`, `record_contract` |
+| refusal to sign | deposit forfeitable; the next candidate may be awarded (条例 Art.74) | `record_refusal` |
 
 The periods come from `trading.rules` (`candidate_publicity`, `publicity_objection_reply`,
 `contract_after_award`); each end that falls on a rest day moves to the next working day.
-| refusal to sign | deposit forfeitable; the next candidate may be awarded (条例 Art.74) | `record_refusal` |
 """
 
 from __future__ import annotations

@@ -100,7 +100,8 @@ class BidFile(models.Model):
 
 
 class Opening(models.Model):
-    """The opening of one lot: run by the clock at the deadline (and lazily by any reader after it)."""
+    """The opening of one lot: run by the clock at the deadline (and, should the clock be late, by the
+    first bidder's decryption after it: `bidding.access.catch_up`). Reads never run it."""
 
     class Stage(models.TextChoices):
         DECRYPTING = "decrypting", _("投标人解密中")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lib.env import (
     envbool,
+    envfloat,
     envint,
     envlist,
     envsecret,
@@ -380,9 +381,30 @@ if AUDIT_RETENTION_YEARS < 15:
 # `--allow-dev-key`.
 EVIDENCE_DEV_SIGNING_KEY = "6465762d6f6e6c792d65766964656e63652d7369676e696e672d6b6579212121"
 EVIDENCE_SIGNING_KEY = envsecret("EVIDENCE_SIGNING_KEY", EVIDENCE_DEV_SIGNING_KEY)
-# How long a clock process may hold a claimed task before another process may take it over.
+# How long a clock process may hold a claimed task before another process may take it over, in seconds.
 CLOCK_LEASE_SECONDS = envint("CLOCK_LEASE_SECONDS", 60)
-CLOCK_POLL_SECONDS = float(envstr("CLOCK_POLL_SECONDS", "1.0"))
+# How long an idle clock process sleeps between looks for due tasks, in seconds.
+CLOCK_POLL_SECONDS = envfloat("CLOCK_POLL_SECONDS", 1.0)
+
+# --- Live auction rooms (bidding/auction) ---------------------------------------------------------
+# Bids one socket may send per second; more are refused (RATE_LIMITED) without reaching the engine,
+# so a script gone wrong cannot flood it. The benchmarks in bench/ raise it to load the engine from a
+# few sockets.
+AUCTION_BIDS_PER_SECOND = envint("AUCTION_BIDS_PER_SECOND", 20)
+# A watcher whose unsent frames stay above Twisted's send-buffer limit (64 KiB) this many seconds is
+# dropped (bidding.auction.hub._SlowSocketGuard); its page reconnects and starts from a fresh state.
+AUCTION_SLOW_SOCKET_SECONDS = envfloat("AUCTION_SLOW_SOCKET_SECONDS", 10.0)
+# On: a room frames each event once and writes the same bytes to every daphne socket. Off: every frame
+# goes through the plain ASGI send (to compare, or as a way out should a daphne release change what
+# bidding.auction.hub._daphne_socket relies on).
+AUCTION_FRAME_ONCE = envbool("AUCTION_FRAME_ONCE", True)
+# On: a prepared frame is sent with one direct send when nothing is queued before it. Off: through
+# Twisted's buffered write (bidding.auction.hub._write_now).
+AUCTION_SEND_NOW = envbool("AUCTION_SEND_NOW", True)
+# The Redis pub/sub channel auction events cross between processes. Empty: named after the database in
+# use when the room starts, "bidhall:<database name>:auction-events", so two deployments (or two test
+# runs, whose database name differs) sharing one Redis never mix rooms.
+AUCTION_REDIS_CHANNEL = envstr("AUCTION_REDIS_CHANNEL", "")
 
 LOGGING = {
     "version": 1,

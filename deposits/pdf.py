@@ -41,7 +41,7 @@ from lib.pdf import (
 )
 from trading.models import Project
 
-# Where each refund's deadline and interest come from (china-trading-rules.md §2, deposits/rules.py).
+# Where each refund's deadline and interest come from (docs/law.md, "Deposits"; deposits/rules.py).
 LEGAL_BASIS: dict[str, str] = {
     "withdrawal": (
         "《招标投标法实施条例》第三十五条："

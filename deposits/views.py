@@ -801,7 +801,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def simulator_enabled() -> bool:
     """The simulator signs with the platform's own bank secrets, so a message from it is as good as the
     bank's: it exists only for demos and development (DEBUG), or where a deployment asks for it."""
-    return bool(getattr(settings, "DEPOSIT_BANK_SIMULATOR", settings.DEBUG))
+    return bool(settings.DEPOSIT_BANK_SIMULATOR)
 
 
 def _require_simulator(request: HttpRequest) -> None:

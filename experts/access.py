@@ -1,6 +1,6 @@
 """Who may see which part of a draw: the lookups shared by the pages, the API and the PDF.
 
-Three layers of confidentiality (china-trading-rules.md §3):
+Three layers of confidentiality (docs/law.md, "Committee, evaluation and award"):
 - the *record* (request, hashes, pool snapshot, every drawn expert with responses): center staff who run
   draws and supervisors (`experts.view_drawrequest`);
 - the *exclusions* with each expert's reasons: supervisors only — not even the staff who run the draw,

@@ -4,7 +4,7 @@ One function, two copies: the standard copy (center staff, the file) states the 
 (request, pool and seed hashes, commit time), the revealed seed, every drawn member and alternate in draw
 order with their responses, the number of experts excluded, the supervisor's sign-off, and the command
 that recomputes the draw. The supervisor's copy adds the excluded experts' names and reasons, which are
-for supervisors only (china-trading-rules.md §3).
+for supervisors only (`experts.access`).
 
 Drawn from committed rows with the shared PDF building blocks (lib/pdf.py: the embedded WenQuanYi Micro
 Hei face, so Chinese renders and extracts everywhere). Callers render outside `transaction.atomic()`.

@@ -1,5 +1,5 @@
-"""Committee composition, draw timing and avoidance rules (china-trading-rules.md §3), with the
-configurable parts read from settings."""
+"""Committee composition, draw timing and avoidance rules (docs/law.md, "Committee, evaluation and
+award"), with the configurable parts read from settings."""
 
 from __future__ import annotations
 
@@ -67,4 +67,5 @@ EXCLUSION_REASONS = {
     "FREQUENT_SAME_OWNER": _("短期内为同一招标人评标次数过多"),
     "ALREADY_DRAWN": _("本委员会此前已抽中（替补抽取时排除）"),
 }
+# GP 条例 Art.9: employment, a board seat or control at a bidder within the last three years.
 BIDDER_TIE_YEARS = 3

@@ -236,7 +236,7 @@ def _override(rules: ProcedureRules, overrides: dict[str, Any]) -> ProcedureRule
 
 def rules_for_kind(kind: str) -> ProcedureRules:
     base = DEFAULTS[kind]
-    overrides = getattr(settings, "TRADING_RULES", {}).get(kind)
+    overrides = settings.TRADING_RULES.get(kind)
     return _override(base, overrides) if overrides else base
 
 

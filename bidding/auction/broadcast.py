@@ -49,9 +49,10 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def channel_name() -> str:
-    # Named after the database, so two deployments (or two test runs) sharing a Redis never mix rooms.
+    # Unless set, named after the database, so two deployments (or two test runs) sharing a Redis never
+    # mix rooms. Read here, not in the settings: the test runner renames the database after they load.
     database = settings.DATABASES["default"]["NAME"]
-    return getattr(settings, "AUCTION_REDIS_CHANNEL", f"bidhall:{database}:auction-events")
+    return settings.AUCTION_REDIS_CHANNEL or f"bidhall:{database}:auction-events"
 
 
 def encode(auction_id: int, events: list[dict[str, Any]]) -> str:

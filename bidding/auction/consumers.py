@@ -24,11 +24,6 @@ from lib.edge import MAX_ID
 from lib.errors import DomainError
 from lib.realtime import error_frame, parse_frame, scope_language
 
-# A bidder may send this many bids per second on one socket (a script gone wrong must not flood the
-# engine); more are refused without reaching it. `settings.AUCTION_BIDS_PER_SECOND` overrides it (the
-# benchmarks in bench/ do, to load the engine from a few sockets).
-BIDS_PER_SECOND = 20
-
 
 class AuctionConsumer(AsyncWebsocketConsumer):
     # Rooms get their events from the process's hub, never from the channel layer: without this,
@@ -128,7 +123,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             return
         now = time.monotonic()
         self.bid_times = [t for t in self.bid_times if now - t < 1.0]
-        if len(self.bid_times) >= getattr(settings, "AUCTION_BIDS_PER_SECOND", BIDS_PER_SECOND):
+        # A script gone wrong must not flood the engine: over the limit, refused without reaching it.
+        if len(self.bid_times) >= settings.AUCTION_BIDS_PER_SECOND:
             await self.send_frame(services.BidAnswer(key, False, "RATE_LIMITED").frame())
             return
         self.bid_times.append(now)

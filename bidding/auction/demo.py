@@ -64,7 +64,7 @@ SHORT_WINDOW = {"min_document_window": {"days": 0}, "deadline_on_working_day": F
 
 
 def _demo_rules() -> Any:
-    rules = {**getattr(settings, "TRADING_RULES", {})}
+    rules = {**settings.TRADING_RULES}
     rules["gp"] = {**rules.get("gp", {}), **SHORT_WINDOW}
     return override_settings(TRADING_RULES=rules)
 

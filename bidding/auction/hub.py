@@ -2,7 +2,7 @@
 
 Why not `group_send`: a channel-layer group message costs one layer message, one msgpack round trip and
 one consumer dispatch *per socket*, which caps a room at a few thousand deliveries per second per process
-(../shared/reference/performance-baseline.md). Here each process keeps its own sockets per room, encodes
+(docs/performance.md, "Before the hub"). Here each process keeps its own sockets per room, encodes
 an event once per view (anonymous, identified), frames it once as a WebSocket message, and writes the
 frame to each socket (`_daphne_socket`). Between processes an event crosses Redis once per process
 (`broadcast.py`), not once per socket.
@@ -43,9 +43,6 @@ from bidding.auction import broadcast, services
 log = logging.getLogger(__name__)
 
 GAP_WAIT = 0.3  # seconds an out-of-order event waits before the gap is read from the database
-# A watcher whose unsent frames stay above Twisted's send-buffer limit (64 KiB) this long is dropped;
-# `settings.AUCTION_SLOW_SOCKET_SECONDS` overrides it. See `_SlowSocketGuard`.
-SLOW_SOCKET_SECONDS = 10.0
 MAX_BATCH = 500
 # A room hands one `state` snapshot to every anonymous, staff or supervisor socket that joins within
 # this many seconds while no event has arrived (`Room.state_for`): after a restart or a network blip,
@@ -446,7 +443,7 @@ def _daphne_socket(send: Any) -> Any:
 def _can_write_now(socket: Any) -> bool:
     """Whether `_write_now` may bypass Twisted's buffer for this socket: a plain TCP connection
     (not TLS) that negotiated no compression, on the Twisted internals `_write_now` reads."""
-    if socket is None or not getattr(settings, "AUCTION_SEND_NOW", True):
+    if socket is None or not settings.AUCTION_SEND_NOW:
         return False
     from twisted.internet.tcp import Connection
 
@@ -498,8 +495,9 @@ class _SlowSocketGuard:
     would show a countdown and a best price that are minutes old. Registered as the socket's push
     producer, this is told by Twisted when the socket's unsent bytes pass the send-buffer limit
     (`pauseProducing`) and when they drain (`resumeProducing`). Still over the limit after
-    `SLOW_SOCKET_SECONDS`, the connection is aborted; the room page reconnects and starts again from
-    a fresh `state` snapshot, which is exactly what a client that fell behind needs.
+    `settings.AUCTION_SLOW_SOCKET_SECONDS` (10 s by default), the connection is aborted; the room page
+    reconnects and starts again from a fresh `state` snapshot, which is exactly what a client that
+    fell behind needs.
     """
 
     def __init__(self, socket: Any, loop: asyncio.AbstractEventLoop) -> None:
@@ -511,8 +509,7 @@ class _SlowSocketGuard:
 
     def pauseProducing(self) -> None:
         if self.timer is None:
-            seconds = getattr(settings, "AUCTION_SLOW_SOCKET_SECONDS", SLOW_SOCKET_SECONDS)
-            self.timer = self.loop.call_later(seconds, self._drop)
+            self.timer = self.loop.call_later(settings.AUCTION_SLOW_SOCKET_SECONDS, self._drop)
 
     def resumeProducing(self) -> None:
         self._cancel()
@@ -564,7 +561,7 @@ class Hub:
         send = _frame_send(send)
         # AUCTION_FRAME_ONCE = False: every frame through the plain ASGI send (to compare, or as a
         # way out should a daphne release change what `_daphne_socket` relies on).
-        socket = _daphne_socket(send) if getattr(settings, "AUCTION_FRAME_ONCE", True) else None
+        socket = _daphne_socket(send) if settings.AUCTION_FRAME_ONCE else None
         seat = Seat(send=send, identified=identified, socket=socket, direct=_can_write_now(socket))
         if seat.socket is not None and getattr(seat.socket.transport, "producer", None) is None:
             seat.socket.registerProducer(_SlowSocketGuard(seat.socket, self.loop), True)

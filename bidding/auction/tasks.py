@@ -2,7 +2,8 @@
 if nobody is watching.
 
 Both call `services.advance`, which re-checks the server time under the auction's lock, so an early,
-late or repeated run changes nothing it should not; bids decide the same transitions lazily.
+late or repeated run changes nothing it should not. A bid that finds a transition due runs it first,
+under the same lock; reads never do.
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ def _grantor() -> Organization:
 def _demo_rules() -> Iterator[None]:
     """The listing ends minutes after seeding, whatever day that is: its deadlines may fall on a
     holiday (the only rule the demo relaxes)."""
-    rules = {**getattr(settings, "TRADING_RULES", {})}
+    rules = {**settings.TRADING_RULES}
     rules["land"] = {**rules.get("land", {}), "deadline_on_working_day": False}
     with override_settings(TRADING_RULES=rules):
         yield

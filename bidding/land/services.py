@@ -1,5 +1,5 @@
-"""Land-use-right listing (挂牌出让) on the auction engine (国土资源部令第39号 and the online listing rules
-summarised in ../shared/reference/china-trading-rules.md §2 and §5).
+"""Land-use-right listing (挂牌出让) on the auction engine (国土资源部令第39号 and local online listing
+rules; docs/law.md, "Land listing").
 
 Where each rule lives:
 - notice ≥ 20 days before the listing; listing ≥ 10 working days (`trading.rules`: `listing_notice`,

@@ -84,8 +84,9 @@ def test_no_route_lets_a_supervisor_change_anything(busy_platform, supervisor):
                     content_type="application/json",
                 )
                 assert response.status_code != 500, (method, url)
-                # Overdue transitions run lazily on any request, as the system (the listing's close
-                # here, the real clock being months past it); what the supervisor did is what counts.
+                # A write request may first run a transition that is overdue, as the system (the
+                # listing's close here, the real clock being months past it); reads never do. What the
+                # supervisor did is what counts.
                 written = list(
                     AuditEvent.objects.filter(seq__gt=before, actor_id=supervisor.pk).values_list(
                         "action", flat=True

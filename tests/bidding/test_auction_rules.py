@@ -1,5 +1,5 @@
 """The reverse auction's rules with travelled time: steps, the typo guard, anti-sniping, the minimum
-number of bidders, lazy close, ranking, idempotency, audit."""
+number of bidders, the close by a late bid when the clock has not run, ranking, idempotency, audit."""
 
 from __future__ import annotations
 

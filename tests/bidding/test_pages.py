@@ -1,6 +1,6 @@
 """The bidding pages, role by role: the supplier's bid, receipt, withdrawal and online decryption; the
-opening record with confirmations and answers; center staff's lazy opening and evaluation; the committee's
-scoring and signatures; the agent's publicity, award and contract."""
+opening record with confirmations and answers; the opening page as a read (the clock opens the lot) and
+the evaluation; the committee's scoring and signatures; the agent's publicity, award and contract."""
 
 from __future__ import annotations
 

@@ -37,6 +37,7 @@ def run_settings(code: str = CHECK, **env: str) -> subprocess.CompletedProcess:
             "SECURE_HSTS_INCLUDE_SUBDOMAINS",
             "SECURE_HSTS_PRELOAD",
             "TRUSTED_PROXY_COUNT",
+            "DEPOSIT_BANK_SIMULATOR",
         }
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
@@ -173,6 +174,21 @@ def test_tls_turns_on_the_redirect_hsts_and_secure_cookies():
     assert tuned[:6] == ["True", "600", "True", "True", "True", "True"]
     # Behind a trusted proxy, its X-Forwarded-Proto says whether the browser used HTTPS.
     assert tuned[6] == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+SIMULATOR = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.DEPOSIT_BANK_SIMULATOR)"
+)
+
+
+def test_the_bank_simulator_follows_debug_unless_the_environment_says():
+    """It signs with the real bank secrets: off in production unless a deployment asks for it."""
+    assert run_settings(SIMULATOR, DEBUG="1").stdout.split() == ["True"]
+    assert run_settings(SIMULATOR, DEBUG="0", **real_secrets()).stdout.split() == ["False"]
+    assert run_settings(SIMULATOR, DEBUG="1", DEPOSIT_BANK_SIMULATOR="0").stdout.split() == [
+        "False"
+    ]
 
 
 def test_records_are_kept_at_least_fifteen_years():

@@ -639,10 +639,11 @@ def test_a_result_that_is_no_notification_id_shows_no_result(simulator, staff, r
 
 
 def test_the_simulator_does_not_exist_in_production(settings, staff):
+    """Off, the page is not there at all. The setting follows DEBUG unless the environment sets it
+    (tests/config/test_settings.py)."""
     settings.DEPOSIT_BANK_SIMULATOR = False
     assert client_for(staff).get(reverse("bank_simulator")).status_code == 404
-    settings.DEBUG = True
-    del settings.DEPOSIT_BANK_SIMULATOR
+    settings.DEPOSIT_BANK_SIMULATOR = True
     assert client_for(staff).get(reverse("bank_simulator")).status_code == 200
 
 
