@@ -3,6 +3,10 @@
  * Pings /ws/clock/ a few times, keeps the offset from the fastest round trip
  * (offset = serverTime - (t0 + rtt / 2)), and exposes BidhallClock.now() = Date.now() + offset.
  * Elements with [data-server-clock] show Beijing time; [data-countdown-to="<ISO time>"] count down.
+ * A page whose content changes at a moment the server owns (a deadline, then the clock's opening) says so:
+ * a countdown with [data-reload-at-zero] reloads the page once it reaches zero, and an element with
+ * [data-reload-every="<seconds>"] reloads it every so often while it is on the page (a waiting notice).
+ * Reloads are spread over a few seconds so a full room does not arrive at the same instant.
  */
 (function () {
   "use strict";
@@ -24,13 +28,29 @@
     return d > 0 ? d + "d " + text : text;
   }
 
+  var reloading = false;
+
+  function reloadSoon(seconds) {
+    if (reloading) return;
+    reloading = true;
+    setTimeout(function () { location.reload(); }, (seconds + Math.random() * 2) * 1000);
+  }
+
   function render() {
     var t = now();
     document.querySelectorAll("[data-server-clock]").forEach(function (el) { el.textContent = beijing(t); });
     document.querySelectorAll("[data-countdown-to]").forEach(function (el) {
       var target = Date.parse(el.getAttribute("data-countdown-to"));
-      if (!isNaN(target)) el.textContent = remaining(target - t);
+      if (isNaN(target)) return;
+      el.textContent = remaining(target - t);
+      if (target <= t && el.hasAttribute("data-reload-at-zero")) reloadSoon(1);
     });
+  }
+
+  function reloadWhileWaiting() {
+    var el = document.querySelector("[data-reload-every]");
+    var seconds = el ? parseInt(el.getAttribute("data-reload-every"), 10) : NaN;
+    if (seconds > 0) reloadSoon(seconds);
   }
 
   function sync() {
@@ -57,6 +77,7 @@
   };
   render();
   setInterval(render, 250);
+  reloadWhileWaiting();
   sync();
   setInterval(function () { bestRtt = Infinity; samples = 0; sync(); }, 5 * 60 * 1000);
 })();

@@ -169,9 +169,15 @@ def test_the_opening_page_is_a_read_and_the_clock_opens_the_lot(users):
         events_before = AuditEvent.objects.count()
         page = html(world.client("staff").get(url("bidding_opening", world.lot.pk)))
         assert "待开标" in page
+        waiting = html(world.client("owner").get(url("bidding_lot", world.lot.pk)))
+        # The bidder's page says the opening is coming and refreshes itself until the clock opens.
+        assert 'data-testid="awaiting-opening" data-reload-every="5"' in waiting
+        assert 'data-testid="decrypt-panel"' not in waiting
         assert not Opening.objects.exists() and AuditEvent.objects.count() == events_before
         run_due()
         page = html(world.client("staff").get(url("bidding_opening", world.lot.pk)))
+        opened = html(world.client("owner").get(url("bidding_lot", world.lot.pk)))
+    assert 'data-testid="awaiting-opening"' not in opened and 'data-testid="decrypt-panel"' in opened
     assert Opening.objects.get().stage == Opening.Stage.DECRYPTING
     assert "待解密 3" in page
     started = AuditEvent.objects.get(action="bidding.opening.started")
