@@ -177,7 +177,9 @@ def test_the_opening_page_is_a_read_and_the_clock_opens_the_lot(users):
         run_due()
         page = html(world.client("staff").get(url("bidding_opening", world.lot.pk)))
         opened = html(world.client("owner").get(url("bidding_lot", world.lot.pk)))
-    assert 'data-testid="awaiting-opening"' not in opened and 'data-testid="decrypt-panel"' in opened
+    assert (
+        'data-testid="awaiting-opening"' not in opened and 'data-testid="decrypt-panel"' in opened
+    )
     assert Opening.objects.get().stage == Opening.Stage.DECRYPTING
     assert "待解密 3" in page
     started = AuditEvent.objects.get(action="bidding.opening.started")
