@@ -9,7 +9,7 @@ are the only way money enters or leaves custody.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -18,9 +18,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organization
+from lib.errors import present
 from trading.models import Lot
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
+
+class _DecimalColumn(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+# A TypedDict, so that the checker knows what `**MONEY` hands DecimalField.
+MONEY: _DecimalColumn = {"max_digits": 18, "decimal_places": 2}
 
 
 class Currency(models.TextChoices):
@@ -82,6 +90,16 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_kind_display()} {self.currency}"
+
+    # A sub-account always has its bidder and its lot; the center's book accounts have neither.
+
+    @property
+    def bidder(self) -> Organization:
+        return present(self.organization, f"the bidder of sub-account {self.number}")
+
+    @property
+    def bidder_lot(self) -> Lot:
+        return present(self.lot, f"the lot of sub-account {self.number}")
 
 
 class JournalEntryQuerySet(models.QuerySet["JournalEntry"]):
@@ -381,6 +399,12 @@ class Deposit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} {self.amount} {self.currency}"
+
+    @property
+    def money_account(self) -> Account:
+        """The sub-account holding a deposit paid in money (cash, a collected instrument); a guarantee
+        is a promise and has none."""
+        return present(self.account, f"the sub-account of deposit {self.pk}")
 
 
 class RefundBatch(models.Model):
