@@ -9,7 +9,7 @@ are the only way money enters or leaves custody.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, NoReturn, TypedDict
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
@@ -19,16 +19,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organization
 from lib.errors import present
-from trading.models import Lot
-
-
-class _DecimalColumn(TypedDict):
-    max_digits: int
-    decimal_places: int
-
-
-# A TypedDict, so that the checker knows what `**MONEY` hands DecimalField.
-MONEY: _DecimalColumn = {"max_digits": 18, "decimal_places": 2}
+from trading.models import MONEY, Lot
 
 
 class Currency(models.TextChoices):

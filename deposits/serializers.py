@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -30,18 +30,10 @@ from deposits.models import (
     Refund,
     RefundBatch,
 )
+from lib.api import EnumChoiceField
 from lib.errors import DomainError
 from lib.money import AmountField
 from trading.serializers import AwareDateTimeField, MoneyField, OrganizationRefSerializer
-
-
-class EnumChoiceField(serializers.ChoiceField):
-    """A ChoiceField that brings its own choices (`enum_field` makes one class per enum)."""
-
-    allowed: ClassVar[list[tuple[str, Any]]] = []
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=self.allowed, **kwargs)
 
 
 def enum_field(

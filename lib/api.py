@@ -7,7 +7,7 @@ Also what every list shares: the bounded page (`Pagination`, `paginated`) and it
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -103,6 +103,20 @@ def api_not_found(
     request: HttpRequest, exception: Exception | None = None, **kwargs: Any
 ) -> JsonResponse:
     return json_error(request, "NOT_FOUND", _("未找到该对象。"), status.HTTP_404_NOT_FOUND)
+
+
+# --- Fields -------------------------------------------------------------------------------------
+
+
+class EnumChoiceField(serializers.ChoiceField):
+    """A ChoiceField that brings its own choices: the enum fields made per TextChoices class (each one
+    schema component: `trading.serializers._enum_field`, `deposits.serializers.enum_field`) set
+    `allowed`."""
+
+    allowed: ClassVar[list[tuple[str, Any]]] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=self.allowed, **kwargs)
 
 
 # --- Query parameters -----------------------------------------------------------------------------
