@@ -57,9 +57,10 @@ test: install-dev ## run the whole test suite (SQLite, or DATABASE_URL/REDIS_URL
 fuzz-api: install-dev ## schemathesis over the whole API as every role + the unsafe-text probe (DATABASE_URL: PostgreSQL)
 	$(BIN)/python bench/schemathesis_pass.py $(FUZZ_ARGS)
 
-lint: install-dev ## ruff lint and format check
+lint: install-dev ## ruff lint and format check, then mypy against mypy-baseline.txt (bench/mypy_baseline.py)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python bench/mypy_baseline.py
 
 format: install-dev ## apply ruff's formatting and import order
 	$(BIN)/ruff check --fix --select I .

@@ -38,6 +38,14 @@ class Actor:
             return self.user.username
         return f"{self.role}:{self.process}" if self.process else self.role
 
+    @property
+    def acting_user(self) -> User:
+        """The user behind an act only a person performs (the `entered_by` of a row): the permission
+        check before it has refused the system and the public, so no user here is a bug."""
+        if self.user is None:
+            raise RuntimeError(f"{self.label} acts where only a signed-in user may")
+        return self.user
+
     @classmethod
     def for_user(cls, user: User, ip: str | None = None) -> Actor:
         return cls(user=user, role=user.role or "", organization=user.organization, ip=ip)

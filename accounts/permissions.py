@@ -8,14 +8,21 @@ once, even for a long-lived WebSocket.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.actors import Actor
 from lib.errors import NotPermitted
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+
+    from accounts.models import User
 
 
 def has_perm(user: Any, perm: str, obj: Model | None = None) -> bool:
@@ -39,3 +46,13 @@ def visible_to(user: Any, perm: str, queryset: QuerySet) -> QuerySet:
     if user is None or not user.is_authenticated:
         return queryset.none()
     return get_objects_for_user(user, perm, klass=queryset, accept_global_perms=True)
+
+
+def signed_in_user(request: HttpRequest | Request) -> User:
+    """The user of a request to a page behind `login_required` or an API endpoint behind
+    `IsAuthenticated` (the type of `request.user` allows an anonymous one); an anonymous caller that
+    reaches it anyway is refused (403)."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user

@@ -11,9 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organization
-from trading.models import Lot, Project
-
-MONEY = {"max_digits": 18, "decimal_places": 2}
+from trading.models import MONEY, Lot, Project
 
 
 class ProjectKey(models.Model):

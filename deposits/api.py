@@ -14,10 +14,12 @@ Three audiences:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import models
 from django.db.models import Q, QuerySet, Sum
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -34,12 +36,13 @@ from rest_framework.decorators import (
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.actors import Actor
 from accounts.models import Organization, Role
-from accounts.permissions import has_perm, visible_to
+from accounts.permissions import has_perm, signed_in_user, visible_to
 from deposits import ledger, services
 from deposits.bank import BANK_HEADER, SIGNATURE_HEADER
 from deposits.checks import check_ledger
@@ -104,7 +107,10 @@ class PayloadTooLarge(DomainError):
 # --- Lookups and parameters -----------------------------------------------------------------------
 
 
-def _visible(request: Request, queryset: QuerySet, perm: str, pk: int, message: Any) -> Any:
+M = TypeVar("M", bound=models.Model)
+
+
+def _visible(request: Request, queryset: QuerySet[M], perm: str, pk: int, message: Any) -> M:
     """The object if the caller may see it (role-wide or through its organization); 404 otherwise."""
     found = queryset.filter(pk=pk).first()
     if found is None or not has_perm(request.user, perm, found):
@@ -173,9 +179,8 @@ class RawBodyParser(BaseParser):
 
     media_type = "*/*"
 
-    def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: Any = None
-    ) -> bytes:
+    # The body's bytes: DRF's own parsers return data mappings, this one the body untouched.
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         return stream.read() if stream is not None else b""
 
 
@@ -299,12 +304,16 @@ def sub_account(request: Request, lot_id: int) -> Response:
     payload = SubAccountRequestSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     currency = payload.validated_data["currency"]
-    existed = Account.objects.filter(
-        kind=Account.Kind.SUB_ACCOUNT,
-        lot=lot,
-        organization_id=getattr(request.user, "organization_id", None),
-        currency=currency,
-    ).exists()
+    organization_id = signed_in_user(request).organization_id
+    existed = (
+        organization_id is not None
+        and Account.objects.filter(
+            kind=Account.Kind.SUB_ACCOUNT,
+            lot=lot,
+            organization_id=organization_id,
+            currency=currency,
+        ).exists()
+    )
     account = services.open_sub_account(Actor.from_request(request), lot, currency=currency)
     return Response(
         SubAccountSerializer(account).data,
@@ -336,10 +345,13 @@ def _qualification_row(lot: Lot, organization: Any) -> dict[str, Any]:
 )
 @api_view(["GET"])
 def mine(request: Request) -> Response:
-    user = request.user
+    user = signed_in_user(request)
     org = user.organization
     if org is None:  # an account outside any organization (a superuser) puts up nothing
-        empty: dict[str, list] = {name: [] for name in MyDepositsSerializer().fields}
+        names = (
+            MyDepositsSerializer().fields.fields
+        )  # the names' dict (iterating `fields` types as fields)
+        empty: dict[str, list[Any]] = {name: [] for name in names}
         return Response(empty)
     org_id = org.pk
     deposits = _filter_lot(
@@ -433,7 +445,7 @@ def lot_guarantees(request: Request, lot_id: int) -> Response:
 
 # How each book account is shown: assets and expenses by their debit balance, the rest by what the
 # center owes or has taken in (their credit balance), so every total reads as a positive amount.
-_BOOKS = {
+_BOOKS: dict[str, tuple[str, int]] = {
     Account.Kind.CUSTODY: ("custody", 1),
     Account.Kind.SUSPENSE: ("suspense", -1),
     Account.Kind.REFUNDS_PAYABLE: ("refunds_payable", -1),
@@ -655,11 +667,14 @@ class IgnoreAccept(BaseContentNegotiation):
     """A download answers its file whatever the client accepts (errors stay JSON): DRF would
     otherwise refuse `Accept: text/csv` with 406 before the view runs."""
 
-    def select_parser(self, request: Any, parsers: list) -> Any:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Any, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
-    def select_renderer(self, request: Any, renderers: list, format_suffix: Any = None) -> Any:
-        return renderers[0], renderers[0].media_type
+    def select_renderer(
+        self, request: Any, renderers: Iterable[BaseRenderer], format_suffix: Any = None
+    ) -> tuple[BaseRenderer, str]:
+        first = next(iter(renderers))  # a view always has one
+        return first, first.media_type
 
 
 @extend_schema(

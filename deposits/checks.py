@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, QuerySet, Sum
 
 from deposits.ledger import from_fen
 from deposits.models import Account, BankNotification, Deposit, JournalEntry, JournalLine, Refund
@@ -18,8 +19,8 @@ ZERO = Decimal("0.00")
 LIABILITIES = (Account.Kind.SUB_ACCOUNT, Account.Kind.SUSPENSE, Account.Kind.REFUNDS_PAYABLE)
 
 
-def _sum_by(rows) -> dict:
-    totals: dict = defaultdict(lambda: ZERO)
+def _sum_by(rows: QuerySet[Any, tuple[Any, ...]]) -> dict[Any, Decimal]:
+    totals: dict[Any, Decimal] = defaultdict(lambda: ZERO)
     for key, *amounts in rows.iterator():
         totals[key] += sum(amounts, ZERO)
     return totals
@@ -123,6 +124,6 @@ def check_ledger() -> list[str]:
         .annotate(n=Count("pk"))
         .filter(n__gt=1)
     )
-    for row in doubled[:20]:
-        problems.append(f"deposit {row['deposit']} has {row['n']} live refunds")
+    for doubled_row in doubled[:20]:
+        problems.append(f"deposit {doubled_row['deposit']} has {doubled_row['n']} live refunds")
     return problems

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from clock.calendar import next_working_moment
 from deposits import services
 from deposits.bank_simulator import BankSimulator
 from deposits.models import Account, BankNotification, Deposit, FxRate, Refund
+from lib.errors import present
 from trading import services as trading
 from trading.models import Lot, Project, Registration
 
@@ -49,7 +50,14 @@ def payer_account_for(org: Organization) -> str:
     return org.basic_account_number or f"44050166{org.pk:012d}"
 
 
-def _timeline(now: dt.datetime) -> dict[str, dt.datetime]:
+class _Timeline(TypedDict):
+    documents_from: dt.datetime
+    documents_until: dt.datetime
+    questions_until: dt.datetime
+    bid_deadline: dt.datetime
+
+
+def _timeline(now: dt.datetime) -> _Timeline:
     # Documents from now (open on publication); the deadline 26 days on at 09:30 Beijing time.
     # Deadlines keep off holidays (the rules refuse them): each moves to the next working day.
     deadline = next_working_moment(
@@ -107,11 +115,11 @@ def _pay(
     ).first()
     if existing is not None:
         return existing
-    org = account.organization
+    org = account.bidder
     name, number = payer or (org.name, payer_account_for(org))
     message = bank.payment(
         account_number=account.number,
-        amount=account.lot.deposit_amount,
+        amount=account.bidder_lot.deposit_amount,
         payer_name=name,
         payer_account=number,
         transaction_id=transaction_id,
@@ -160,7 +168,10 @@ def seed(out: Any) -> None:
     _pay(accounts["supplier2"], f"{prefix}B", payer=THIRD_PARTY)
 
     states = {
-        name: services.qualification(lot, user.organization).code for name, user in users.items()
+        name: services.qualification(
+            lot, present(user.organization, "a supplier's organization")
+        ).code
+        for name, user in users.items()
     }
     out.write(
         f"deposits: {project.number} — "

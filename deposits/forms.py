@@ -4,8 +4,7 @@ deposits.reconciliation, whose DomainError the page shows next to the kept input
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -65,7 +64,7 @@ class GuaranteeForm(forms.Form):
         if lot is not None:
             # Offer the guarantee kinds the lot lists; the service refuses any other.
             kinds = [c for c in Guarantee.Kind.choices if c[0] in (lot.deposit_forms or [])]
-            self.fields["kind"].choices = kinds or Guarantee.Kind.choices
+            cast(forms.ChoiceField, self.fields["kind"]).choices = kinds or Guarantee.Kind.choices
             self.fields["amount"].initial = lot.deposit_amount
 
     def clean_file(self) -> Any:
@@ -145,7 +144,8 @@ class RateFormField(forms.CharField):
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         return {**super().widget_attrs(widget), "inputmode": "decimal", "autocomplete": "off"}
 
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+    # A Decimal or None: CharField's signature says str, which this field's cleaned value is not.
+    def to_python(self, value: Any) -> Any:
         if value in self.empty_values:
             return None
         try:
@@ -173,7 +173,8 @@ class StatementForm(forms.Form):
             raise forms.ValidationError(_("对账单文件过大。"))
         try:
             # utf-8-sig: spreadsheet programs save CSV with a byte-order mark.
-            return upload.read().decode("utf-8-sig")
+            text: str = upload.read().decode("utf-8-sig")
+            return text
         except UnicodeDecodeError as exc:
             raise forms.ValidationError(_("对账单须为 UTF-8 编码的 CSV 文件。")) from exc
 

@@ -18,9 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organization
-from trading.models import Lot
-
-MONEY = {"max_digits": 18, "decimal_places": 2}
+from lib.errors import present
+from trading.models import MONEY, Lot
 
 
 class Currency(models.TextChoices):
@@ -82,6 +81,16 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_kind_display()} {self.currency}"
+
+    # A sub-account always has its bidder and its lot; the center's book accounts have neither.
+
+    @property
+    def bidder(self) -> Organization:
+        return present(self.organization, f"the bidder of sub-account {self.number}")
+
+    @property
+    def bidder_lot(self) -> Lot:
+        return present(self.lot, f"the lot of sub-account {self.number}")
 
 
 class JournalEntryQuerySet(models.QuerySet["JournalEntry"]):
@@ -381,6 +390,12 @@ class Deposit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} {self.amount} {self.currency}"
+
+    @property
+    def money_account(self) -> Account:
+        """The sub-account holding a deposit paid in money (cash, a collected instrument); a guarantee
+        is a promise and has none."""
+        return present(self.account, f"the sub-account of deposit {self.pk}")
 
 
 class RefundBatch(models.Model):

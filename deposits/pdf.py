@@ -27,6 +27,7 @@ from reportlab.platypus import Paragraph, Spacer
 from audit.services import canonical_bytes
 from deposits import services
 from deposits.models import Account, Currency, Deposit, Refund
+from lib.errors import present
 from lib.pdf import (
     SHANGHAI,
     beijing_seconds,
@@ -115,9 +116,9 @@ def _dec(value: Decimal | None) -> str:
 def receipt_content(deposit: Deposit, *, printed_at: dt.datetime | None = None) -> dict[str, Any]:
     """What the receipt of a cash deposit states (strings only). Call inside `lib.pdf.chinese()` so the
     labels it carries are Chinese."""
-    if deposit.form != Deposit.Form.CASH or deposit.notification_id is None:
-        raise ValueError("only a cash deposit credited from a bank notification has a receipt")
     notification = deposit.notification
+    if deposit.form != Deposit.Form.CASH or notification is None:
+        raise ValueError("only a cash deposit credited from a bank notification has a receipt")
     lot = deposit.lot
     project = lot.project
     org = deposit.organization
@@ -128,7 +129,7 @@ def receipt_content(deposit: Deposit, *, printed_at: dt.datetime | None = None) 
         "bidder": {"name": org.name, "uscc": org.uscc},
         "project": {"number": project.number, "title": project.title},
         "lot": {"number": str(lot.number), "name": lot.name},
-        "sub_account": deposit.account.number if deposit.account_id else "",
+        "sub_account": deposit.money_account.number if deposit.account_id else "",
         "amount": _dec(deposit.amount),
         "currency": deposit.currency,
         "bank": notification.bank,
@@ -239,7 +240,7 @@ def legal_basis(refund: Refund, project_kind: str) -> str:
 def interest_days(refund: Refund) -> int:
     """Days of demand-deposit interest: from the day the money arrived to the refund's due day, counted
     on Beijing dates (actual/360, deposits.rules.interest)."""
-    if refund.deposit_id is None:
+    if refund.deposit is None:
         return 0
     arrived = timezone.localtime(refund.deposit.arrived_at, SHANGHAI).date()
     due = timezone.localtime(refund.due_at, SHANGHAI).date()
@@ -248,15 +249,15 @@ def interest_days(refund: Refund) -> int:
 
 def _refund_context(refund: Refund) -> tuple[Project | None, Account | None]:
     """The project and the sub-account a refund concerns (a held payment may have neither)."""
-    if refund.deposit_id is not None:
+    if refund.deposit is not None:
         return refund.deposit.lot.project, refund.deposit.account
-    notification = refund.notification
+    notification = present(refund.notification, f"the held payment of refund {refund.pk}")
     account = (
         Account.objects.select_related("lot__project", "organization")
         .filter(number=notification.account_number, kind=Account.Kind.SUB_ACCOUNT)
         .first()
     )
-    return (account.lot.project if account else None), account
+    return (account.bidder_lot.project if account else None), account
 
 
 def refund_notice_content(
@@ -270,10 +271,10 @@ def refund_notice_content(
         "project": {"number": project.number, "title": project.title} if project else None,
         "lot": (
             {"number": str(account.lot.number), "name": account.lot.name}
-            if account and account.lot_id
+            if account and account.lot
             else None
         ),
-        "bidder": account.organization.name if account and account.organization_id else "",
+        "bidder": account.organization.name if account and account.organization else "",
         "sub_account": account.number if account else "",
         "payee": {"name": refund.payee_name, "account": refund.payee_account},
         "currency": refund.currency,
@@ -291,8 +292,8 @@ def refund_notice_content(
         "paid_at": _iso(refund.paid_at),
         "printed_at": _iso(printed_at or timezone.now()),
     }
-    if refund.notification_id is not None:
-        notification = refund.notification
+    notification = refund.notification
+    if notification is not None:
         content["held_payment"] = {
             "bank": notification.bank,
             "transaction_id": notification.transaction_id,
@@ -382,7 +383,7 @@ def render_refund_notice(refund: Refund, *, printed_at: dt.datetime | None = Non
             ),
         ]
         hashes = [("通知内容哈希（SHA-256）", digest)]
-        if refund.deposit_id is not None:
+        if refund.deposit is not None:
             story.append(
                 verification_block(
                     hashes,

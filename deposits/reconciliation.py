@@ -113,7 +113,7 @@ def import_statement(actor: Actor, bank: str, statement_date: dt.date, text: str
             csv=text,
             sha256=digest,
             imported_at=timezone.now(),
-            imported_by=actor.user,
+            imported_by=actor.acting_user,
         )
         for row in rows:
             line = StatementLine(
@@ -128,6 +128,7 @@ def import_statement(actor: Actor, bank: str, statement_date: dt.date, text: str
                 value_at=row["value_at"],
                 match=StatementLine.Match.NOT_IN_LEDGER,
             )
+            found: BankNotification | Refund | None
             if line.direction == StatementLine.Direction.CREDIT:
                 line.notification = BankNotification.objects.filter(
                     bank=bank, transaction_id=line.transaction_id

@@ -6,6 +6,7 @@ strict text (`parse_rate`: RATE_NOT_STRING, INVALID_RATE)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -29,27 +30,27 @@ from deposits.models import (
     Refund,
     RefundBatch,
 )
+from lib.api import EnumChoiceField
 from lib.errors import DomainError
 from lib.money import AmountField
 from trading.serializers import AwareDateTimeField, MoneyField, OrganizationRefSerializer
 
 
 def enum_field(
-    choices: type[models.TextChoices], name: str, values: list[str] | None = None
-) -> type[serializers.ChoiceField]:
+    choices: type[models.TextChoices], name: str, values: Sequence[str] | None = None
+) -> type[EnumChoiceField]:
     """A ChoiceField whose choices are one named schema component (several deposit models have a
     `status`, a `kind` or a `reason`; drf-spectacular would otherwise name their enums after the
     field and collide). `values` narrows the choices to a subset."""
-    allowed = [
+    allowed_choices = [
         (value, label) for value, label in choices.choices if values is None or value in values
     ]
 
     @extend_schema_field(
-        {"type": "string", "enum": [v for v, _label in allowed]}, component_name=name
+        {"type": "string", "enum": [v for v, _label in allowed_choices]}, component_name=name
     )
-    class EnumField(serializers.ChoiceField):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(choices=allowed, **kwargs)
+    class EnumField(EnumChoiceField):
+        allowed = allowed_choices
 
     EnumField.__name__ = EnumField.__qualname__ = f"{name}Field"
     return EnumField
@@ -185,7 +186,7 @@ class SubAccountSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_deposit_deadline(self, account: Account) -> Any:
-        project = account.lot.project
+        project = account.bidder_lot.project
         deadline = project.deposit_deadline or project.bid_deadline
         return serializers.DateTimeField().to_representation(deadline) if deadline else None
 
@@ -512,7 +513,15 @@ class FxRateSerializer(serializers.ModelSerializer):
 class FxRateInputSerializer(serializers.Serializer):
     currency = FxCurrencyField()
     cny_per_unit = RateField()
-    source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `source` is added here, not declared on the class: every DRF field (a serializer too) has
+        # an attribute of that name, which a declaration would appear to replace.
+        fields = super().get_fields()
+        fields["source"] = serializers.CharField(
+            max_length=100, required=False, allow_blank=True, default=""
+        )
+        return fields
 
 
 class BankNotificationSerializer(serializers.ModelSerializer):

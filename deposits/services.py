@@ -48,7 +48,7 @@ from deposits.models import (
     Refund,
     RefundBatch,
 )
-from lib.errors import Conflict, DomainError, NotPermitted
+from lib.errors import Conflict, DomainError, NotPermitted, present
 from lib.money import parse_amount
 from lib.text import check_text
 from trading.models import Lot, Project, Registration
@@ -149,7 +149,7 @@ def set_fx_rate(actor: Actor, currency: str, cny_per_unit: Decimal, *, source: s
             currency=currency,
             cny_per_unit=cny_per_unit,
             effective_at=timezone.now(),
-            entered_by=actor.user,
+            entered_by=actor.acting_user,
             source=source,
         )
         record(
@@ -310,8 +310,9 @@ def project_of_refund(refund: Refund) -> int | None:
         return Deposit.objects.filter(pk=refund.deposit_id).values_list(
             "lot__project_id", flat=True
         )[0]
-    if refund.notification_id is not None:
-        return project_of_account_number(refund.notification.account_number)
+    notification = refund.notification
+    if notification is not None:
+        return project_of_account_number(notification.account_number)
     return None
 
 
@@ -402,7 +403,7 @@ def _record_payment(
         instrument = None
         if account is None or account.currency != payment.currency:
             outcome = BankNotification.Outcome.UNKNOWN_ACCOUNT
-        elif not payer_matches(account.organization, payment, account.lot.project):
+        elif not payer_matches(account.bidder, payment, account.bidder_lot.project):
             outcome = BankNotification.Outcome.PAYER_MISMATCH
         elif (
             payment.instrument_number
@@ -413,7 +414,7 @@ def _record_payment(
             outcome = BankNotification.Outcome.CREDITED
         credit_to = (
             account
-            if outcome == BankNotification.Outcome.CREDITED
+            if outcome == BankNotification.Outcome.CREDITED and account is not None
             else ledger.book_account(Account.Kind.SUSPENSE, payment.currency)
         )
         entry = ledger.post(
@@ -454,7 +455,7 @@ def _record_payment(
         if payment.instrument_number:
             payload["instrument_number"] = payment.instrument_number
         record(actor, "deposits.bank_notification.received", notification, payload)
-        if outcome == BankNotification.Outcome.CREDITED:
+        if outcome == BankNotification.Outcome.CREDITED and account is not None:
             _credit_deposit(actor, account, notification, instrument)
         else:
             _hold_for_payer(actor, notification, account)
@@ -488,8 +489,8 @@ def _credit_deposit(
 ) -> Deposit:
     rate = rate_at(notification.currency, notification.value_at)
     deposit = Deposit.objects.create(
-        lot=account.lot,
-        organization=account.organization,
+        lot=account.bidder_lot,
+        organization=account.bidder,
         form=Deposit.Form.CASH if instrument is None else Deposit.Form.INSTRUMENT,
         account=account,
         notification=notification,
@@ -504,7 +505,7 @@ def _credit_deposit(
         payer_name=notification.payer_name,
         payer_account=notification.payer_account,
     )
-    assign_perm("deposits.view_deposit", account.organization.members_group, deposit)
+    assign_perm("deposits.view_deposit", account.bidder.members_group, deposit)
     if instrument is not None:
         instrument.status = Instrument.Status.COLLECTED
         instrument.settled_at = timezone.now()
@@ -567,11 +568,12 @@ def _hold_for_payer(
     actor: Actor, notification: BankNotification, account: Account | None
 ) -> Refund:
     """Money that cannot qualify goes back to whoever paid it."""
-    reason = {
+    reasons: dict[str, str] = {
         BankNotification.Outcome.PAYER_MISMATCH: Refund.Reason.PAYER_MISMATCH,
         BankNotification.Outcome.INSTRUMENT_MISMATCH: Refund.Reason.INSTRUMENT_MISMATCH,
-    }.get(notification.outcome, Refund.Reason.UNKNOWN_ACCOUNT)
-    project_kind = account.lot.project.kind if account is not None else "construction"
+    }
+    reason = reasons.get(notification.outcome, Refund.Reason.UNKNOWN_ACCOUNT)
+    project_kind = account.bidder_lot.project.kind if account is not None else "construction"
     refund = Refund.objects.create(
         notification=notification,
         reason=reason,
@@ -584,20 +586,21 @@ def _hold_for_payer(
     )
     record(actor, "deposits.refund.scheduled", refund, _refund_payload(refund))
     _schedule_overdue_check(refund)
-    if notification.outcome == BankNotification.Outcome.PAYER_MISMATCH:
+    # A payer mismatch is only ever found on a known sub-account.
+    if notification.outcome == BankNotification.Outcome.PAYER_MISMATCH and account is not None:
         raise_alert(
             actor,
             Alert.Kind.PAYER_MISMATCH,
             summary=(
-                f"{notification.payer_name} 向 {account.organization.name} 的子账户缴款，"
+                f"{notification.payer_name} 向 {account.bidder.name} 的子账户缴款，"
                 "付款人不符，已挂账待退"
             ),
             details={
                 "payer_name": notification.payer_name,
                 "payer_account": notification.payer_account,
-                "bidder": account.organization.name,
+                "bidder": account.bidder.name,
             },
-            project_id=account.lot.project_id,
+            project_id=account.bidder_lot.project_id,
             target=notification,
         )
     return refund
@@ -648,7 +651,7 @@ def submit_guarantee(
             valid_until=valid_until,
             file_sha256=digest.hexdigest(),
             submitted_at=timezone.now(),
-            submitted_by=actor.user,
+            submitted_by=actor.acting_user,
         )
         guarantee.file.save(upload.name or "guarantee.pdf", upload, save=False)
         guarantee.save()
@@ -789,7 +792,7 @@ def register_instrument(
             issued_on=issued_on,
             payable_until=payable_until,
             received_at=now,
-            registered_by=actor.user,
+            registered_by=actor.acting_user,
         )
         assign_perm("deposits.view_instrument", organization.members_group, instrument)
         record(
@@ -877,6 +880,16 @@ QUALIFICATION_MESSAGES = {
 COUNTING = (Deposit.Status.HELD,)
 
 
+def _form_kind(deposit: Deposit) -> str:
+    """The deposit form a lot accepts or not (`Lot.DepositForm`) that this deposit is in: cash, or
+    its guarantee's or instrument's kind."""
+    if deposit.form == Deposit.Form.GUARANTEE:
+        return present(deposit.guarantee, f"the guarantee of deposit {deposit.pk}").kind
+    if deposit.form == Deposit.Form.INSTRUMENT:
+        return present(deposit.instrument, f"the instrument of deposit {deposit.pk}").kind
+    return Lot.DepositForm.CASH
+
+
 def qualification(lot: Lot, organization: Organization) -> Qualification:
     """Whether `organization`'s deposits qualify it for `lot`: arrived by the deposit deadline, in full
     (summed in RMB at the arrival rates), in a form the lot accepts, from the bidder itself (payments
@@ -892,13 +905,7 @@ def qualification(lot: Lot, organization: Organization) -> Qualification:
         ).select_related("guarantee", "instrument")
     )
     allowed_forms = set(lot.deposit_forms)
-    counted = [
-        d
-        for d in deposits
-        if (d.form == Deposit.Form.CASH and Lot.DepositForm.CASH in allowed_forms)
-        or (d.form == Deposit.Form.GUARANTEE and d.guarantee.kind in allowed_forms)
-        or (d.form == Deposit.Form.INSTRUMENT and d.instrument.kind in allowed_forms)
-    ]
+    counted = [d for d in deposits if _form_kind(d) in allowed_forms]
     in_time = [d for d in counted if deadline is None or d.arrived_at <= deadline]
     total = sum((d.amount_cny for d in in_time), Decimal("0"))
     if total >= required:
@@ -968,9 +975,9 @@ def _schedule_refund(
         if locked.form == Deposit.Form.GUARANTEE:
             locked.status = Deposit.Status.REFUNDED
             locked.save(update_fields=["status"])
-            Guarantee.objects.filter(pk=locked.guarantee_id).update(
-                status=Guarantee.Status.RELEASED
-            )
+            Guarantee.objects.filter(
+                pk=present(locked.guarantee_id, "a guarantee deposit's guarantee")
+            ).update(status=Guarantee.Status.RELEASED)
             record(actor, "deposits.guarantee.released", locked.guarantee, {"reason": reason})
             return None
         refund = Refund.objects.create(
@@ -1109,7 +1116,7 @@ def create_refund_batch(actor: Actor, *, until: dt.datetime | None = None) -> Re
         text = buffer.getvalue()
         batch = RefundBatch.objects.create(
             created_at=timezone.now(),
-            created_by=actor.user,
+            created_by=actor.acting_user,
             csv=text,
             sha256=hashlib.sha256(text.encode()).hexdigest(),
         )
@@ -1135,7 +1142,7 @@ def _instruct(refund: Refund, batch: RefundBatch) -> None:
     payable = ledger.book_account(Account.Kind.REFUNDS_PAYABLE, refund.currency)
     if refund.deposit_id is not None:
         deposit = Deposit.objects.select_for_update().get(pk=refund.deposit_id)
-        source = deposit.account
+        source = deposit.money_account
         Deposit.objects.filter(pk=deposit.pk).update(status=Deposit.Status.REFUNDING)
     else:
         source = ledger.book_account(Account.Kind.SUSPENSE, refund.currency)
@@ -1218,7 +1225,7 @@ def confirm_refund(bank: str, body: bytes, signature: str) -> Refund:
         else:
             # The money comes back from "payable" to where it was held, and the interest is un-booked.
             source = (
-                deposit.account
+                deposit.money_account
                 if deposit
                 else ledger.book_account(Account.Kind.SUSPENSE, refund.currency)
             )
@@ -1246,7 +1253,7 @@ def reschedule_failed_refund(actor: Actor, refund: Refund) -> Refund:
     require_perm(actor, "deposits.schedule_refund")
     if refund.status != Refund.Status.FAILED:
         raise Conflict(_("只有银行退回失败的退款可以重新安排。"), code="WRONG_STATUS")
-    if refund.deposit_id is not None:
+    if refund.deposit is not None:
         new = schedule_refund(actor, refund.deposit, reason=refund.reason)
         if new is None:
             raise Conflict(_("该保证金已不在托管中。"), code="WRONG_STATUS")
@@ -1319,13 +1326,15 @@ def _forfeit(actor: Actor, deposit: Deposit, *, reason: str, note: str) -> Forfe
                 JournalEntry.Kind.FORFEIT,
                 f"forfeit:{locked.pk}",
                 [
-                    (locked.account, locked.amount),
+                    (locked.money_account, locked.amount),
                     (ledger.book_account(Account.Kind.FORFEITED, locked.currency), -locked.amount),
                 ],
                 memo=reason,
             )
         else:
-            Guarantee.objects.filter(pk=locked.guarantee_id).update(status=Guarantee.Status.CALLED)
+            Guarantee.objects.filter(
+                pk=present(locked.guarantee_id, "a guarantee deposit's guarantee")
+            ).update(status=Guarantee.Status.CALLED)
         locked.status = Deposit.Status.FORFEITED
         locked.save(update_fields=["status"])
         forfeiture = Forfeiture.objects.create(
@@ -1361,7 +1370,7 @@ def convert_to_earnest(actor: Actor, deposit: Deposit) -> Deposit:
             JournalEntry.Kind.TO_EARNEST,
             f"earnest:{locked.pk}",
             [
-                (locked.account, locked.amount),
+                (locked.money_account, locked.amount),
                 (ledger.book_account(Account.Kind.LAND_EARNEST, locked.currency), -locked.amount),
             ],
         )

@@ -13,8 +13,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,7 +31,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.actors import Actor
 from accounts.models import Organization, Role
-from accounts.permissions import has_perm, visible_to
+from accounts.permissions import has_perm, signed_in_user, visible_to
 from audit.models import Alert
 from deposits import pdf, reconciliation, services
 from deposits.bank_simulator import BankSimulator
@@ -64,7 +65,7 @@ from deposits.models import (
     Refund,
     RefundBatch,
 )
-from lib.errors import DomainError
+from lib.errors import DomainError, present
 from lib.money import format_amount
 from lib.uploads import accepts_uploads
 from trading.forms import BEIJING
@@ -98,7 +99,9 @@ def _invalid_response(request: HttpRequest, template: str, context: dict[str, An
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, filename)
+    response["Content-Disposition"] = present(
+        content_disposition_header(False, filename), "the disposition of a named file"
+    )
     # It states the situation when printed and concerns one bidder: never kept by shared caches.
     response["Cache-Control"] = "private, no-store"
     return response
@@ -121,10 +124,11 @@ def _visible_deposit(request: HttpRequest, pk: int) -> Deposit:
 
 def _refund_account(refund: Refund) -> Account | None:
     """The sub-account a held payment was addressed to (None for an unknown account number)."""
-    if refund.notification_id is None:
-        return refund.deposit.account if refund.deposit_id else None
+    notification = refund.notification
+    if notification is None:
+        return refund.deposit.account if refund.deposit else None
     return Account.objects.filter(
-        number=refund.notification.account_number, kind=Account.Kind.SUB_ACCOUNT
+        number=notification.account_number, kind=Account.Kind.SUB_ACCOUNT
     ).first()
 
 
@@ -208,8 +212,8 @@ class LotDeposits:
 def _my_lots(
     request: HttpRequest, *, bound: dict[int, dict[str, Any]] | None = None
 ) -> list[LotDeposits]:
-    org = request.user.organization
-    user = request.user
+    user = signed_in_user(request)
+    org = present(user.organization, "a supplier's organization")  # _require_supplier checked it
     registrations = list(
         Registration.objects.filter(organization=org)
         .select_related("project", "lot")
@@ -265,7 +269,7 @@ def _my_lots(
         lot_id = (
             deposit_lot[refund.deposit_id]
             if refund.deposit_id
-            else held_lot[refund.notification_id]
+            else held_lot[present(refund.notification_id, "a held payment's notification")]
         )
         by_lot[lot_id].refunds.append(refund)
     bound = bound or {}
@@ -278,7 +282,7 @@ def _my_lots(
             )
         if row.may_open_account:
             form = state.get("account_form") or OpenAccountForm(prefix=f"a{row.lot.pk}")
-            form.fields["currency"].choices = [
+            cast(forms.ChoiceField, form.fields["currency"]).choices = [
                 c for c in Currency.choices if c[0] in row.currencies
             ]
             row.account_form = form
@@ -286,14 +290,17 @@ def _my_lots(
 
 
 def _require_supplier(request: HttpRequest) -> None:
-    if request.user.role != Role.SUPPLIER or request.user.organization_id is None:
+    user = signed_in_user(request)
+    if user.role != Role.SUPPLIER or user.organization_id is None:
         raise PermissionDenied
 
 
 @login_required
 @require_safe
 def my_deposits(request: HttpRequest) -> HttpResponse:
-    if request.user.role != Role.SUPPLIER and has_perm(request.user, "deposits.view_journalentry"):
+    if signed_in_user(request).role != Role.SUPPLIER and has_perm(
+        request.user, "deposits.view_journalentry"
+    ):
         return redirect("custody")
     _require_supplier(request)
     return render(request, "deposits/my_deposits.html", _my_context(request))
@@ -311,7 +318,7 @@ def _lot_for_supplier(request: HttpRequest, lot_pk: int) -> Lot:
     registration = get_object_or_404(
         Registration.objects.select_related("lot__project"),
         lot_id=lot_pk,
-        organization_id=request.user.organization_id,
+        organization_id=signed_in_user(request).organization_id,
     )
     return registration.lot
 
@@ -458,11 +465,11 @@ def refund_notice(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def guarantee_file(request: HttpRequest, pk: int) -> HttpResponse:
+def guarantee_file(request: HttpRequest, pk: int) -> FileResponse:
     guarantee = get_object_or_404(Guarantee, pk=pk)
     if not has_perm(request.user, "deposits.view_guarantee", guarantee):
         raise Http404
-    name = guarantee.file.name.rsplit("/", 1)[-1]
+    name = present(guarantee.file.name, "a guarantee's file").rsplit("/", 1)[-1]
     return FileResponse(guarantee.file.open("rb"), filename=name, as_attachment=True)
 
 
@@ -504,8 +511,18 @@ def ledger_totals() -> list[dict[str, Any]]:
     return table
 
 
+@dataclass
+class GuaranteeToVerify:
+    """A submitted guarantee on the custody page, with its verification form and the date it must
+    stay valid until."""
+
+    guarantee: Guarantee
+    form: VerifyGuaranteeForm
+    required_until: dt.date
+
+
 def _custody_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
-    user = request.user
+    user = signed_in_user(request)
     now = timezone.now()
     query = request.GET.get("q", "").strip()
     in_custody = Deposit.objects.filter(status__in=IN_CUSTODY).select_related(
@@ -521,19 +538,21 @@ def _custody_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
     for currency in (Currency.HKD, Currency.USD):
         rate = FxRate.objects.filter(currency=currency).order_by("-effective_at").first()
         latest_rates.append((currency, rate))
-    guarantees = list(
-        Guarantee.objects.filter(status=Guarantee.Status.SUBMITTED)
+    verify_pk, verify_form = bound.get("verify", (None, None))
+    guarantees = [
+        GuaranteeToVerify(
+            guarantee,
+            form=(
+                verify_form
+                if guarantee.pk == verify_pk
+                else VerifyGuaranteeForm(prefix=f"v{guarantee.pk}")
+            ),
+            required_until=services.required_guarantee_validity(guarantee.lot),
+        )
+        for guarantee in Guarantee.objects.filter(status=Guarantee.Status.SUBMITTED)
         .select_related("organization", "lot__project")
         .order_by("submitted_at")[:LIST_LIMIT]
-    )
-    verify_pk, verify_form = bound.get("verify", (None, None))
-    for guarantee in guarantees:
-        guarantee.form = (
-            verify_form
-            if guarantee.pk == verify_pk
-            else VerifyGuaranteeForm(prefix=f"v{guarantee.pk}")
-        )
-        guarantee.required_until = services.required_guarantee_validity(guarantee.lot)
+    ]
     instruments = list(
         Instrument.objects.filter(
             status__in=(Instrument.Status.RECEIVED, Instrument.Status.DISHONOURED)
@@ -807,11 +826,11 @@ def simulator_enabled() -> bool:
 def _require_simulator(request: HttpRequest) -> None:
     if not simulator_enabled():
         raise Http404
-    if request.user.role != Role.CENTER_STAFF:
+    if signed_in_user(request).role != Role.CENTER_STAFF:
         raise PermissionDenied
 
 
-OUTCOME_MESSAGES = {
+OUTCOME_MESSAGES: dict[str, str] = {
     BankNotification.Outcome.CREDITED: _("模拟银行：到账通知已送达，款项已入投标人子账户。"),
     BankNotification.Outcome.PAYER_MISMATCH: _(
         "模拟银行：到账通知已送达，付款人与投标人不符，款项挂账待退并已预警。"
@@ -837,9 +856,9 @@ def _simulator_initial(request: HttpRequest) -> dict[str, Any]:
         initial.update(
             account_number=account.number,
             currency=account.currency,
-            amount=account.lot.deposit_amount if account.currency == Currency.CNY else None,
-            payer_name=account.organization.name,
-            payer_account=payer_account_for(account.organization),
+            amount=account.bidder_lot.deposit_amount if account.currency == Currency.CNY else None,
+            payer_name=account.bidder.name,
+            payer_account=payer_account_for(account.bidder),
         )
     elif number:
         initial["account_number"] = number[:32]

@@ -28,18 +28,18 @@ from experts.models import (
 )
 from experts.rules import EXCLUSION_REASONS
 from lib import numbers
+from lib.api import EnumChoiceField
 from trading.serializers import AwareDateTimeField, OrganizationRefSerializer
 
 MAX_SMALL = 32767
 
 
-def _enum(choices: type[models.TextChoices], name: str) -> type[serializers.ChoiceField]:
+def _enum(choices: type[models.TextChoices], name: str) -> type[EnumChoiceField]:
     """A ChoiceField whose enum is one named schema component (several models have a `status`)."""
 
     @extend_schema_field({"type": "string", "enum": list(choices.values)}, component_name=name)
-    class EnumField(serializers.ChoiceField):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(choices=choices.choices, **kwargs)
+    class EnumField(EnumChoiceField):
+        allowed = choices.choices
 
     EnumField.__name__ = EnumField.__qualname__ = f"{name}Field"
     return EnumField

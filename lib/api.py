@@ -7,15 +7,17 @@ Also what every list shares: the bounded page (`Pagination`, `paginated`) and it
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -60,11 +62,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exc.error
     if isinstance(exc, DomainError):
         details = getattr(exc, "details", None)
-        response = Response(error_body(exc.code, exc.message, details), status=exc.http_status)
+        refusal = Response(error_body(exc.code, exc.message, details), status=exc.http_status)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
-            response["Retry-After"] = str(retry_after)
-        return response
+            refusal["Retry-After"] = str(retry_after)
+        return refusal
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -77,9 +79,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     message_factory = _DRF_MESSAGES.get(code)
     details = exc.detail if isinstance(exc, exceptions.ValidationError) else None
     if isinstance(exc, exceptions.Throttled):
-        if exc.wait:
+        # Set by Throttled.__init__; djangorestframework-stubs does not declare it.
+        wait: float | None = getattr(exc, "wait", None)
+        if wait:
             # DRF rounds the wait down; a client that waits that long would be refused again.
-            seconds = max(1, math.ceil(exc.wait))
+            seconds = max(1, math.ceil(wait))
             response["Retry-After"] = str(seconds)
             message = _("请求过于频繁，请 %(seconds)d 秒后再试。") % {"seconds": seconds}
         else:
@@ -90,19 +94,35 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def json_error(request, code: str, message: str, status_code: int) -> JsonResponse:
+def json_error(request: HttpRequest, code: str, message: str, status_code: int) -> JsonResponse:
     return JsonResponse(error_body(code, message), status=status_code)
 
 
 @csrf_exempt  # any method: an unknown path is a 404 before it is a missing CSRF token
-def api_not_found(request, exception=None, **kwargs) -> JsonResponse:
+def api_not_found(
+    request: HttpRequest, exception: Exception | None = None, **kwargs: Any
+) -> JsonResponse:
     return json_error(request, "NOT_FOUND", _("未找到该对象。"), status.HTTP_404_NOT_FOUND)
+
+
+# --- Fields -------------------------------------------------------------------------------------
+
+
+class EnumChoiceField(serializers.ChoiceField):
+    """A ChoiceField that brings its own choices: the enum fields made per TextChoices class (each one
+    schema component: `trading.serializers._enum_field`, `deposits.serializers.enum_field`) set
+    `allowed`."""
+
+    allowed: ClassVar[list[tuple[str, Any]]] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=self.allowed, **kwargs)
 
 
 # --- Query parameters -----------------------------------------------------------------------------
 
 
-def query_choice(request, name: str, choices: list[str]) -> str | None:
+def query_choice(request: Request, name: str, choices: list[str]) -> str | None:
     """The query parameter `name` if it is one of `choices`, None if absent or empty; otherwise 400
     INVALID_PARAMETER (a filter never silently matches nothing because of a typo)."""
     value = request.query_params.get(name)
@@ -130,10 +150,14 @@ class Pagination(LimitOffsetPagination):
     max_limit = MAX_PAGE_SIZE
 
 
-def paginated(request, queryset, serializer_class) -> Response:
+def paginated(
+    request: Request,
+    queryset: QuerySet[Any],
+    serializer_class: type[serializers.BaseSerializer[Any]],
+) -> Response:
     """A page of `queryset` in DRF's LimitOffset shape: {"count", "next", "previous", "results"}."""
     paginator = Pagination()
-    page = paginator.paginate_queryset(queryset, request)
+    page: list[Any] | None = paginator.paginate_queryset(queryset, request)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 

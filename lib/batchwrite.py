@@ -20,11 +20,16 @@ raises `RuntimeError` there instead.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from django.db import connection, models
+
+if TYPE_CHECKING:
+    import psycopg
+
+M = TypeVar("M", bound=models.Model)
 
 _state = threading.local()  # `cursor`: the open pipeline's cursor on this thread's connection
 
@@ -33,7 +38,7 @@ def _server_binding() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _new_cursor():
+def _new_cursor() -> psycopg.Cursor[Any]:
     import psycopg
 
     connection.ensure_connection()
@@ -65,7 +70,9 @@ def pipeline() -> Iterator[None]:
         cursor.close()
 
 
-def _refuse_django_statements(execute, sql, params, many, context):
+def _refuse_django_statements(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> NoReturn:
     raise RuntimeError(
         "an ORM statement inside batchwrite.pipeline(): run it before or after the block "
         f"(its answer would not be there yet): {sql[:120]}"
@@ -96,10 +103,11 @@ def fetchone(sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
     """One row; inside `pipeline()`, this is where the queued statements are sent and answered."""
     with _cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        row: tuple[Any, ...] | None = cursor.fetchone()
+        return row
 
 
-def insert(objects: Sequence[models.Model]) -> None:
+def insert(objects: Sequence[M]) -> None:
     """Insert new rows of one model, marked as saved. Inside `pipeline()` on PostgreSQL their primary
     keys are not read back (they stay None): use it there only for rows nobody refers to by id."""
     if not objects:
@@ -107,7 +115,7 @@ def insert(objects: Sequence[models.Model]) -> None:
     model = type(objects[0])
     if not _server_binding():
         # A plain QuerySet: a model's own queryset may refuse bulk_create to everyone else (AuditEvent).
-        models.QuerySet(model).bulk_create(objects)
+        models.QuerySet[M](model).bulk_create(objects)
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
@@ -121,16 +129,17 @@ def insert(objects: Sequence[models.Model]) -> None:
     else:
         # One statement whatever the number of rows: a column array each (as Django's bulk_create
         # does on PostgreSQL), so the text stays the same and the statement is prepared once.
-        types = [f.db_type(connection).split("(")[0] for f in fields]
+        types = [_column_type(f).split("(")[0] for f in fields]
         arrays = ", ".join(f"%b::{t}[]" for t in types)  # binary: no quoting element by element
         source = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 (types from the model)
         params = [list(column) for column in zip(*rows, strict=True)]
     sql = "INSERT INTO {} ({}) {}".format(
-        quote(meta.db_table), ", ".join(quote(f.column) for f in fields), source
+        quote(meta.db_table), ", ".join(quote(_column(f)) for f in fields), source
     )
-    read_ids = meta.auto_field is not None and getattr(_state, "cursor", None) is None
-    if read_ids:
-        sql += f" RETURNING {quote(meta.auto_field.column)}"
+    auto_field = meta.auto_field
+    read_ids = auto_field is not None and getattr(_state, "cursor", None) is None
+    if auto_field is not None and read_ids:
+        sql += f" RETURNING {quote(_column(auto_field))}"
     with _cursor() as cursor:
         cursor.execute(sql, params)
         if read_ids:
@@ -139,3 +148,20 @@ def insert(objects: Sequence[models.Model]) -> None:
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+# A concrete field always has a column and a column type; Django types both as optional for the
+# fields that have no column, which `insert` never sees.
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    if field.column is None:
+        raise TypeError(f"{field} has no column")
+    return field.column
+
+
+def _column_type(field: models.Field[Any, Any]) -> str:
+    column_type = field.db_type(connection)
+    if column_type is None:
+        raise TypeError(f"{field} has no column type")
+    return column_type

@@ -119,6 +119,8 @@ def parse_json(body: bytes, encoding: str | None) -> Any:
 
 
 _NOT_PARSED = object()
+# The request attribute where the middleware leaves a JSON body it parsed, for `JSONParser`.
+_PARSED_JSON = "_edge_json"
 
 
 def _is_json(content_type: str) -> bool:
@@ -134,10 +136,11 @@ def _check_multipart_when_parsed(request: HttpRequest) -> None:
 
     def load_and_check() -> None:
         load()
-        check_form(request._post, request._files)
+        # Loaded now: these read what `load` stored, they do not load again.
+        check_form(request.POST, request.FILES)
 
     # An instance attribute shadows the method for this request only.
-    request._load_post_and_files = load_and_check  # type: ignore[method-assign]
+    vars(request)["_load_post_and_files"] = load_and_check
 
 
 def first_unsafe_in_request(request: HttpRequest) -> DomainError | None:
@@ -170,7 +173,7 @@ def first_unsafe_in_request(request: HttpRequest) -> DomainError | None:
         except RecursionError:
             # Parsed but too deep to walk: refused, never handed on unchecked.
             return DomainError(_("JSON 嵌套过深。"), code="MALFORMED_REQUEST")
-        request._edge_json = parsed  # type: ignore[attr-defined]
+        setattr(request, _PARSED_JSON, parsed)
         if found is not None:
             return refusal("body", found[0], found[1])
     return None
@@ -211,7 +214,7 @@ class JSONParser(parsers.JSONParser):
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         request = (parser_context or {}).get("request")
-        parsed = getattr(getattr(request, "_request", None), "_edge_json", _NOT_PARSED)
+        parsed = getattr(getattr(request, "_request", None), _PARSED_JSON, _NOT_PARSED)
         if parsed is not _NOT_PARSED:
             return parsed
         try:
@@ -263,7 +266,7 @@ class IdConverter:
 # --- Error handlers -------------------------------------------------------------------------------
 
 
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400: a SuspiciousOperation or BadRequest raised outside a view's own error handling
     (too many fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a broken multipart body, UnsafeText).
     A body too large is a 413 PAYLOAD_TOO_LARGE under /api/, as the bank endpoints document."""
@@ -276,7 +279,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     return json_error("MALFORMED_REQUEST", _("请求格式错误，无法解析。"), 400)
 
 
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if not is_api(request):
         return defaults.permission_denied(request, exception)
     return json_error("FORBIDDEN", _("您没有执行此操作的权限。"), 403)

@@ -7,7 +7,7 @@ translated to English through the normal gettext catalogue.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils.functional import Promise
 
@@ -56,3 +56,14 @@ class Conflict(DomainError):
 # Largest amount of money the platform accepts (exclusive): 10 trillion yuan. Far above any real deal,
 # and below the 15 significant digits that SQLite keeps exactly in a DECIMAL column.
 MAX_AMOUNT = 10**13
+
+
+T = TypeVar("T")
+
+
+def present(value: T | None, what: str) -> T:
+    """`value`, which the data's own rules say is there (a sub-account's lot, a cash deposit's
+    account). None there is a bug, raised as one (RuntimeError), never a refusal to the caller."""
+    if value is None:
+        raise RuntimeError(f"{what} is missing")
+    return value

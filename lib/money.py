@@ -164,7 +164,8 @@ class AmountFormField(forms.CharField):
         attrs.update({"inputmode": "decimal", "autocomplete": "off", "data-amount": "1"})
         return attrs
 
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+    # A Decimal or None: CharField's signature says str, which this field's cleaned value is not.
+    def to_python(self, value: Any) -> Any:
         if value in self.empty_values:
             return None
         try:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -130,15 +131,15 @@ def _named(field: serializers.Field, exc: NumberError) -> NumberError:
 class IntegerField(serializers.IntegerField):
     """DRF's IntegerField with the strict reading (its own accepts "１２", " 12", "12.0")."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 0)
-        kwargs.setdefault("max_value", MAX_INTEGER)
-        super().__init__(**kwargs)
+    def __init__(self, *, min_value: int = 0, max_value: int = MAX_INTEGER, **kwargs: Any) -> None:
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+        # The bounds as integers (DRF's attributes are optional: this field always has both).
+        self.minimum, self.maximum = min_value, max_value
 
     def to_internal_value(self, data: Any) -> int:
         try:
             return parse_integer(
-                data, field=self.field_name, minimum=self.min_value, maximum=self.max_value
+                data, field=self.field_name, minimum=self.minimum, maximum=self.maximum
             )
         except NumberError as exc:
             raise _named(self, exc) from None
@@ -179,17 +180,17 @@ def decimal_field(
 class IntegerFormField(forms.IntegerField):
     """A page's integer: the API's contract (the form's own field strips and reads "１２")."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 0)
-        kwargs.setdefault("max_value", MAX_INTEGER)
-        super().__init__(**kwargs)
+    def __init__(self, *, min_value: int = 0, max_value: int = MAX_INTEGER, **kwargs: Any) -> None:
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+        # The bounds as integers (Django's attributes may also be None or a callable).
+        self.minimum, self.maximum = min_value, max_value
 
     def to_python(self, value: Any) -> int | None:
         if value in self.empty_values:
             return None
         try:
             return parse_integer(
-                value, field=self.label, minimum=self.min_value, maximum=self.max_value
+                value, field=self.label, minimum=self.minimum, maximum=self.maximum
             )
         except NumberError as exc:
             raise ValidationError(exc.message, code=exc.code) from exc
@@ -208,7 +209,8 @@ class DecimalFormField(forms.CharField):
         attrs.update({"inputmode": "decimal", "autocomplete": "off"})
         return attrs
 
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+    # A Decimal or None: CharField's signature says str, which this field's cleaned value is not.
+    def to_python(self, value: Any) -> Any:
         if value in self.empty_values:
             return None
         try:
@@ -253,10 +255,20 @@ class ModelChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
-class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+if TYPE_CHECKING:
+
+    class _ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+        # The hook Django's clean() and to_python() call with the ids; django-stubs leaves it out.
+        def _check_values(self, value: Any) -> QuerySet[Any]: ...
+
+else:
+    _ModelMultipleChoiceField = forms.ModelMultipleChoiceField
+
+
+class ModelMultipleChoiceField(_ModelMultipleChoiceField):
     """Several objects by id, each id read strictly."""
 
-    def _check_values(self, value: Any) -> Any:
+    def _check_values(self, value: Any) -> QuerySet[Any]:
         for pk in value:
             try:
                 parse_integer(pk, field=self.label, minimum=1, maximum=MAX_INTEGER)

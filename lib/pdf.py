@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone, translation
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -129,9 +130,14 @@ def money(value: str | Decimal | None) -> str:
     return f"{Decimal(value):,.2f}"
 
 
-def label(model: type, field: str) -> str:
+def label(model: type[models.Model], field: str) -> str:
     """A model field's verbose name (in the active language: Chinese inside `chinese()`)."""
-    return str(model._meta.get_field(field).verbose_name)
+    found = model._meta.get_field(field)
+    if not isinstance(found, models.Field):
+        raise TypeError(
+            f"{model.__name__}.{field} is a reverse relation, which has no verbose name"
+        )
+    return str(found.verbose_name)
 
 
 def choice(choices: Any, value: str | None) -> str:
@@ -178,9 +184,9 @@ def qr(url: str, size: float) -> Drawing:
     # Sized by the widget itself: measuring it first (getBounds) would encode the QR code twice, and
     # encoding is most of a render's time.
     widget = QrCodeWidget(url, barLevel="M", barWidth=size, barHeight=size)
-    drawing = Drawing(size, size)
-    # Keeps the graphics renderer from selecting (and listing) Helvetica for a drawing without text.
-    drawing.initialFontName = FONT_NAME
+    # initialFontName keeps the graphics renderer from selecting (and listing) Helvetica for a drawing
+    # without text.
+    drawing = Drawing(size, size, initialFontName=FONT_NAME)
     drawing.add(widget)
     return drawing
 

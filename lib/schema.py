@@ -74,7 +74,7 @@ class AutoSchema(SpectacularAutoSchema):
     def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
         """A serializer whose `Meta.sometimes_absent` names fields that only some callers get (a
         supervisor's extra column, say) documents them as optional rather than required."""
-        schema = super()._map_basic_serializer(serializer, direction)
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
         absent = set(getattr(getattr(serializer, "Meta", None), "sometimes_absent", ()))
         if absent and "required" in schema:
             schema["required"] = [name for name in schema["required"] if name not in absent]

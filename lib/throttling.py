@@ -10,17 +10,28 @@ are read from the settings at each request rather than once at import.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 from accounts.actors import client_ip
 
+if TYPE_CHECKING:
+    # Only annotations: rest_framework.views imports the throttle classes named in the settings.
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
 
 class _ProjectThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if self.scope is None:
+            return None
+        # A rate is "N/period" (or None: unthrottled); djangorestframework-stubs types them as numbers.
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return None if rate is None else str(rate)
 
-    def get_ident(self, request) -> str:
+    def get_ident(self, request: Request) -> str:
         return client_ip(request.META) or ""
 
 
@@ -37,5 +48,5 @@ class AuthThrottle(_ProjectThrottle):
 
     scope = "auth"
 
-    def get_cache_key(self, request, view) -> str:
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -4,7 +4,7 @@ steps before the bid deadline: registration (报名), questions (答疑) and obj
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -14,7 +14,15 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organization
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
+
+class DecimalColumn(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+# Every money column (here, in bidding/ and deposits/): a TypedDict, so the checker knows what
+# `**MONEY` hands DecimalField.
+MONEY: DecimalColumn = {"max_digits": 18, "decimal_places": 2}
 
 
 class Project(models.Model):

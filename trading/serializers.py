@@ -19,7 +19,14 @@ from clock.models import StatutoryDay
 from lib import numbers
 
 # The error and page shapes of every API (first written for this one); re-exported for the apps.
-from lib.api import READ_ERRORS, WRITE_ERRORS, ErrorDetailSerializer, ErrorSerializer, page_of  # noqa: F401
+from lib.api import (  # noqa: F401
+    READ_ERRORS,
+    WRITE_ERRORS,
+    EnumChoiceField,
+    ErrorDetailSerializer,
+    ErrorSerializer,
+    page_of,
+)
 from lib.money import AmountField
 from trading.models import (
     Announcement,
@@ -71,14 +78,13 @@ class MoneyField(AmountField):
         return data
 
 
-def _enum_field(choices: type[models.TextChoices], name: str) -> type[serializers.ChoiceField]:
+def _enum_field(choices: type[models.TextChoices], name: str) -> type[EnumChoiceField]:
     """A ChoiceField whose choices are one named schema component. Several models have a `kind` (and
     a `category`); drf-spectacular would otherwise name their enums after the field and collide."""
 
     @extend_schema_field({"type": "string", "enum": list(choices.values)}, component_name=name)
-    class EnumField(serializers.ChoiceField):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(choices=choices.choices, **kwargs)
+    class EnumField(EnumChoiceField):
+        allowed = choices.choices
 
     EnumField.__name__ = EnumField.__qualname__ = f"{name}Field"
     return EnumField

@@ -205,8 +205,13 @@ def test_a_bidder_files_a_guarantee_and_staff_verify_it(supplier, staff, project
     guarantee = Guarantee.objects.get()
     assert guarantee.status == Guarantee.Status.SUBMITTED
     assert "BG-2026-001" in page(client_for(supplier).get(reverse("my_deposits")))
-    # Staff see it waiting, open the file and verify it.
-    assert "BG-2026-001" in page(client_for(staff).get(reverse("custody")))
+    # Staff see it waiting (with the date it must stay valid until and its verification form), open
+    # the file and verify it.
+    custody = page(client_for(staff).get(reverse("custody")))
+    card = custody.split(f'data-guarantee="{guarantee.pk}"')[1].split("</li>")[0]
+    assert "BG-2026-001" in card
+    assert services.required_guarantee_validity(lot).strftime("%Y-%m-%d") in card
+    assert f'name="v{guarantee.pk}-decision"' in card
     assert client_for(staff).get(reverse("guarantee_file", args=[guarantee.pk])).status_code == 200
     response = client_for(staff).post(
         reverse("guarantee_verify", args=[guarantee.pk]),
