@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.actors import Actor
 from accounts.permissions import require_perm
 from audit.models import Alert
-from audit.services import normalize_payload, object_ref, record
+from audit.services import object_ref, record
+from lib.canonical import canonical_value
 from lib.errors import Conflict, DomainError
 
 
@@ -35,7 +36,7 @@ def raise_alert(
     alert = Alert.objects.create(
         kind=kind,
         summary=str(summary)[:300],
-        details=normalize_payload(details or {}),
+        details=canonical_value(details or {}),
         project_id=project_id,
         object_type=object_type,
         object_id=object_id,

@@ -40,7 +40,6 @@ refuse to load with DEBUG off while EVIDENCE_SIGNING_KEY is the development valu
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import lzma
@@ -60,22 +59,17 @@ from nacl.signing import SigningKey, VerifyKey
 from audit.models import Alert, AuditEvent, ChainHead
 from audit.services import (
     VERIFY_FIELDS,
-    canonical_bytes,
     chain_snapshot,
-    normalize_payload,
     row_hash,
 )
+from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sha256_hex
 
 FORMAT = "bidhall-evidence/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 
 
 def _json(document: Any) -> bytes:
-    return canonical_bytes(normalize_payload(document))
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return canonical_bytes(canonical_value(document))
 
 
 def signing_key() -> SigningKey:
@@ -606,7 +600,7 @@ def _check_announcements(versions: list[dict[str, Any]]) -> list[str]:
     problems: list[str] = []
     last: dict[int, str] = {}
     for v in versions:
-        if sha256_hex(canonical_bytes(v["content"])) != v["sha256"]:
+        if canonical_sha256(v["content"]) != v["sha256"]:
             problems.append(f"announcement {v['announcement']} v{v['number']}: content changed")
         if v["content"].get("previous_sha256") != last.get(v["announcement"]):
             problems.append(

@@ -32,6 +32,7 @@ from audit.models import Alert
 from audit.services import latest_checkpoint
 from audit.supervision import beijing_ms, project_stages, stage_labels
 from bidding.models import Auction
+from lib.canonical import sha256_hex
 from lib.pdf import (
     CONTENT_WIDTH,
     build_pdf,
@@ -65,7 +66,7 @@ def _read_package(package: bytes) -> tuple[str, dict[str, Any], list[dict[str, A
     """The manifest's SHA-256, the manifest and the audit events of the package just built."""
     archive = zipfile.ZipFile(io.BytesIO(package))
     raw = archive.read(evidence.MANIFEST)
-    return evidence.sha256_hex(raw), json.loads(raw), json.loads(archive.read("audit.json"))
+    return sha256_hex(raw), json.loads(raw), json.loads(archive.read("audit.json"))
 
 
 def render_report(project: Project) -> bytes:

@@ -2,10 +2,10 @@
 
 Canonical form of an event, hashed with SHA-256:
 
-    json.dumps({"seq", "at", "actor_id", "actor", "role", "organization_id", "ip", "action",
-                "object_type", "object_id", "payload", "prev_hash"},
-               sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    lib.canonical.canonical_sha256({"seq", "at", "actor_id", "actor", "role", "organization_id", "ip",
+                                    "action", "object_type", "object_id", "payload", "prev_hash"})
 
+(sorted keys, no spaces, UTF-8: see `lib/canonical.py`).
 `at` is UTC ISO-8601 with microseconds. Payloads hold only JSON strings, integers, booleans, null, lists
 and objects: money and times are written as strings, and floats are refused (they do not round-trip
 exactly, and money must never be a float anyway).
@@ -14,56 +14,25 @@ exactly, and money must never be a float anyway).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import heapq
-import json
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
 from audit.models import GENESIS_HASH, AuditEvent, ChainHead, Checkpoint
 from lib import batchwrite
+from lib.canonical import canonical_sha256, canonical_value
 from lib.edge import MAX_ID
 from lib.errors import DomainError
 from lib.text import bounded, unsafe_char
-
-
-def normalize_payload(value: Any) -> Any:
-    """The JSON value that will be stored and hashed, so what is hashed is exactly what is read back."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        raise TypeError("audit payloads may not hold floats; write money and measures as strings")
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        if timezone.is_naive(value):
-            raise TypeError("audit payloads may not hold naive datetimes")
-        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID | Promise):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(key): normalize_payload(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [normalize_payload(item) for item in value]
-    raise TypeError(f"cannot write {type(value).__name__} into an audit payload")
-
-
-def canonical_bytes(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _hashed_fields(
@@ -98,7 +67,7 @@ def _hashed_fields(
 
 
 def event_hash(**fields: Any) -> str:
-    return hashlib.sha256(canonical_bytes(_hashed_fields(**fields))).hexdigest()
+    return canonical_sha256(_hashed_fields(**fields))
 
 
 def object_ref(target: models.Model | tuple[str, str] | None) -> tuple[str, str]:
@@ -171,7 +140,7 @@ def record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
     if not entries:
         return []
     prepared = [
-        (actor, action, *object_ref(target), bound_payload(normalize_payload(payload or {})))
+        (actor, action, *object_ref(target), bound_payload(canonical_value(payload or {})))
         for actor, action, target, payload in entries
     ]
     # SQLite has no FOR UPDATE: its IMMEDIATE transactions already hold the database's write lock.

@@ -29,8 +29,8 @@ from accounts.actors import Actor
 from accounts.permissions import require_perm
 from accounts.services import OrganizationBarred, OrganizationInactive, ensure_may_trade
 from audit import detectors
-from audit.services import canonical_bytes, normalize_payload, record
-from bidding.crypto import sha256_hex
+from audit.services import record
+from bidding.history import past_wins
 from bidding.models import (
     AuctionParticipant,
     Bid,
@@ -42,6 +42,8 @@ from bidding.models import (
     Score,
 )
 from clock.calendar import next_working_moment
+from experts.services import deviating_scores
+from lib.canonical import canonical_sha256, canonical_value
 from lib.errors import Conflict, DomainError, NotPermitted
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project
@@ -298,7 +300,7 @@ def compile_report(actor: Actor, lot: Lot) -> Evaluation:
         )
         rejected = _mandatory_rejections(lot, bids, now)
         candidates = _rank(evaluation, bids, rejected)
-        evaluation.report = normalize_payload(
+        evaluation.report = canonical_value(
             {
                 "lot": lot.pk,
                 "scheme": evaluation.scheme,
@@ -310,7 +312,7 @@ def compile_report(actor: Actor, lot: Lot) -> Evaluation:
                 "members": [m.expert_id for m in evaluation.members.order_by("pk")],
             }
         )
-        evaluation.report_sha256 = sha256_hex(canonical_bytes(evaluation.report))
+        evaluation.report_sha256 = canonical_sha256(evaluation.report)
         evaluation.status = Evaluation.Status.REPORTED
         evaluation.reported_at = now
         evaluation.save(update_fields=["report", "report_sha256", "status", "reported_at"])
@@ -325,7 +327,13 @@ def compile_report(actor: Actor, lot: Lot) -> Evaluation:
             member__evaluation=evaluation, compliant=True, technical_points__isnull=False
         ).select_related("member"):
             scores.setdefault(score.bid_id, {})[score.member.expert_id] = score.technical_points
-        detectors.score_outliers(actor, project_id=lot.project_id, lot_id=lot.pk, scores=scores)
+        detectors.score_outliers(
+            actor,
+            project_id=lot.project_id,
+            lot_id=lot.pk,
+            scores=scores,
+            outliers={bid: deviating_scores(by_member) for bid, by_member in scores.items()},
+        )
     return evaluation
 
 
@@ -512,6 +520,7 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
             project_id=project.pk,
             winner=winner["organization"],
             losers={c["organization"] for c in publicity.candidates} - {winner["organization"]},
+            past_wins=past_wins(winner["organization"]),
         )
         if project.kind == Project.Kind.GOVERNMENT_PROCUREMENT:
             refund_losers_on_award(actor, lot, publicity.winner, now)

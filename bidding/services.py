@@ -22,11 +22,11 @@ from accounts.actors import Actor
 from accounts.models import Role
 from accounts.services import ensure_may_trade
 from audit import detectors
-from audit.detectors import document_fingerprint
-from audit.services import canonical_bytes, normalize_payload, record
+from audit.services import record
 from bidding import crypto
 from bidding.models import Bid, BidFile, Opening, OpeningResponse, ProjectKey
 from clock.services import schedule
+from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted
 from lib.money import parse_amount
 from trading.exceptions import TooLate
@@ -125,7 +125,7 @@ def submit_bid(
         content = b"".join(upload.chunks())
         payload = json.dumps({"name": upload.name}).encode() + b"\n" + content
         sealed = crypto.seal(public, inner_key, payload)
-        sealed_files.append((sealed, crypto.sha256_hex(sealed), document_fingerprint(content)))
+        sealed_files.append((sealed, sha256_hex(sealed), crypto.document_fingerprint(content)))
     with transaction.atomic():
         project = lock_project(lot.project_id)
         now = timezone.now()
@@ -138,10 +138,10 @@ def submit_bid(
             Bid.Status.WITHDRAWN,
         ):
             raise Conflict(_("该投标文件已进入开标。"), code="WRONG_STATUS")
-        sealed_sha = crypto.sha256_hex(sealed_price)
-        receipt = crypto.sha256_hex(
+        sealed_sha = sha256_hex(sealed_price)
+        receipt = sha256_hex(
             canonical_bytes(
-                normalize_payload(
+                canonical_value(
                     {
                         "lot": lot.pk,
                         "organization": actor.organization.pk,
@@ -410,7 +410,7 @@ def finish_opening(actor: Actor, lot: Lot) -> Opening:
             _fail(actor, opening, _("有效投标人少于 3 个。"), now)
             return opening
         opening.record = opening_record(lot)
-        opening.record_sha256 = crypto.sha256_hex(canonical_bytes(opening.record))
+        opening.record_sha256 = canonical_sha256(opening.record)
         opening.stage = Opening.Stage.OPENED
         opening.finished_at = now
         opening.objections_until = now + dt.timedelta(minutes=settings.OPENING_OBJECTION_MINUTES)
@@ -434,7 +434,7 @@ def _fail(actor: Actor, opening: Opening, reason: Any, now: dt.datetime) -> None
     opening.failure_reason = str(reason)
     opening.finished_at = now
     opening.record = opening_record(opening.lot)
-    opening.record_sha256 = crypto.sha256_hex(canonical_bytes(opening.record))
+    opening.record_sha256 = canonical_sha256(opening.record)
     opening.save()
     record(actor, "bidding.opening.failed", opening, {"reason": opening.failure_reason})
     _publish_failure_notice(actor, opening)
@@ -497,7 +497,7 @@ def opening_record(lot: Lot) -> dict[str, Any]:
                 "failure": bid.failure,
             }
         )
-    return normalize_payload(
+    return canonical_value(
         {"lot": lot.pk, "project": lot.project.number, "lot_number": lot.number, "bids": rows}
     )
 

@@ -27,7 +27,6 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.actors import Actor
 from accounts.models import Role
-from audit.services import canonical_bytes
 from bidding import access, pdf, services
 from bidding import evaluation as evaluating
 from bidding.forms import (
@@ -51,6 +50,7 @@ from bidding.models import (
     PublicityObjection,
     Score,
 )
+from lib.canonical import canonical_bytes
 from lib.errors import DomainError, NotFound
 from lib.money import format_amount
 from lib.uploads import accepts_uploads

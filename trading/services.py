@@ -8,7 +8,6 @@ Legal periods come only from `trading.rules`; nothing here hard-codes a number o
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -25,8 +24,9 @@ from accounts.models import Organization, Role
 from accounts.notifications import notify
 from accounts.permissions import require_perm
 from accounts.services import ensure_may_trade
-from audit.services import canonical_bytes, normalize_payload, record
+from audit.services import record
 from clock.calendar import next_working_moment
+from lib.canonical import canonical_sha256, canonical_value, file_sha256, sha256_hex
 from lib.errors import DomainError, NotPermitted
 from lib.money import format_amount, parse_amount
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate, WrongStatus
@@ -476,9 +476,7 @@ def upload_document(
         raise DomainError(_("文件为空。"), code="EMPTY_FILE")
     if upload.size > settings.MAX_UPLOAD_BYTES:
         raise DomainError(_("文件过大。"), code="FILE_TOO_LARGE")
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
+    digest = file_sha256(upload.chunks())
     upload.seek(0)
     with transaction.atomic():
         locked = lock_project(project)
@@ -488,7 +486,7 @@ def upload_document(
             project=locked,
             lot=lot,
             title=(title or upload.name or "").strip()[:200] or "document",
-            sha256=digest.hexdigest(),
+            sha256=digest,
             size=upload.size,
             content_type=getattr(upload, "content_type", "") or "",
             uploaded_by=actor.user,
@@ -565,7 +563,7 @@ def return_project(actor: Actor, project: Project, *, reason: str) -> Project:
 def project_content(project: Project) -> dict[str, Any]:
     """Everything a notice states about the project, as JSON values (money as strings)."""
     documents = project.documents.filter(published_at__isnull=False).order_by("uploaded_at", "pk")
-    return normalize_payload(
+    return canonical_value(
         {
             "number": project.number,
             "ocid": project.ocid,
@@ -604,7 +602,7 @@ def project_content(project: Project) -> dict[str, Any]:
 
 
 def content_hash(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(content)).hexdigest()
+    return canonical_sha256(content)
 
 
 def publish_version(
@@ -639,7 +637,7 @@ def publish_version(
             last_published_at=now,
             version_count=0,
         )
-    content = normalize_payload(
+    content = canonical_value(
         {
             "announcement": {"id": announcement.pk, "kind": kind},
             "version": number,
@@ -1265,7 +1263,7 @@ def _copy_documents(
             project=project,
             lot=new_lot if source.lot_id else None,
             title=source.title,
-            sha256=hashlib.sha256(content).hexdigest(),
+            sha256=sha256_hex(content),
             size=len(content),
             content_type=source.content_type,
             uploaded_by=actor.user,

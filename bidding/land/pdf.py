@@ -18,7 +18,6 @@ outside any transaction (docs/architecture.md).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -31,8 +30,8 @@ from reportlab.platypus import Paragraph, Spacer
 from accounts.actors import Actor
 from accounts.models import Organization, Role
 from accounts.permissions import has_perm
-from audit.services import canonical_bytes
 from bidding.models import Auction, LandListing
+from lib.canonical import canonical_sha256
 from lib.errors import Conflict, NotFound
 from lib.pdf import (
     CONTENT_WIDTH,
@@ -91,7 +90,7 @@ def listing_url(listing: LandListing) -> str:
 
 
 def sha256(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(content)).hexdigest()
+    return canonical_sha256(content)
 
 
 def _parcel(listing: LandListing) -> dict[str, Any]:

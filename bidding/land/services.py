@@ -51,6 +51,7 @@ from audit import detectors
 from audit.services import record
 from bidding.auction import rules as R
 from bidding.auction import services as auctions
+from bidding.history import past_wins
 from bidding.land import lottery
 from bidding.models import (
     Auction,
@@ -60,6 +61,7 @@ from bidding.models import (
     LandSealedOffer,
 )
 from clock.calendar import working_days_between
+from lib.canonical import sha256_hex
 from lib.errors import Conflict, DomainError, NotFound, NotPermitted
 from trading.models import Announcement, Lot, Project
 from trading.rules import add_period, check_not_on_holiday, rules_for
@@ -280,7 +282,7 @@ def set_reserve(actor: Actor, listing: LandListing, amount: Any) -> LandListing:
             raise Conflict(_("已过底价录入截止时间。"), code="RESERVE_TOO_LATE")
         sealed = crypto.seal_to(project_public_key(locked.lot.project), str(reserve).encode())
         locked.sealed_reserve = sealed
-        locked.reserve_sha256 = hashlib.sha256(sealed).hexdigest()
+        locked.reserve_sha256 = sha256_hex(sealed)
         locked.reserve_set_at = now
         locked.save(update_fields=["sealed_reserve", "reserve_sha256", "reserve_set_at"])
         record(actor, "land.reserve.sealed", locked, {"sealed_sha256": locked.reserve_sha256})
@@ -696,7 +698,7 @@ def submit_offer(actor: Actor, listing: LandListing, price: Any) -> LandSealedOf
             actor,
             "land.cap.offer_sealed",
             locked,
-            {"sealed_sha256": hashlib.sha256(sealed).hexdigest()},
+            {"sealed_sha256": sha256_hex(sealed)},
         )
     advance(Actor.system("land"), listing.pk)
     return offer
@@ -826,6 +828,7 @@ def _deal_or_not(
         project_id=project.pk,
         winner=winner.pk,
         losers={s.organization_id for s in bidders_of(listing)} - {winner.pk},
+        past_wins=past_wins(winner.pk),
     )
 
 

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from nacl.signing import SigningKey
 
 from audit import evidence
+from lib.canonical import sha256_hex
 from tests.audit.test_evidence import rewrite
 from tests.config.test_settings import run_settings
 
@@ -145,7 +146,7 @@ def test_documents_of_another_shape_are_named_not_crashed_on(package):
             import json
 
             manifest = json.loads(raw)
-            manifest["files"][member] = evidence.sha256_hex(content)
+            manifest["files"][member] = sha256_hex(content)
             return evidence._json(manifest)
 
         changed = rewrite(changed, evidence.MANIFEST, rehash)
