@@ -20,9 +20,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from accounts.actors import Actor
 from audit.alerts import raise_alert
 from audit.models import Alert
+from audit.services import AuditActor
 
 # A winner that beat at least ROTATION_MIN_SHARED of the same losers in ROTATION_MIN_TIMES trades
 # (this one included) is flagged.
@@ -35,7 +35,7 @@ def _already(kind: str, project_id: int | None, key: str) -> bool:
 
 
 def shared_ip(
-    actor: Actor,
+    actor: AuditActor,
     *,
     project_id: int,
     lot_id: int,
@@ -59,7 +59,7 @@ def shared_ip(
 
 
 def same_documents(
-    actor: Actor, *, project_id: int, lot_id: int, organizations: set[int], fingerprint: str
+    actor: AuditActor, *, project_id: int, lot_id: int, organizations: set[int], fingerprint: str
 ) -> Alert | None:
     key = f"{lot_id}:{fingerprint}:{'-'.join(map(str, sorted(organizations)))}"
     if len(organizations) < 2 or _already(Alert.Kind.SAME_DOCUMENT, project_id, key):
@@ -74,7 +74,7 @@ def same_documents(
 
 
 def rotation(
-    actor: Actor,
+    actor: AuditActor,
     *,
     project_id: int,
     winner: int,
@@ -110,7 +110,7 @@ def rotation(
 
 
 def score_outliers(
-    actor: Actor,
+    actor: AuditActor,
     *,
     project_id: int,
     lot_id: int,

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "deposits",
     "experts",
     "bidding",
+    "supervision",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,9 @@
 """lib.canonical: the bytes every stored hash is taken over must never change.
 
 The golden values were computed with the implementations this module replaced (audit.services'
-canonical_bytes and normalize_payload, the three sha256_hex of audit.evidence, experts.draw and
-bidding.crypto), so chains, announcements, draws, lotteries and certificates already stored still verify.
+canonical_bytes and normalize_payload; the three sha256_hex of audit.evidence, now
+supervision.evidence, experts.draw and bidding.crypto), so chains, announcements, draws, lotteries and
+certificates already stored still verify.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run what is due now, then exit")
 
     def handle(self, *args: Any, once: bool = False, **options: Any) -> None:
-        from audit.tasks import VERIFY_STEP, schedule_next_verification
+        from clock.tasks import VERIFY_STEP, schedule_next_verification
 
         if not ScheduledTask.objects.filter(step=VERIFY_STEP, done_at__isnull=True).exists():
             schedule_next_verification()

@@ -373,7 +373,7 @@ def live_rooms(*, identities: bool) -> dict[str, Any]:
 def project_record(project: Project) -> dict[str, Any]:
     """The project's supervision page: its lots and stages, every auction phase, the land listing,
     openings, draws, alerts and the number of audit events about it."""
-    from audit.evidence import project_filter
+    from supervision.evidence import project_filter
 
     labels = stage_labels()
     stage, lots = project_stages([project])[project.pk]

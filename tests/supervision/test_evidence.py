@@ -13,10 +13,10 @@ import time_machine
 from django.core.management import call_command
 from nacl.signing import SigningKey
 
-from audit import evidence
 from bidding.auction import services
 from bidding.models import Auction
 from lib.canonical import sha256_hex
+from supervision import evidence
 from tests.bidding.auction_world import START, make_world
 
 pytestmark = pytest.mark.django_db

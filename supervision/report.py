@@ -27,10 +27,8 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from audit import evidence
 from audit.models import Alert
 from audit.services import latest_checkpoint
-from audit.supervision import beijing_ms, project_stages, stage_labels
 from bidding.models import Auction
 from lib.canonical import sha256_hex
 from lib.pdf import (
@@ -46,6 +44,8 @@ from lib.pdf import (
     text,
     verification_block,
 )
+from supervision import evidence
+from supervision.workspace import beijing_ms, project_stages, stage_labels
 from trading.models import Project
 
 VERIFY_NOTE = (
