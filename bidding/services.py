@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +27,7 @@ from audit.services import record
 from bidding import crypto
 from bidding.models import Bid, BidFile, Opening, OpeningResponse, ProjectKey
 from clock.services import schedule
+from experts.keys import SealBroken
 from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted
 from lib.money import parse_amount
@@ -53,6 +55,36 @@ def project_public_key(project: Project) -> bytes:
             project=project, defaults={"public_key": public, "wrapped_private_key": wrapped}
         )
     return bytes(key.public_key)
+
+
+class DrawSeals:
+    """The project key lent to the expert draws (`experts.keys.ProjectKeys`, registered in
+    `BiddingConfig.ready`): a draw's seed is sealed to it until the draw opens it."""
+
+    def seal(self, project: Project, data: bytes) -> bytes:
+        return crypto.seal_to(project_public_key(project), data)
+
+    def open(self, project_id: int, sealed: Any) -> bytes:
+        key = ProjectKey.objects.get(project_id=project_id)
+        try:
+            private = crypto.unwrap_private_key(bytes(key.wrapped_private_key))
+            return crypto.open_outer(private, bytes(sealed))
+        except crypto.SealError as exc:
+            raise SealBroken(str(exc)) from exc
+
+
+class FailedLots:
+    """Which lots failed at their opening (流标), and why: what the re-tender asks
+    (`trading.signals.FailedLots`, registered in `BiddingConfig.ready`)."""
+
+    def condition(self) -> Q:
+        return Q(opening__stage=Opening.Stage.FAILED)
+
+    def reason(self, lot: Lot) -> str | None:
+        opening = Opening.objects.filter(lot=lot).first()
+        if opening is None or opening.stage != Opening.Stage.FAILED:
+            return None
+        return opening.failure_reason
 
 
 def refuse_before_deadline(actor: Actor, lot: Lot) -> None:

@@ -1046,6 +1046,13 @@ def refund_losers_on_land_deal(
     ]
 
 
+def refund_on_project_terminated(
+    sender: Any, *, actor: Actor, project: Project, at: dt.datetime, **kwargs: Any
+) -> None:
+    """Receiver of `trading.signals.project_terminated`."""
+    refund_on_termination(actor, project, at)
+
+
 def refund_on_termination(
     actor: Actor, project: Project, terminated_at: dt.datetime
 ) -> list[Refund]:

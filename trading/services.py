@@ -48,6 +48,8 @@ from trading.rules import (
     objections_close_at,
     rules_for,
 )
+from trading.signals import failed_lots as failed_lot_answer
+from trading.signals import project_terminated
 
 AGENT_PERMISSIONS = (
     "trading.view_project",
@@ -855,10 +857,8 @@ def terminate_project(actor: Actor, project: Project, *, reason: str) -> Announc
             reason=str(_("终止")),
         )
         record(actor, "trading.project.terminated", locked, {"reason": locked.termination_reason})
-        # 条例 Art.31: every deposit comes back, with interest.
-        from deposits.services import refund_on_termination
-
-        refund_on_termination(actor, locked, timezone.now())
+        # 条例 Art.31: every deposit comes back, with interest (deposits' receiver).
+        project_terminated.send(Project, actor=actor, project=locked, at=timezone.now())
         notify(
             _registered_organizations(locked),
             title=_("项目终止：%(title)s") % {"title": locked.title},
@@ -1145,10 +1145,9 @@ RETENDER_SUFFIX = "（重新招标）"
 
 def failed_lots(project: Project) -> list[Lot]:
     """The project's lots whose opening failed (流标), each with the re-tender made from it, if any."""
-    from bidding.models import Opening
-
     lots = list(
-        Lot.objects.filter(project=project, opening__stage=Opening.Stage.FAILED)
+        Lot.objects.filter(project=project)
+        .filter(failed_lot_answer().condition())
         .select_related("opening")
         .order_by("number")
     )
@@ -1175,8 +1174,6 @@ def retender_failed_lot(
     new dates must pass every legal period again, counted from now; the draft then goes through
     submission, approval and publication like any other. One live re-tender per failed lot.
     """
-    from bidding.models import Opening
-
     require_perm(actor, "trading.manage_project", lot.project)
     timeline = {
         "documents_from": documents_from,
@@ -1188,8 +1185,8 @@ def retender_failed_lot(
     with transaction.atomic():
         original = lock_project(lot.project_id)
         lot = Lot.objects.get(pk=lot.pk)
-        opening = Opening.objects.filter(lot=lot).first()
-        if opening is None or opening.stage != Opening.Stage.FAILED:
+        failure_reason = failed_lot_answer().reason(lot)
+        if failure_reason is None:
             raise WrongStatus(_("只有流标的标段可以重新招标。"), code="LOT_NOT_FAILED")
         if lot.retenders.exclude(status=Project.Status.TERMINATED).exists():
             raise DomainError(_("该标段已发起重新招标。"), code="ALREADY_RETENDERED")
@@ -1235,7 +1232,7 @@ def retender_failed_lot(
             {
                 "from_project": original.pk,
                 "from_lot": lot.pk,
-                "failure_reason": opening.failure_reason,
+                "failure_reason": failure_reason,
                 "documents": [d.sha256 for d in copied],
                 **_snapshot(project),
             },

@@ -18,8 +18,8 @@ from nacl.signing import SigningKey
 
 from lib.canonical import sha256_hex
 from supervision import evidence
-from tests.supervision.test_evidence import rewrite
 from tests.config.test_settings import run_settings
+from tests.supervision.test_evidence import rewrite
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:Duplicate name")]
 
