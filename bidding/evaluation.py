@@ -42,6 +42,8 @@ from bidding.models import (
     Score,
 )
 from clock.calendar import next_working_moment
+from deposits.services import qualification, refund_losers_on_award, refund_on_contract_signed
+from experts.models import DrawnExpert, DrawRequest
 from experts.services import deviating_scores
 from lib.canonical import canonical_sha256, canonical_value
 from lib.errors import Conflict, DomainError, NotPermitted
@@ -74,8 +76,6 @@ def start_evaluation(
     hours: int = 8,
 ) -> Evaluation:
     """Seat the signed-off committee on an opened lot."""
-    from experts.models import DrawnExpert, DrawRequest
-
     require_perm(actor, "bidding.run_evaluation")
     if scheme not in Evaluation.Scheme.values:
         raise DomainError(_("无效的评标办法。"), code="INVALID_SCHEME")
@@ -209,8 +209,6 @@ def request_more_time(actor: Actor, lot: Lot) -> Evaluation:
 
 
 def _mandatory_rejections(lot: Lot, bids: list[Bid], at: dt.datetime) -> dict[int, str]:
-    from deposits.services import qualification
-
     reasons: dict[int, str] = {}
     for bid in bids:
         if lot.ceiling_price is not None and bid.price > lot.ceiling_price:
@@ -477,8 +475,6 @@ def reply_candidate_objection(
 def issue_award(actor: Actor, lot: Lot) -> Publicity:
     """中标通知书 to the best candidate who has not refused, after the publicity ends with no objection
     open; the contract is due within 30 days."""
-    from deposits.services import refund_losers_on_award
-
     require_perm(actor, "trading.manage_project", lot.project)
     with transaction.atomic():
         project = lock_project(lot.project_id)
@@ -529,8 +525,6 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
 
 def record_contract(actor: Actor, lot: Lot, *, signed_at: dt.datetime | None = None) -> Publicity:
     """The contract is signed: deposits are refunded (engineering: everyone with interest, within 5 days)."""
-    from deposits.services import refund_on_contract_signed
-
     require_perm(actor, "trading.manage_project", lot.project)
     with transaction.atomic():
         lock_project(lot.project_id)

@@ -21,12 +21,19 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
 from accounts.models import Role
+from accounts.permissions import require_perm
 from accounts.services import ensure_may_trade
 from audit import detectors
 from audit.services import record
 from bidding import crypto
 from bidding.models import Bid, BidFile, Opening, OpeningResponse, ProjectKey
 from clock.services import schedule
+from deposits.services import (
+    qualification,
+    refund_on_failed_lot,
+    refund_on_withdrawal,
+    settle_decryption_failure,
+)
 from experts.keys import SealBroken
 from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted
@@ -118,8 +125,6 @@ def _project_private_key(lot: Lot, now: dt.datetime):
 
 
 def _check_may_bid(actor: Actor, lot: Lot, project: Project, now: dt.datetime) -> None:
-    from deposits.services import qualification
-
     if actor.role != Role.SUPPLIER or actor.organization is None:
         raise NotPermitted(_("只有投标人可以递交投标文件。"))
     if project.status != Project.Status.PUBLISHED:
@@ -257,8 +262,6 @@ def _collusion_signals(actor: Actor, lot: Lot, bid: Bid, fingerprints: list[str]
 
 def withdraw_bid(actor: Actor, bid: Bid) -> Bid:
     """Withdraw before the deadline (条例 Art.35): the deposit is refunded within 5 days."""
-    from deposits.services import refund_on_withdrawal
-
     with transaction.atomic():
         project = lock_project(bid.lot.project_id)
         locked = Bid.objects.select_for_update().get(pk=bid.pk)
@@ -293,8 +296,6 @@ def open_lot(actor: Actor, lot: Lot) -> Opening:
     the outer layer of every bid (a bid it cannot open is the platform's failure → withdrawal) and the
     bidders' online decryption window starts.
     """
-    from deposits.services import refund_on_withdrawal
-
     refuse_before_deadline(actor, lot)
     with transaction.atomic():
         project = lock_project(lot.project_id)
@@ -409,8 +410,6 @@ def finish_opening(actor: Actor, lot: Lot) -> Opening:
     their deposits are kept or refunded as the project's rules say (`forfeit_on_decryption_failure`);
     with fewer than three valid bids the lot fails; otherwise the opening record is published.
     Idempotent."""
-    from deposits.services import settle_decryption_failure
-
     with transaction.atomic():
         project = lock_project(lot.project_id)
         opening = Opening.objects.select_for_update().get(lot=lot)
@@ -460,8 +459,6 @@ def _fail(actor: Actor, opening: Opening, reason: Any, now: dt.datetime) -> None
     """流标: the lot fails; the 流标公告 is published; every deposit of the lot still held is refunded;
     the agent may re-tender the lot from the notice (`trading.services.retender_failed_lot`). The
     caller holds the project lock."""
-    from deposits.services import refund_on_failed_lot
-
     opening.stage = Opening.Stage.FAILED
     opening.failure_reason = str(reason)
     opening.finished_at = now
@@ -573,8 +570,6 @@ def respond_to_record(
 def answer_record_objection(
     actor: Actor, response: OpeningResponse, *, answer: str
 ) -> OpeningResponse:
-    from accounts.permissions import require_perm
-
     require_perm(actor, "trading.manage_project", response.opening.lot.project)
     if not answer.strip():
         raise DomainError(_("答复不能为空。"), code="TEXT_REQUIRED")

@@ -32,6 +32,7 @@ from accounts.services import ensure_may_trade
 from audit.alerts import raise_alert
 from audit.models import Alert
 from audit.services import record
+from clock.services import schedule
 from deposits import ledger, rules
 from deposits.bank import MalformedMessage, bank_secret, message_digest, signature_valid
 from deposits.models import (
@@ -933,8 +934,6 @@ def _refund_payload(refund: Refund) -> dict[str, Any]:
 
 
 def _schedule_overdue_check(refund: Refund) -> None:
-    from clock.services import schedule
-
     schedule("deposits.refund_overdue", refund.pk, refund.due_at)
 
 

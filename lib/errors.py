@@ -56,3 +56,11 @@ class Conflict(DomainError):
 # Largest amount of money the platform accepts (exclusive): 10 trillion yuan. Far above any real deal,
 # and below the 15 significant digits that SQLite keeps exactly in a DECIMAL column.
 MAX_AMOUNT = 10**13
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The one JSON shape of an error (API, edge, uploads, login lockout): `{"error": {code, message}}`."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}

@@ -39,6 +39,7 @@ from bidding.models import Auction, AuctionEvent
 from lib.errors import DomainError, NotFound
 from supervision import evidence, workspace
 from supervision.alerts import handle_alert
+from supervision.report import render_report
 from supervision.search import search_events
 from trading.models import Project
 
@@ -181,8 +182,6 @@ def evidence_package(request: HttpRequest, pk: int) -> HttpResponse:
 @supervisors
 @require_safe
 def audit_report(request: HttpRequest, pk: int) -> HttpResponse:
-    from supervision.report import render_report
-
     project = get_object_or_404(Project, pk=pk)
     response = HttpResponse(render_report(project), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(

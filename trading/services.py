@@ -22,10 +22,11 @@ from guardian.shortcuts import assign_perm
 from accounts.actors import Actor
 from accounts.models import Organization, Role
 from accounts.notifications import notify
-from accounts.permissions import require_perm
+from accounts.permissions import has_perm, require_perm
 from accounts.services import ensure_may_trade
 from audit.services import record
 from clock.calendar import next_working_moment
+from clock.services import schedule
 from lib.canonical import canonical_sha256, canonical_value, file_sha256, sha256_hex
 from lib.errors import DomainError, NotPermitted
 from lib.money import format_amount, parse_amount
@@ -725,8 +726,6 @@ OPEN_LOT_STEP = "bidding.open_lot"  # registered by bidding/tasks.py
 
 def _schedule_openings(project: Project) -> None:
     """Bids open at the deadline: one clock task per lot, moved whenever the deadline moves."""
-    from clock.services import schedule
-
     if project.kind in (
         Project.Kind.CONSTRUCTION,
         Project.Kind.GOVERNMENT_PROCUREMENT,
@@ -920,8 +919,6 @@ def register(
 
 def may_download(user: Any, document: ProjectDocument) -> bool:
     """Published documents of a project: for registered suppliers when registration is required."""
-    from accounts.permissions import has_perm
-
     project = document.project
     if has_perm(user, "trading.view_project", project):
         return True

@@ -31,6 +31,7 @@ from accounts.actors import Actor
 from accounts.models import Organization, Role
 from accounts.permissions import has_perm
 from bidding.models import Auction, LandListing
+from deposits.services import qualification
 from lib.canonical import canonical_sha256
 from lib.errors import Conflict, NotFound
 from lib.pdf import (
@@ -127,8 +128,6 @@ def _parcel_facts(content: dict[str, Any]) -> list[tuple[str, str]]:
 def readable_qualification(actor: Actor, listing: LandListing) -> Organization:
     """The organization whose 竞买资格确认书 `actor` may print: 404 unless it is a registered bidder of
     the parcel, 409 until its deposit qualifies."""
-    from deposits.services import qualification
-
     org = actor.organization if actor.role == Role.SUPPLIER else None
     if (
         org is None
@@ -142,8 +141,6 @@ def readable_qualification(actor: Actor, listing: LandListing) -> Organization:
 
 def qualification_content(listing: LandListing, organization: Organization) -> dict[str, Any]:
     """What the 竞买资格确认书 states (strings only): nothing in it changes once the deposit qualified."""
-    from deposits.services import qualification
-
     lot = listing.lot
     project = lot.project
     registration = Registration.objects.get(lot=lot, organization=organization)

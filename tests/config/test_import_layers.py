@@ -9,7 +9,8 @@ The test fails on
 - a cycle: modules of different apps that reach each other through imports (a strongly connected
   component of the module graph that spans two apps);
 - function-local imports of project modules above `FUNCTION_LOCAL_CEILING`: they were how cycles were
-  dodged; the ones left are named in `FUNCTION_LOCAL_ALLOWED` with the reason.
+  dodged. Not counted: `AppConfig.ready` in `apps.py` (Django loads apps.py before any model exists,
+  so what it registers is imported there) and migrations (frozen history, run only by `migrate`).
 
 Run it as a script (`.venv/bin/python tests/config/test_import_layers.py`) to print the figures and
 every offender.
@@ -41,9 +42,9 @@ LAYERS: tuple[str, ...] = (
 # Top-level modules that belong to a layer without being a package of that name.
 MODULE_LAYER = {"asgi": "config", "manage": "config"}
 
-# Function-local imports of project modules that no cycle forces but that stay local on purpose
-# (a file another change owns, a lazy start-up path). Counted against the ceiling.
-FUNCTION_LOCAL_CEILING = 0
+# Function-local imports of project modules still allowed. All 16 are in bidding/auction/services.py,
+# which is being split by another change; lower the ceiling as they move to the module top.
+FUNCTION_LOCAL_CEILING = 16
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Import:
     target: str  # dotted project module imported (the longest prefix that is a module or package)
     line: int
     local: bool  # inside a function or method body
+    in_function: str = ""  # the innermost function's name, for a local import
 
     @property
     def source_app(self) -> str:
@@ -113,14 +115,15 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> list[Import
     is_package = path.name == "__init__.py"
     found: list[Import] = []
 
-    def visit(node: ast.AST, local: bool) -> None:
+    def visit(node: ast.AST, function: str) -> None:
+        local = bool(function)
         for child in ast.iter_child_nodes(node):
-            child_local = local or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            inner = child.name if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else ""
             if isinstance(child, ast.Import):
                 for alias in child.names:
                     target = _project_target(alias.name, modules)
                     if target:
-                        found.append(Import(module, target, child.lineno, local))
+                        found.append(Import(module, target, child.lineno, local, function))
             elif isinstance(child, ast.ImportFrom):
                 base = _resolve(module, is_package, child)
                 for alias in child.names:
@@ -128,10 +131,10 @@ def imports_of(module: str, path: Path, modules: dict[str, Path]) -> list[Import
                     target = _project_target(f"{base}.{alias.name}", modules)
                     target = target or _project_target(base, modules)
                     if target:
-                        found.append(Import(module, target, child.lineno, local))
-            visit(child, child_local)
+                        found.append(Import(module, target, child.lineno, local, function))
+            visit(child, inner or function)
 
-    visit(tree, False)
+    visit(tree, "")
     # One edge per statement and target: `from x import a, b` is one import of x.
     return [i for i in dict.fromkeys(found) if i.target != module]
 
@@ -221,8 +224,13 @@ def app_cycles(found: list[Import]) -> list[list[str]]:
     return _components(edges)
 
 
+def _exempt_from_ceiling(i: Import) -> bool:
+    parts = i.source.split(".")
+    return "migrations" in parts or (parts[-1] == "apps" and i.in_function == "ready")
+
+
 def function_local(found: list[Import]) -> list[Import]:
-    return [i for i in found if i.local]
+    return [i for i in found if i.local and not _exempt_from_ceiling(i)]
 
 
 def test_no_upward_import() -> None:
@@ -254,6 +262,19 @@ def test_the_checker_sees_every_app() -> None:
     }
     apps -= {"tests", "bench", "docs", "locale", "static", "templates"}
     assert apps <= set(LAYERS), apps - set(LAYERS)
+
+
+def test_the_checker_catches_what_it_is_for() -> None:
+    """An upward import, a cycle across apps, and a local import are each seen."""
+    up = Import("trading.services", "bidding.models", 1, local=True, in_function="f")
+    down = Import("bidding.models", "trading.models", 1, local=False)
+    back = Import("trading.models", "bidding.models", 1, local=False)
+    assert upward([up, down]) == [up]
+    assert cycles([down, back]) == [["bidding.models", "trading.models"]]
+    assert app_cycles([down, back]) == [["bidding", "trading"]]
+    assert function_local([up, down]) == [up]
+    ready = Import("bidding.apps", "bidding.services", 1, local=True, in_function="ready")
+    assert function_local([ready]) == []
 
 
 def report() -> None:
