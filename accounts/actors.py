@@ -6,11 +6,10 @@ services never reach for a request or a thread-local.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
+from lib.addresses import client_ip, normalize_ip
 
 if TYPE_CHECKING:
     from accounts.models import Organization, User
@@ -70,27 +69,3 @@ class Actor:
     def system(cls, process: str = "clock") -> Actor:
         """The platform itself (the clock, a bank callback): recorded under its process name."""
         return cls(user=None, role=SYSTEM_ROLE, organization=None, ip=None, process=process)
-
-
-def normalize_ip(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        return None
-
-
-def client_ip(meta: dict[str, Any]) -> str | None:
-    """REMOTE_ADDR, or the client named by a trusted reverse proxy in X-Forwarded-For.
-
-    Only the last TRUSTED_PROXY_COUNT hops are believed: anything further left was written by the
-    client and could be forged to blame someone else's address.
-    """
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            return normalize_ip(hops[-proxies])
-    return normalize_ip(meta.get("REMOTE_ADDR"))

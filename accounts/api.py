@@ -33,10 +33,9 @@ from accounts.serializers import (
     OrganizationSerializer,
     OrganizationUpdateSerializer,
 )
-from lib.api import page_of, paginated, query_choice
+from lib.api import ErrorSerializer, page_of, paginated, query_choice
 from lib.errors import DomainError, NotFound
 from lib.throttling import AnonThrottle, AuthThrottle
-from trading.serializers import ErrorSerializer
 
 
 def _visible_org(request: Request, pk: int) -> Organization:

@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.actors import client_ip
+from lib.addresses import client_ip
 from lib.api import error_body
 from lib.errors import DomainError
 

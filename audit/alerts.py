@@ -1,22 +1,20 @@
-"""Raising and handling supervisor alerts. Raising writes an audit event in the caller's transaction."""
+"""Raising supervisor alerts: an alert and its audit event in the caller's transaction. Handling one is
+the supervisors' (`supervision.alerts.handle_alert`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from accounts.actors import Actor
-from accounts.permissions import require_perm
 from audit.models import Alert
-from audit.services import normalize_payload, object_ref, record
-from lib.errors import Conflict, DomainError
+from audit.services import AuditActor, object_ref, record
+from lib.canonical import canonical_value
 
 
 def raise_alert(
-    actor: Actor,
+    actor: AuditActor,
     kind: str,
     *,
     summary: str,
@@ -35,7 +33,7 @@ def raise_alert(
     alert = Alert.objects.create(
         kind=kind,
         summary=str(summary)[:300],
-        details=normalize_payload(details or {}),
+        details=canonical_value(details or {}),
         project_id=project_id,
         object_type=object_type,
         object_id=object_id,
@@ -48,19 +46,3 @@ def raise_alert(
         {"kind": kind, "summary": alert.summary, "project": project_id},
     )
     return alert
-
-
-def handle_alert(actor: Actor, alert: Alert, *, note: str) -> Alert:
-    require_perm(actor, "audit.handle_alert", alert)
-    if not (note or "").strip():
-        raise DomainError(_("请填写处理意见。"), code="NOTE_REQUIRED")
-    with transaction.atomic():
-        locked = Alert.objects.select_for_update().get(pk=alert.pk)
-        if locked.handled_at is not None:
-            raise Conflict(_("该预警已处理。"), code="ALREADY_HANDLED")
-        locked.handled_at = timezone.now()
-        locked.handled_by = actor.user
-        locked.note = note.strip()
-        locked.save(update_fields=["handled_at", "handled_by", "note"])
-        record(actor, "audit.alert.handled", locked, {"note": locked.note})
-    return locked

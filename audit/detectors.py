@@ -6,25 +6,23 @@ transaction of their cause (`audit.alerts.raise_alert`). Each signal is raised o
 - different bidders from one IP address — a sealed bid is submitted
   (`bidding.services._collusion_signals`), a batch of auction bids commits
   (`bidding.auction.services._shared_ip_signals`): `shared_ip`;
-- identical bid documents (keyed fingerprint of the plaintext) — a sealed bid is submitted:
-  `same_documents`;
-- a winner who keeps beating the same losers — an award is issued, a land deal is made: `rotation`;
-- an expert's score far from the committee median — the report is compiled: `score_outliers`;
+- identical bid documents (keyed fingerprint of the plaintext, `bidding.crypto.document_fingerprint`)
+  — a sealed bid is submitted: `same_documents`;
+- a winner who keeps beating the same losers — an award is issued, a land deal is made: `rotation`
+  (the caller passes the earlier wins);
+- an expert's score far from the committee median — the report is compiled: `score_outliers` (the
+  caller passes which scores deviate);
 - an overdue refund — the clock's daily check (`deposits.tasks`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-
-from accounts.actors import Actor
 from audit.alerts import raise_alert
 from audit.models import Alert
+from audit.services import AuditActor
 
 # A winner that beat at least ROTATION_MIN_SHARED of the same losers in ROTATION_MIN_TIMES trades
 # (this one included) is flagged.
@@ -36,15 +34,8 @@ def _already(kind: str, project_id: int | None, key: str) -> bool:
     return Alert.objects.filter(kind=kind, project_id=project_id, details__key=key).exists()
 
 
-def document_fingerprint(content: bytes) -> str:
-    """A keyed fingerprint of a bid document's plaintext: equal documents give equal fingerprints,
-    and nobody without the master key can test a guessed document against one."""
-    key = hmac.new(bytes.fromhex(settings.BID_MASTER_KEY), b"bid-document", hashlib.sha256).digest()
-    return hmac.new(key, content, hashlib.sha256).hexdigest()
-
-
 def shared_ip(
-    actor: Actor,
+    actor: AuditActor,
     *,
     project_id: int,
     lot_id: int,
@@ -68,7 +59,7 @@ def shared_ip(
 
 
 def same_documents(
-    actor: Actor, *, project_id: int, lot_id: int, organizations: set[int], fingerprint: str
+    actor: AuditActor, *, project_id: int, lot_id: int, organizations: set[int], fingerprint: str
 ) -> Alert | None:
     key = f"{lot_id}:{fingerprint}:{'-'.join(map(str, sorted(organizations)))}"
     if len(organizations) < 2 or _already(Alert.Kind.SAME_DOCUMENT, project_id, key):
@@ -82,27 +73,21 @@ def same_documents(
     )
 
 
-def _past_wins(winner: int) -> list[tuple[int, set[int]]]:
-    """(project, losers) of every earlier trade this organization won."""
-    from bidding.models import LandListing, Publicity
+def rotation(
+    actor: AuditActor,
+    *,
+    project_id: int,
+    winner: int,
+    losers: set[int],
+    past_wins: list[tuple[int, set[int]]],
+) -> Alert | None:
+    """The same winner over the same losers again and again (a rotation or cover-bidding ring).
 
-    wins = []
-    for publicity in Publicity.objects.filter(winner_id=winner).select_related("lot"):
-        losers = {c["organization"] for c in publicity.candidates} - {winner}
-        wins.append((publicity.lot.project_id, losers))
-    for listing in LandListing.objects.filter(winner_id=winner).select_related("lot"):
-        from bidding.land.services import bidders_of
-
-        losers = {s.organization_id for s in bidders_of(listing)} - {winner}
-        wins.append((listing.lot.project_id, losers))
-    return wins
-
-
-def rotation(actor: Actor, *, project_id: int, winner: int, losers: set[int]) -> Alert | None:
-    """The same winner over the same losers again and again (a rotation or cover-bidding ring)."""
+    `past_wins` is (project, losers) of every trade the winner won, as the caller reads them
+    (`bidding.history.past_wins`)."""
     repeats = [
         (project, shared)
-        for project, past_losers in _past_wins(winner)
+        for project, past_losers in past_wins
         if project != project_id and len(shared := losers & past_losers) >= ROTATION_MIN_SHARED
     ]
     if len(repeats) + 1 < ROTATION_MIN_TIMES:
@@ -125,14 +110,20 @@ def rotation(actor: Actor, *, project_id: int, winner: int, losers: set[int]) ->
 
 
 def score_outliers(
-    actor: Actor, *, project_id: int, lot_id: int, scores: dict[int, dict[int, Decimal]]
+    actor: AuditActor,
+    *,
+    project_id: int,
+    lot_id: int,
+    scores: dict[int, dict[int, Decimal]],
+    outliers: dict[int, set[int]],
 ) -> list[Alert]:
-    """Per bid, members (expert ids) whose technical score lies far from the committee's median."""
-    from experts.services import deviating_scores
+    """Per bid, members (expert ids) whose technical score lies far from the committee's median.
 
+    `scores` is bid → member → technical score; `outliers` is bid → the members the caller found far
+    from the median (`experts.services.deviating_scores`)."""
     alerts = []
     for bid, by_member in scores.items():
-        for member in sorted(deviating_scores(by_member)):
+        for member in sorted(outliers.get(bid, set())):
             key = f"{lot_id}:{bid}:{member}"
             if _already(Alert.Kind.SCORE_OUTLIER, project_id, key):
                 continue

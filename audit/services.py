@@ -2,10 +2,10 @@
 
 Canonical form of an event, hashed with SHA-256:
 
-    json.dumps({"seq", "at", "actor_id", "actor", "role", "organization_id", "ip", "action",
-                "object_type", "object_id", "payload", "prev_hash"},
-               sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    lib.canonical.canonical_sha256({"seq", "at", "actor_id", "actor", "role", "organization_id", "ip",
+                                    "action", "object_type", "object_id", "payload", "prev_hash"})
 
+(sorted keys, no spaces, UTF-8: see `lib/canonical.py`).
 `at` is UTC ISO-8601 with microseconds. Payloads hold only JSON strings, integers, booleans, null, lists
 and objects: money and times are written as strings, and floats are refused (they do not round-trip
 exactly, and money must never be a float anyway).
@@ -14,56 +14,47 @@ exactly, and money must never be a float anyway).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import heapq
-import json
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from decimal import Decimal
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, Protocol
 
 from django.db import connection, models, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.actors import Actor
 from audit.models import GENESIS_HASH, AuditEvent, ChainHead, Checkpoint
 from lib import batchwrite
-from lib.edge import MAX_ID
+from lib.canonical import canonical_sha256, canonical_value
 from lib.errors import DomainError
 from lib.text import bounded, unsafe_char
 
 
-def normalize_payload(value: Any) -> Any:
-    """The JSON value that will be stored and hashed, so what is hashed is exactly what is read back."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        raise TypeError("audit payloads may not hold floats; write money and measures as strings")
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        if timezone.is_naive(value):
-            raise TypeError("audit payloads may not hold naive datetimes")
-        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID | Promise):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(key): normalize_payload(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [normalize_payload(item) for item in value]
-    raise TypeError(f"cannot write {type(value).__name__} into an audit payload")
+class _Row(Protocol):
+    @property
+    def pk(self) -> Any: ...
 
 
-def canonical_bytes(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+class AuditActor(Protocol):
+    """Who acted, as the chain records it. `accounts.actors.Actor` is the one every service passes; the
+    chain names only what it reads, so it imports no app above it (docs/architecture.md, "Dependency
+    order")."""
+
+    @property
+    def user(self) -> _Row | None: ...
+
+    @property
+    def organization(self) -> _Row | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def ip(self) -> str | None: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 def _hashed_fields(
@@ -98,7 +89,7 @@ def _hashed_fields(
 
 
 def event_hash(**fields: Any) -> str:
-    return hashlib.sha256(canonical_bytes(_hashed_fields(**fields))).hexdigest()
+    return canonical_sha256(_hashed_fields(**fields))
 
 
 def object_ref(target: models.Model | tuple[str, str] | None) -> tuple[str, str]:
@@ -110,7 +101,7 @@ def object_ref(target: models.Model | tuple[str, str] | None) -> tuple[str, str]
 
 
 def record(
-    actor: Actor,
+    actor: AuditActor,
     action: str,
     target: models.Model | tuple[str, str] | None = None,
     payload: dict[str, Any] | None = None,
@@ -124,7 +115,7 @@ def record(
     return record_many([(actor, action, target, payload)])[0]
 
 
-AuditEntry = tuple[Actor, str, models.Model | tuple[str, str] | None, dict[str, Any] | None]
+AuditEntry = tuple[AuditActor, str, models.Model | tuple[str, str] | None, dict[str, Any] | None]
 
 
 _HEAD_TABLE = ChainHead._meta.db_table
@@ -171,7 +162,7 @@ def record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
     if not entries:
         return []
     prepared = [
-        (actor, action, *object_ref(target), bound_payload(normalize_payload(payload or {})))
+        (actor, action, *object_ref(target), bound_payload(canonical_value(payload or {})))
         for actor, action, target, payload in entries
     ]
     # SQLite has no FOR UPDATE: its IMMEDIATE transactions already hold the database's write lock.
@@ -596,26 +587,6 @@ def parse_expected_head(value: str) -> tuple[int, str]:
 
 # --- Searching ------------------------------------------------------------------------------------
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def _moment(value: str) -> dt.datetime:
-    try:
-        moment = parse_datetime(value)
-    except ValueError:  # well formed but no such time: 2026-13-45T00:00
-        moment = None
-    if moment is None:
-        raise DomainError(_("时间格式无效：%(value)s"), code="INVALID_TIME", value=value)
-    # A time without an offset (a browser's datetime-local field) is Beijing time.
-    return timezone.make_aware(moment, BEIJING) if timezone.is_naive(moment) else moment
-
-
-def _after_seq(params: Mapping[str, Any]) -> int:
-    value = params.get("after_seq", "0")
-    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
-        raise DomainError(_("after_seq 必须是非负整数。"), code="INVALID_PARAMETER")
-    return int(value)
-
 
 def before_seq_param(params: Mapping[str, Any]) -> int | None:
     """The optional `before_seq` paging bound (searches and the head history)."""
@@ -625,46 +596,3 @@ def before_seq_param(params: Mapping[str, Any]) -> int | None:
     if not (isinstance(value, str) and value.isascii() and value.isdigit()):
         raise DomainError(_("before_seq 必须是非负整数。"), code="INVALID_PARAMETER")
     return int(value)
-
-
-def search_events(params: Mapping[str, Any]) -> models.QuerySet[AuditEvent]:
-    """The audit events matching `params`, oldest first — one rule for the API (`/api/v1/audit/events/`)
-    and the supervisors' search page. Empty values are ignored.
-
-    - `action`, `object_type`, `object_id`: exact;
-    - `actor`: the acting user's recorded name (or `role:process` for the platform);
-    - `organization`: the acting organization's id;
-    - `project`: a project number — the events about it and about every row that belongs to it;
-    - `since` (inclusive) / `until` (exclusive): ISO-8601; a time without an offset is Beijing time;
-    - `after_seq` (default 0) / `before_seq`: sequence bounds, for paging.
-
-    Raises DomainError (400) for a malformed value and for an unknown project number.
-    """
-    qs = AuditEvent.objects.order_by("seq")
-    for field in ("action", "object_type", "object_id"):
-        if params.get(field):
-            qs = qs.filter(**{field: params[field]})
-    if params.get("actor"):
-        qs = qs.filter(actor_name=params["actor"])
-    if params.get("organization"):
-        organization = str(params["organization"])
-        # An id: ASCII digits that fit a bigint (a larger number would overflow the query).
-        if not (organization.isascii() and organization.isdigit() and int(organization) <= MAX_ID):
-            raise DomainError(_("organization 必须是机构编号。"), code="INVALID_PARAMETER")
-        qs = qs.filter(organization_id=int(organization))
-    if params.get("project"):
-        from audit.evidence import project_filter
-        from trading.models import Project
-
-        project = Project.objects.filter(number=params["project"]).first()
-        if project is None:
-            raise DomainError(_("没有该项目。"), code="UNKNOWN_PROJECT")
-        qs = qs.filter(project_filter(project))
-    for name, lookup in (("since", "at__gte"), ("until", "at__lt")):
-        if params.get(name):
-            qs = qs.filter(**{lookup: _moment(params[name])})
-    qs = qs.filter(seq__gt=_after_seq(params))
-    before = before_seq_param(params)
-    if before is not None:
-        qs = qs.filter(seq__lt=before)
-    return qs

@@ -161,7 +161,7 @@ def insert_fixture(rows: int) -> None:
     from accounts import services as account_services
     from accounts.actors import Actor
     from accounts.models import Organization, Role
-    from audit.services import normalize_payload
+    from lib.canonical import canonical_value
     from trading.models import Announcement, AnnouncementVersion, Lot, Project
     from trading.services import content_hash
 
@@ -247,7 +247,7 @@ def insert_fixture(rows: int) -> None:
                 previous = None
                 for number in range(1, count + 1):
                     version_at = at + dt.timedelta(hours=number - 1)
-                    content = normalize_payload(
+                    content = canonical_value(
                         {
                             "announcement": {"id": announcement_id, "kind": notice},
                             "version": number,

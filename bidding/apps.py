@@ -7,5 +7,13 @@ class BiddingConfig(AppConfig):
     verbose_name = _("投标与开评标")
 
     def ready(self) -> None:
-        # The land listing registers what happens when each of its auction phases closes.
-        from bidding.land import services  # noqa: F401
+        # Imported here, not at the top: Django loads apps.py before any model exists.
+        from bidding import services
+        from bidding.land import services as land  # noqa: F401 (registers its phase-close hooks)
+        from experts import keys
+        from trading import signals
+
+        # Apps below bidding ask it for the project key (expert draws) and for which lots failed
+        # (re-tendering) through these registrations; they never import bidding.
+        keys.register(services.DrawSeals())
+        signals.register_failed_lots(services.FailedLots())

@@ -14,6 +14,7 @@ deadline to have passed, and the bidder's code.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 from django.conf import settings
@@ -72,10 +73,13 @@ def open_inner(inner_key: bytes, inner: bytes) -> bytes:
         raise SealError("the bidder's code does not open this bid") from exc
 
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def seal_to(public_key: bytes, data: bytes) -> bytes:
     """Seal a small secret (a bid's file key) to the project's public key."""
     return SealedBox(PublicKey(public_key)).encrypt(data)
+
+
+def document_fingerprint(content: bytes) -> str:
+    """A keyed fingerprint of a bid document's plaintext: equal documents give equal fingerprints,
+    and nobody without the master key can test a guessed document against one."""
+    key = hmac.new(bytes.fromhex(settings.BID_MASTER_KEY), b"bid-document", hashlib.sha256).digest()
+    return hmac.new(key, content, hashlib.sha256).hexdigest()

@@ -29,8 +29,8 @@ from accounts.actors import Actor
 from accounts.permissions import require_perm
 from accounts.services import OrganizationBarred, OrganizationInactive, ensure_may_trade
 from audit import detectors
-from audit.services import canonical_bytes, normalize_payload, record
-from bidding.crypto import sha256_hex
+from audit.services import record
+from bidding.history import past_wins
 from bidding.models import (
     AuctionParticipant,
     Bid,
@@ -42,6 +42,10 @@ from bidding.models import (
     Score,
 )
 from clock.calendar import next_working_moment
+from deposits.services import qualification, refund_losers_on_award, refund_on_contract_signed
+from experts.models import DrawnExpert, DrawRequest
+from experts.services import deviating_scores
+from lib.canonical import canonical_sha256, canonical_value
 from lib.errors import Conflict, DomainError, NotPermitted
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project
@@ -72,8 +76,6 @@ def start_evaluation(
     hours: int = 8,
 ) -> Evaluation:
     """Seat the signed-off committee on an opened lot."""
-    from experts.models import DrawnExpert, DrawRequest
-
     require_perm(actor, "bidding.run_evaluation")
     if scheme not in Evaluation.Scheme.values:
         raise DomainError(_("无效的评标办法。"), code="INVALID_SCHEME")
@@ -207,8 +209,6 @@ def request_more_time(actor: Actor, lot: Lot) -> Evaluation:
 
 
 def _mandatory_rejections(lot: Lot, bids: list[Bid], at: dt.datetime) -> dict[int, str]:
-    from deposits.services import qualification
-
     reasons: dict[int, str] = {}
     for bid in bids:
         if lot.ceiling_price is not None and bid.price > lot.ceiling_price:
@@ -298,7 +298,7 @@ def compile_report(actor: Actor, lot: Lot) -> Evaluation:
         )
         rejected = _mandatory_rejections(lot, bids, now)
         candidates = _rank(evaluation, bids, rejected)
-        evaluation.report = normalize_payload(
+        evaluation.report = canonical_value(
             {
                 "lot": lot.pk,
                 "scheme": evaluation.scheme,
@@ -310,7 +310,7 @@ def compile_report(actor: Actor, lot: Lot) -> Evaluation:
                 "members": [m.expert_id for m in evaluation.members.order_by("pk")],
             }
         )
-        evaluation.report_sha256 = sha256_hex(canonical_bytes(evaluation.report))
+        evaluation.report_sha256 = canonical_sha256(evaluation.report)
         evaluation.status = Evaluation.Status.REPORTED
         evaluation.reported_at = now
         evaluation.save(update_fields=["report", "report_sha256", "status", "reported_at"])
@@ -325,7 +325,13 @@ def compile_report(actor: Actor, lot: Lot) -> Evaluation:
             member__evaluation=evaluation, compliant=True, technical_points__isnull=False
         ).select_related("member"):
             scores.setdefault(score.bid_id, {})[score.member.expert_id] = score.technical_points
-        detectors.score_outliers(actor, project_id=lot.project_id, lot_id=lot.pk, scores=scores)
+        detectors.score_outliers(
+            actor,
+            project_id=lot.project_id,
+            lot_id=lot.pk,
+            scores=scores,
+            outliers={bid: deviating_scores(by_member) for bid, by_member in scores.items()},
+        )
     return evaluation
 
 
@@ -469,8 +475,6 @@ def reply_candidate_objection(
 def issue_award(actor: Actor, lot: Lot) -> Publicity:
     """中标通知书 to the best candidate who has not refused, after the publicity ends with no objection
     open; the contract is due within 30 days."""
-    from deposits.services import refund_losers_on_award
-
     require_perm(actor, "trading.manage_project", lot.project)
     with transaction.atomic():
         project = lock_project(lot.project_id)
@@ -512,6 +516,7 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
             project_id=project.pk,
             winner=winner["organization"],
             losers={c["organization"] for c in publicity.candidates} - {winner["organization"]},
+            past_wins=past_wins(winner["organization"]),
         )
         if project.kind == Project.Kind.GOVERNMENT_PROCUREMENT:
             refund_losers_on_award(actor, lot, publicity.winner, now)
@@ -520,8 +525,6 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
 
 def record_contract(actor: Actor, lot: Lot, *, signed_at: dt.datetime | None = None) -> Publicity:
     """The contract is signed: deposits are refunded (engineering: everyone with interest, within 5 days)."""
-    from deposits.services import refund_on_contract_signed
-
     require_perm(actor, "trading.manage_project", lot.project)
     with transaction.atomic():
         lock_project(lot.project_id)

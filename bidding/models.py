@@ -89,7 +89,7 @@ class BidFile(models.Model):
     file = models.FileField(upload_to=bid_file_path)
     sha256 = models.CharField(_("密文哈希"), max_length=64)
     size = models.PositiveBigIntegerField()
-    # Keyed fingerprint of the plaintext (`audit.detectors.document_fingerprint`): finds identical
+    # Keyed fingerprint of the plaintext (`bidding.crypto.document_fingerprint`): finds identical
     # documents from different bidders without revealing any.
     fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
 

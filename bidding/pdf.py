@@ -16,7 +16,6 @@ draws outside any transaction (docs/architecture.md): views call these after the
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -25,9 +24,9 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from audit.services import canonical_bytes, normalize_payload
 from bidding import access
 from bidding.models import Auction, Bid, Opening, Publicity
+from lib.canonical import canonical_sha256, canonical_value
 from lib.pdf import (
     CONTENT_WIDTH,
     SHANGHAI,
@@ -68,7 +67,7 @@ def _iso(moment: dt.datetime | None) -> str:
 
 def receipt_document(bid: Bid) -> dict[str, Any]:
     """What the receipt hash covers, exactly as `submit_bid` hashed it."""
-    return normalize_payload(
+    return canonical_value(
         {
             "lot": bid.lot_id,
             "organization": bid.organization_id,
@@ -80,7 +79,7 @@ def receipt_document(bid: Bid) -> dict[str, Any]:
 
 
 def receipt_sha256(bid: Bid) -> str:
-    return hashlib.sha256(canonical_bytes(receipt_document(bid))).hexdigest()
+    return canonical_sha256(receipt_document(bid))
 
 
 def receipt_url(bid: Bid) -> str:
@@ -251,12 +250,12 @@ def award_content(publicity: Publicity) -> dict[str, Any]:
 
 
 def award_sha256(publicity: Publicity) -> str:
-    return hashlib.sha256(canonical_bytes(award_content(publicity))).hexdigest()
+    return canonical_sha256(award_content(publicity))
 
 
 def render_award_notice(publicity: Publicity) -> bytes:
     content = award_content(publicity)
-    digest = hashlib.sha256(canonical_bytes(content)).hexdigest()
+    digest = canonical_sha256(content)
     issued = dt.datetime.fromisoformat(content["issued_at"]) if content["issued_at"] else None
     due = (
         dt.datetime.fromisoformat(content["contract_due_at"])

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from bidding.access import STAGE_LABELS
 from bidding.models import Bid, Evaluation, Opening, Publicity
+from bidding.pdf import receipt_document
 from lib import numbers
 from trading.serializers import (
     AwareDateTimeField,
@@ -101,8 +102,6 @@ class BidReceiptSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "object", "additionalProperties": True})
     def get_document(self, bid: Bid) -> dict[str, Any]:
-        from bidding.pdf import receipt_document
-
         return receipt_document(bid)
 
     def get_pdf_url(self, bid: Bid) -> str:

@@ -15,18 +15,27 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
 from accounts.models import Role
+from accounts.permissions import require_perm
 from accounts.services import ensure_may_trade
 from audit import detectors
-from audit.detectors import document_fingerprint
-from audit.services import canonical_bytes, normalize_payload, record
+from audit.services import record
 from bidding import crypto
 from bidding.models import Bid, BidFile, Opening, OpeningResponse, ProjectKey
 from clock.services import schedule
+from deposits.services import (
+    qualification,
+    refund_on_failed_lot,
+    refund_on_withdrawal,
+    settle_decryption_failure,
+)
+from experts.keys import SealBroken
+from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted
 from lib.money import parse_amount
 from trading.exceptions import TooLate
@@ -53,6 +62,36 @@ def project_public_key(project: Project) -> bytes:
             project=project, defaults={"public_key": public, "wrapped_private_key": wrapped}
         )
     return bytes(key.public_key)
+
+
+class DrawSeals:
+    """The project key lent to the expert draws (`experts.keys.ProjectKeys`, registered in
+    `BiddingConfig.ready`): a draw's seed is sealed to it until the draw opens it."""
+
+    def seal(self, project: Project, data: bytes) -> bytes:
+        return crypto.seal_to(project_public_key(project), data)
+
+    def open(self, project_id: int, sealed: Any) -> bytes:
+        key = ProjectKey.objects.get(project_id=project_id)
+        try:
+            private = crypto.unwrap_private_key(bytes(key.wrapped_private_key))
+            return crypto.open_outer(private, bytes(sealed))
+        except crypto.SealError as exc:
+            raise SealBroken(str(exc)) from exc
+
+
+class FailedLots:
+    """Which lots failed at their opening (流标), and why: what the re-tender asks
+    (`trading.signals.FailedLots`, registered in `BiddingConfig.ready`)."""
+
+    def condition(self) -> Q:
+        return Q(opening__stage=Opening.Stage.FAILED)
+
+    def reason(self, lot: Lot) -> str | None:
+        opening = Opening.objects.filter(lot=lot).first()
+        if opening is None or opening.stage != Opening.Stage.FAILED:
+            return None
+        return opening.failure_reason
 
 
 def refuse_before_deadline(actor: Actor, lot: Lot) -> None:
@@ -86,8 +125,6 @@ def _project_private_key(lot: Lot, now: dt.datetime):
 
 
 def _check_may_bid(actor: Actor, lot: Lot, project: Project, now: dt.datetime) -> None:
-    from deposits.services import qualification
-
     if actor.role != Role.SUPPLIER or actor.organization is None:
         raise NotPermitted(_("只有投标人可以递交投标文件。"))
     if project.status != Project.Status.PUBLISHED:
@@ -125,7 +162,7 @@ def submit_bid(
         content = b"".join(upload.chunks())
         payload = json.dumps({"name": upload.name}).encode() + b"\n" + content
         sealed = crypto.seal(public, inner_key, payload)
-        sealed_files.append((sealed, crypto.sha256_hex(sealed), document_fingerprint(content)))
+        sealed_files.append((sealed, sha256_hex(sealed), crypto.document_fingerprint(content)))
     with transaction.atomic():
         project = lock_project(lot.project_id)
         now = timezone.now()
@@ -138,10 +175,10 @@ def submit_bid(
             Bid.Status.WITHDRAWN,
         ):
             raise Conflict(_("该投标文件已进入开标。"), code="WRONG_STATUS")
-        sealed_sha = crypto.sha256_hex(sealed_price)
-        receipt = crypto.sha256_hex(
+        sealed_sha = sha256_hex(sealed_price)
+        receipt = sha256_hex(
             canonical_bytes(
-                normalize_payload(
+                canonical_value(
                     {
                         "lot": lot.pk,
                         "organization": actor.organization.pk,
@@ -225,8 +262,6 @@ def _collusion_signals(actor: Actor, lot: Lot, bid: Bid, fingerprints: list[str]
 
 def withdraw_bid(actor: Actor, bid: Bid) -> Bid:
     """Withdraw before the deadline (条例 Art.35): the deposit is refunded within 5 days."""
-    from deposits.services import refund_on_withdrawal
-
     with transaction.atomic():
         project = lock_project(bid.lot.project_id)
         locked = Bid.objects.select_for_update().get(pk=bid.pk)
@@ -261,8 +296,6 @@ def open_lot(actor: Actor, lot: Lot) -> Opening:
     the outer layer of every bid (a bid it cannot open is the platform's failure → withdrawal) and the
     bidders' online decryption window starts.
     """
-    from deposits.services import refund_on_withdrawal
-
     refuse_before_deadline(actor, lot)
     with transaction.atomic():
         project = lock_project(lot.project_id)
@@ -377,8 +410,6 @@ def finish_opening(actor: Actor, lot: Lot) -> Opening:
     their deposits are kept or refunded as the project's rules say (`forfeit_on_decryption_failure`);
     with fewer than three valid bids the lot fails; otherwise the opening record is published.
     Idempotent."""
-    from deposits.services import settle_decryption_failure
-
     with transaction.atomic():
         project = lock_project(lot.project_id)
         opening = Opening.objects.select_for_update().get(lot=lot)
@@ -410,7 +441,7 @@ def finish_opening(actor: Actor, lot: Lot) -> Opening:
             _fail(actor, opening, _("有效投标人少于 3 个。"), now)
             return opening
         opening.record = opening_record(lot)
-        opening.record_sha256 = crypto.sha256_hex(canonical_bytes(opening.record))
+        opening.record_sha256 = canonical_sha256(opening.record)
         opening.stage = Opening.Stage.OPENED
         opening.finished_at = now
         opening.objections_until = now + dt.timedelta(minutes=settings.OPENING_OBJECTION_MINUTES)
@@ -428,13 +459,11 @@ def _fail(actor: Actor, opening: Opening, reason: Any, now: dt.datetime) -> None
     """流标: the lot fails; the 流标公告 is published; every deposit of the lot still held is refunded;
     the agent may re-tender the lot from the notice (`trading.services.retender_failed_lot`). The
     caller holds the project lock."""
-    from deposits.services import refund_on_failed_lot
-
     opening.stage = Opening.Stage.FAILED
     opening.failure_reason = str(reason)
     opening.finished_at = now
     opening.record = opening_record(opening.lot)
-    opening.record_sha256 = crypto.sha256_hex(canonical_bytes(opening.record))
+    opening.record_sha256 = canonical_sha256(opening.record)
     opening.save()
     record(actor, "bidding.opening.failed", opening, {"reason": opening.failure_reason})
     _publish_failure_notice(actor, opening)
@@ -497,7 +526,7 @@ def opening_record(lot: Lot) -> dict[str, Any]:
                 "failure": bid.failure,
             }
         )
-    return normalize_payload(
+    return canonical_value(
         {"lot": lot.pk, "project": lot.project.number, "lot_number": lot.number, "bids": rows}
     )
 
@@ -541,8 +570,6 @@ def respond_to_record(
 def answer_record_objection(
     actor: Actor, response: OpeningResponse, *, answer: str
 ) -> OpeningResponse:
-    from accounts.permissions import require_perm
-
     require_perm(actor, "trading.manage_project", response.opening.lot.project)
     if not answer.strip():
         raise DomainError(_("答复不能为空。"), code="TEXT_REQUIRED")

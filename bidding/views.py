@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.actors import Actor
 from accounts.models import Role
-from audit.services import canonical_bytes
+from accounts.permissions import visible_to
 from bidding import access, pdf, services
 from bidding import evaluation as evaluating
 from bidding.forms import (
@@ -51,6 +51,7 @@ from bidding.models import (
     PublicityObjection,
     Score,
 )
+from lib.canonical import canonical_bytes
 from lib.errors import DomainError, NotFound
 from lib.money import format_amount
 from lib.uploads import accepts_uploads
@@ -137,8 +138,6 @@ def _board_lots(user: Any) -> Any:
         project__method__in=access.SEALED_METHODS,
     ).select_related("project", "opening")
     if not (access.is_staff(user) or access.is_supervisor(user)):
-        from accounts.permissions import visible_to
-
         projects = visible_to(user, "trading.manage_project", Project.objects.all())
         lots = lots.filter(project__in=projects)
     return lots.annotate(

@@ -27,6 +27,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from lunar_python import Lunar, Solar
 
+from accounts.permissions import require_perm
+from audit.services import record
+from clock.models import StatutoryDay
+from lib.errors import DomainError
+
 # The 2024 revision of 《全国年节及纪念日放假办法》 applies from this year on; earlier years come from the
 # package, which holds the notices made under the earlier revisions.
 STATUTORY_RULES_FROM = 2025
@@ -97,8 +102,6 @@ def statutory_holiday(day: dt.date) -> str | None:
 
 def _table() -> dict[dt.date, bool]:
     """{date: is_workday} from the staff table (read per call: staff edits apply at once)."""
-    from clock.models import StatutoryDay
-
     return {
         day: kind == StatutoryDay.Kind.WORKDAY
         for day, kind in StatutoryDay.objects.values_list("date", "kind")
@@ -138,8 +141,6 @@ def is_workday(day: dt.date | dt.datetime) -> bool:
 def holiday_name(day: dt.date | dt.datetime) -> str | None:
     """The holiday `day` belongs to — the law's, or a rest day of the year's arrangement (bridge days,
     the weekend inside a holiday) — or None for a working day or an ordinary weekend."""
-    from clock.models import StatutoryDay
-
     if isinstance(day, dt.datetime):
         day = timezone.localtime(day).date()
     name = statutory_holiday(day)
@@ -207,8 +208,6 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
 def missing_years(years: list[int]) -> list[int]:
     """Years with no arrangement (neither the package nor the staff table): the law's holidays are
     known for them, but not the bridges and make-up days the State Council will announce."""
-    from clock.models import StatutoryDay
-
     entered = {first_day.year for first_day in StatutoryDay.objects.dates("date", "year")}
     return [year for year in years if not package_covers(year) and year not in entered]
 
@@ -220,11 +219,6 @@ def set_statutory_day(actor, day: dt.date, *, kind: str, name: str = "", notice:
     gives off. The law's own holidays can never be made workdays.
     """
     from django.db import transaction
-
-    from accounts.permissions import require_perm
-    from audit.services import record
-    from clock.models import StatutoryDay
-    from lib.errors import DomainError
 
     require_perm(actor, "clock.change_statutoryday")
     if kind not in StatutoryDay.Kind.values:
@@ -259,10 +253,6 @@ def set_statutory_day(actor, day: dt.date, *, kind: str, name: str = "", notice:
 
 def remove_statutory_day(actor, day: dt.date) -> None:
     from django.db import transaction
-
-    from accounts.permissions import require_perm
-    from audit.services import record
-    from clock.models import StatutoryDay
 
     require_perm(actor, "clock.change_statutoryday")
     with transaction.atomic():

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "deposits",
     "experts",
     "bidding",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -181,7 +182,7 @@ CSRF_COOKIE_SECURE = not DEBUG
 # `authenticate(request, …)`). Failures count per username *and* client address together: by
 # username alone anyone could lock a bidder out just before an auction; by address alone one
 # guesser would lock out a whole company behind one NAT address. The address is the one the audit
-# chain records (accounts.actors.client_ip, honouring TRUSTED_PROXY_COUNT). Attempts live in the
+# chain records (lib.addresses.client_ip, honouring TRUSTED_PROXY_COUNT). Attempts live in the
 # database, so every daphne process sees them and staff can lift a lockout in the admin.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)

@@ -8,6 +8,7 @@ from accounts import views as accounts_views
 from audit import api as audit_api
 from lib import api as lib_api
 from lib import edge
+from supervision import api as supervision_api
 
 # `<id:pk>` in every urls module: a database id that fits a bigint (lib.edge.IdConverter). Registered
 # before the app urls modules below are imported by include().
@@ -22,13 +23,13 @@ api_v1 = [
         "organizations/<id:pk>/bars/", accounts_api.organization_bars, name="api_organization_bars"
     ),
     path("integrity-records/<id:pk>/lift/", accounts_api.lift_bar, name="api_lift_bar"),
-    path("audit/events/", audit_api.events, name="api_audit_events"),
+    path("audit/events/", supervision_api.events, name="api_audit_events"),
     path("audit/head/", audit_api.head, name="api_audit_head"),
     path("audit/heads/", audit_api.heads, name="api_audit_heads"),
     path("ocds/", include("trading.ocds_urls")),
     path("", include("trading.api_urls")),
     path("deposits/", include("deposits.api_urls")),
-    path("alerts/", include("audit.alert_urls")),
+    path("alerts/", include("supervision.alert_urls")),
     path("experts/", include("experts.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves Swagger UI's init script from a URL: no inline script (CSP).
@@ -57,7 +58,7 @@ urlpatterns = [
     path("deposits/", include("deposits.urls")),
     path("experts/", include("experts.urls")),
     path("bidding/", include("bidding.urls")),
-    path("supervision/", include("audit.urls")),
+    path("supervision/", include("supervision.urls")),
     path("audit/", include("audit.head_urls")),
     path("", include("trading.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

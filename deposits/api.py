@@ -86,14 +86,13 @@ from deposits.serializers import (
     SubAccountSerializer,
     VerifyGuaranteeSerializer,
 )
-from lib.api import paginated
+from lib.api import READ_ERRORS, WRITE_ERRORS, ErrorSerializer, page_of, paginated
 from lib.edge import FormParser, MultiPartParser
 from lib.errors import DomainError, NotFound, NotPermitted
 from lib.money import format_amount
 from lib.numbers import query_integer
 from lib.uploads import accepts_uploads
 from trading.models import Lot, Project
-from trading.serializers import READ_ERRORS, WRITE_ERRORS, ErrorSerializer, page_of
 
 ANNOUNCED = (Project.Status.PUBLISHED, Project.Status.TERMINATED)
 LIVE_REFUND = ~Q(status__in=[Refund.Status.FAILED, Refund.Status.CANCELLED])

@@ -2,7 +2,7 @@
 (保证金退还通知).
 
 Each document is drawn from one dict of strings, its *content*: exactly what it states. The SHA-256 printed
-at the bottom is the hash of that content's canonical JSON (audit.services.canonical_bytes), so a copy can
+at the bottom is the hash of that content's canonical JSON (lib.canonical.canonical_sha256), so a copy can
 be checked by recomputing `receipt_content(...)` / `refund_notice_content(...)` for the moment it states
 it was printed. Both state the situation at the time of printing (qualification, refund status), which is
 why the printing time is part of the content.
@@ -14,7 +14,6 @@ functions after the services have committed, never inside `transaction.atomic()`
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -24,9 +23,9 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from audit.services import canonical_bytes
 from deposits import services
 from deposits.models import Account, Currency, Deposit, Refund
+from lib.canonical import canonical_sha256
 from lib.errors import present
 from lib.pdf import (
     SHANGHAI,
@@ -99,7 +98,7 @@ def deposit_page_url(deposit: Deposit) -> str:
 
 
 def content_sha256(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(content)).hexdigest()
+    return canonical_sha256(content)
 
 
 def _iso(moment: dt.datetime | None) -> str:

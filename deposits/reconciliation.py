@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 from dataclasses import dataclass, field
 
@@ -30,6 +29,7 @@ from accounts.actors import Actor
 from accounts.permissions import require_perm
 from audit.services import record
 from deposits.models import BankNotification, BankStatement, Currency, Refund, StatementLine
+from lib.canonical import sha256_hex
 from lib.errors import Conflict, DomainError
 from lib.money import parse_amount
 
@@ -103,7 +103,7 @@ def import_statement(actor: Actor, bank: str, statement_date: dt.date, text: str
     """Store the statement and match every line; the same file twice is refused."""
     require_perm(actor, "deposits.add_bankstatement")
     rows = _parse_rows(text)
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    digest = sha256_hex(text.encode())
     with transaction.atomic():
         if BankStatement.objects.filter(sha256=digest).exists():
             raise Conflict(_("该对账单已导入。"), code="STATEMENT_DUPLICATE")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from accounts.services import ensure_may_trade
 from audit.alerts import raise_alert
 from audit.models import Alert
 from audit.services import record
+from clock.services import schedule
 from deposits import ledger, rules
 from deposits.bank import MalformedMessage, bank_secret, message_digest, signature_valid
 from deposits.models import (
@@ -48,6 +48,7 @@ from deposits.models import (
     Refund,
     RefundBatch,
 )
+from lib.canonical import file_sha256, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted, present
 from lib.money import parse_amount
 from lib.text import check_text
@@ -286,7 +287,7 @@ def _authenticate(bank: str, body: bytes, signature: str, *, alert: bool) -> str
                     actor,
                     Alert.Kind.BANK_SIGNATURE_INVALID,
                     summary=f"{bank} 报文签名无效",
-                    details={"bank": bank, "body_sha256": hashlib.sha256(body).hexdigest()},
+                    details={"bank": bank, "body_sha256": sha256_hex(body)},
                     # Nothing in an unauthenticated body can be trusted to name a project.
                     project_id=None,
                 )
@@ -633,9 +634,7 @@ def submit_guarantee(
     if not Registration.objects.filter(lot=lot, organization=org).exists():
         raise DomainError(_("请先报名该标段。"), code="NOT_REGISTERED")
     ensure_may_trade(org, timezone.now())
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
+    digest = file_sha256(upload.chunks())
     upload.seek(0)
     with transaction.atomic():
         if Guarantee.objects.filter(issuer=issuer.strip(), number=number.strip()).exists():
@@ -649,7 +648,7 @@ def submit_guarantee(
             amount=value,
             valid_from=valid_from,
             valid_until=valid_until,
-            file_sha256=digest.hexdigest(),
+            file_sha256=digest,
             submitted_at=timezone.now(),
             submitted_by=actor.acting_user,
         )
@@ -942,8 +941,6 @@ def _refund_payload(refund: Refund) -> dict[str, Any]:
 
 
 def _schedule_overdue_check(refund: Refund) -> None:
-    from clock.services import schedule
-
     schedule("deposits.refund_overdue", refund.pk, refund.due_at)
 
 
@@ -1055,6 +1052,13 @@ def refund_losers_on_land_deal(
     ]
 
 
+def refund_on_project_terminated(
+    sender: Any, *, actor: Actor, project: Project, at: dt.datetime, **kwargs: Any
+) -> None:
+    """Receiver of `trading.signals.project_terminated`."""
+    refund_on_termination(actor, project, at)
+
+
 def refund_on_termination(
     actor: Actor, project: Project, terminated_at: dt.datetime
 ) -> list[Refund]:
@@ -1118,7 +1122,7 @@ def create_refund_batch(actor: Actor, *, until: dt.datetime | None = None) -> Re
             created_at=timezone.now(),
             created_by=actor.acting_user,
             csv=text,
-            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            sha256=sha256_hex(text.encode()),
         )
         for refund in refunds:
             _instruct(refund, batch)

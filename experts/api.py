@@ -44,11 +44,10 @@ from experts.serializers import (
     TieSerializer,
     VerificationSerializer,
 )
-from lib.api import paginated
+from lib.api import READ_ERRORS, WRITE_ERRORS, ErrorSerializer, page_of, paginated
 from lib.errors import DomainError, NotFound, NotPermitted
 from lib.numbers import query_integer
 from trading.models import Project
-from trading.serializers import READ_ERRORS, WRITE_ERRORS, ErrorSerializer, page_of
 
 # --- Lookups --------------------------------------------------------------------------------------
 

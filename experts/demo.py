@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.demo import ORGANIZATIONS
 from accounts.models import Organization, User
 from audit.services import record
 from experts import services
@@ -74,8 +75,6 @@ EXPERTS: list[tuple[str, str, int, str, list[str], str | None]] = [
 
 
 def _organizations() -> dict[str, Organization]:
-    from accounts.demo import ORGANIZATIONS
-
     by_uscc = {
         o.uscc: o for o in Organization.objects.filter(uscc__in=[o[1] for o in ORGANIZATIONS])
     }

@@ -12,7 +12,8 @@ Anyone holding a draw's record can recompute it:
 
 The seed is 32 random bytes from `secrets`, fixed (and its SHA-256 shown) before the draw and revealed
 after it. A 256-bit number modulo a pool of at most thousands has a bias below 2⁻²⁴⁰: every eligible
-expert is equally likely. Hashes are SHA-256 over the canonical JSON used by the audit chain.
+expert is equally likely. Hashes are SHA-256 over the canonical JSON used by the audit chain
+(`lib.canonical`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from audit.services import canonical_bytes
+from lib.canonical import canonical_sha256, sha256_hex
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,8 @@ class Pick:
     role: str
 
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def document_hash(document: Any) -> str:
-    return sha256_hex(canonical_bytes(document))
+    return canonical_sha256(document)
 
 
 def seed_hash(seed_hex: str) -> str:

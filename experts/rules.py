@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from clock.calendar import add_working_days
 from lib.errors import DomainError
 
 GP_LARGE_BUDGET = Decimal("10000000")
@@ -51,8 +52,6 @@ def check_committee(
 
 def earliest_gp_draw(evaluation_at: dt.datetime) -> dt.datetime:
     """GP: the draw may not start earlier than N working days before evaluation (财库〔2016〕198号)."""
-    from clock.calendar import add_working_days
-
     return add_working_days(evaluation_at, -settings.EXPERT_GP_DRAW_WORKING_DAYS)
 
 

@@ -26,8 +26,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.actors import Actor
 from accounts.models import Organization, Role
 from accounts.permissions import has_perm, require_perm
-from audit.services import record
+from audit.models import AuditEvent
+from audit.services import VERIFY_FIELDS, record, row_hash
 from experts import draw as drawing
+from experts.keys import SealBroken, project_keys
 from experts.models import (
     DrawExclusion,
     DrawnExpert,
@@ -420,23 +422,15 @@ def commit_draw(
 
 
 def _seal_seed(project: Project, seed: str) -> bytes:
-    from bidding import crypto
-    from bidding.services import project_public_key
-
-    return crypto.seal_to(project_public_key(project), seed.encode())
+    return project_keys().seal(project, seed.encode())
 
 
 def _open_seed(draw: DrawRequest) -> str:
     """The one place a sealed seed is opened: the draw itself, which reveals it in the same
     transaction. A seed that does not open, or does not match its commitment, stops the draw."""
-    from bidding import crypto
-    from bidding.models import ProjectKey
-
-    key = ProjectKey.objects.get(project_id=draw.project_id)
     try:
-        private = crypto.unwrap_private_key(bytes(key.wrapped_private_key))
-        seed = crypto.open_outer(private, bytes(draw.sealed_seed)).decode()
-    except (crypto.SealError, TypeError, UnicodeDecodeError) as exc:
+        seed = project_keys().open(draw.project_id, draw.sealed_seed).decode()
+    except (SealBroken, TypeError, UnicodeDecodeError) as exc:
         raise Conflict(_("种子无法开启，抽取未执行。"), code="SEED_SEAL_BROKEN") from exc
     if drawing.seed_hash(seed) != draw.seed_hash:
         raise Conflict(
@@ -544,9 +538,6 @@ def verify(draw: DrawRequest) -> list[str]:
 
 
 def _against_audit_events(draw: DrawRequest, recorded: list[list[Any]]) -> list[str]:
-    from audit.models import AuditEvent
-    from audit.services import VERIFY_FIELDS, row_hash
-
     events = list(
         AuditEvent.objects.filter(
             object_type=DrawRequest._meta.label_lower,

@@ -40,6 +40,7 @@ from experts.forms import (
     quotas_from,
 )
 from experts.models import DrawnExpert, DrawRequest, Expert, Rating
+from experts.pdf import render_draw_record
 from experts.rules import EXCLUSION_REASONS
 from lib.errors import DomainError, NotFound
 from trading.models import Project
@@ -403,7 +404,6 @@ def draw_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         access.may_see_record(request.user) and services.may_see_identities(request.user, draw)
     ):
         raise Http404
-    from experts.pdf import render_draw_record
 
     supervisor_copy = access.may_see_exclusions(request.user)
     pdf = render_draw_record(draw, supervisor_copy=supervisor_copy)

@@ -21,7 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from lib.errors import DomainError
+from lib.edge import UnsafeText
+from lib.errors import DomainError, error_body
 
 _DRF_CODES = {
     exceptions.NotAuthenticated: "NOT_AUTHENTICATED",
@@ -48,16 +49,7 @@ _DRF_MESSAGES = {
 }
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    return {"error": body}
-
-
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    from lib.edge import UnsafeText
-
     if isinstance(exc, UnsafeText):
         exc = exc.error
     if isinstance(exc, DomainError):

@@ -37,7 +37,7 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from lib.errors import DomainError
+from lib.errors import DomainError, error_body
 from lib.text import EXCERPT_CHARS, TextError, check_text, first_unsafe, unsafe_char
 
 API_PREFIX = "/api/"
@@ -51,9 +51,6 @@ def is_api(request: HttpRequest) -> bool:
 
 
 def json_error(code: str, message: str, status: int, details: Any = None) -> JsonResponse:
-    # Imported here: lib.api imports DRF's views, whose settings import this module's parsers.
-    from lib.api import error_body
-
     return JsonResponse(error_body(code, message, details), status=status)
 
 

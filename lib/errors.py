@@ -67,3 +67,11 @@ def present(value: T | None, what: str) -> T:
     if value is None:
         raise RuntimeError(f"{what} is missing")
     return value
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The one JSON shape of an error (API, edge, uploads, login lockout): `{"error": {code, message}}`."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}

@@ -3,7 +3,7 @@ scope of the token endpoint. Counts live in the default cache — Redis, shared 
 process, when REDIS_URL is set.
 
 Two things differ from DRF's own classes: the client address is the one the audit chain records
-(`accounts.actors.client_ip`: X-Forwarded-For only from TRUSTED_PROXY_COUNT proxies; DRF's default
+(`lib.addresses.client_ip`: X-Forwarded-For only from TRUSTED_PROXY_COUNT proxies; DRF's default
 believes any X-Forwarded-For, so a client could change its address on every request), and the rates
 are read from the settings at each request rather than once at import.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
-from accounts.actors import client_ip
+from lib.addresses import client_ip
 
 if TYPE_CHECKING:
     # Only annotations: rest_framework.views imports the throttle classes named in the settings.

@@ -68,7 +68,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clock.calendar import add_working_days, holiday_name, next_working_moment
 from lib.money import AmountError, parse_amount
+from trading.exceptions import ScheduleError
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,6 @@ def add_period(start: dt.datetime, period: Period) -> dt.datetime:
     """`start` + period: calendar days, or working days on the statutory calendar (same clock time)."""
     if not period.working:
         return start + dt.timedelta(days=period.days)
-    from clock.calendar import add_working_days
 
     return add_working_days(start, period.days)
 
@@ -259,7 +260,6 @@ def add_period(start: dt.datetime, period: Period) -> dt.datetime:
 def subtract_period(end: dt.datetime, period: Period) -> dt.datetime:
     if not period.working:
         return end - dt.timedelta(days=period.days)
-    from clock.calendar import add_working_days
 
     return add_working_days(end, -period.days)
 
@@ -270,7 +270,6 @@ def deadline_after(start: dt.datetime, period: Period, rules: ProcedureRules) ->
     end = add_period(start, period)
     if period.working or not rules.deadline_on_working_day:
         return end
-    from clock.calendar import next_working_moment
 
     return next_working_moment(end)
 
@@ -286,9 +285,6 @@ def objections_close_at(project: Any, rules: ProcedureRules) -> dt.datetime:
 def check_not_on_holiday(moments: dict[str, dt.datetime | None], rules: ProcedureRules) -> None:
     """Refuse a deadline set on a holiday (ScheduleError HOLIDAY_DEADLINE): `moments` maps a label to
     each deadline an agent entered."""
-    from clock.calendar import holiday_name
-    from trading.exceptions import ScheduleError
-
     if not rules.deadline_on_working_day:
         return
     for label, moment in moments.items():

@@ -8,7 +8,6 @@ Legal periods come only from `trading.rules`; nothing here hard-codes a number o
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -23,10 +22,12 @@ from guardian.shortcuts import assign_perm
 from accounts.actors import Actor
 from accounts.models import Organization, Role
 from accounts.notifications import notify
-from accounts.permissions import require_perm
+from accounts.permissions import has_perm, require_perm
 from accounts.services import ensure_may_trade
-from audit.services import canonical_bytes, normalize_payload, record
+from audit.services import record
 from clock.calendar import next_working_moment
+from clock.services import schedule
+from lib.canonical import canonical_sha256, canonical_value, file_sha256, sha256_hex
 from lib.errors import DomainError, NotPermitted
 from lib.money import format_amount, parse_amount
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate, WrongStatus
@@ -48,6 +49,8 @@ from trading.rules import (
     objections_close_at,
     rules_for,
 )
+from trading.signals import failed_lots as failed_lot_answer
+from trading.signals import project_terminated
 
 AGENT_PERMISSIONS = (
     "trading.view_project",
@@ -476,9 +479,7 @@ def upload_document(
         raise DomainError(_("文件为空。"), code="EMPTY_FILE")
     if upload.size > settings.MAX_UPLOAD_BYTES:
         raise DomainError(_("文件过大。"), code="FILE_TOO_LARGE")
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
+    digest = file_sha256(upload.chunks())
     upload.seek(0)
     with transaction.atomic():
         locked = lock_project(project)
@@ -488,7 +489,7 @@ def upload_document(
             project=locked,
             lot=lot,
             title=(title or upload.name or "").strip()[:200] or "document",
-            sha256=digest.hexdigest(),
+            sha256=digest,
             size=upload.size,
             content_type=getattr(upload, "content_type", "") or "",
             uploaded_by=actor.user,
@@ -565,7 +566,7 @@ def return_project(actor: Actor, project: Project, *, reason: str) -> Project:
 def project_content(project: Project) -> dict[str, Any]:
     """Everything a notice states about the project, as JSON values (money as strings)."""
     documents = project.documents.filter(published_at__isnull=False).order_by("uploaded_at", "pk")
-    return normalize_payload(
+    return canonical_value(
         {
             "number": project.number,
             "ocid": project.ocid,
@@ -604,7 +605,7 @@ def project_content(project: Project) -> dict[str, Any]:
 
 
 def content_hash(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(content)).hexdigest()
+    return canonical_sha256(content)
 
 
 def publish_version(
@@ -639,7 +640,7 @@ def publish_version(
             last_published_at=now,
             version_count=0,
         )
-    content = normalize_payload(
+    content = canonical_value(
         {
             "announcement": {"id": announcement.pk, "kind": kind},
             "version": number,
@@ -725,8 +726,6 @@ OPEN_LOT_STEP = "bidding.open_lot"  # registered by bidding/tasks.py
 
 def _schedule_openings(project: Project) -> None:
     """Bids open at the deadline: one clock task per lot, moved whenever the deadline moves."""
-    from clock.services import schedule
-
     if project.kind in (
         Project.Kind.CONSTRUCTION,
         Project.Kind.GOVERNMENT_PROCUREMENT,
@@ -857,10 +856,8 @@ def terminate_project(actor: Actor, project: Project, *, reason: str) -> Announc
             reason=str(_("终止")),
         )
         record(actor, "trading.project.terminated", locked, {"reason": locked.termination_reason})
-        # 条例 Art.31: every deposit comes back, with interest.
-        from deposits.services import refund_on_termination
-
-        refund_on_termination(actor, locked, timezone.now())
+        # 条例 Art.31: every deposit comes back, with interest (deposits' receiver).
+        project_terminated.send(Project, actor=actor, project=locked, at=timezone.now())
         notify(
             _registered_organizations(locked),
             title=_("项目终止：%(title)s") % {"title": locked.title},
@@ -922,8 +919,6 @@ def register(
 
 def may_download(user: Any, document: ProjectDocument) -> bool:
     """Published documents of a project: for registered suppliers when registration is required."""
-    from accounts.permissions import has_perm
-
     project = document.project
     if has_perm(user, "trading.view_project", project):
         return True
@@ -1147,10 +1142,9 @@ RETENDER_SUFFIX = "（重新招标）"
 
 def failed_lots(project: Project) -> list[Lot]:
     """The project's lots whose opening failed (流标), each with the re-tender made from it, if any."""
-    from bidding.models import Opening
-
     lots = list(
-        Lot.objects.filter(project=project, opening__stage=Opening.Stage.FAILED)
+        Lot.objects.filter(project=project)
+        .filter(failed_lot_answer().condition())
         .select_related("opening")
         .order_by("number")
     )
@@ -1177,8 +1171,6 @@ def retender_failed_lot(
     new dates must pass every legal period again, counted from now; the draft then goes through
     submission, approval and publication like any other. One live re-tender per failed lot.
     """
-    from bidding.models import Opening
-
     require_perm(actor, "trading.manage_project", lot.project)
     timeline = {
         "documents_from": documents_from,
@@ -1190,8 +1182,8 @@ def retender_failed_lot(
     with transaction.atomic():
         original = lock_project(lot.project_id)
         lot = Lot.objects.get(pk=lot.pk)
-        opening = Opening.objects.filter(lot=lot).first()
-        if opening is None or opening.stage != Opening.Stage.FAILED:
+        failure_reason = failed_lot_answer().reason(lot)
+        if failure_reason is None:
             raise WrongStatus(_("只有流标的标段可以重新招标。"), code="LOT_NOT_FAILED")
         if lot.retenders.exclude(status=Project.Status.TERMINATED).exists():
             raise DomainError(_("该标段已发起重新招标。"), code="ALREADY_RETENDERED")
@@ -1237,7 +1229,7 @@ def retender_failed_lot(
             {
                 "from_project": original.pk,
                 "from_lot": lot.pk,
-                "failure_reason": opening.failure_reason,
+                "failure_reason": failure_reason,
                 "documents": [d.sha256 for d in copied],
                 **_snapshot(project),
             },
@@ -1265,7 +1257,7 @@ def _copy_documents(
             project=project,
             lot=new_lot if source.lot_id else None,
             title=source.title,
-            sha256=hashlib.sha256(content).hexdigest(),
+            sha256=sha256_hex(content),
             size=len(content),
             content_type=source.content_type,
             uploaded_by=actor.user,

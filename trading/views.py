@@ -30,9 +30,9 @@ from accounts.actors import Actor
 from accounts.models import Notification, Role
 from accounts.notifications import mark_read
 from accounts.permissions import has_perm, visible_to
-from audit.services import canonical_bytes
 from clock import calendar
 from clock.models import StatutoryDay
+from lib.canonical import canonical_bytes
 from lib.errors import DomainError
 from lib.uploads import accepts_uploads
 from trading import services

@@ -36,10 +36,9 @@ from bidding.auction.serializers import (
 )
 from bidding.models import Auction, AuctionEvent
 from bidding.serializers import PublicitySerializer
-from lib.api import error_body
+from lib.api import READ_ERRORS, WRITE_ERRORS, ErrorSerializer, error_body
 from lib.errors import NotFound, NotPermitted
 from lib.numbers import query_integer
-from trading.serializers import READ_ERRORS, WRITE_ERRORS, ErrorSerializer
 
 PUBLIC_READ_ERRORS = {404: READ_ERRORS[404]}
 TIMELINE_PAGE = 500

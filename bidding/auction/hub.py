@@ -39,6 +39,7 @@ from zope.interface import implementer
 
 from accounts.actors import Actor
 from bidding.auction import broadcast, services
+from bidding.models import Auction
 
 log = logging.getLogger(__name__)
 
@@ -316,8 +317,6 @@ def _still_current(state: dict[str, Any], now: dt.datetime) -> bool:
 
 
 def _times(auction_id: int) -> dict[str, Any] | None:
-    from bidding.models import Auction
-
     auction = Auction.objects.filter(pk=auction_id).first()
     if auction is None:
         return None

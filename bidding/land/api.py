@@ -15,7 +15,6 @@ every rule — and replies. Money travels as strings both ways; a JSON number is
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.db.models import Q
@@ -48,6 +47,7 @@ from bidding.land.serializers import (
 )
 from bidding.models import LandListing
 from lib.api import paginated
+from lib.canonical import sha256_hex
 from lib.errors import DomainError, NotFound
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, page_of
 
@@ -241,7 +241,7 @@ def offer(request: Request, pk: int) -> Response:
         {
             "listing": listing.pk,
             "submitted_at": _iso(sealed.submitted_at),
-            "sealed_sha256": hashlib.sha256(bytes(sealed.sealed)).hexdigest(),
+            "sealed_sha256": sha256_hex(bytes(sealed.sealed)),
             "stage": _stage(listing),
         },
         status=status.HTTP_201_CREATED,

@@ -18,7 +18,6 @@ outside any transaction (docs/architecture.md).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -31,8 +30,9 @@ from reportlab.platypus import Paragraph, Spacer
 from accounts.actors import Actor
 from accounts.models import Organization, Role
 from accounts.permissions import has_perm
-from audit.services import canonical_bytes
 from bidding.models import Auction, LandListing
+from deposits.services import qualification
+from lib.canonical import canonical_sha256
 from lib.errors import Conflict, NotFound
 from lib.pdf import (
     CONTENT_WIDTH,
@@ -91,7 +91,7 @@ def listing_url(listing: LandListing) -> str:
 
 
 def sha256(content: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(content)).hexdigest()
+    return canonical_sha256(content)
 
 
 def _parcel(listing: LandListing) -> dict[str, Any]:
@@ -128,8 +128,6 @@ def _parcel_facts(content: dict[str, Any]) -> list[tuple[str, str]]:
 def readable_qualification(actor: Actor, listing: LandListing) -> Organization:
     """The organization whose 竞买资格确认书 `actor` may print: 404 unless it is a registered bidder of
     the parcel, 409 until its deposit qualifies."""
-    from deposits.services import qualification
-
     org = actor.organization if actor.role == Role.SUPPLIER else None
     if (
         org is None
@@ -143,8 +141,6 @@ def readable_qualification(actor: Actor, listing: LandListing) -> Organization:
 
 def qualification_content(listing: LandListing, organization: Organization) -> dict[str, Any]:
     """What the 竞买资格确认书 states (strings only): nothing in it changes once the deposit qualified."""
-    from deposits.services import qualification
-
     lot = listing.lot
     project = lot.project
     registration = Registration.objects.get(lot=lot, organization=organization)

@@ -46,11 +46,13 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import IntegrityRecord, Organization, Role, User
 from accounts.permissions import require_perm
-from accounts.services import ensure_may_trade
+from accounts.services import bar_organization, ensure_may_trade
 from audit import detectors
 from audit.services import record
+from bidding import crypto
 from bidding.auction import rules as R
 from bidding.auction import services as auctions
+from bidding.history import past_wins
 from bidding.land import lottery
 from bidding.models import (
     Auction,
@@ -58,11 +60,24 @@ from bidding.models import (
     LandListing,
     LandResponse,
     LandSealedOffer,
+    ProjectKey,
 )
+from bidding.services import EarlyAccessRefused, project_public_key
 from clock.calendar import working_days_between
+from clock.services import schedule
+from deposits.models import Deposit, Forfeiture
+from deposits.services import (
+    apply_to_land_price,
+    convert_to_earnest,
+    forfeit_deposit,
+    refund_losers_on_land_deal,
+    refund_on_failed_lot,
+)
+from lib.canonical import sha256_hex
 from lib.errors import Conflict, DomainError, NotFound, NotPermitted
 from trading.models import Announcement, Lot, Project
 from trading.rules import add_period, check_not_on_holiday, rules_for
+from trading.services import publish_version
 
 ADVANCE_STEP = "land.advance"
 
@@ -179,7 +194,6 @@ def create_listing(
             created_by=actor.user,
             **fields,
         )
-        from clock.services import schedule
 
         schedule(ADVANCE_STEP, listing.pk, listing_starts_at)  # 挂牌中 on time
         auctions.open_phase(
@@ -265,9 +279,6 @@ def reserve_lock_time(listing: LandListing) -> dt.datetime:
 def set_reserve(actor: Actor, listing: LandListing, amount: Any) -> LandListing:
     """The designated staff member keys in the reserve, once, before the lock time. It is sealed to the
     project key at once: nobody — this person included — can read it back before the outcome."""
-    from bidding import crypto
-    from bidding.services import project_public_key
-
     if actor.user is None or actor.user.pk != listing.reserve_staff_id:
         raise NotPermitted(_("只有指定的底价录入人可以录入底价。"))
     reserve = auctions.clean_amount(amount, _("底价"), money=False)
@@ -280,7 +291,7 @@ def set_reserve(actor: Actor, listing: LandListing, amount: Any) -> LandListing:
             raise Conflict(_("已过底价录入截止时间。"), code="RESERVE_TOO_LATE")
         sealed = crypto.seal_to(project_public_key(locked.lot.project), str(reserve).encode())
         locked.sealed_reserve = sealed
-        locked.reserve_sha256 = hashlib.sha256(sealed).hexdigest()
+        locked.reserve_sha256 = sha256_hex(sealed)
         locked.reserve_set_at = now
         locked.save(update_fields=["sealed_reserve", "reserve_sha256", "reserve_set_at"])
         record(actor, "land.reserve.sealed", locked, {"sealed_sha256": locked.reserve_sha256})
@@ -290,10 +301,6 @@ def set_reserve(actor: Actor, listing: LandListing, amount: Any) -> LandListing:
 def _private_key(listing: LandListing, closing: Auction | None = None):
     """The project key opens a listing's sealed values (reserve, lottery seed, offers) only once its
     price bidding is over: the listing auction has closed (at its end, or at the maximum price)."""
-    from bidding import crypto
-    from bidding.models import ProjectKey
-    from bidding.services import EarlyAccessRefused
-
     # `closing`: the listing auction being closed in the caller's transaction (not saved yet).
     listing_auction = (
         closing
@@ -309,8 +316,6 @@ def _private_key(listing: LandListing, closing: Auction | None = None):
 def _open_reserve(
     listing: LandListing, now: dt.datetime, closing: Auction | None = None
 ) -> Decimal | None:
-    from bidding import crypto
-
     if listing.sealed_reserve is None:
         return None
     private = _private_key(listing, closing)
@@ -326,8 +331,6 @@ def _lock_listing(lot_id: int) -> LandListing:
 
 
 def _set_stage(listing: LandListing, stage: str, ends_at: dt.datetime | None) -> None:
-    from clock.services import schedule
-
     listing.stage = stage
     listing.stage_ends_at = ends_at
     if ends_at is not None:
@@ -594,15 +597,10 @@ def _enter_cap_mode(
 
 def _seal_text(listing: LandListing, text: str) -> str:
     """The lottery seed is kept sealed to the project key until it is revealed (hex in JSON)."""
-    from bidding import crypto
-    from bidding.services import project_public_key
-
     return crypto.seal_to(project_public_key(listing.lot.project), text.encode()).hex()
 
 
 def _after_lottery_window(listing: LandListing, now: dt.datetime, actor: Actor) -> None:
-    from bidding import crypto
-
     accepted = set(
         listing.responses.filter(kind=LandResponse.Kind.ACCEPT_CAP, answer=True).values_list(
             "organization_id", flat=True
@@ -644,9 +642,6 @@ def _offer_key(listing: LandListing) -> bytes:
 def submit_offer(actor: Actor, listing: LandListing, price: Any) -> LandSealedOffer:
     """一次性报价: once per bidder, inside the window, not below the maximum price (nor above the
     ceiling, if the listing sets one); an equal price to another bidder's is refused."""
-    from bidding import crypto
-    from bidding.services import project_public_key
-
     if actor.role != Role.SUPPLIER or actor.organization is None:
         raise NotPermitted(_("只有竞买人可以报价。"))
     amount = R.parse_price(price) if isinstance(price, str) else None
@@ -696,7 +691,7 @@ def submit_offer(actor: Actor, listing: LandListing, price: Any) -> LandSealedOf
             actor,
             "land.cap.offer_sealed",
             locked,
-            {"sealed_sha256": hashlib.sha256(sealed).hexdigest()},
+            {"sealed_sha256": sha256_hex(sealed)},
         )
     advance(Actor.system("land"), listing.pk)
     return offer
@@ -710,8 +705,6 @@ def nearest_to_average(offers: list[tuple[int, Decimal]]) -> tuple[int, Decimal,
 
 
 def _after_offers(listing: LandListing, now: dt.datetime, actor: Actor) -> None:
-    from bidding import crypto
-
     offers = list(listing.offers.order_by("pk"))
     if not offers:
         record(actor, "land.cap.offers_opened_none", listing, {})
@@ -774,9 +767,6 @@ def _deal_or_not(
     closing: Auction | None = None,
 ) -> None:
     """The reserve is opened and compared only here, at the very end."""
-    from deposits.services import refund_losers_on_land_deal
-    from trading.services import publish_version
-
     reserve = _open_reserve(listing, now, closing)
     if reserve is not None and price < reserve:
         _no_deal(listing, now, actor, _("最高报价低于底价。"), basis=basis, price=price)
@@ -826,6 +816,7 @@ def _deal_or_not(
         project_id=project.pk,
         winner=winner.pk,
         losers={s.organization_id for s in bidders_of(listing)} - {winner.pk},
+        past_wins=past_wins(winner.pk),
     )
 
 
@@ -839,9 +830,6 @@ def _no_deal(
     price: Decimal | None = None,
     closing: Auction | None = None,
 ) -> None:
-    from deposits.services import refund_on_failed_lot
-    from trading.services import publish_version
-
     reserve = (
         listing.reserve if listing.reserve is not None else _open_reserve(listing, now, closing)
     )
@@ -870,9 +858,6 @@ def _no_deal(
 
 def sign_confirmation(actor: Actor, listing: LandListing) -> LandListing:
     """The winner signs the 成交确认书: its deposit becomes 定金 and then part of the price."""
-    from deposits.models import Deposit
-    from deposits.services import apply_to_land_price, convert_to_earnest
-
     if actor.organization is None or actor.organization.pk != listing.winner_id:
         raise NotPermitted(_("只有竞得人可以签署成交确认书。"))
     ensure_may_act(actor, listing, "sign_confirmation")
@@ -899,10 +884,6 @@ def sign_confirmation(actor: Actor, listing: LandListing) -> LandListing:
 def record_refusal(actor: Actor, listing: LandListing, *, reason: str) -> LandListing:
     """The winner refuses the 成交确认书 or the contract: no deal, its deposit is forfeited and it is
     barred through the integrity gate (`accounts.services.ensure_may_trade`)."""
-    from accounts.services import bar_organization
-    from deposits.models import Deposit, Forfeiture
-    from deposits.services import forfeit_deposit
-
     require_perm(actor, "deposits.forfeit_deposit")
     if not (reason or "").strip():
         raise DomainError(_("请说明放弃的事实。"), code="REASON_REQUIRED")

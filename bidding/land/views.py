@@ -31,6 +31,7 @@ from bidding import access
 from bidding.land import pdf, services
 from bidding.land.forms import ListingSetupForm, OfferForm, RefusalForm, ReserveForm, planning_label
 from bidding.models import Auction, LandListing
+from deposits.services import qualification
 from lib.errors import Conflict, DomainError, NotFound
 from trading.models import Lot, Project
 
@@ -127,8 +128,6 @@ def _context(request: HttpRequest, listing: LandListing, **extra: Any) -> dict[s
     is_agent = access.is_agent(user, project)
     qualified = False
     if you is not None:
-        from deposits.services import qualification
-
         registered = you["eligibility"] != "NOT_REGISTERED"
         qualified = registered and qualification(lot, actor.organization).qualified
     may = {

@@ -15,7 +15,9 @@ from audit import detectors
 from audit.models import Alert
 from bidding import services as bidding
 from bidding.auction import services as auctions
+from bidding.history import past_wins
 from bidding.models import Auction, Publicity
+from experts.services import deviating_scores
 from tests.bidding.auction_world import START, make_world
 from tests.bidding.world import CODE, build, people
 
@@ -94,14 +96,22 @@ def test_a_winner_beating_the_same_losers_again_and_again(agent, staff):
     with transaction.atomic():
         assert (
             detectors.rotation(
-                system, project_id=worlds[1].project.pk, winner=winner, losers={l1, l2}
+                system,
+                project_id=worlds[1].project.pk,
+                winner=winner,
+                losers={l1, l2},
+                past_wins=past_wins(winner),
             )
             is None
         )  # twice is not yet a pattern
     won(worlds[1], [winner, l2, l1])
     with transaction.atomic():
         alert = detectors.rotation(
-            system, project_id=worlds[2].project.pk, winner=winner, losers={l1, l2}
+            system,
+            project_id=worlds[2].project.pk,
+            winner=winner,
+            losers={l1, l2},
+            past_wins=past_wins(winner),
         )
     assert alert.kind == "rotation" and alert.details["earlier_projects"] == sorted(
         [worlds[0].project.pk, worlds[1].project.pk]
@@ -112,11 +122,13 @@ def test_an_expert_far_from_the_median(agent, staff):
     world = make_world(agent, staff)
     from django.db import transaction
 
+    scores = {1: Decimal("80"), 2: Decimal("82"), 3: Decimal("79"), 4: Decimal("30")}
     with transaction.atomic():
         raised = detectors.score_outliers(
             Actor.system("test"),
             project_id=world.project.pk,
             lot_id=world.lot.pk,
-            scores={7: {1: Decimal("80"), 2: Decimal("82"), 3: Decimal("79"), 4: Decimal("30")}},
+            scores={7: scores},
+            outliers={7: deviating_scores(scores)},
         )
     assert [a.details["expert"] for a in raised] == [4]

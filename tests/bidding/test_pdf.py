@@ -4,7 +4,6 @@ Chinese extracts (embedded font), and nothing is rendered inside a transaction."
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from decimal import Decimal
@@ -16,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from audit.services import canonical_bytes
 from bidding import pdf
 from bidding.models import Opening, Publicity
+from lib.canonical import canonical_sha256
 from tests.bidding.world import PRICES, build, price_texts
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +77,7 @@ def test_the_opening_record_pdf_carries_the_record_hash(users, site):
     assert opening.record_sha256 in text
     for price in PRICES.values():
         assert f"{Decimal(price):,.2f}" in text
-    assert hashlib.sha256(canonical_bytes(opening.record)).hexdigest() == opening.record_sha256
+    assert canonical_sha256(opening.record) == opening.record_sha256
     assert f"https://ggzy.example.cn/bidding/lots/{world.lot.pk}/record/" in text
 
 
@@ -91,7 +90,7 @@ def test_the_award_notice_names_the_winner_and_its_hash(users, site):
     text = flat(text_of(response.content))
     assert "中标通知书" in text and "甲建设公司" in text and "34,876,543.21" in text
     assert "三十日内" in text
-    digest = hashlib.sha256(canonical_bytes(pdf.award_content(publicity))).hexdigest()
+    digest = canonical_sha256(pdf.award_content(publicity))
     assert digest in text and digest == pdf.award_sha256(publicity)
     assert all(embedded for _name, embedded in fonts_of(response.content))
 

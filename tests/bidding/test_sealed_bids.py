@@ -16,6 +16,7 @@ from bidding import services
 from bidding.models import Bid, BidFile, Opening
 from clock.models import ScheduledTask
 from clock.services import run_due
+from lib.canonical import canonical_sha256
 from lib.errors import DomainError, NotPermitted
 from tests.conftest import make_org, make_user
 from tests.trading.factories import beijing, published, timeline
@@ -293,8 +294,6 @@ def test_the_public_record_is_hashed(tender, bidders):
                 Bid.objects.get(organization=user.organization),
                 decryption_code=CODE,
             )
-    from audit.services import canonical_bytes
-    from bidding.crypto import sha256_hex
 
     opening = Opening.objects.get()
-    assert sha256_hex(canonical_bytes(opening.record)) == opening.record_sha256
+    assert canonical_sha256(opening.record) == opening.record_sha256

@@ -15,11 +15,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from audit.models import Checkpoint
-from audit.tasks import VERIFY_STEP
 from clock.management.commands import run_clock
 from clock.models import ScheduledTask
 from clock.registry import step
 from clock.services import schedule
+from clock.tasks import VERIFY_STEP
 
 # The command calls close_old_connections() like any long-running process. Inside a test's wrapping
 # transaction that closes the test's own connection, so these tests run with real commits instead.

@@ -14,10 +14,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.models import Checkpoint
-from audit.tasks import VERIFY_STEP, schedule_next_verification
 from clock.models import ScheduledTask
 from clock.registry import step
 from clock.services import MAX_BACKOFF, cancel, run_due, schedule
+from clock.tasks import VERIFY_STEP, schedule_next_verification
 
 pytestmark = pytest.mark.django_db
 

@@ -394,7 +394,7 @@ def test_the_csrf_failure_view_answers_json_under_the_api_and_a_page_elsewhere(r
 def test_the_audit_search_refuses_numbers_and_times_that_cannot_exist(
     api, client, supervisor, query
 ):
-    """The API and the supervisors' search page share `audit.services.search_events`."""
+    """The API and the supervisors' search page share `supervision.search.search_events`."""
     response = api(supervisor).get("/api/v1/audit/events/", query)
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] in ("INVALID_PARAMETER", "INVALID_TIME")

@@ -17,6 +17,7 @@ from django.db import close_old_connections
 from clock.models import ScheduledTask
 from clock.registry import registered_steps
 from clock.services import run_due, worker_name
+from clock.tasks import VERIFY_STEP, schedule_next_verification
 
 
 class Command(BaseCommand):
@@ -26,8 +27,6 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run what is due now, then exit")
 
     def handle(self, *args: Any, once: bool = False, **options: Any) -> None:
-        from audit.tasks import VERIFY_STEP, schedule_next_verification
-
         if not ScheduledTask.objects.filter(step=VERIFY_STEP, done_at__isnull=True).exists():
             schedule_next_verification()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from audit import alert_api
+from supervision import alert_api
 
 urlpatterns = [
     path("", alert_api.alerts, name="api_alerts"),

@@ -1,4 +1,4 @@
-"""The supervision workspace (监督工作台), mounted at /supervision/ (audit/urls.py).
+"""The supervision workspace (监督工作台), mounted at /supervision/ (supervision/urls.py).
 
 Who: supervisors everywhere; center staff, who run the platform, also on the dashboard (anonymous room
 counters, as in the rooms themselves), the alert list (read) and the audit search — the pages their
@@ -6,9 +6,10 @@ counters, as in the rooms themselves), the alert list (read) and the audit searc
 supervision page, its evidence package and audit report, and the replay (identities) are for
 supervisors only. Everyone else gets 403.
 
-Thin: parse, authorize, call one reading function (`audit.supervision`, `audit.services.search_events`,
-`audit.evidence.build`, `audit.report.render_report`) and render. The one write is the alert note
-(`audit.alerts.handle_alert`); everything else answers GET only.
+Thin: parse, authorize, call one reading function (`supervision.workspace`,
+`supervision.search.search_events`, `supervision.evidence.build`, `supervision.report.render_report`)
+and render. The one write is the alert note (`supervision.alerts.handle_alert`); everything else
+answers GET only.
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.actors import Actor
 from accounts.models import Organization, Role
 from accounts.permissions import has_perm
-from audit import evidence, supervision
-from audit.alerts import handle_alert
 from audit.models import Alert
-from audit.services import search_events
 from bidding.auction import services as auctions
 from bidding.models import Auction, AuctionEvent
 from lib.errors import DomainError, NotFound
+from supervision import evidence, workspace
+from supervision.alerts import handle_alert
+from supervision.report import render_report
+from supervision.search import search_events
 from trading.models import Project
 
 SEARCH_PAGE = 100
@@ -108,18 +110,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     stage = request.GET.get("stage", "")
     kind = request.GET.get("kind", "")
     query = request.GET.get("q", "").strip()[:100]
-    board = supervision.projects_by_stage(stage=stage, kind=kind, query=query)
+    board = workspace.projects_by_stage(stage=stage, kind=kind, query=query)
     return render(
         request,
-        "audit/dashboard.html",
+        "supervision/dashboard.html",
         {
             "board": board,
-            "page": Paginator(board.rows, supervision.PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": Paginator(board.rows, workspace.PAGE_SIZE).get_page(request.GET.get("page")),
             "stage": stage,
             "kind": kind,
             "q": query,
             "kinds": Project.Kind.choices,
-            "live": supervision.live_rooms(identities=_is_supervisor(request)),
+            "live": workspace.live_rooms(identities=_is_supervisor(request)),
             "strings": _page_strings(),
             "is_supervisor": _is_supervisor(request),
         },
@@ -130,7 +132,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_safe
 def live(request: HttpRequest) -> JsonResponse:
     """The dashboard's counters, polled every few seconds."""
-    response = JsonResponse(supervision.live_rooms(identities=_is_supervisor(request)))
+    response = JsonResponse(workspace.live_rooms(identities=_is_supervisor(request)))
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -153,10 +155,10 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(Project.objects.select_related("owner", "agent"), pk=pk)
     return render(
         request,
-        "audit/project.html",
+        "supervision/project.html",
         {
             "project": project,
-            "record": supervision.project_record(project),
+            "record": workspace.project_record(project),
             "public_key": evidence.public_key_hex(),
             "verify_command": _verify_command(project),
             "retention_years": settings.AUDIT_RETENTION_YEARS,
@@ -180,8 +182,6 @@ def evidence_package(request: HttpRequest, pk: int) -> HttpResponse:
 @supervisors
 @require_safe
 def audit_report(request: HttpRequest, pk: int) -> HttpResponse:
-    from audit.report import render_report
-
     project = get_object_or_404(Project, pk=pk)
     response = HttpResponse(render_report(project), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
@@ -208,8 +208,8 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if not auction.finished:
         context["error"] = _("竞价尚未结束，结束后可回放；进行中请进入竞价室实时观看。")
-        return render(request, "audit/replay.html", context, status=409)
-    context["data"] = supervision.replay(auction)
+        return render(request, "supervision/replay.html", context, status=409)
+    context["data"] = workspace.replay(auction)
     context["strings"] = {
         "types": {kind: str(label) for kind, label in AuctionEvent.Kind.choices},
         "status": {status: str(label) for status, label in Auction.Status.choices},
@@ -224,7 +224,7 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
         "no_bid": _("暂无报价"),
         "unit": auction.get_unit_display(),
     }
-    return render(request, "audit/replay.html", context)
+    return render(request, "supervision/replay.html", context)
 
 
 # --- Alerts ------------------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     handled = request.GET.get("handled", "")
     project = request.GET.get("project", "")
     project_id = int(project) if project.isascii() and project.isdigit() else None
-    rows = supervision.alerts_matching(kind=kind, handled=_flag(handled), project_id=project_id)
+    rows = workspace.alerts_matching(kind=kind, handled=_flag(handled), project_id=project_id)
     page = Paginator(rows, ALERT_PAGE).get_page(request.GET.get("page"))
     projects = {
         p.pk: p for p in Project.objects.filter(pk__in={a.project_id for a in page if a.project_id})
@@ -251,7 +251,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
         alert.project = projects.get(alert.project_id)
     return render(
         request,
-        "audit/alerts.html",
+        "supervision/alerts.html",
         {
             "page": page,
             "kind": kind,
@@ -263,7 +263,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
             ).order_by("-created_at"),
             "may_handle": has_perm(request.user, "audit.handle_alert"),
             "query": request.GET.urlencode(),
-            "open_count": supervision.open_alerts(),
+            "open_count": workspace.open_alerts(),
         },
     )
 
@@ -316,4 +316,4 @@ def audit_search(request: HttpRequest) -> HttpResponse:
                 query = request.GET.copy()
                 query["before_seq"] = str(rows[SEARCH_PAGE - 1].seq)
                 context["older"] = query.urlencode()
-    return render(request, "audit/search.html", context, status=status)
+    return render(request, "supervision/search.html", context, status=status)

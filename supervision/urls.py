@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from audit import views
+from supervision import views
 
 urlpatterns = [
     path("", views.dashboard, name="supervision_dashboard"),
@@ -14,7 +14,7 @@ urlpatterns = [
     path("projects/<id:pk>/report.pdf", views.audit_report, name="supervision_report"),
     path("auctions/<id:pk>/replay/", views.replay, name="supervision_replay"),
     path("alerts/", views.alerts, name="supervision_alerts"),
-    # The one write a supervisor makes here (tests/audit/test_supervisors_read_only.py lists it).
+    # The one write a supervisor makes here (tests/supervision/test_supervisors_read_only.py lists it).
     path("alerts/<id:pk>/handle/", views.alert_handle, name="alert_handle"),
     path("audit/", views.audit_search, name="supervision_audit"),
 ]

@@ -22,6 +22,9 @@ from django.utils.translation import gettext as _
 
 from audit.models import Alert, AuditEvent
 from audit.services import chain_state
+from bidding.access import STAGE_LABELS, progress, uses_sealed_bids
+from bidding.auction.services import timeline
+from bidding.land.services import current_auction
 from bidding.models import (
     Auction,
     AuctionParticipant,
@@ -32,6 +35,7 @@ from bidding.models import (
     Publicity,
 )
 from experts.models import DrawRequest
+from supervision.evidence import project_filter
 from trading.models import Lot, Project
 
 # Land listing stages that are a live procedure (the listing period itself is its `listing` room).
@@ -64,8 +68,6 @@ def beijing_ms(value: str | dt.datetime | None) -> str:
 def stage_labels() -> dict[str, str]:
     """Every stage a project (the least advanced of its lots) can be in, in order, with its label in
     the active language."""
-    from bidding.access import STAGE_LABELS
-
     labels: dict[str, str] = {
         Project.Status.DRAFT: str(Project.Status.DRAFT.label),
         Project.Status.SUBMITTED: str(Project.Status.SUBMITTED.label),
@@ -128,8 +130,6 @@ class _LotFacts:
 
 
 def _lot_stage(project: Project, lot_id: int, facts: _LotFacts, now: dt.datetime) -> str:
-    from bidding.access import uses_sealed_bids
-
     if project.status != Project.Status.PUBLISHED:
         return project.status
     if lot_id in facts.listing:
@@ -265,9 +265,6 @@ def _project_ref(project: Project) -> dict[str, Any]:
 def live_rooms(*, identities: bool) -> dict[str, Any]:
     """Every room live now, with its counters (the dashboard's JSON). `identities`: supervisors see
     who leads; everyone else the alias only."""
-    from bidding.access import progress
-    from bidding.land.services import current_auction
-
     now = timezone.now()
     auctions = []
     live = (
@@ -373,8 +370,6 @@ def live_rooms(*, identities: bool) -> dict[str, Any]:
 def project_record(project: Project) -> dict[str, Any]:
     """The project's supervision page: its lots and stages, every auction phase, the land listing,
     openings, draws, alerts and the number of audit events about it."""
-    from audit.evidence import project_filter
-
     labels = stage_labels()
     stage, lots = project_stages([project])[project.pk]
     auctions = list(
@@ -408,8 +403,6 @@ def replay(auction: Auction) -> dict[str, Any]:
     """Every room event of a finished auction as a step: the server time (Beijing, ms), what happened,
     and the standing after it — the best price and who held it, the end time, the extensions used.
     Each step carries only what changed (`prices`: alias → price); the page accumulates them."""
-    from bidding.auction.services import timeline
-
     seats = AuctionParticipant.objects.filter(auction=auction).select_related("organization")
     names = {s.alias: s.organization.name for s in seats if s.alias}
     prices: dict[str, tuple[Decimal, str]] = {}  # alias → (price, at)

@@ -13,9 +13,10 @@ import time_machine
 from django.core.management import call_command
 from nacl.signing import SigningKey
 
-from audit import evidence
 from bidding.auction import services
 from bidding.models import Auction
+from lib.canonical import sha256_hex
+from supervision import evidence
 from tests.bidding.auction_world import START, make_world
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,7 @@ def test_a_change_with_a_recomputed_manifest_fails_the_signature(package):
 
     def fix_manifest(content: bytes) -> bytes:
         manifest = json.loads(content)
-        manifest["files"]["audit.json"] = evidence.sha256_hex(new_audit)
+        manifest["files"]["audit.json"] = sha256_hex(new_audit)
         return evidence._json(manifest)
 
     forged = rewrite(changed, "manifest.json", fix_manifest)
@@ -131,7 +132,7 @@ def test_a_tendered_project_carries_its_bids_opening_draw_and_announcements(
 
     def rehash(content: bytes) -> bytes:
         manifest = json.loads(content)
-        manifest["files"]["draws.json"] = evidence.sha256_hex(new_draws)
+        manifest["files"]["draws.json"] = sha256_hex(new_draws)
         return evidence._json(manifest)
 
     forged = rewrite(tampered, "manifest.json", rehash)

@@ -1,5 +1,5 @@
 """Evidence packages are signed as in production: with an installation's own key, not the public
-development key (which verify_evidence refuses; tests/audit/test_evidence.py covers that case)."""
+development key (which verify_evidence refuses; tests/supervision/test_evidence.py covers that case)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import time_machine
 
 from accounts.actors import Actor
-from audit import evidence
 from bidding.auction import services
 from bidding.models import Auction
+from supervision import evidence
 from tests.bidding.auction_world import START, make_world
 
 TEST_SIGNING_KEY = "5e" * 32

@@ -14,10 +14,10 @@ from rest_framework.response import Response
 
 from accounts.actors import Actor
 from accounts.permissions import has_perm
-from audit.alerts import handle_alert
 from audit.models import Alert
 from lib.api import paginated
 from lib.errors import DomainError, NotFound, NotPermitted
+from supervision.alerts import handle_alert
 
 # The API's shared error shape and page shape live with the trading API, the first to need them.
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, page_of

@@ -1,4 +1,6 @@
-"""The audit chain's own clock step: re-verify the whole chain periodically and keep a checkpoint."""
+"""The clock's own step: re-verify the audit chain periodically and keep a checkpoint
+(`audit.services.record_checkpoint`). It lives here, not in `audit/`, because the chain sits below the
+clock in the dependency order (docs/architecture.md); the step keeps its name `audit.verify_chain`."""
 
 from __future__ import annotations
 

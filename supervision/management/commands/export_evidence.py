@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audit import evidence
+from supervision import evidence
 from trading.models import Project
 
 

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from audit import evidence
+from supervision import evidence
 
 
 class Command(BaseCommand):

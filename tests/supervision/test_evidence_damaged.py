@@ -16,9 +16,10 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from nacl.signing import SigningKey
 
-from audit import evidence
-from tests.audit.test_evidence import rewrite
+from lib.canonical import sha256_hex
+from supervision import evidence
 from tests.config.test_settings import run_settings
+from tests.supervision.test_evidence import rewrite
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:Duplicate name")]
 
@@ -145,7 +146,7 @@ def test_documents_of_another_shape_are_named_not_crashed_on(package):
             import json
 
             manifest = json.loads(raw)
-            manifest["files"][member] = evidence.sha256_hex(content)
+            manifest["files"][member] = sha256_hex(content)
             return evidence._json(manifest)
 
         changed = rewrite(changed, evidence.MANIFEST, rehash)
@@ -331,7 +332,7 @@ def test_production_refuses_the_development_key_even_given_explicitly(tmp_path):
 def test_the_project_page_command_says_when_the_installation_signs_with_the_development_key(
     dev_signed, settings
 ):
-    from audit.views import _verify_command
+    from supervision.views import _verify_command
     from trading.models import Project
 
     project = Project.objects.get()

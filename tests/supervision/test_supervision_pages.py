@@ -16,7 +16,6 @@ from django.test import Client
 from pypdf import PdfReader
 
 from accounts.actors import Actor
-from audit import evidence
 from audit.alerts import raise_alert
 from audit.models import Alert, AuditEvent
 from audit.services import record_checkpoint
@@ -24,6 +23,7 @@ from bidding.auction import services
 from bidding.models import Auction, LandListing
 from clock.services import run_due
 from experts.models import DrawRequest
+from supervision import evidence
 from tests.bidding.auction_world import START, make_world
 from tests.bidding.land_world import LISTING_END, LISTING_START, make_land_world
 from tests.bidding.world import build, people
@@ -253,7 +253,7 @@ def test_the_evidence_package_downloads_and_verifies(closed, supervisor):
 def test_the_audit_report_renders_chinese_and_names_what_it_covers(closed, supervisor):
     alert("same_ip", closed.project.pk, summary="不同投标人从同一IP地址操作")
     handled = alert("rotation", closed.project.pk, summary="同一中标人反复胜过同一批投标人")
-    from audit.alerts import handle_alert
+    from supervision.alerts import handle_alert
 
     handle_alert(Actor.for_user(supervisor), handled, note="已核查，系正常竞争")
     response = client_for(supervisor).get(f"/supervision/projects/{closed.project.pk}/report.pdf")
@@ -353,7 +353,7 @@ def test_alerts_filter_by_kind_handled_and_project(closed, agent, staff, supervi
     ip = alert("same_ip", closed.project.pk)
     rotation = alert("rotation", other.project.pk)
     done = alert("score_outlier", closed.project.pk)
-    from audit.alerts import handle_alert
+    from supervision.alerts import handle_alert
 
     handle_alert(Actor.for_user(supervisor), done, note="已处理")
     client = client_for(supervisor)
@@ -448,7 +448,7 @@ def test_the_audit_search_filters_like_the_api(closed, agent, staff, supervisor,
 
 
 def test_the_search_pages_newest_first(closed, supervisor, settings, monkeypatch):
-    from audit import views
+    from supervision import views
 
     monkeypatch.setattr(views, "SEARCH_PAGE", 2)
     client = client_for(supervisor)

@@ -40,7 +40,6 @@ refuse to load with DEBUG off while EVIDENCE_SIGNING_KEY is the development valu
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import lzma
@@ -60,22 +59,28 @@ from nacl.signing import SigningKey, VerifyKey
 from audit.models import Alert, AuditEvent, ChainHead
 from audit.services import (
     VERIFY_FIELDS,
-    canonical_bytes,
     chain_snapshot,
-    normalize_payload,
     row_hash,
 )
+from bidding import models as bidding_models
+from bidding.land import lottery
+from bidding.models import Auction, Bid, LandListing, Opening
+from deposits import models as deposit_models
+from deposits.models import JournalEntry
+from experts import models as expert_models
+from experts.draw import document_hash, seed_hash, select
+from experts.models import DrawRequest
+from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sha256_hex
+from trading import models as trading_models
+from trading.models import AnnouncementVersion
+from trading.services import project_content
 
 FORMAT = "bidhall-evidence/1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 
 
 def _json(document: Any) -> bytes:
-    return canonical_bytes(normalize_payload(document))
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return canonical_bytes(canonical_value(document))
 
 
 def signing_key() -> SigningKey:
@@ -101,45 +106,40 @@ def signs_with_dev_key() -> bool:
 
 def _project_objects(project) -> dict[str, list[Model]]:
     """Every row the project's audit events may name, by model label (the events' `object_type`)."""
-    from bidding import models as b
-    from deposits import models as d
-    from experts import models as e
-    from trading import models as t
-
     p = project
     querysets = [
-        t.Project.objects.filter(pk=p.pk),
-        t.Lot.objects.filter(project=p),
-        t.Invitee.objects.filter(project=p),
-        t.ProjectDocument.objects.filter(project=p),
-        t.Announcement.objects.filter(project=p),
-        t.AnnouncementVersion.objects.filter(announcement__project=p),
-        t.Registration.objects.filter(project=p),
-        t.Question.objects.filter(project=p),
-        t.Objection.objects.filter(project=p),
-        b.ProjectKey.objects.filter(project=p),
-        b.Bid.objects.filter(lot__project=p),
-        b.BidFile.objects.filter(bid__lot__project=p),
-        b.Opening.objects.filter(lot__project=p),
-        b.OpeningResponse.objects.filter(opening__lot__project=p),
-        b.Evaluation.objects.filter(lot__project=p),
-        b.EvaluationMember.objects.filter(evaluation__lot__project=p),
-        b.Score.objects.filter(member__evaluation__lot__project=p),
-        b.Publicity.objects.filter(lot__project=p),
-        b.PublicityObjection.objects.filter(publicity__lot__project=p),
-        b.Auction.objects.filter(lot__project=p),
-        b.AuctionParticipant.objects.filter(auction__lot__project=p),
-        b.LandListing.objects.filter(lot__project=p),
-        b.LandResponse.objects.filter(listing__lot__project=p),
-        b.LandSealedOffer.objects.filter(listing__lot__project=p),
-        d.Account.objects.filter(lot__project=p),
-        d.Guarantee.objects.filter(lot__project=p),
-        d.Deposit.objects.filter(lot__project=p),
-        d.Refund.objects.filter(deposit__lot__project=p),
-        d.Forfeiture.objects.filter(deposit__lot__project=p),
-        e.DrawRequest.objects.filter(project=p),
-        e.DrawnExpert.objects.filter(draw__project=p),
-        e.Rating.objects.filter(project=p),
+        trading_models.Project.objects.filter(pk=p.pk),
+        trading_models.Lot.objects.filter(project=p),
+        trading_models.Invitee.objects.filter(project=p),
+        trading_models.ProjectDocument.objects.filter(project=p),
+        trading_models.Announcement.objects.filter(project=p),
+        trading_models.AnnouncementVersion.objects.filter(announcement__project=p),
+        trading_models.Registration.objects.filter(project=p),
+        trading_models.Question.objects.filter(project=p),
+        trading_models.Objection.objects.filter(project=p),
+        bidding_models.ProjectKey.objects.filter(project=p),
+        bidding_models.Bid.objects.filter(lot__project=p),
+        bidding_models.BidFile.objects.filter(bid__lot__project=p),
+        bidding_models.Opening.objects.filter(lot__project=p),
+        bidding_models.OpeningResponse.objects.filter(opening__lot__project=p),
+        bidding_models.Evaluation.objects.filter(lot__project=p),
+        bidding_models.EvaluationMember.objects.filter(evaluation__lot__project=p),
+        bidding_models.Score.objects.filter(member__evaluation__lot__project=p),
+        bidding_models.Publicity.objects.filter(lot__project=p),
+        bidding_models.PublicityObjection.objects.filter(publicity__lot__project=p),
+        bidding_models.Auction.objects.filter(lot__project=p),
+        bidding_models.AuctionParticipant.objects.filter(auction__lot__project=p),
+        bidding_models.LandListing.objects.filter(lot__project=p),
+        bidding_models.LandResponse.objects.filter(listing__lot__project=p),
+        bidding_models.LandSealedOffer.objects.filter(listing__lot__project=p),
+        deposit_models.Account.objects.filter(lot__project=p),
+        deposit_models.Guarantee.objects.filter(lot__project=p),
+        deposit_models.Deposit.objects.filter(lot__project=p),
+        deposit_models.Refund.objects.filter(deposit__lot__project=p),
+        deposit_models.Forfeiture.objects.filter(deposit__lot__project=p),
+        expert_models.DrawRequest.objects.filter(project=p),
+        expert_models.DrawnExpert.objects.filter(draw__project=p),
+        expert_models.Rating.objects.filter(project=p),
         Alert.objects.filter(project_id=p.pk),
     ]
     return {qs.model._meta.label_lower: list(qs) for qs in querysets}
@@ -168,8 +168,6 @@ def project_events(project, *, up_to_seq: int | None = None) -> list[dict[str, A
 
 
 def _announcements(project) -> list[dict[str, Any]]:
-    from trading.models import AnnouncementVersion
-
     return [
         {
             "announcement": v.announcement_id,
@@ -185,8 +183,6 @@ def _announcements(project) -> list[dict[str, Any]]:
 
 
 def _bids(project) -> list[dict[str, Any]]:
-    from bidding.models import Bid
-
     return [
         {
             "bid": bid.pk,
@@ -208,8 +204,6 @@ def _bids(project) -> list[dict[str, Any]]:
 
 
 def _openings(project) -> list[dict[str, Any]]:
-    from bidding.models import Opening
-
     return [
         {
             "lot": o.lot_id,
@@ -225,8 +219,6 @@ def _openings(project) -> list[dict[str, Any]]:
 
 
 def _draws(project) -> list[dict[str, Any]]:
-    from experts.models import DrawRequest
-
     return [
         {
             "draw": d.pk,
@@ -247,8 +239,6 @@ def _draws(project) -> list[dict[str, Any]]:
 
 
 def _auctions(project) -> list[dict[str, Any]]:
-    from bidding.models import Auction
-
     out = []
     for a in Auction.objects.filter(lot__project=project).order_by("pk"):
         out.append(
@@ -280,8 +270,6 @@ def _auctions(project) -> list[dict[str, Any]]:
 
 
 def _land(project) -> list[dict[str, Any]]:
-    from bidding.models import LandListing
-
     return [
         {
             "listing": x.pk,
@@ -307,8 +295,6 @@ def _land(project) -> list[dict[str, Any]]:
 
 
 def _ledger(project) -> list[dict[str, Any]]:
-    from deposits.models import JournalEntry
-
     entries = (
         JournalEntry.objects.filter(lines__account__lot__project=project)
         .distinct()
@@ -353,8 +339,6 @@ def _alerts(project) -> list[dict[str, Any]]:
 
 def build(project) -> bytes:
     """The package for `project`, as ZIP bytes. Reads committed rows only; call outside any lock."""
-    from trading.services import project_content
-
     # One snapshot: the chain head the manifest names covers the events in audit.json, and every
     # file shows the project as of the same moment.
     with chain_snapshot():
@@ -606,7 +590,7 @@ def _check_announcements(versions: list[dict[str, Any]]) -> list[str]:
     problems: list[str] = []
     last: dict[int, str] = {}
     for v in versions:
-        if sha256_hex(canonical_bytes(v["content"])) != v["sha256"]:
+        if canonical_sha256(v["content"]) != v["sha256"]:
             problems.append(f"announcement {v['announcement']} v{v['number']}: content changed")
         if v["content"].get("previous_sha256") != last.get(v["announcement"]):
             problems.append(
@@ -617,8 +601,6 @@ def _check_announcements(versions: list[dict[str, Any]]) -> list[str]:
 
 
 def _check_draws(draws: list[dict[str, Any]]) -> list[str]:
-    from experts.draw import document_hash, seed_hash, select
-
     problems = []
     for d in draws:
         if document_hash(d["request"]) != d["request_hash"]:
@@ -650,8 +632,6 @@ def _check_auctions(auctions: list[dict[str, Any]], events: list[dict[str, Any]]
 
 
 def _check_land(listings: Iterable[dict[str, Any]]) -> list[str]:
-    from bidding.land import lottery
-
     problems = []
     for x in listings:
         record = x.get("lottery") or {}

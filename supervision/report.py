@@ -27,11 +27,10 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from audit import evidence
 from audit.models import Alert
 from audit.services import latest_checkpoint
-from audit.supervision import beijing_ms, project_stages, stage_labels
 from bidding.models import Auction
+from lib.canonical import sha256_hex
 from lib.pdf import (
     CONTENT_WIDTH,
     build_pdf,
@@ -45,6 +44,8 @@ from lib.pdf import (
     text,
     verification_block,
 )
+from supervision import evidence
+from supervision.workspace import beijing_ms, project_stages, stage_labels
 from trading.models import Project
 
 VERIFY_NOTE = (
@@ -65,7 +66,7 @@ def _read_package(package: bytes) -> tuple[str, dict[str, Any], list[dict[str, A
     """The manifest's SHA-256, the manifest and the audit events of the package just built."""
     archive = zipfile.ZipFile(io.BytesIO(package))
     raw = archive.read(evidence.MANIFEST)
-    return evidence.sha256_hex(raw), json.loads(raw), json.loads(archive.read("audit.json"))
+    return sha256_hex(raw), json.loads(raw), json.loads(archive.read("audit.json"))
 
 
 def render_report(project: Project) -> bytes:
