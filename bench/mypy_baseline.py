@@ -35,6 +35,7 @@ STRICT = (
     "lib/",
     "audit/",
     "deposits/",
+    "supervision/",
 )
 
 HEADER = (

@@ -71,8 +71,9 @@ from experts import models as expert_models
 from experts.draw import document_hash, seed_hash, select
 from experts.models import DrawRequest
 from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sha256_hex
+from lib.errors import present
 from trading import models as trading_models
-from trading.models import AnnouncementVersion
+from trading.models import AnnouncementVersion, Project
 from trading.services import project_content
 
 FORMAT = "bidhall-evidence/1"
@@ -104,7 +105,7 @@ def signs_with_dev_key() -> bool:
 # --- What belongs to a project -------------------------------------------------------------------------
 
 
-def _project_objects(project) -> dict[str, list[Model]]:
+def _project_objects(project: Project) -> dict[str, list[Model]]:
     """Every row the project's audit events may name, by model label (the events' `object_type`)."""
     p = project
     querysets = [
@@ -145,7 +146,7 @@ def _project_objects(project) -> dict[str, list[Model]]:
     return {qs.model._meta.label_lower: list(qs) for qs in querysets}
 
 
-def project_filter(project) -> Q:
+def project_filter(project: Project) -> Q:
     """The audit events about `project`: those naming the project or any row that belongs to it."""
     condition = Q(pk__in=[])
     for label, rows in _project_objects(project).items():
@@ -154,7 +155,7 @@ def project_filter(project) -> Q:
     return condition
 
 
-def project_events(project, *, up_to_seq: int | None = None) -> list[dict[str, Any]]:
+def project_events(project: Project, *, up_to_seq: int | None = None) -> list[dict[str, Any]]:
     events = AuditEvent.objects.filter(project_filter(project))
     if up_to_seq is not None:
         events = events.filter(seq__lte=up_to_seq)
@@ -167,7 +168,7 @@ def project_events(project, *, up_to_seq: int | None = None) -> list[dict[str, A
 # --- Building ------------------------------------------------------------------------------------------
 
 
-def _announcements(project) -> list[dict[str, Any]]:
+def _announcements(project: Project) -> list[dict[str, Any]]:
     return [
         {
             "announcement": v.announcement_id,
@@ -182,7 +183,7 @@ def _announcements(project) -> list[dict[str, Any]]:
     ]
 
 
-def _bids(project) -> list[dict[str, Any]]:
+def _bids(project: Project) -> list[dict[str, Any]]:
     return [
         {
             "bid": bid.pk,
@@ -193,7 +194,11 @@ def _bids(project) -> list[dict[str, Any]]:
             "submitted_at": bid.submitted_at,
             "sealed_price_sha256": sha256_hex(bytes(bid.sealed_price)),
             "files": [
-                {"name": f.file.name.rsplit("/", 1)[-1], "sha256": f.sha256, "size": f.size}
+                {
+                    "name": present(f.file.name, "a stored bid file's name").rsplit("/", 1)[-1],
+                    "sha256": f.sha256,
+                    "size": f.size,
+                }
                 for f in bid.files.order_by("pk")
             ],
             "price": bid.price,
@@ -203,7 +208,7 @@ def _bids(project) -> list[dict[str, Any]]:
     ]
 
 
-def _openings(project) -> list[dict[str, Any]]:
+def _openings(project: Project) -> list[dict[str, Any]]:
     return [
         {
             "lot": o.lot_id,
@@ -218,7 +223,7 @@ def _openings(project) -> list[dict[str, Any]]:
     ]
 
 
-def _draws(project) -> list[dict[str, Any]]:
+def _draws(project: Project) -> list[dict[str, Any]]:
     return [
         {
             "draw": d.pk,
@@ -238,7 +243,7 @@ def _draws(project) -> list[dict[str, Any]]:
     ]
 
 
-def _auctions(project) -> list[dict[str, Any]]:
+def _auctions(project: Project) -> list[dict[str, Any]]:
     out = []
     for a in Auction.objects.filter(lot__project=project).order_by("pk"):
         out.append(
@@ -269,7 +274,7 @@ def _auctions(project) -> list[dict[str, Any]]:
     return out
 
 
-def _land(project) -> list[dict[str, Any]]:
+def _land(project: Project) -> list[dict[str, Any]]:
     return [
         {
             "listing": x.pk,
@@ -294,7 +299,7 @@ def _land(project) -> list[dict[str, Any]]:
     ]
 
 
-def _ledger(project) -> list[dict[str, Any]]:
+def _ledger(project: Project) -> list[dict[str, Any]]:
     entries = (
         JournalEntry.objects.filter(lines__account__lot__project=project)
         .distinct()
@@ -321,7 +326,7 @@ def _ledger(project) -> list[dict[str, Any]]:
     ]
 
 
-def _alerts(project) -> list[dict[str, Any]]:
+def _alerts(project: Project) -> list[dict[str, Any]]:
     return [
         {
             "alert": a.pk,
@@ -337,7 +342,7 @@ def _alerts(project) -> list[dict[str, Any]]:
     ]
 
 
-def build(project) -> bytes:
+def build(project: Project) -> bytes:
     """The package for `project`, as ZIP bytes. Reads committed rows only; call outside any lock."""
     # One snapshot: the chain head the manifest names covers the events in audit.json, and every
     # file shows the project as of the same moment.

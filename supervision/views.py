@@ -32,11 +32,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.actors import Actor
 from accounts.models import Organization, Role
-from accounts.permissions import has_perm
+from accounts.permissions import has_perm, signed_in_user
 from audit.models import Alert
 from bidding.auction import services as auctions
 from bidding.models import Auction, AuctionEvent
-from lib.errors import DomainError, NotFound
+from lib.errors import DomainError, NotFound, present
 from supervision import evidence, workspace
 from supervision.alerts import handle_alert
 from supervision.report import render_report
@@ -48,14 +48,17 @@ ALERT_PAGE = 50
 SEARCH_FIELDS = ("project", "organization", "actor", "action", "since", "until")
 
 
-def _only(*roles: str) -> Callable:
+View = Callable[..., HttpResponse]
+
+
+def _only(*roles: str) -> Callable[[View], View]:
     """Logged in (else the login page) and in one of `roles` (else 403)."""
 
-    def decorate(view: Callable) -> Callable:
+    def decorate(view: View) -> View:
         @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.user.role not in roles:
+            if signed_in_user(request).role not in roles:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -69,7 +72,7 @@ supervisors_and_staff = _only(Role.SUPERVISOR, Role.CENTER_STAFF)
 
 
 def _is_supervisor(request: HttpRequest) -> bool:
-    return request.user.role == Role.SUPERVISOR
+    return signed_in_user(request).role == Role.SUPERVISOR
 
 
 def _page_strings() -> dict[str, str]:
@@ -184,8 +187,9 @@ def evidence_package(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_report(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(Project, pk=pk)
     response = HttpResponse(render_report(project), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        False, f"audit-report-{project.number}.pdf"
+    response["Content-Disposition"] = present(
+        content_disposition_header(False, f"audit-report-{project.number}.pdf"),
+        "the disposition of a named file",
     )
     response["Cache-Control"] = "private, no-store"
     return response
@@ -242,18 +246,20 @@ def alerts(request: HttpRequest) -> HttpResponse:
     handled = request.GET.get("handled", "")
     project = request.GET.get("project", "")
     project_id = int(project) if project.isascii() and project.isdigit() else None
-    rows = workspace.alerts_matching(kind=kind, handled=_flag(handled), project_id=project_id)
-    page = Paginator(rows, ALERT_PAGE).get_page(request.GET.get("page"))
+    matching = workspace.alerts_matching(kind=kind, handled=_flag(handled), project_id=project_id)
+    page = Paginator(matching, ALERT_PAGE).get_page(request.GET.get("page"))
     projects = {
         p.pk: p for p in Project.objects.filter(pk__in={a.project_id for a in page if a.project_id})
     }
-    for alert in page:
-        alert.project = projects.get(alert.project_id)
+    # An alert keeps its project's id, not a foreign key: the projects are fetched in one query
+    # above and handed to the template beside their alerts.
+    rows = [(alert, projects.get(alert.project_id) if alert.project_id else None) for alert in page]
     return render(
         request,
         "supervision/alerts.html",
         {
             "page": page,
+            "rows": rows,
             "kind": kind,
             "handled": handled,
             "project": project_id,

@@ -185,12 +185,12 @@ class ProjectBoard:
 def projects_by_stage(*, stage: str = "", kind: str = "", query: str = "") -> ProjectBoard:
     """Every project (of `kind`, matching `query` in its number or title) with its stage; the counts
     per stage; the rows of `stage` (all when empty), newest first."""
-    projects = Project.objects.order_by("-created_at", "-pk")
+    matching = Project.objects.order_by("-created_at", "-pk")
     if kind in Project.Kind.values:
-        projects = projects.filter(kind=kind)
+        matching = matching.filter(kind=kind)
     if query:
-        projects = projects.filter(Q(number__icontains=query) | Q(title__icontains=query))
-    projects = list(projects)
+        matching = matching.filter(Q(number__icontains=query) | Q(title__icontains=query))
+    projects = list(matching)
     stages = project_stages(projects)
     labels = stage_labels()
     tally: dict[str, int] = defaultdict(int)

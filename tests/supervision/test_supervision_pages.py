@@ -368,6 +368,14 @@ def test_alerts_filter_by_kind_handled_and_project(closed, agent, staff, supervi
     assert listed(handled="true") == [done.pk]
     assert set(listed(project=closed.project.pk)) == {ip.pk, done.pk}
     assert listed(project=closed.project.pk, handled="false") == [ip.pk]
+    # Each alert links its project: to the supervision page for a supervisor, the public one for staff.
+    page = client.get("/supervision/alerts/").content.decode()
+    assert (
+        f'href="/supervision/projects/{other.project.pk}/"><code>{other.project.number}</code>'
+        in page
+    )
+    page = client_for(staff).get("/supervision/alerts/").content.decode()
+    assert f'href="/projects/{other.project.pk}/"><code>{other.project.number}</code>' in page
 
 
 def test_a_supervisor_handles_an_alert_with_a_note_once(closed, supervisor, staff):
