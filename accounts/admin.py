@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.http import HttpRequest
 
 from accounts.models import IntegrityRecord, Organization, User
 from audit.admin import ReadOnlyAdmin
@@ -23,7 +24,7 @@ class IntegrityRecordInline(admin.TabularInline):
     fields = ("category", "source", "reason", "barred_from", "barred_until", "lifted_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Organization | None = None) -> bool:
         return False
 
 

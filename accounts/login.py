@@ -8,6 +8,7 @@ right password then fails too). The settings (`AXES_*` in config/settings.py) sa
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -41,7 +42,7 @@ def axes_client_ip(request: HttpRequest) -> str | None:
 
 def seconds_until_unlocked(request: HttpRequest, username: str | None) -> int:
     """How long this username at this address stays locked (at least a second)."""
-    last_failure = AccessAttempt.objects.filter(
+    last_failure: dt.datetime | None = AccessAttempt.objects.filter(
         username=username, ip_address=axes_client_ip(request)
     ).aggregate(last=Max("attempt_time"))["last"]
     if last_failure is None:

@@ -152,7 +152,7 @@ class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=100, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
 
-    class Meta(AbstractUser.Meta):
+    class Meta:
         verbose_name = pgettext_lazy("singular", "用户")
         verbose_name_plural = _("用户")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from accounts.models import Notification, Organization
+from accounts.models import Notification, Organization, User
 
 
 def notify(
@@ -21,7 +21,7 @@ def notify(
     return len(unique)
 
 
-def unread_for(user) -> int:
+def unread_for(user: User) -> int:
     if user.organization_id is None:
         return 0
     return (
@@ -31,7 +31,7 @@ def unread_for(user) -> int:
     )
 
 
-def mark_read(user, notification_id: int | None = None) -> Notification | None:
+def mark_read(user: User, notification_id: int | None = None) -> Notification | None:
     """Mark one notice (or every notice) of the user's organization read by this user.
 
     Read marks are the user's own view state, not part of the trading record, so they are not audited.

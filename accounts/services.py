@@ -179,7 +179,7 @@ def bar_organization(
             decision_number=decision_number.strip(),
             barred_from=barred_from,
             barred_until=barred_until,
-            recorded_by=actor.user,
+            recorded_by=actor.acting_user,
         )
         record(
             actor,
@@ -236,13 +236,14 @@ def create_user(
     require_perm(actor, "accounts.add_user")
     if role not in Role.values:
         raise DomainError(_("未知的角色：%(role)s"), code="INVALID_ROLE", role=role)
-    expected_kinds = {
+    kinds_by_role: dict[Role, set[str]] = {
         Role.CENTER_STAFF: {Organization.Kind.CENTER},
         Role.SUPERVISOR: {Organization.Kind.REGULATOR, Organization.Kind.CENTER},
         Role.AGENT: {Organization.Kind.AGENT, Organization.Kind.OWNER},
         Role.SUPPLIER: {Organization.Kind.SUPPLIER},
         Role.EXPERT: set(Organization.Kind.values),
-    }[Role(role)]
+    }
+    expected_kinds = kinds_by_role[Role(role)]
     if organization is None or organization.kind not in expected_kinds:
         raise DomainError(
             _("角色“%(role)s”不能属于该类型的机构。"),

@@ -36,6 +36,7 @@ STRICT = (
     "audit/",
     "deposits/",
     "supervision/",
+    "accounts/",
 )
 
 HEADER = (

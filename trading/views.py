@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 from accounts.actors import Actor
 from accounts.models import Notification, Role
 from accounts.notifications import mark_read
-from accounts.permissions import has_perm, visible_to
+from accounts.permissions import has_perm, signed_in_user, visible_to
 from clock import calendar
 from clock.models import StatutoryDay
 from lib.canonical import canonical_bytes
@@ -875,7 +875,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Mark one (or every) notice of the user's organization read (accounts.notifications.mark_read)."""
     try:
-        notification = mark_read(request.user, pk)
+        notification = mark_read(signed_in_user(request), pk)
     except Notification.DoesNotExist as exc:
         raise Http404 from exc
     if notification is None:
