@@ -37,6 +37,7 @@ STRICT = (
     "deposits/",
     "supervision/",
     "accounts/",
+    "clock/",
 )
 
 HEADER = (

@@ -24,9 +24,11 @@ from functools import lru_cache
 
 import chinese_calendar
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from lunar_python import Lunar, Solar
 
+from accounts.actors import Actor
 from accounts.permissions import require_perm
 from audit.services import record
 from clock.models import StatutoryDay
@@ -62,12 +64,12 @@ def _qingming(year: int) -> dt.date:
 
 
 @lru_cache(maxsize=128)
-def _holiday_dates(year: int) -> dict[dt.date, tuple]:
+def _holiday_dates(year: int) -> dict[dt.date, tuple[Promise, ...]]:
     if not STATUTORY_RULES_FROM <= year <= STATUTORY_RULES_UNTIL:
         return {}
-    days: dict[dt.date, list] = {}
+    days: dict[dt.date, list[Promise]] = {}
 
-    def add(day: dt.date, name) -> None:
+    def add(day: dt.date, name: Promise) -> None:
         days.setdefault(day, []).append(name)
 
     add(dt.date(year, 1, 1), NEW_YEAR)
@@ -108,6 +110,11 @@ def _table() -> dict[dt.date, bool]:
     }
 
 
+def _package_workday(day: dt.date) -> bool:
+    """chinese-calendar's answer for `day` (the package ships no types: its answer is a bool)."""
+    return bool(chinese_calendar.is_workday(day))
+
+
 @lru_cache(maxsize=64)
 def package_covers(year: int) -> bool:
     try:
@@ -119,7 +126,7 @@ def package_covers(year: int) -> bool:
 
 def _package_rest_day(day: dt.date) -> bool:
     """The package's arrangement says `day` is off (weekends included); False outside its years."""
-    return package_covers(day.year) and not chinese_calendar.is_workday(day)
+    return package_covers(day.year) and not _package_workday(day)
 
 
 def _is_workday(day: dt.date, table: dict[dt.date, bool]) -> bool:
@@ -128,7 +135,7 @@ def _is_workday(day: dt.date, table: dict[dt.date, bool]) -> bool:
     if day in table:
         return table[day]
     if package_covers(day.year):
-        return chinese_calendar.is_workday(day)
+        return _package_workday(day)
     return day.weekday() < 5
 
 
@@ -152,12 +159,12 @@ def holiday_name(day: dt.date | dt.datetime) -> str | None:
     if package_covers(day.year):
         on_holiday, holiday = chinese_calendar.get_holiday_detail(day)
         if on_holiday and holiday is not None:
-            return _PACKAGE_NAMES.get(holiday, str(_("节假日")))
+            return str(_PACKAGE_NAMES.get(holiday, _("节假日")))
     return None
 
 
 # chinese-calendar names its holidays in English; the notices use these names.
-_PACKAGE_NAMES = {
+_PACKAGE_NAMES: dict[str, Promise] = {
     "New Year's Day": NEW_YEAR,
     "Spring Festival": SPRING_FESTIVAL,
     "Tomb-sweeping Day": QINGMING,
@@ -212,7 +219,9 @@ def missing_years(years: list[int]) -> list[int]:
     return [year for year in years if not package_covers(year) and year not in entered]
 
 
-def set_statutory_day(actor, day: dt.date, *, kind: str, name: str = "", notice: str = ""):
+def set_statutory_day(
+    actor: Actor, day: dt.date, *, kind: str, name: str = "", notice: str = ""
+) -> StatutoryDay:
     """Enter or correct one day of a year's holiday notice (center staff; audited).
 
     A make-up workday is a day that would otherwise be off: a weekend, or a day the package wrongly
@@ -251,7 +260,7 @@ def set_statutory_day(actor, day: dt.date, *, kind: str, name: str = "", notice:
     return entry
 
 
-def remove_statutory_day(actor, day: dt.date) -> None:
+def remove_statutory_day(actor: Actor, day: dt.date) -> None:
     from django.db import transaction
 
     require_perm(actor, "clock.change_statutoryday")

@@ -18,13 +18,17 @@ from lib.realtime import error_frame, parse_frame, scope_language
 
 
 class ServerClockConsumer(JsonWebsocketConsumer):
-    channel_layer_alias = None  # answers its own socket only; no channel-layer messages to wait for
+    # Answers its own socket only: no channel-layer messages to wait for, so no layer at all (an alias
+    # CHANNEL_LAYERS does not configure: get_channel_layer answers None for it).
+    channel_layer_alias = "none"
 
     def connect(self) -> None:
         self.accept()
         self.send_json({"type": "clock", "server_time": int(time.time() * 1000)})
 
-    def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any):
+    def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         with translation.override(scope_language(self.scope)):
             self._receive(text_data, bytes_data)
 

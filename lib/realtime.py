@@ -9,6 +9,7 @@ fail that transaction for every other party in it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ def error_frame(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": str(message)}
 
 
-def scope_language(scope: dict[str, Any]) -> str:
+def scope_language(scope: Mapping[str, Any]) -> str:
     """The language a WebSocket client chose on the site (the language cookie), else the default."""
     from django.conf import settings
 

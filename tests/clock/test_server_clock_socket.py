@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.utils import translation
 
 from asgi import application
+from clock.consumers import ServerClockConsumer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -166,3 +168,9 @@ async def test_it_answers_in_the_language_chosen_on_the_site():
     assert (await receive(communicator))["message"] == english
     await assert_still_answers_pings(communicator)
     await communicator.disconnect()
+
+
+def test_the_clock_socket_joins_no_channel_layer():
+    # It answers its own socket only: no Redis connection or channel per countdown on a page.
+    assert get_channel_layer() is not None
+    assert get_channel_layer(ServerClockConsumer.channel_layer_alias) is None
