@@ -38,6 +38,7 @@ STRICT = (
     "supervision/",
     "accounts/",
     "clock/",
+    "experts/",
 )
 
 HEADER = (

@@ -72,13 +72,11 @@ def expert_for(user: Any, pk: int) -> Expert:
 
 
 def drawn_in_order(draw: DrawRequest) -> list[DrawnExpert]:
-    """Members and alternates in draw order (quota, then position), with the quota's specialty."""
-    rows = list(
+    """Members and alternates in draw order (quota, then position); each row's `draw` is `draw`, so
+    their `specialty` costs no query."""
+    return list(
         draw.drawn.select_related("expert", "expert__employer").order_by("quota", "position")
     )
-    for row in rows:
-        row.specialty = draw.quotas[row.quota]["specialty"] if row.quota < len(draw.quotas) else ""
-    return rows
 
 
 def disclosed_members(user: Any, project: Project) -> list[dict[str, Any]]:

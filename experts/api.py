@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from accounts.actors import Actor
 from accounts.models import Role
-from accounts.permissions import has_perm
+from accounts.permissions import has_perm, signed_in_user
 from experts import access, services
 from experts.models import DrawRequest, Expert, Rating, Specialty
 from experts.serializers import (
@@ -353,7 +353,7 @@ def project_committee(request: Request, pk: int) -> Response:
 @api_view(["GET"])
 def mine(request: Request) -> Response:
     """我的评标任务: the caller's seats (an expert with a pool record)."""
-    if request.user.role != Role.EXPERT:
+    if signed_in_user(request).role != Role.EXPERT:
         raise NotPermitted(_("只有评标专家可以查看评标任务。"))
     return Response(SeatSerializer(access.own_seats(request.user), many=True).data)
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organization, Role, User
 from experts.models import DrawRequest, Employment, Expert, Relation, Specialty
 from lib import numbers
+from lib.forms import form_field
 from trading.forms import BeijingDateTimeField
 from trading.models import Lot, Project
 
@@ -62,7 +63,9 @@ class PoolFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["specialty"].choices = _specialty_choices(str(_("全部专业")))
+        form_field(self, "specialty", forms.ChoiceField).choices = _specialty_choices(
+            str(_("全部专业"))
+        )
 
 
 class ExpertForm(forms.Form):
@@ -86,9 +89,9 @@ class ExpertForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["specialties"].choices = _specialty_choices()
-        self.fields["employer"].queryset = _organizations()
-        self.fields["user"].queryset = User.objects.filter(
+        form_field(self, "specialties", forms.ChoiceField).choices = _specialty_choices()
+        form_field(self, "employer", forms.ModelChoiceField).queryset = _organizations()
+        form_field(self, "user", forms.ModelChoiceField).queryset = User.objects.filter(
             groups__name=Role.EXPERT, expert__isnull=True, is_active=True
         ).order_by("username")
 
@@ -104,7 +107,7 @@ class TieForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "tie")
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = _organizations()
+        form_field(self, "organization", forms.ModelChoiceField).queryset = _organizations()
 
 
 class RelationForm(forms.Form):
@@ -116,7 +119,7 @@ class RelationForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "relation")
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = _organizations()
+        form_field(self, "organization", forms.ModelChoiceField).queryset = _organizations()
 
 
 class StatusForm(forms.Form):
@@ -179,18 +182,21 @@ class DrawForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         announced = Project.objects.filter(status=Project.Status.PUBLISHED)
-        self.fields["project"].queryset = announced.order_by("-published_at", "-pk")
-        self.fields["lot"].queryset = (
+        form_field(self, "project", forms.ModelChoiceField).queryset = announced.order_by(
+            "-published_at", "-pk"
+        )
+        form_field(self, "lot", forms.ModelChoiceField).queryset = (
             Lot.objects.filter(project__in=announced)
             .select_related("project")
             .order_by("project__number", "number")
         )
-        self.fields["supervisor"].queryset = User.objects.filter(
+        form_field(self, "supervisor", forms.ModelChoiceField).queryset = User.objects.filter(
             groups__name=Role.SUPERVISOR, is_active=True
         ).order_by("username")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         lot, project = data.get("lot"), data.get("project")
         if lot is not None and project is not None and lot.project_id != project.pk:
             self.add_error("lot", _("该标段/包不属于所选项目。"))
@@ -218,10 +224,11 @@ class QuotaForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["specialty"].choices = _specialty_choices("—")
+        form_field(self, "specialty", forms.ChoiceField).choices = _specialty_choices("—")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if bool(data.get("specialty")) != bool(data.get("count")):
             raise forms.ValidationError(_("请同时填写专业和人数。"))
         return data
@@ -253,7 +260,8 @@ class RespondForm(forms.Form):
 
     @property
     def confirm(self) -> bool:
-        return self.cleaned_data["answer"] == "confirm"
+        answer: str = self.cleaned_data["answer"]
+        return answer == "confirm"
 
 
 GRADES = [(str(n), str(n)) for n in range(5, 0, -1)]

@@ -270,6 +270,13 @@ class DrawnExpert(models.Model):
     def __str__(self) -> str:
         return f"{self.draw_id}/{self.quota}/{self.position} {self.expert}"
 
+    @property
+    def specialty(self) -> str:
+        """The specialty code of the quota this expert was drawn for (the draw's request names it)."""
+        quotas = self.draw.quotas
+        code: str = quotas[self.quota]["specialty"] if self.quota < len(quotas) else ""
+        return code
+
 
 class Rating(models.Model):
     """一标一评: the expert's conduct on one project."""

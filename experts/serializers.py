@@ -28,7 +28,7 @@ from experts.models import (
 )
 from experts.rules import EXCLUSION_REASONS
 from lib import numbers
-from lib.api import EnumChoiceField
+from lib.api import EnumChoiceField, serialized_list
 from trading.serializers import AwareDateTimeField, OrganizationRefSerializer
 
 MAX_SMALL = 32767
@@ -114,7 +114,7 @@ class ExpertSerializer(serializers.ModelSerializer):
         return sorted(s.code for s in expert.specialties.all())
 
     def get_username(self, expert: Expert) -> str | None:
-        return expert.user.username if expert.user_id else None
+        return expert.user.username if expert.user is not None else None
 
 
 class ExpertDetailSerializer(ExpertSerializer):
@@ -257,13 +257,18 @@ class DrawnSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_specialty(self, row: DrawnExpert) -> str:
-        quotas = row.draw.quotas
-        return quotas[row.quota]["specialty"] if row.quota < len(quotas) else ""
+        return row.specialty
 
 
 class ExclusionReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # `label` is added here, not declared on the class: every DRF field (a serializer too) has an
+        # attribute of that name, which a declaration would appear to replace.
+        fields = super().get_fields()
+        fields["label"] = serializers.CharField()
+        return fields
 
 
 class ExclusionSerializer(serializers.ModelSerializer):
@@ -292,8 +297,7 @@ class CommitteeMemberSerializer(serializers.Serializer):
     specialty = serializers.SerializerMethodField()
 
     def get_specialty(self, row: DrawnExpert) -> str:
-        quotas = row.draw.quotas
-        return quotas[row.quota]["specialty"] if row.quota < len(quotas) else ""
+        return row.specialty
 
 
 def _project_ref(draw: DrawRequest) -> dict[str, Any]:
@@ -349,7 +353,7 @@ class PublicDrawSerializer(serializers.ModelSerializer):
         ):
             return None
         seated = draw.drawn.filter(seated=True).select_related("expert", "draw")
-        return CommitteeMemberSerializer(seated.order_by("quota", "position"), many=True).data
+        return serialized_list(CommitteeMemberSerializer, seated.order_by("quota", "position"))
 
 
 class DrawSerializer(PublicDrawSerializer):
@@ -410,7 +414,7 @@ class DrawSerializer(PublicDrawSerializer):
         if request is None or not services.may_see_identities(request.user, draw):
             return []
         rows = draw.drawn.select_related("expert", "expert__employer", "draw")
-        return DrawnSerializer(rows.order_by("quota", "position"), many=True).data
+        return serialized_list(DrawnSerializer, rows.order_by("quota", "position"))
 
     @extend_schema_field(
         {
@@ -427,7 +431,7 @@ class DrawSerializer(PublicDrawSerializer):
     @extend_schema_field(ExclusionSerializer(many=True))
     def get_exclusions(self, draw: DrawRequest) -> list[dict[str, Any]]:
         rows = draw.exclusions.select_related("expert", "expert__employer").order_by("expert_id")
-        return ExclusionSerializer(rows, many=True).data
+        return serialized_list(ExclusionSerializer, rows)
 
 
 class VerificationSerializer(serializers.Serializer):

@@ -265,7 +265,7 @@ def eligibility(
             why.append("ALREADY_DRAWN")
         if why:
             reasons[expert.pk] = why
-    pool = {"quotas": []}
+    quota_pools: list[dict[str, Any]] = []
     for quota in quotas:
         eligible = sorted(
             e.pk
@@ -273,8 +273,8 @@ def eligibility(
             if e.pk not in reasons
             and any(s.code.startswith(quota["specialty"]) for s in e.specialties.all())
         )
-        pool["quotas"].append({"specialty": quota["specialty"], "eligible": eligible})
-    return pool, reasons
+        quota_pools.append({"specialty": quota["specialty"], "eligible": eligible})
+    return {"quotas": quota_pools}, reasons
 
 
 # --- The draw -------------------------------------------------------------------------------------
@@ -764,7 +764,7 @@ def rate(
             score_deviation_flagged=score_deviation_flagged,
             grade=grade,
             note=note.strip(),
-            rated_by=actor.user,
+            rated_by=actor.acting_user,
             rated_at=timezone.now(),
         )
         record(

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.actors import Actor
 from accounts.models import Role
-from accounts.permissions import has_perm
+from accounts.permissions import has_perm, signed_in_user
 from experts import access, services
 from experts.forms import (
     DrawForm,
@@ -42,7 +42,7 @@ from experts.forms import (
 from experts.models import DrawnExpert, DrawRequest, Expert, Rating
 from experts.pdf import render_draw_record
 from experts.rules import EXCLUSION_REASONS
-from lib.errors import DomainError, NotFound
+from lib.errors import DomainError, NotFound, present
 from trading.models import Project
 
 POOL_PAGE_SIZE = 50
@@ -409,8 +409,9 @@ def draw_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     pdf = render_draw_record(draw, supervisor_copy=supervisor_copy)
     suffix = "-supervisor" if supervisor_copy else ""
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        False, f"draw-{draw.pk}-{draw.project.number}{suffix}.pdf"
+    response["Content-Disposition"] = present(
+        content_disposition_header(False, f"draw-{draw.pk}-{draw.project.number}{suffix}.pdf"),
+        "the disposition of a named file",
     )
     response["Cache-Control"] = "private, no-store"
     return response
@@ -420,16 +421,18 @@ def draw_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _tasks_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
-    seats = list(access.own_seats(request.user))
     forms = bound.get("forms", {})
-    for seat in seats:
-        seat.specialty = seat.draw.quotas[seat.quota]["specialty"]
-        seat.decline_form = forms.get(seat.pk) or RespondForm(
-            prefix=f"s{seat.pk}", initial={"answer": "decline"}
+    # Each seat with its decline form: the one the expert just sent back with errors, else a new one.
+    seats = [
+        (
+            seat,
+            forms.get(seat.pk) or RespondForm(prefix=f"s{seat.pk}", initial={"answer": "decline"}),
         )
+        for seat in access.own_seats(request.user)
+    ]
     return {
         "seats": seats,
-        "registered": Expert.objects.filter(user=request.user).exists(),
+        "registered": Expert.objects.filter(user=signed_in_user(request)).exists(),
         "now": timezone.now(),
     }
 
@@ -437,7 +440,7 @@ def _tasks_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
 @login_required
 @require_safe
 def my_tasks(request: HttpRequest) -> HttpResponse:
-    if request.user.role != Role.EXPERT:
+    if signed_in_user(request).role != Role.EXPERT:
         raise PermissionDenied
     return render(request, "experts/my_tasks.html", _tasks_context(request))
 
@@ -452,7 +455,7 @@ def seat_respond(request: HttpRequest, pk: int) -> HttpResponse:
     form = RespondForm(request.POST, prefix=f"s{seat.pk}")
 
     def failed(exc: DomainError) -> HttpResponse:
-        if request.user.role != Role.EXPERT:
+        if signed_in_user(request).role != Role.EXPERT:
             raise PermissionDenied
         context = _tasks_context(request, forms={seat.pk: form})
         return _error_response(request, "experts/my_tasks.html", context, exc)

@@ -7,6 +7,7 @@ Also what every list shares: the bounded page (`Pagination`, `paginated`) and it
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
@@ -151,6 +152,15 @@ def paginated(
     paginator = Pagination()
     page: list[Any] | None = paginator.paginate_queryset(queryset, request)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def serialized_list(
+    serializer_class: type[serializers.BaseSerializer[Any]], rows: Iterable[Any], **kwargs: Any
+) -> list[dict[str, Any]]:
+    """`serializer_class(rows, many=True, **kwargs).data`, typed as the list of objects it is (the
+    stubs give a Serializer's data one dict type whether or not `many` is set)."""
+    data: list[dict[str, Any]] = serializer_class(rows, many=True, **kwargs).data
+    return data
 
 
 # --- Schema ---------------------------------------------------------------------------------------

@@ -509,6 +509,9 @@ def test_a_decline_needs_a_reason_and_calls_the_next_alternate(staff, expert, wo
     client = client_for(expert)
     refused = client.post(url, {f"s{seat.pk}-answer": "decline", f"s{seat.pk}-reason": ""})
     assert refused.status_code == 400 and 'data-code="REASON_REQUIRED"' in text(refused)
+    # The decline form comes back open, with the seat's quota specialty beside it.
+    assert "<details open>" in text(refused)
+    assert f"<code>{world.draw.quotas[seat.quota]['specialty']}</code>" in text(refused)
     response = client.post(url, {f"s{seat.pk}-answer": "decline", f"s{seat.pk}-reason": "出差"})
     assert response.status_code == 302
     seat.refresh_from_db()
