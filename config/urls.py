@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path, register_converter
+from django.urls import URLPattern, URLResolver, include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
@@ -14,7 +14,7 @@ from supervision import api as supervision_api
 # before the app urls modules below are imported by include().
 register_converter(edge.IdConverter, "id")
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", accounts_api.obtain_token, name="api_token"),
     path("me/", accounts_api.me, name="api_me"),
     path("organizations/", accounts_api.organizations, name="api_organizations"),

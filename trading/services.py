@@ -28,8 +28,9 @@ from audit.services import record
 from clock.calendar import next_working_moment
 from clock.services import schedule
 from lib.canonical import canonical_sha256, canonical_value, file_sha256, sha256_hex
-from lib.errors import DomainError, NotPermitted
+from lib.errors import DomainError, NotPermitted, present
 from lib.money import format_amount, parse_amount
+from lib.pdf import label as field_label
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate, WrongStatus
 from trading.models import (
     Announcement,
@@ -87,7 +88,7 @@ PROJECT_FIELDS = (
     "bid_validity_days",
     *TIMELINE_FIELDS,
 )
-MAIN_ANNOUNCEMENT = {
+MAIN_ANNOUNCEMENT: dict[str, Announcement.Kind] = {
     Project.Kind.CONSTRUCTION: Announcement.Kind.TENDER,
     Project.Kind.GOVERNMENT_PROCUREMENT: Announcement.Kind.PROCUREMENT,
     Project.Kind.LAND: Announcement.Kind.LAND_LISTING,
@@ -174,18 +175,24 @@ def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
     counted from whichever is later.
     """
     rules = rules_for(project)
-    missing = [name for name in TIMELINE_FIELDS[:4] if getattr(project, name) is None]
-    if missing:
+    documents_from, documents_until = project.documents_from, project.documents_until
+    questions_until, deadline = project.questions_until, project.bid_deadline
+    if (
+        documents_from is None
+        or documents_until is None
+        or questions_until is None
+        or deadline is None
+    ):
+        missing = [name for name in TIMELINE_FIELDS[:4] if getattr(project, name) is None]
         raise ScheduleError(
             _("时间安排不完整：%(fields)s"), code="TIMELINE_INCOMPLETE", fields=", ".join(missing)
         )
-    start = max(project.documents_from, now) if now else project.documents_from
-    deadline = project.bid_deadline
-    if not start < project.documents_until <= deadline:
+    start = max(documents_from, now) if now else documents_from
+    if not start < documents_until <= deadline:
         raise ScheduleError(
             _("招标文件获取期须在投标截止前，且结束晚于开始。"), code="DOCUMENT_WINDOW_ORDER"
         )
-    if project.documents_until < add_period(start, rules.min_document_window):
+    if documents_until < add_period(start, rules.min_document_window):
         raise ScheduleError(
             _("招标文件获取期不得少于%(period)s。"),
             code="DOCUMENT_WINDOW_TOO_SHORT",
@@ -199,7 +206,7 @@ def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
             code="BIDDING_PERIOD_TOO_SHORT",
             period=rules.min_documents_to_deadline.label(),
         )
-    if project.questions_until > deadline:
+    if questions_until > deadline:
         raise ScheduleError(
             _("提问截止时间不得晚于投标截止时间。"), code="QUESTIONS_AFTER_DEADLINE"
         )
@@ -212,10 +219,7 @@ def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
 
 def _entered_deadlines(project: Project) -> dict[str, dt.datetime | None]:
     """The deadlines an agent sets, by their field label (the documents' start is not a deadline)."""
-    return {
-        str(Project._meta.get_field(name).verbose_name): getattr(project, name)
-        for name in TIMELINE_FIELDS[1:]
-    }
+    return {field_label(Project, name): getattr(project, name) for name in TIMELINE_FIELDS[1:]}
 
 
 def _offer_required_forms(project: Project, lots: list[dict[str, Any]]) -> None:
@@ -292,6 +296,11 @@ def check_invitees(project: Project) -> None:
         )
 
 
+def published_deadline(project: Project) -> dt.datetime:
+    """The bid deadline of a project past publication (`check_timeline` refused it without one)."""
+    return present(project.bid_deadline, "a published project's bid deadline")
+
+
 def earliest_deadline_after_change(project: Project, now: dt.datetime) -> dt.datetime:
     """The bid deadline that keeps the legal notice after a clarification or amendment published now.
 
@@ -300,9 +309,10 @@ def earliest_deadline_after_change(project: Project, now: dt.datetime) -> dt.dat
     """
     rules = rules_for(project)
     earliest = add_period(now, rules.amendment_notice)
-    if project.bid_deadline >= earliest:
-        return project.bid_deadline
-    wanted = timezone.localtime(project.bid_deadline)
+    deadline = published_deadline(project)
+    if deadline >= earliest:
+        return deadline
+    wanted = timezone.localtime(deadline)
     moved = timezone.localtime(earliest).replace(
         hour=wanted.hour, minute=wanted.minute, second=wanted.second, microsecond=0
     )
@@ -566,7 +576,7 @@ def return_project(actor: Actor, project: Project, *, reason: str) -> Project:
 def project_content(project: Project) -> dict[str, Any]:
     """Everything a notice states about the project, as JSON values (money as strings)."""
     documents = project.documents.filter(published_at__isnull=False).order_by("uploaded_at", "pk")
-    return canonical_value(
+    content: dict[str, Any] = canonical_value(
         {
             "number": project.number,
             "ocid": project.ocid,
@@ -602,6 +612,7 @@ def project_content(project: Project) -> dict[str, Any]:
             "status": project.status,
         }
     )
+    return content
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -734,7 +745,7 @@ def _schedule_openings(project: Project) -> None:
         Project.Method.INVITATION,
     ):
         for lot in project.lots.all():
-            schedule(OPEN_LOT_STEP, lot.pk, project.bid_deadline)
+            schedule(OPEN_LOT_STEP, lot.pk, published_deadline(project))
 
 
 def _registered_organizations(project: Project) -> list[Organization]:
@@ -783,12 +794,12 @@ def publish_amendment(
         locked = lock_project(project)
         _require_status(locked, Project.Status.PUBLISHED)
         now = timezone.now()
-        if now >= locked.bid_deadline:
+        if now >= published_deadline(locked):
             raise TooLate(_("投标截止时间已过，不能再发布变更。"))
         moved_reason = ""
         if bid_deadline is not None:
             check_not_on_holiday({str(_("投标截止时间")): bid_deadline}, rules_for(locked))
-            if bid_deadline < locked.bid_deadline:
+            if bid_deadline < published_deadline(locked):
                 # An earlier deadline must still meet every minimum period, counted from the original start.
                 trial = Project(
                     **{f.attname: getattr(locked, f.attname) for f in Project._meta.concrete_fields}
@@ -887,9 +898,9 @@ def register(
         now = timezone.now()
         ensure_may_trade(org, now)
         ensure_not_suspended(project)
-        if now < project.documents_from:
+        if now < present(project.documents_from, "a published project's documents_from"):
             raise TooLate(_("报名尚未开始。"), code="NOT_YET_OPEN")
-        if now > project.documents_until:
+        if now > present(project.documents_until, "a published project's documents_until"):
             raise TooLate(_("报名已截止。"))
         if (
             project.method == Project.Method.INVITATION
@@ -902,7 +913,7 @@ def register(
             project=project,
             lot=lot,
             organization=org,
-            registered_by=actor.user,
+            registered_by=actor.acting_user,
             registered_at=now,
             contact_name=contact_name.strip()[:50],
             contact_phone=contact_phone.strip()[:20],
@@ -945,10 +956,14 @@ def ask_question(actor: Actor, project: Project, *, text: str) -> Question:
         locked = lock_project(project)
         _require_status(locked, Project.Status.PUBLISHED)
         now = timezone.now()
-        if now > locked.questions_until:
+        if now > present(locked.questions_until, "a published project's questions_until"):
             raise TooLate(_("提问已截止。"))
         question = Question.objects.create(
-            project=locked, organization=org, asked_by=actor.user, text=text.strip(), asked_at=now
+            project=locked,
+            organization=org,
+            asked_by=actor.acting_user,
+            text=text.strip(),
+            asked_at=now,
         )
         # The asker's identity stays out of the public record; the audit chain keeps it for supervisors.
         record(
@@ -983,7 +998,7 @@ def answer_question(
         if current.answered_at is not None:
             raise DomainError(_("该问题已答复。"), code="ALREADY_ANSWERED")
         now = timezone.now()
-        if now >= locked.bid_deadline:
+        if now >= published_deadline(locked):
             raise TooLate(_("投标截止时间已过。"))
         current.answer = answer.strip()
         current.answered_at = now
@@ -1055,7 +1070,7 @@ def raise_objection(actor: Actor, project: Project, *, text: str) -> Objection:
         objection = Objection.objects.create(
             project=locked,
             organization=org,
-            raised_by=actor.user,
+            raised_by=actor.acting_user,
             text=text.strip(),
             raised_at=now,
             reply_due_at=deadline_after(now, rules.objection_reply, rules),
@@ -1088,12 +1103,11 @@ def reply_objection(actor: Actor, objection: Objection, *, reply: str) -> Object
         if current.replied_at is not None:
             raise DomainError(_("该异议已答复。"), code="ALREADY_ANSWERED")
         now = timezone.now()
-        suspended_since = (
-            locked.objections.filter(replied_at__isnull=True)
-            .order_by("raised_at")
-            .first()
-            .raised_at
-        )
+        # The objection being answered is itself unreplied, so the earliest open one exists.
+        suspended_since = present(
+            locked.objections.filter(replied_at__isnull=True).order_by("raised_at").first(),
+            "the earliest unreplied objection",
+        ).raised_at
         current.reply = reply.strip()
         current.replied_at = now
         current.replied_by = actor.user
@@ -1111,7 +1125,7 @@ def reply_objection(actor: Actor, objection: Objection, *, reply: str) -> Object
         )
         if locked.status == Project.Status.PUBLISHED and not is_suspended(locked):
             paused = now - suspended_since
-            moved = locked.bid_deadline + paused
+            moved = published_deadline(locked) + paused
             if rules_for(locked).deadline_on_working_day:
                 moved = next_working_moment(moved)
             _move_deadline(actor, locked, moved, "objection_suspension")
@@ -1140,17 +1154,15 @@ def reply_objection(actor: Actor, objection: Objection, *, reply: str) -> Object
 RETENDER_SUFFIX = "（重新招标）"
 
 
-def failed_lots(project: Project) -> list[Lot]:
+def failed_lots(project: Project) -> list[tuple[Lot, Project | None]]:
     """The project's lots whose opening failed (流标), each with the re-tender made from it, if any."""
-    lots = list(
+    lots = (
         Lot.objects.filter(project=project)
         .filter(failed_lot_answer().condition())
         .select_related("opening")
         .order_by("number")
     )
-    for lot in lots:
-        lot.retender = lot.retenders.exclude(status=Project.Status.TERMINATED).first()
-    return lots
+    return [(lot, lot.retenders.exclude(status=Project.Status.TERMINATED).first()) for lot in lots]
 
 
 def retender_failed_lot(
@@ -1263,7 +1275,8 @@ def _copy_documents(
             uploaded_by=actor.user,
         )
         # Stored as "<sha256 prefix>-<original name>"; the copy gets its own prefix.
-        name = source.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
+        name = present(source.file.name, "a stored document's name").rsplit("/", 1)[-1]
+        name = name.split("-", 1)[-1]
         document.file.save(name, ContentFile(content), save=False)
         document.save()
         copies.append(document)
