@@ -39,6 +39,7 @@ STRICT = (
     "accounts/",
     "clock/",
     "experts/",
+    "trading/",
 )
 
 HEADER = (

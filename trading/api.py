@@ -37,7 +37,7 @@ from clock import calendar
 from clock.models import StatutoryDay
 from lib.api import paginated
 from lib.edge import FormParser, MultiPartParser
-from lib.errors import DomainError, NotFound
+from lib.errors import DomainError, NotFound, present
 from lib.numbers import query_integer
 from lib.uploads import accepts_uploads
 from trading import services
@@ -110,9 +110,11 @@ def _tender(request: Request, pk: int) -> Project:
     return project
 
 
-def _lot(project: Project, number: int | None) -> Lot | None:
-    if number is None:
-        return None
+def _optional_lot(project: Project, number: int | None) -> Lot | None:
+    return None if number is None else _lot(project, number)
+
+
+def _lot(project: Project, number: int) -> Lot:
     lot = project.lots.filter(number=number).first()
     if lot is None:
         raise serializers.ValidationError({"lot_number": [_("本项目没有该标段/包。")]})
@@ -343,7 +345,7 @@ def project_documents(request: Request, pk: int) -> Response:
             found,
             data["file"],
             title=data["title"],
-            lot=_lot(found, data.get("lot_number")),
+            lot=_optional_lot(found, data.get("lot_number")),
         )
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
     found = _tender(request, pk)
@@ -367,7 +369,7 @@ def document_download(request: Request, pk: int) -> FileResponse:
     document = ProjectDocument.objects.select_related("project").filter(pk=pk).first()
     if document is None or not services.may_download(request.user, document):
         raise NotFound(_("未找到该文件。"))
-    stored = os.path.basename(document.file.name)
+    stored = os.path.basename(present(document.file.name, "a stored document's name"))
     # Stored as "<first 16 hex of the SHA-256>-<uploaded name>"; hand back the uploaded name.
     filename = stored.removeprefix(f"{document.sha256[:16]}-")
     response = FileResponse(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 from django.utils import timezone
 
@@ -130,7 +130,14 @@ PROJECTS: list[tuple[str, str, str, str, str, list[dict[str, Any]]]] = [
 ]
 
 
-def _timeline(now: dt.datetime) -> dict[str, dt.datetime]:
+class Timeline(TypedDict):
+    documents_from: dt.datetime
+    documents_until: dt.datetime
+    questions_until: dt.datetime
+    bid_deadline: dt.datetime
+
+
+def _timeline(now: dt.datetime) -> Timeline:
     # Documents from the next minute; the deadline 25 days on at 09:30 Beijing time.
     # Deadlines keep off holidays (the rules refuse them): each moves to the next working day.
     start = now + dt.timedelta(minutes=1)

@@ -21,7 +21,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
-from lib.errors import NotFound
+from lib.errors import NotFound, present
 from trading import ocds
 from trading.models import AnnouncementVersion, Project
 from trading.pdf import PDF_LAYOUT, render_announcement_pdf
@@ -46,7 +46,9 @@ def announcement_pdf(request: HttpRequest, pk: int, number: int) -> HttpResponse
     project_number = version.content.get("project", {}).get("number", "announcement")
     filename = f"{project_number}-{version.announcement.kind}-{pk}-v{number}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, filename)
+    response["Content-Disposition"] = present(
+        content_disposition_header(False, filename), "the disposition of a named file"
+    )
     # A version never changes, but the rendering code may: cache for a day, not forever.
     response["Cache-Control"] = "public, max-age=86400"
     return response

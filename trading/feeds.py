@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch
@@ -24,6 +25,16 @@ FEED_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry: the announcement with what the entry shows of it, resolved once per feed."""
+
+    announcement: Announcement
+    kind_label: str
+    project_kind_label: str
+    latest_body: str
+
+
 class LatestAnnouncementsFeed(Feed):
     feed_type = Atom1Feed
     title = _("公共资源交易公告")
@@ -35,11 +46,11 @@ class LatestAnnouncementsFeed(Feed):
     def feed_url(self) -> str:
         return reverse("portal_feed")
 
-    def items(self) -> list[Announcement]:
+    def items(self) -> list[FeedItem]:
         latest_first = AnnouncementVersion.objects.only(
             "announcement_id", "number", "body"
         ).order_by("-number")
-        items = list(
+        announcements = (
             Announcement.objects.select_related("project")
             .only(*FEED_FIELDS)
             .prefetch_related(Prefetch("versions", queryset=latest_first, to_attr="by_number"))
@@ -48,30 +59,34 @@ class LatestAnnouncementsFeed(Feed):
         # Labels resolved once: get_FOO_display() hashes every lazy choice label on each call.
         kinds = {value: str(label) for value, label in Announcement.Kind.choices}
         project_kinds = {value: str(label) for value, label in Project.Kind.choices}
-        for item in items:
-            item.kind_label = kinds.get(item.kind, item.kind)
-            item.project_kind_label = project_kinds.get(item.project_kind, item.project_kind)
-        return items
+        return [
+            FeedItem(
+                announcement=item,
+                kind_label=kinds.get(item.kind, item.kind),
+                project_kind_label=project_kinds.get(item.project_kind, item.project_kind),
+                latest_body=item.by_number[0].body if item.by_number else "",
+            )
+            for item in announcements
+        ]
 
-    def item_title(self, item: Announcement) -> str:
-        return f"[{item.kind_label}] {item.title}"
+    def item_title(self, item: FeedItem) -> str:
+        return f"[{item.kind_label}] {item.announcement.title}"
 
-    def item_description(self, item: Announcement) -> str:
-        latest = item.by_number[0] if item.by_number else None
-        body = latest.body if latest else ""
+    def item_description(self, item: FeedItem) -> str:
+        body = item.latest_body
         summary = body[:500] + ("…" if len(body) > 500 else "")
-        version = _("第 %(n)s 版") % {"n": item.version_count}
-        return f"{item.project.number} · {version}\n\n{summary}"
+        version = _("第 %(n)s 版") % {"n": item.announcement.version_count}
+        return f"{item.announcement.project.number} · {version}\n\n{summary}"
 
-    def item_link(self, item: Announcement) -> str:
+    def item_link(self, item: FeedItem) -> str:
         # Also the entry's Atom id: one entry per announcement, updated by each new version.
-        return reverse("announcement_detail", args=[item.pk])
+        return reverse("announcement_detail", args=[item.announcement.pk])
 
-    def item_pubdate(self, item: Announcement) -> dt.datetime:
-        return item.first_published_at
+    def item_pubdate(self, item: FeedItem) -> dt.datetime:
+        return item.announcement.first_published_at
 
-    def item_updateddate(self, item: Announcement) -> dt.datetime:
-        return item.last_published_at
+    def item_updateddate(self, item: FeedItem) -> dt.datetime:
+        return item.announcement.last_published_at
 
-    def item_categories(self, item: Announcement) -> list[str]:
+    def item_categories(self, item: FeedItem) -> list[str]:
         return [item.kind_label, item.project_kind_label]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organization
 from clock.models import StatutoryDay
 from lib import numbers
+from lib.forms import form_field
 from lib.money import AmountFormField, format_amount
 from trading.models import Announcement, Lot, Project
 
@@ -65,7 +66,7 @@ class BeijingDateTimeField(forms.DateTimeField):
         if value in self.empty_values:
             return None
         text = str(value).strip()
-        for fmt in self.input_formats:
+        for fmt in self.input_formats or ():
             try:
                 return dt.datetime.strptime(text, fmt).replace(tzinfo=BEIJING)
             except ValueError:
@@ -224,7 +225,7 @@ class DocumentForm(forms.Form):
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lot"].queryset = project.lots.all()
+        form_field(self, "lot", forms.ModelChoiceField).queryset = project.lots.all()
 
 
 class AmendmentForm(forms.Form):
@@ -271,7 +272,7 @@ class RegistrationForm(forms.Form):
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lot"].queryset = project.lots.all()
+        form_field(self, "lot", forms.ModelChoiceField).queryset = project.lots.all()
 
 
 class QuestionForm(forms.Form):

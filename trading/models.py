@@ -170,6 +170,12 @@ class Lot(models.Model):
     def __str__(self) -> str:
         return f"{self.project.number} 第{self.number}标段 {self.name}"
 
+    @property
+    def deposit_form_labels(self) -> list[str]:
+        """The accepted deposit forms by their labels (a form no longer listed by its value)."""
+        labels = dict(self.DepositForm.choices)
+        return [str(labels.get(form, form)) for form in self.deposit_forms]
+
 
 class Invitee(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitees")

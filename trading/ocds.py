@@ -56,7 +56,7 @@ Kind = Announcement.Kind
 MAIN_NOTICES = {Kind.TENDER, Kind.PROCUREMENT, Kind.LAND_LISTING}
 AWARD_NOTICES = {Kind.CANDIDATES, Kind.RESULT, Kind.DEAL}
 AMENDING_NOTICES = {Kind.AMENDMENT, Kind.CLARIFICATION}
-DOCUMENT_TYPES = {
+DOCUMENT_TYPES: dict[str, str] = {
     Kind.TENDER: "tenderNotice",
     Kind.PROCUREMENT: "tenderNotice",
     Kind.LAND_LISTING: "tenderNotice",
@@ -234,7 +234,7 @@ class _Documents:
         }
 
     def describe(self, document: dict[str, Any]) -> dict[str, Any]:
-        row = self.rows.get(document.get("id"))
+        row = self.rows.get(document["id"])
         try:
             url = _site(reverse(DOCUMENT_DOWNLOAD_URL_NAME, kwargs={"pk": document["id"]}))
         except NoReverseMatch:
@@ -257,7 +257,7 @@ def _notice(version: AnnouncementVersion, kind: str, lot_ids: list[str]) -> dict
     pdf = reverse(
         "announcement_pdf", kwargs={"pk": version.announcement_id, "number": version.number}
     )
-    document = {
+    document: dict[str, Any] = {
         "id": f"notice-{version.announcement_id}-v{version.number}",
         "documentType": DOCUMENT_TYPES.get(kind, "tenderNotice"),
         "title": version.title,

@@ -61,7 +61,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -69,8 +69,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clock.calendar import add_working_days, holiday_name, next_working_moment
+from lib.errors import present
 from lib.money import AmountError, parse_amount
 from trading.exceptions import ScheduleError
+
+if TYPE_CHECKING:
+    from trading.models import Project
 
 
 @dataclass(frozen=True)
@@ -274,12 +278,15 @@ def deadline_after(start: dt.datetime, period: Period, rules: ProcedureRules) ->
     return next_working_moment(end)
 
 
-def objections_close_at(project: Any, rules: ProcedureRules) -> dt.datetime:
-    """The last moment an objection (异议, 质疑) to the tender documents is accepted."""
+def objections_close_at(project: Project, rules: ProcedureRules) -> dt.datetime:
+    """The last moment an objection (异议, 质疑) to the tender documents is accepted (a published
+    project's: its timeline is complete)."""
+    deadline = present(project.bid_deadline, "a published project's bid deadline")
     if rules.objection_after_documents is not None:
-        after = add_period(project.documents_until, rules.objection_after_documents)
-        return min(after, project.bid_deadline)
-    return subtract_period(project.bid_deadline, rules.objection_cutoff)
+        documents_until = present(project.documents_until, "a published project's documents_until")
+        after = add_period(documents_until, rules.objection_after_documents)
+        return min(after, deadline)
+    return subtract_period(deadline, rules.objection_cutoff)
 
 
 def check_not_on_holiday(moments: dict[str, dt.datetime | None], rules: ProcedureRules) -> None:

@@ -104,7 +104,7 @@ class PassThroughSerializer(serializers.Serializer):
     price, MINIMUM_PRICE_FORBIDDEN) instead of the API silently dropping them."""
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        validated = super().to_internal_value(data)
+        validated: dict[str, Any] = super().to_internal_value(data)
         if isinstance(data, Mapping):
             for key, value in data.items():
                 if key not in self.fields:

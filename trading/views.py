@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -33,7 +35,7 @@ from accounts.permissions import has_perm, signed_in_user, visible_to
 from clock import calendar
 from clock.models import StatutoryDay
 from lib.canonical import canonical_bytes
-from lib.errors import DomainError
+from lib.errors import DomainError, present
 from lib.uploads import accepts_uploads
 from trading import services
 from trading.forms import (
@@ -194,7 +196,7 @@ class PortalPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        cached = cache.get(self.cache_key)
+        cached: int | None = cache.get(self.cache_key)
         if cached is not None:
             return cached
         count = super().count
@@ -224,21 +226,21 @@ def portal(request: HttpRequest) -> HttpResponse:
         .only(*PORTAL_FIELDS)
         .in_bulk(list(page.object_list))
     )
-    announcements = [by_pk[pk] for pk in page.object_list if pk in by_pk]
     # Labels resolved once per request: get_FOO_display() hashes every lazy choice label per call.
     kind_labels = {value: str(label) for value, label in Announcement.Kind.choices}
     project_kind_labels = {value: str(label) for value, label in Project.Kind.choices}
-    for announcement in announcements:
-        announcement.kind_label = kind_labels.get(announcement.kind, announcement.kind)
-        announcement.project_kind_label = project_kind_labels.get(
-            announcement.project_kind, announcement.project_kind
+    # Each notice with its two labels and whether its project takes bids now.
+    announcements = [
+        (
+            announcement,
+            kind_labels.get(announcement.kind, announcement.kind),
+            project_kind_labels.get(announcement.project_kind, announcement.project_kind),
+            announcement.project.status == Project.Status.PUBLISHED
+            and announcement.project.bid_deadline is not None
+            and announcement.project.bid_deadline > now,
         )
-        project = announcement.project
-        announcement.open_for_bids = (
-            project.status == Project.Status.PUBLISHED
-            and project.bid_deadline is not None
-            and project.bid_deadline > now
-        )
+        for announcement in (by_pk[pk] for pk in page.object_list if pk in by_pk)
+    ]
     return render(
         request,
         "trading/portal.html",
@@ -256,6 +258,11 @@ def _parse_time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+def _label(choices: Iterable[tuple[str, object]], value: str | None) -> object:
+    """The label of `value` among `choices`; a value no longer listed (or None) as it is."""
+    return dict(choices).get(value, value) if value is not None else None
+
+
 def _published_facts(content: dict[str, Any]) -> dict[str, Any]:
     """What a version states about its project, ready for the template (times as datetimes)."""
     project = content.get("project") or {}
@@ -270,11 +277,9 @@ def _published_facts(content: dict[str, Any]) -> dict[str, Any]:
         "lots": lots,
         "timeline": timeline,
         "documents": project.get("documents") or [],
-        "kind": dict(Project.Kind.choices).get(project.get("kind"), project.get("kind")),
-        "method": dict(Project.Method.choices).get(project.get("method"), project.get("method")),
-        "category": dict(Project.Category.choices).get(
-            project.get("category"), project.get("category")
-        ),
+        "kind": _label(Project.Kind.choices, project.get("kind")),
+        "method": _label(Project.Method.choices, project.get("method")),
+        "category": _label(Project.Category.choices, project.get("category")),
     }
 
 
@@ -286,8 +291,6 @@ def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not versions:
         raise Http404
     latest = announcement.versions.get(pk=versions[0].pk)
-    for version in versions:
-        version.pdf_url = _pdf_url(announcement.pk, version.number)
     project = announcement.project
     now = timezone.now()
     return render(
@@ -296,7 +299,7 @@ def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "announcement": announcement,
             "latest": latest,
-            "versions": versions,
+            "versions": [(v, _pdf_url(announcement.pk, v.number)) for v in versions],
             "facts": _published_facts(latest.content),
             "project": project,
             "open_for_bids": project.status == Project.Status.PUBLISHED
@@ -358,14 +361,14 @@ def announcement_content(request: HttpRequest, pk: int, number: int) -> HttpResp
     )
 
 
-def document_download(request: HttpRequest, pk: int) -> HttpResponse:
+def document_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     document = get_object_or_404(ProjectDocument.objects.select_related("project"), pk=pk)
     project = document.project
     if services.may_download(request.user, document):
+        # Stored as "<sha256 prefix>-<original name>": downloaded under the original name.
+        stored = present(document.file.name, "a stored document's name").rsplit("/", 1)[-1]
         return FileResponse(
-            document.file.open("rb"),
-            as_attachment=True,
-            filename=document.file.name.rsplit("/", 1)[-1].split("-", 1)[-1],
+            document.file.open("rb"), as_attachment=True, filename=stored.split("-", 1)[-1]
         )
     if document.published_at is None or project.status not in PUBLIC_STATUSES:
         raise Http404  # not published: its existence is not revealed
@@ -484,8 +487,8 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail_context(request: HttpRequest, project: Project, **bound: Any) -> dict[str, Any]:
     """Everything the project page shows. `bound` replaces a blank form with the one that failed, so
     its input stays on the page next to the error."""
-    user = request.user
-    org_id = getattr(user, "organization_id", None)
+    user = signed_in_user(request)
+    org_id = user.organization_id
     may = {
         "view": has_perm(user, "trading.view_project", project),
         "change": has_perm(user, "trading.change_project", project),
@@ -509,31 +512,31 @@ def _detail_context(request: HttpRequest, project: Project, **bound: Any) -> dic
         objections = objections.filter(organization_id=org_id or 0)
     answer_forms = bound.pop("answer_forms", {})
     reply_forms = bound.pop("reply_forms", {})
-    for question in visible_questions:
-        question.form = answer_forms.get(question.pk) or AnswerForm(prefix=f"q{question.pk}")
-    objections = list(objections)
-    for objection in objections:
-        objection.form = reply_forms.get(objection.pk) or ReplyForm(prefix=f"o{objection.pk}")
+    # Each question and objection with its form: the one that just failed, else a blank one.
+    questions_with_forms = [
+        (question, answer_forms.get(question.pk) or AnswerForm(prefix=f"q{question.pk}"))
+        for question in visible_questions
+    ]
+    objections_with_forms = [
+        (objection, reply_forms.get(objection.pk) or ReplyForm(prefix=f"o{objection.pk}"))
+        for objection in objections
+    ]
     own_lots = set(
         Registration.objects.filter(project=project, organization_id=org_id or 0).values_list(
             "lot_id", flat=True
         )
     )
-    deposit_labels = dict(Lot.DepositForm.choices)
-    lots = list(project.lots.all())
-    for lot in lots:
-        lot.deposit_form_labels = [deposit_labels.get(f, f) for f in lot.deposit_forms]
-    documents = list(project.documents.all())
-    for document in documents:
-        document.downloadable = services.may_download(user, document)
+    documents = [
+        (document, services.may_download(user, document)) for document in project.documents.all()
+    ]
     context = {
         "project": project,
         "may": may,
-        "lots": lots,
+        "lots": list(project.lots.all()),
         "own_lots": own_lots,
         "documents": documents,
-        "questions": visible_questions,
-        "objections": objections,
+        "questions": questions_with_forms,
+        "objections": objections_with_forms,
         "suspended": services.is_suspended(project),
         "announcements": project.announcements.order_by("first_published_at"),
         "failed_lots": services.failed_lots(project),
@@ -838,10 +841,11 @@ def project_object(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def my_registrations(request: HttpRequest) -> HttpResponse:
-    if request.user.role != Role.SUPPLIER or request.user.organization_id is None:
+    user = signed_in_user(request)
+    if user.role != Role.SUPPLIER or user.organization_id is None:
         raise PermissionDenied
     registrations = (
-        Registration.objects.filter(organization_id=request.user.organization_id)
+        Registration.objects.filter(organization_id=user.organization_id)
         .select_related("project", "lot")
         .order_by("-registered_at")
     )
@@ -854,13 +858,14 @@ def my_registrations(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    org_id = request.user.organization_id
+    user = signed_in_user(request)
+    org_id = user.organization_id
     rows = (
         Notification.objects.filter(organization_id=org_id or 0)
         .annotate(
             is_read=Exists(
                 Notification.read_by.through.objects.filter(
-                    notification_id=OuterRef("pk"), user_id=request.user.pk
+                    notification_id=OuterRef("pk"), user_id=user.pk
                 )
             )
         )
@@ -897,9 +902,13 @@ def _review_page(request: HttpRequest, **bound: Any) -> dict[str, Any]:
         .order_by("submitted_at", "pk")
     )
     forms = bound.get("return_forms", {})
-    for project in projects:
-        project.return_form = forms.get(project.pk) or ReasonForm(prefix=f"r{project.pk}")
-    return {"projects": projects}
+    # Each project with its return form: the one just sent back with errors, else a new one.
+    return {
+        "projects": [
+            (project, forms.get(project.pk) or ReasonForm(prefix=f"r{project.pk}"))
+            for project in projects
+        ]
+    }
 
 
 @login_required

@@ -25,7 +25,7 @@ def money(value: Any) -> str:
 @register.filter
 def filesize(value: Any) -> str:
     try:
-        size = int(value)
+        size: float = int(value)
     except (TypeError, ValueError):
         return ""
     for unit in ("B", "KB", "MB"):
