@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import html
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -46,7 +46,7 @@ from lib.api import error_body
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 
 def accepts_uploads(*roles: str) -> Callable[[Any], Any]:
