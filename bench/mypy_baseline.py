@@ -40,6 +40,7 @@ STRICT = (
     "clock/",
     "experts/",
     "trading/",
+    "config/",
 )
 
 HEADER = (
