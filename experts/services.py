@@ -430,11 +430,10 @@ def _open_seed(draw: DrawRequest) -> str:
     """The one place a sealed seed is opened: the draw itself, which reveals it in the same
     transaction. A seed that does not open, or does not match its commitment, stops the draw."""
     from bidding import crypto
-    from bidding.models import ProjectKey
+    from bidding.services import project_private_key
 
-    key = ProjectKey.objects.get(project_id=draw.project_id)
     try:
-        private = crypto.unwrap_private_key(bytes(key.wrapped_private_key))
+        private = project_private_key(draw.project_id)
         seed = crypto.open_outer(private, bytes(draw.sealed_seed)).decode()
     except (crypto.SealError, TypeError, UnicodeDecodeError) as exc:
         raise Conflict(_("种子无法开启，抽取未执行。"), code="SEED_SEAL_BROKEN") from exc
