@@ -149,7 +149,8 @@ def save_bid_fields(auctions: list[Auction]) -> None:
         for auction in auctions:
             auction.save(update_fields=list(BID_FIELDS))
         return
-    columns = [Auction._meta.get_field(f).column for f in BID_FIELDS]
+    column_of = {f.name: f.column for f in Auction._meta.concrete_fields if f.column}
+    columns = [column_of[f] for f in BID_FIELDS]
     row = "(%s::bigint, " + ", ".join(f"%s::{kind}" for kind in BID_FIELDS.values()) + ")"
     params: list[Any] = []
     for auction in auctions:

@@ -141,9 +141,11 @@ def _clean_rules(**sent: Any) -> dict[str, Any]:
         "turn_seconds": clean_int(sent["turn_seconds"], _("每次报价时长"), minimum=10),
         "pause_seconds": clean_int(sent["pause_seconds"], _("轮间休息"), minimum=0),
     }
-    if rules["step"] >= rules["start_price"]:
+    step, start_price, max_change = rules["step"], rules["start_price"], rules["max_change"]
+    assert step is not None and start_price is not None  # required: refused above if missing
+    if step >= start_price:
         raise DomainError(_("竞价幅度必须小于起始价。"), code="BAD_STEP")
-    if rules["max_change"] is not None and rules["max_change"] < rules["step"]:
+    if max_change is not None and max_change < step:
         raise DomainError(_("单次最大变动不能小于竞价幅度。"), code="BAD_MAX_CHANGE")
     return rules
 
@@ -172,7 +174,7 @@ def open_phase(
     lot: Lot,
     *,
     phase: str,
-    created_by: User | None,
+    created_by: User,
     starts_at: dt.datetime,
     duration_seconds: int,
     start_price: Decimal,

@@ -394,8 +394,8 @@ class BatchInProgress:
             return None
         seat = self.seats.get((auction.pk, organization.pk))
         if seat is None and request.actor.role == Role.SUPPLIER and not self.barred(request):
-            seat = seat_for_initial_bid(auction, request.actor, now) or seat_on_first_bid(
-                auction, request.actor, now
+            seat = seat_for_initial_bid(auction, organization, now) or seat_on_first_bid(
+                auction, organization, now
             )
             if seat is not None:
                 self.seats[(auction.pk, organization.pk)] = seat
@@ -644,29 +644,27 @@ def rejection(
 
 
 def seat_for_initial_bid(
-    auction: Auction, actor: Actor, now: dt.datetime
+    auction: Auction, organization: Organization, now: dt.datetime
 ) -> AuctionParticipant | None:
     """Rounds format, before the start: an eligible bidder's seat for its sealed initial bid."""
     if auction.format != Auction.Format.ROUNDS or auction.status != Auction.Status.SCHEDULED:
         return None
-    if eligibility(auction.lot, actor.organization, now) is not None:
+    if eligibility(auction.lot, organization, now) is not None:
         return None
-    return AuctionParticipant.objects.get_or_create(
-        auction=auction, organization=actor.organization
-    )[0]
+    return AuctionParticipant.objects.get_or_create(auction=auction, organization=organization)[0]
 
 
 def seat_on_first_bid(
-    auction: Auction, actor: Actor, now: dt.datetime
+    auction: Auction, organization: Organization, now: dt.datetime
 ) -> AuctionParticipant | None:
     """Land listing: an eligible bidder joins the room with its first bid, under the next alias."""
     if not auction.admit_on_bid or auction.status != Auction.Status.LIVE:
         return None
-    if eligibility(auction.lot, actor.organization, now) is not None:
+    if eligibility(auction.lot, organization, now) is not None:
         return None
     taken = auction.participants.exclude(alias="").count()
     return AuctionParticipant.objects.create(
-        auction=auction, organization=actor.organization, alias=alias(taken), admitted_at=now
+        auction=auction, organization=organization, alias=alias(taken), admitted_at=now
     )
 
 

@@ -29,11 +29,12 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -57,6 +58,10 @@ MAX_BATCH = 500
 # database thread per socket (bench/auction_connect.py).
 SHARED_STATE_SECONDS = 1.0
 WAKE_RETRY_SECONDS = 1.0  # a room whose timed transition failed tries again after this long
+
+
+# Reads a socket's `state` frame (the consumer's, in its view).
+StateReader = Callable[[], Awaitable[dict[str, Any]]]
 
 
 def frame_text(frame: dict[str, Any]) -> str:
@@ -180,7 +185,7 @@ class Room:
             except Exception:
                 log.exception("room %s could not deliver event %s", self.auction_id, event)
 
-    async def state_for(self, view: str | None, reader) -> dict[str, Any]:
+    async def state_for(self, view: str | None, reader: StateReader) -> dict[str, Any]:
         """The `state` snapshot for a socket that joined this room (it is in `seats` already).
 
         `view` names the sockets that may share one snapshot (None: this one reads its own, as a
@@ -335,7 +340,7 @@ class BidWriter:
         self.task = loop.create_task(self._run())
 
     async def submit(self, request: BidRequest) -> BidAnswer:
-        future = self.loop.create_future()
+        future: asyncio.Future[BidAnswer] = self.loop.create_future()
         self.queue.put_nowait((request, future))
         return await future
 
@@ -521,7 +526,7 @@ class Hub:
         self.loop = loop
         self.rooms: dict[int, Room] = {}
         self.writer = BidWriter(loop, self.publish)
-        self.redis = None
+        self.redis: aioredis.Redis | None = None
         self.listener: asyncio.Task | None = None
         if settings.REDIS_URL:
             self.listener = loop.create_task(self._listen())
@@ -532,7 +537,7 @@ class Hub:
         auction_id: int,
         send: Any,
         identified: bool,
-        state_reader,
+        state_reader: StateReader,
         shared_view: str | None = None,
     ) -> Seat:
         """Add a socket to its room and send it the `state`, read by `state_reader` or, for sockets
@@ -576,10 +581,8 @@ class Hub:
         if room is not None:
             room.receive(events)
 
-    async def _client(self):
+    async def _client(self) -> aioredis.Redis:
         if self.redis is None:
-            import redis.asyncio as aioredis
-
             self.redis = aioredis.Redis.from_url(settings.REDIS_URL)
         return self.redis
 

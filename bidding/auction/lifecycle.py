@@ -13,6 +13,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable
 from decimal import Decimal
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -151,9 +152,8 @@ def open_initial_bids(auction: Auction, now: dt.datetime) -> list[AuctionPartici
         return []
     private = opening_private_key(auction.lot, now)
     for seat in seats:
-        seat.initial_price = Decimal(
-            crypto.open_outer(private, bytes(seat.sealed_initial)).decode()
-        )
+        sealed = cast(bytes, seat.sealed_initial)  # the query took sealed seats only
+        seat.initial_price = Decimal(crypto.open_outer(private, bytes(sealed)).decode())
     AuctionParticipant.objects.bulk_update(seats, ["initial_price"])
     return seats
 
@@ -267,9 +267,10 @@ def _begin_round(
     batch: Batch,
 ) -> None:
     # No bid can fall in a round before its order exists, so current prices are its standings.
-    order = R.round_order(
-        auction.direction, [(s.pk, s.price, s.price_at) for s in seats if s.price is not None]
-    )
+    standings = [
+        (s.pk, s.price, cast(dt.datetime, s.price_at)) for s in seats if s.price is not None
+    ]
+    order = R.round_order(auction.direction, standings)
     auction.round_orders = {**auction.round_orders, str(number): order}
     round_start = auction.starts_at + number * R.round_length(auction, len(seats))
     turns_from = round_start + dt.timedelta(seconds=auction.pause_seconds)

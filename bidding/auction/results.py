@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from decimal import Decimal
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,7 +18,7 @@ from bidding.auction import rules as R
 from bidding.auction.batch import iso
 from bidding.auction.participants import seats_of
 from bidding.evaluation import MAX_CANDIDATES, publicity_ends_at
-from bidding.models import Auction, Publicity
+from bidding.models import Auction, AuctionParticipant, Publicity
 from lib.errors import Conflict
 from trading.models import Announcement, Project
 from trading.services import lock_project, publish_version
@@ -31,7 +33,7 @@ def results_of(auction: Auction, names: dict[int, str] | None = None) -> list[di
                 "pk", "name"
             )
         )
-    seats.sort(key=lambda s: R.rank_key(auction.direction, s.price, s.price_at, s.pk))
+    seats.sort(key=lambda s: _rank_key(auction, s))
     return [
         {
             "rank": rank,
@@ -43,6 +45,12 @@ def results_of(auction: Auction, names: dict[int, str] | None = None) -> list[di
         }
         for rank, s in enumerate(seats, start=1)
     ]
+
+
+def _rank_key(auction: Auction, seat: AuctionParticipant) -> tuple[Any, ...]:
+    """A priced seat's place: a seat's price and the time it reached it are written together."""
+    at = cast(dt.datetime, seat.price_at)
+    return R.rank_key(auction.direction, cast(Decimal, seat.price), at, seat.pk)
 
 
 def publish_result(actor: Actor, auction: Auction) -> Publicity:
@@ -85,7 +93,7 @@ def candidates_of(auction: Auction) -> list[dict[str, Any]]:
             "price": r["price"],
             "alias": r["alias"],
         }
-        for r in auction.results[:MAX_CANDIDATES]
+        for r in (auction.results or [])[:MAX_CANDIDATES]
     ]
 
 

@@ -119,13 +119,13 @@ def room_state(actor: Actor, auction_id: int) -> dict[str, Any]:
         "view": kind,
         "auction": _auction_view(auction, own),
         "participants": _participants_view(auction, seats, names, rank_of, reveal),
-        "you": _your_view(actor, auction, own, rank_of) if kind == "bidder" else None,
+        "you": _your_view(actor.organization, auction, own, rank_of) if kind == "bidder" else None,
         "turns": current_turns(auction),
         "history": history,
         # A finished land phase (the listing, while live bidding goes on) keeps its aliases: its
         # results name the bidders only for the views `identified` allows.
         "results": (
-            (auction.results if reveal else anonymous_results(auction.results))
+            (auction.results if reveal else anonymous_results(auction.results or []))
             if auction.finished
             else None
         ),
@@ -181,9 +181,13 @@ def _participants_view(
 
 
 def _your_view(
-    actor: Actor, auction: Auction, own: AuctionParticipant | None, rank_of: dict[str, int]
+    organization: Organization | None,
+    auction: Auction,
+    own: AuctionParticipant | None,
+    rank_of: dict[str, int],
 ) -> dict[str, Any]:
-    """A bidder's own seat."""
+    """A bidder's own seat (a bidder is a registered organization's)."""
+    assert organization is not None
     return {
         "admitted": bool(own and own.alias),
         # False for a seat that keeps its price but may not bid (a listing leader who did not
@@ -195,7 +199,7 @@ def _your_view(
         "initial_price": str(own.initial_price) if own and own.initial_price is not None else None,
         "initial_sealed_at": iso(own.initial_at) if own else None,
         "rank": rank_of.get(own.alias) if own else None,
-        "eligibility": eligibility(auction.lot, actor.organization, timezone.now()),
+        "eligibility": eligibility(auction.lot, organization, timezone.now()),
     }
 
 
