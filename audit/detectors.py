@@ -5,7 +5,7 @@ transaction of their cause (`audit.alerts.raise_alert`). Each signal is raised o
   (`deposits.services._check_shared_payer`);
 - different bidders from one IP address — a sealed bid is submitted
   (`bidding.services._collusion_signals`), a batch of auction bids commits
-  (`bidding.auction.services._shared_ip_signals`): `shared_ip`;
+  (`bidding.auction.addresses.shared_ip_signals`): `shared_ip`;
 - identical bid documents (keyed fingerprint of the plaintext, `bidding.crypto.document_fingerprint`)
   — a sealed bid is submitted: `same_documents`;
 - a winner who keeps beating the same losers — an award is issued, a land deal is made: `rotation`

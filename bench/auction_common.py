@@ -1,9 +1,9 @@
 """What the auction benchmarks share: the benchmark database, the server environment, starting and
 stopping daphne, the load generator's sockets and the statistics. Not a benchmark by itself.
 
-The servers run with DEBUG off (production settings; no query is kept in memory), the development
-secrets passed explicitly, and, when a benchmark asks for it, another per-socket bid limit
-(`bench/auction_settings.py`).
+The servers run with DEBUG off (production settings; no query is kept in memory), with random
+secrets drawn for the benchmark (`bench_secrets`), and, when a benchmark asks for it, another
+per-socket bid limit (`bench/auction_settings.py`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import platform
+import secrets
 import socket
 import statistics
 import subprocess
@@ -27,30 +28,55 @@ DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_DB = "bidhall_auction_bench"
 DEFAULT_SETUP = "/tmp/bidhall_auction_bench.json"
 
-# The servers run with DEBUG off, as in production. Settings then refuse secrets left at their
-# development defaults unless they are given explicitly: the benchmarks pass those same development
-# values in the environment (it is a throwaway database), whatever secrets the settings define.
+# The servers run with DEBUG off, as in production. Settings then refuse every secret left at its
+# development default, even one passed explicitly (it is public, being in the source), and any secret
+# too weak to guard anything. The benchmarks therefore draw random secrets of each one's shape once,
+# keep them next to the setup file (the benchmark database's sessions are signed with SECRET_KEY),
+# and pass them to every process.
 BENCH_ENV = {
     "DEBUG": "0",
     "DJANGO_SETTINGS_MODULE": "bench.auction_settings",
     "LOG_LEVEL": "WARNING",
 }
+SECRETS_FILE = Path(DEFAULT_SETUP).with_suffix(".secrets.json")
 _secrets: dict[str, str] = {}
 
 
-def bench_secrets() -> dict[str, str]:
+def _secret_names() -> dict[str, str]:
     """Every secret the settings read, with its development default (asked of the settings)."""
+    code = (
+        "import json, django; django.setup(); from lib import env; "
+        "print(json.dumps(env._DEV_SECRETS))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env |= {"DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def random_like(dev_default: str) -> str:
+    """A random secret of the development default's shape: 64 hex digits for a key, `NAME:secret`
+    pairs for per-bank secrets, else 64 URL-safe characters."""
+    if len(dev_default) == 64 and all(c in "0123456789abcdefABCDEF" for c in dev_default):
+        return secrets.token_hex(32)
+    if ":" in dev_default:
+        names = [pair.split(":", 1)[0] for pair in dev_default.split(",")]
+        return ",".join(f"{name}:{secrets.token_urlsafe(32)}" for name in names)
+    return secrets.token_urlsafe(48)
+
+
+def bench_secrets() -> dict[str, str]:
+    """Random values for every secret the settings read, drawn once and kept in `SECRETS_FILE`."""
     if not _secrets:
-        code = (
-            "import json, django; django.setup(); from lib import env; "
-            "print(json.dumps(env._DEV_SECRETS))"
-        )
-        env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
-        env |= {"DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(ROOT)}
-        out = subprocess.run(
-            [PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-        )
-        _secrets.update(json.loads(out.stdout.strip().splitlines()[-1]))
+        names = _secret_names()
+        kept = json.loads(SECRETS_FILE.read_text()) if SECRETS_FILE.exists() else {}
+        if set(kept) != set(names):
+            kept = {name: random_like(default) for name, default in names.items()}
+            SECRETS_FILE.write_text(json.dumps(kept))
+            SECRETS_FILE.chmod(0o600)
+        _secrets.update(kept)
     return dict(_secrets)
 
 

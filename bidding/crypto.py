@@ -5,7 +5,8 @@ Two layers, both PyNaCl (libsodium):
   online at the opening; a bid it cannot decrypt is its own failure);
 - outer: a SealedBox to the project's public key. The project's private key exists only wrapped by a
   SecretBox under BID_MASTER_KEY (from the environment, never in the database), and only
-  `bidding.services` unwraps it, at or after the deadline.
+  `bidding.services.project_private_key` unwraps it, each caller at its own moment (bids: at or
+  after the deadline).
 
 So the database and the stored files hold ciphertext only; reading a bid needs the master key, the
 deadline to have passed, and the bidder's code.

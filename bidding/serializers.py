@@ -19,14 +19,14 @@ from trading.serializers import (
     AwareDateTimeField,
     MoneyField,
     OrganizationRefSerializer,
-    _enum_field,
+    enum_field,
 )
 
-BidStatusField = _enum_field(Bid.Status, "BidStatusEnum")
-OpeningStageField = _enum_field(Opening.Stage, "OpeningStageEnum")
-EvaluationStatusField = _enum_field(Evaluation.Status, "EvaluationStatusEnum")
-EvaluationSchemeField = _enum_field(Evaluation.Scheme, "EvaluationSchemeEnum")
-PublicityStatusField = _enum_field(Publicity.Status, "PublicityStatusEnum")
+BidStatusField = enum_field(Bid.Status, "BidStatusEnum")
+OpeningStageField = enum_field(Opening.Stage, "OpeningStageEnum")
+EvaluationStatusField = enum_field(Evaluation.Status, "EvaluationStatusEnum")
+EvaluationSchemeField = enum_field(Evaluation.Scheme, "EvaluationSchemeEnum")
+PublicityStatusField = enum_field(Publicity.Status, "PublicityStatusEnum")
 
 
 @extend_schema_field(

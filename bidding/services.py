@@ -2,7 +2,8 @@
 
 Nobody reads a bid before the deadline: prices and files are sealed (bidding.crypto) the moment they
 arrive, the audit chain records only ciphertext hashes, and the only code that unwraps a project's key
-is `_project_private_key`, which refuses before the deadline (`refuse_before_deadline` records the attempt).
+is `project_private_key`; opening bids asks for it through `opening_private_key`, which refuses before
+the deadline (`refuse_before_deadline` records the attempt).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from nacl.public import PrivateKey
 
 from accounts.actors import Actor
 from accounts.models import Role
@@ -72,10 +74,8 @@ class DrawSeals:
         return crypto.seal_to(project_public_key(project), data)
 
     def open(self, project_id: int, sealed: Any) -> bytes:
-        key = ProjectKey.objects.get(project_id=project_id)
         try:
-            private = crypto.unwrap_private_key(bytes(key.wrapped_private_key))
-            return crypto.open_outer(private, bytes(sealed))
+            return crypto.open_outer(project_private_key(project_id), bytes(sealed))
         except crypto.SealError as exc:
             raise SealBroken(str(exc)) from exc
 
@@ -113,12 +113,25 @@ def refuse_before_deadline(actor: Actor, lot: Lot) -> None:
         raise EarlyAccessRefused(_("投标截止时间前任何人不得解密投标文件。"))
 
 
-def _project_private_key(lot: Lot, now: dt.datetime):
-    """The only path to a project's private key; it re-checks the deadline under the caller's lock."""
+def project_private_key(project_id: int) -> PrivateKey:
+    """The only path to a project's private key: unwrapped under `BID_MASTER_KEY` for one use.
+
+    It opens nothing by itself. Each caller asks at its own moment, checked under its own lock
+    first: bids at or after the deadline (`opening_private_key`: the opening, the rounds auction's
+    sealed initial bids), a land listing's sealed values once its price bidding is over
+    (`bidding.land.services`), an expert draw's sealed seed at the draw (`DrawSeals.open`, lent to
+    `experts.services`).
+    `tests/bidding/test_one_key_path.py` fails if any other code unwraps a key."""
+    key = ProjectKey.objects.get(project_id=project_id)
+    return crypto.unwrap_private_key(bytes(key.wrapped_private_key))
+
+
+def opening_private_key(lot: Lot, now: dt.datetime) -> PrivateKey:
+    """The key that opens the lot's sealed bids: refused before the deadline, re-checked at `now`
+    under the caller's lock."""
     if now < lot.project.bid_deadline:
         raise EarlyAccessRefused(_("投标截止时间前任何人不得解密投标文件。"))
-    key = ProjectKey.objects.get(project_id=lot.project_id)
-    return crypto.unwrap_private_key(bytes(key.wrapped_private_key))
+    return project_private_key(lot.project_id)
 
 
 # --- Submission -----------------------------------------------------------------------------------
@@ -306,7 +319,7 @@ def open_lot(actor: Actor, lot: Lot) -> Opening:
         if project.status != Project.Status.PUBLISHED:
             raise Conflict(_("项目不在投标阶段。"), code="WRONG_STATUS")
         ensure_not_suspended(project)
-        private = _project_private_key(lot, now)
+        private = opening_private_key(lot, now)
         bids = list(
             Bid.objects.select_for_update()
             .filter(lot=lot, status=Bid.Status.SUBMITTED)
@@ -368,7 +381,7 @@ def decrypt_bid(actor: Actor, bid: Bid, *, decryption_code: str) -> Bid:
             raise Conflict(_("当前不在解密阶段。"), code="WRONG_STATUS")
         if now > opening.decryption_until:
             raise TooLate(_("解密时间已过。"))
-        private = _project_private_key(locked.lot, now)
+        private = opening_private_key(locked.lot, now)
         inner_key = crypto.code_key(decryption_code or "", bytes(locked.salt))
         locked.decryption_attempts += 1
         try:

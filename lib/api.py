@@ -103,7 +103,7 @@ def api_not_found(
 
 class EnumChoiceField(serializers.ChoiceField):
     """A ChoiceField that brings its own choices: the enum fields made per TextChoices class (each one
-    schema component: `trading.serializers._enum_field`, `deposits.serializers.enum_field`) set
+    schema component: `trading.serializers.enum_field`, `deposits.serializers.enum_field`) set
     `allowed`."""
 
     allowed: ClassVar[list[tuple[str, Any]]] = []

@@ -78,7 +78,7 @@ class MoneyField(AmountField):
         return data
 
 
-def _enum_field(choices: type[models.TextChoices], name: str) -> type[EnumChoiceField]:
+def enum_field(choices: type[models.TextChoices], name: str) -> type[EnumChoiceField]:
     """A ChoiceField whose choices are one named schema component. Several models have a `kind` (and
     a `category`); drf-spectacular would otherwise name their enums after the field and collide."""
 
@@ -90,13 +90,13 @@ def _enum_field(choices: type[models.TextChoices], name: str) -> type[EnumChoice
     return EnumField
 
 
-ProjectKindField = _enum_field(Project.Kind, "ProjectKindEnum")
-ProjectCategoryField = _enum_field(Project.Category, "ProjectCategoryEnum")
-ProjectMethodField = _enum_field(Project.Method, "ProjectMethodEnum")
-ProjectStatusField = _enum_field(Project.Status, "ProjectStatusEnum")
-DepositFormField = _enum_field(Lot.DepositForm, "DepositFormEnum")
-AnnouncementKindField = _enum_field(Announcement.Kind, "AnnouncementKindEnum")
-StatutoryDayKindField = _enum_field(StatutoryDay.Kind, "StatutoryDayKindEnum")
+ProjectKindField = enum_field(Project.Kind, "ProjectKindEnum")
+ProjectCategoryField = enum_field(Project.Category, "ProjectCategoryEnum")
+ProjectMethodField = enum_field(Project.Method, "ProjectMethodEnum")
+ProjectStatusField = enum_field(Project.Status, "ProjectStatusEnum")
+DepositFormField = enum_field(Lot.DepositForm, "DepositFormEnum")
+AnnouncementKindField = enum_field(Announcement.Kind, "AnnouncementKindEnum")
+StatutoryDayKindField = enum_field(StatutoryDay.Kind, "StatutoryDayKindEnum")
 
 
 class PassThroughSerializer(serializers.Serializer):

@@ -1,23 +1,25 @@
 """Getting committed room events to every socket, in every process.
 
-A service registers `after_commit(auction_id, events)`; after the commit the events go to this process's
-room hub (if it serves sockets) and, with `REDIS_URL` set, once to Redis for every other process
-(the hub relays them; a process without a hub — `run_clock`, a management command — publishes to Redis
-itself). Events carry their sequence numbers, so a receiver puts them in order and fills gaps itself.
+The engine returns the events it decided (`decide.decide_bids`, `lifecycle.transition`); whoever owns
+the transaction hands them on once it has committed. The room hub's own writers (`hub.BidWriter`, a
+room's timer) give them to their hub directly. Every other writer — the HTTP API, the clock, the land
+listing's services, tests — calls `after_commit(events)`: after the commit the events go to this
+process's hub when it serves sockets (`set_local_hub`) and, with `REDIS_URL` set, once to Redis for
+every other process (the hub relays them; a process without a hub — `run_clock`, a management command
+— publishes to Redis itself). Events carry their sequence numbers, so a receiver puts them in order
+and fills gaps itself.
 """
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import json
 import logging
 import os
-import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import transaction
 
@@ -31,9 +33,15 @@ def _new_origin() -> str:
 # Identifies this process's messages on the shared Redis channel (so a hub ignores its own echo).
 ORIGIN = _new_origin()
 
+# A room event as it is stored and sent: {"type", "seq", "at", …} (docs/realtime-protocol.md).
+Event = dict[str, Any]
+# What one transaction committed: auction id → its events, in sequence order.
+RoomEvents = dict[int, list[Event]]
+
+# The process's room hub and its event loop, when this process serves sockets: where events committed
+# on any of its threads (the API's, the clock's) are delivered. Set by the hub, one per process.
 _local: dict[str, Any] = {"hub": None, "loop": None}
-_redis_client = None
-_held = threading.local()  # .events: this thread's committed events, held back (`held`)
+_redis_client: redis.Redis | None = None
 
 
 def _after_fork_in_child() -> None:
@@ -55,7 +63,7 @@ def channel_name() -> str:
     return settings.AUCTION_REDIS_CHANNEL or f"bidhall:{database}:auction-events"
 
 
-def encode(auction_id: int, events: list[dict[str, Any]]) -> str:
+def encode(auction_id: int, events: list[Event]) -> str:
     return json.dumps(
         {"origin": ORIGIN, "auction": auction_id, "events": events}, ensure_ascii=False
     )
@@ -65,29 +73,27 @@ def set_local_hub(hub: Any, loop: Any) -> None:
     _local["hub"], _local["loop"] = hub, loop
 
 
-def after_commit(auction_id: int, events: list[dict[str, Any]]) -> None:
-    events = list(events)
-    transaction.on_commit(lambda: publish(auction_id, events))
+def clear_local_hub(hub: Any) -> None:
+    """Forget `hub` (closing) unless another hub has taken its place meanwhile."""
+    if _local["hub"] is hub:
+        set_local_hub(None, None)
 
 
-@contextlib.contextmanager
-def held() -> Iterator[list[tuple[int, list[dict[str, Any]]]]]:
-    """Keep what commits on this thread inside the block in the yielded list instead of publishing
-    it; whoever holds it publishes it later (the bid writer: after it has answered the batch's
-    bidders, `hub.BidWriter`). Still after commit: only committed events reach the list."""
-    _held.events = events = []
-    try:
-        yield events
-    finally:
-        _held.events = None
+def after_commit(events: RoomEvents) -> None:
+    """Publish what the engine returned once the caller's transaction commits (at once when none is
+    open; never, when it rolls back)."""
+    committed = {auction_id: list(events) for auction_id, events in events.items() if events}
+    if committed:
+        transaction.on_commit(lambda: publish_all(committed))
 
 
-def publish(auction_id: int, events: list[dict[str, Any]]) -> None:
+def publish_all(events: RoomEvents) -> None:
+    for auction_id, these in events.items():
+        publish(auction_id, these)
+
+
+def publish(auction_id: int, events: list[Event]) -> None:
     """Called after commit from any thread."""
-    holding = getattr(_held, "events", None)
-    if holding is not None:
-        holding.append((auction_id, events))
-        return
     hub, loop = _local["hub"], _local["loop"]
     if hub is not None and loop is not None and loop.is_running():
         # In a fresh context: the caller's (a sync thread under `sync_to_async`) would follow the
@@ -99,11 +105,9 @@ def publish(auction_id: int, events: list[dict[str, Any]]) -> None:
         _publish_to_redis_sync(auction_id, events)
 
 
-def _publish_to_redis_sync(auction_id: int, events: list[dict[str, Any]]) -> None:
+def _publish_to_redis_sync(auction_id: int, events: list[Event]) -> None:
     global _redis_client
     try:
-        import redis
-
         if _redis_client is None:
             _redis_client = redis.Redis.from_url(settings.REDIS_URL)
         _redis_client.publish(channel_name(), encode(auction_id, events))

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from bidding.auction import services
-from bidding.auction.hub import _dumps, get_hub
+from bidding.auction.hub import frame_text, get_hub
 from lib.edge import MAX_ID
 from lib.errors import DomainError
 from lib.realtime import error_frame, parse_frame, scope_language
@@ -74,7 +74,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             task.cancel()
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
-        await self.send(text_data=_dumps(frame))
+        await self.send(text_data=frame_text(frame))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         with translation.override(self.language):

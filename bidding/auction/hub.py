@@ -12,9 +12,11 @@ delivers strictly in sequence; an event that arrives early (another process comm
 reordered) waits, and a gap that does not close within `GAP_WAIT` is read back from the database.
 
 Bids: `BidWriter` queues the bids of every socket in the process and decides them in batches on one
-dedicated thread with its own database connection (`services.place_bids`, one transaction per batch).
-Each bidder is answered only after its batch commits, and before the batch's events fan out to the
-rooms: a bidder waits for its own answer, not for a thousand watchers' copies of the batch.
+dedicated thread with its own database connection (`decide.decide_bids`, one transaction per batch).
+The engine returns the batch's answers and room events; each bidder is answered only after its batch
+commits, and before the batch's events fan out to the rooms: a bidder waits for its own answer, not
+for a thousand watchers' copies of the batch. A room's timer (`Room._wake`) likewise hands the events
+of the transition it ran to the hub itself.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ import json
 import logging
 import time
 import weakref
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connections
@@ -38,8 +42,11 @@ from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer
 
 from accounts.actors import Actor
-from bidding.auction import broadcast, services
-from bidding.models import Auction
+from bidding.auction import broadcast
+from bidding.auction.broadcast import Event
+from bidding.auction.decide import BidAnswer, BidRequest, Decided, decide_bids
+from bidding.auction.lifecycle import transition
+from bidding.auction.state import anonymize, events_after, wake_times
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +60,12 @@ SHARED_STATE_SECONDS = 1.0
 WAKE_RETRY_SECONDS = 1.0  # a room whose timed transition failed tries again after this long
 
 
-def _dumps(frame: dict[str, Any]) -> str:
+# Reads a socket's `state` frame (the consumer's, in its view).
+StateReader = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def frame_text(frame: dict[str, Any]) -> str:
+    """A frame as the room sends it: compact JSON, characters as they are."""
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -88,7 +100,7 @@ class Room:
 
     # --- ordering ------------------------------------------------------------------------------
 
-    def receive(self, events: list[dict[str, Any]]) -> None:
+    def receive(self, events: list[Event]) -> None:
         for event in events:
             seq = event["seq"]
             if self.last_seq is not None and seq <= self.last_seq:
@@ -129,9 +141,7 @@ class Room:
         self.gap_handle = None
         if self.last_seq is None:
             return
-        missing = await database_sync_to_async(services.events_after)(
-            self.auction_id, self.last_seq
-        )
+        missing = await database_sync_to_async(events_after)(self.auction_id, self.last_seq)
         self.receive(missing)
 
     # --- sending -------------------------------------------------------------------------------
@@ -140,8 +150,8 @@ class Room:
         while True:
             event = await self.outbox.get()
             try:
-                full = _dumps(event)
-                public = _dumps(services.anonymize(event))
+                full = frame_text(event)
+                public = frame_text(anonymize(event))
                 texts = {True: full, False: public}
                 # One message and one frame per view, shared by every socket (neither is changed).
                 messages: dict[bool, dict[str, str]] = {}
@@ -175,7 +185,7 @@ class Room:
             except Exception:
                 log.exception("room %s could not deliver event %s", self.auction_id, event)
 
-    async def state_for(self, view: str | None, reader) -> dict[str, Any]:
+    async def state_for(self, view: str | None, reader: StateReader) -> dict[str, Any]:
         """The `state` snapshot for a socket that joined this room (it is in `seats` already).
 
         `view` names the sockets that may share one snapshot (None: this one reads its own, as a
@@ -224,7 +234,7 @@ class Room:
     async def add(self, seat: Seat, state: dict[str, Any]) -> None:
         """Send the snapshot, then whatever arrived while it was being read, newer events only."""
         seat.after = state["seq"]
-        await seat.send({"type": "websocket.send", "text": _dumps(state)})
+        await seat.send({"type": "websocket.send", "text": frame_text(state)})
         for seq, text in seat.backlog:
             if seq > state["seq"]:
                 await seat.send({"type": "websocket.send", "text": text})
@@ -283,12 +293,13 @@ class Room:
         if self.finished or not self.seats:
             return
         try:
-            # Events it produces reach this room through broadcast → hub.publish like any other.
-            events = await database_sync_to_async(services.advance)(
-                Actor.system("room"), self.auction_id
-            )
-            if not events and not self.finished:
-                state = await database_sync_to_async(_times)(self.auction_id)
+            events = await database_sync_to_async(transition)(Actor.system("room"), self.auction_id)
+            # Committed: this room gets them through the hub like any other (and so do other
+            # processes' rooms, and any room of a phase the transition opened).
+            for auction_id, these in events.items():
+                self.hub.publish(auction_id, these)
+            if not events.get(self.auction_id) and not self.finished:
+                state = await database_sync_to_async(wake_times)(self.auction_id)
                 if state is not None:
                     self._plan_wake(state)
         except Exception:
@@ -316,35 +327,20 @@ def _still_current(state: dict[str, Any], now: dt.datetime) -> bool:
     return True
 
 
-def _times(auction_id: int) -> dict[str, Any] | None:
-    auction = Auction.objects.filter(pk=auction_id).first()
-    if auction is None:
-        return None
-    state = {
-        "auction": {
-            "status": auction.status,
-            "starts_at": auction.starts_at.isoformat(),
-            "ends_at": auction.ends_at.isoformat(),
-        },
-        "turns": [],
-    }
-    if auction.status == "live" and auction.format == "rounds":
-        state["turns"] = services._current_turns(auction, [])
-    return state
-
-
 class BidWriter:
     """Decides the process's bids in batches on one thread that keeps its database connection."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, publish) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, publish: Callable[[int, list[Event]], None]
+    ) -> None:
         self.loop = loop
         self.publish = publish  # (auction_id, events): the hub's, for committed events
-        self.queue: asyncio.Queue[tuple[services.BidRequest, asyncio.Future]] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[BidRequest, asyncio.Future[BidAnswer]]] = asyncio.Queue()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auction-writer")
         self.task = loop.create_task(self._run())
 
-    async def submit(self, request: services.BidRequest) -> services.BidAnswer:
-        future = self.loop.create_future()
+    async def submit(self, request: BidRequest) -> BidAnswer:
+        future: asyncio.Future[BidAnswer] = self.loop.create_future()
         self.queue.put_nowait((request, future))
         return await future
 
@@ -354,19 +350,16 @@ class BidWriter:
             while len(batch) < MAX_BATCH and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             requests = [request for request, _ in batch]
-            committed: list[tuple[int, list[dict[str, Any]]]] = []
             try:
-                answers = await self.loop.run_in_executor(
-                    self.executor, _decide, requests, committed
-                )
+                decided = await self.loop.run_in_executor(self.executor, _decide, requests)
             except Exception:
                 log.exception("a batch of %d bids failed; answering RETRY", len(batch))
-                answers = [services.BidAnswer(r.key, False, "RETRY") for r in requests]
-            for (_, future), answer in zip(batch, answers, strict=True):
+                decided = Decided([BidAnswer(r.key, False, "RETRY") for r in requests], {})
+            for (_, future), answer in zip(batch, decided.answers, strict=True):
                 if not future.done():
                     future.set_result(answer)
             # The answers' sends were scheduled just now; the rooms' fan-out is scheduled after them.
-            for auction_id, events in committed:
+            for auction_id, events in decided.events.items():
                 self.publish(auction_id, events)
 
     def close(self) -> None:
@@ -376,17 +369,12 @@ class BidWriter:
         self.executor.shutdown(wait=True)
 
 
-def _decide(
-    requests: list[services.BidRequest], committed: list[tuple[int, list[dict[str, Any]]]]
-) -> list[services.BidAnswer]:
-    """On the writer thread: decide the batch; its committed events go to `committed`."""
+def _decide(requests: list[BidRequest]) -> Decided:
+    """On the writer thread: decide the batch. What it returns has committed (a batch that fails
+    has committed nothing: `decide_bids` raises only when no bid went through)."""
     close_old_connections()
     try:
-        with broadcast.held() as events:
-            try:
-                return services.place_bids(requests)
-            finally:
-                committed.extend(events)  # whatever committed, even if something failed after
+        return decide_bids(requests)
     except Exception:
         # A broken connection must not poison the next batch: reconnect then.
         connections.close_all()
@@ -538,7 +526,7 @@ class Hub:
         self.loop = loop
         self.rooms: dict[int, Room] = {}
         self.writer = BidWriter(loop, self.publish)
-        self.redis = None
+        self.redis: aioredis.Redis | None = None
         self.listener: asyncio.Task | None = None
         if settings.REDIS_URL:
             self.listener = loop.create_task(self._listen())
@@ -549,7 +537,7 @@ class Hub:
         auction_id: int,
         send: Any,
         identified: bool,
-        state_reader,
+        state_reader: StateReader,
         shared_view: str | None = None,
     ) -> Seat:
         """Add a socket to its room and send it the `state`, read by `state_reader` or, for sockets
@@ -582,25 +570,23 @@ class Hub:
             room.close()
             del self.rooms[auction_id]
 
-    def publish(self, auction_id: int, events: list[dict[str, Any]]) -> None:
+    def publish(self, auction_id: int, events: list[Event]) -> None:
         """Committed events produced in this process: deliver here, then once to the other processes."""
         self.deliver(auction_id, events)
         if settings.REDIS_URL:
             self.loop.create_task(self._publish(auction_id, events))
 
-    def deliver(self, auction_id: int, events: list[dict[str, Any]]) -> None:
+    def deliver(self, auction_id: int, events: list[Event]) -> None:
         room = self.rooms.get(auction_id)
         if room is not None:
             room.receive(events)
 
-    async def _client(self):
+    async def _client(self) -> aioredis.Redis:
         if self.redis is None:
-            import redis.asyncio as aioredis
-
             self.redis = aioredis.Redis.from_url(settings.REDIS_URL)
         return self.redis
 
-    async def _publish(self, auction_id: int, events: list[dict[str, Any]]) -> None:
+    async def _publish(self, auction_id: int, events: list[Event]) -> None:
         try:
             await (await self._client()).publish(
                 broadcast.channel_name(), broadcast.encode(auction_id, events)
@@ -636,8 +622,7 @@ class Hub:
             with contextlib.suppress(RuntimeError):
                 self.listener.cancel()
         self.writer.close()
-        if broadcast._local["hub"] is self:
-            broadcast.set_local_hub(None, None)
+        broadcast.clear_local_hub(self)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

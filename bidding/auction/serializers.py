@@ -12,11 +12,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bidding.models import Auction
-from trading.serializers import AwareDateTimeField, MoneyField, _enum_field
+from trading.serializers import AwareDateTimeField, MoneyField, enum_field
 
-AuctionFormatField = _enum_field(Auction.Format, "AuctionFormatEnum")
-AuctionDirectionField = _enum_field(Auction.Direction, "AuctionDirectionEnum")
-AuctionStatusField = _enum_field(Auction.Status, "AuctionStatusEnum")
+AuctionFormatField = enum_field(Auction.Format, "AuctionFormatEnum")
+AuctionDirectionField = enum_field(Auction.Direction, "AuctionDirectionEnum")
+AuctionStatusField = enum_field(Auction.Status, "AuctionStatusEnum")
 
 
 @extend_schema_field({"type": "integer", "minimum": 0})

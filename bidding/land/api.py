@@ -30,7 +30,7 @@ from accounts.actors import Actor
 from accounts.models import User
 from accounts.permissions import has_perm, require_perm
 from bidding import access
-from bidding.auction.services import _iso
+from bidding.auction.batch import iso
 from bidding.land import lottery, services
 from bidding.land.serializers import (
     LandListingCreateInputSerializer,
@@ -186,9 +186,9 @@ def reserve(request: Request, pk: int) -> Response:
         {
             "listing": sealed.pk,
             "reserve_set": True,
-            "reserve_set_at": _iso(sealed.reserve_set_at),
+            "reserve_set_at": iso(sealed.reserve_set_at),
             "reserve_sha256": sealed.reserve_sha256,
-            "reserve_lock_at": _iso(services.reserve_lock_time(sealed)),
+            "reserve_lock_at": iso(services.reserve_lock_time(sealed)),
         },
         status=status.HTTP_201_CREATED,
     )
@@ -216,7 +216,7 @@ def respond(request: Request, pk: int) -> Response:
             "listing": listing.pk,
             "kind": answer.kind,
             "answer": answer.answer,
-            "answered_at": _iso(answer.answered_at),
+            "answered_at": iso(answer.answered_at),
             "stage": _stage(listing),
         },
         status=status.HTTP_201_CREATED,
@@ -240,7 +240,7 @@ def offer(request: Request, pk: int) -> Response:
     return Response(
         {
             "listing": listing.pk,
-            "submitted_at": _iso(sealed.submitted_at),
+            "submitted_at": iso(sealed.submitted_at),
             "sealed_sha256": sha256_hex(bytes(sealed.sealed)),
             "stage": _stage(listing),
         },

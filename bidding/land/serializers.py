@@ -19,13 +19,13 @@ from bidding.auction.serializers import PriceTextField, RawIntegerField
 from bidding.models import Auction, LandListing, LandResponse
 from lib import numbers
 from lib.errors import DomainError
-from trading.serializers import AwareDateTimeField, MoneyField, _enum_field
+from trading.serializers import AwareDateTimeField, MoneyField, enum_field
 
-LandUseField = _enum_field(LandListing.Use, "LandUseEnum")
-LandCapModeField = _enum_field(LandListing.CapMode, "LandCapModeEnum")
-LandStageField = _enum_field(LandListing.Stage, "LandStageEnum")
-LandResponseKindField = _enum_field(LandResponse.Kind, "LandResponseKindEnum")
-AuctionPhaseField = _enum_field(Auction.Phase, "AuctionPhaseEnum")
+LandUseField = enum_field(LandListing.Use, "LandUseEnum")
+LandCapModeField = enum_field(LandListing.CapMode, "LandCapModeEnum")
+LandStageField = enum_field(LandListing.Stage, "LandStageEnum")
+LandResponseKindField = enum_field(LandResponse.Kind, "LandResponseKindEnum")
+AuctionPhaseField = enum_field(Auction.Phase, "AuctionPhaseEnum")
 
 MONEY_PATTERN = r"^\d{1,13}(\.\d{1,2})?$"
 

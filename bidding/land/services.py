@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from nacl.public import PrivateKey
 
 from accounts.actors import Actor
 from accounts.models import IntegrityRecord, Organization, Role, User
@@ -50,6 +51,7 @@ from accounts.services import bar_organization, ensure_may_trade
 from audit import detectors
 from audit.services import record
 from bidding import crypto
+from bidding.auction import broadcast
 from bidding.auction import rules as R
 from bidding.auction import services as auctions
 from bidding.history import past_wins
@@ -60,9 +62,8 @@ from bidding.models import (
     LandListing,
     LandResponse,
     LandSealedOffer,
-    ProjectKey,
 )
-from bidding.services import EarlyAccessRefused, project_public_key
+from bidding.services import EarlyAccessRefused, project_private_key, project_public_key
 from clock.calendar import working_days_between
 from clock.services import schedule
 from deposits.models import Deposit, Forfeiture
@@ -298,7 +299,7 @@ def set_reserve(actor: Actor, listing: LandListing, amount: Any) -> LandListing:
     return locked
 
 
-def _private_key(listing: LandListing, closing: Auction | None = None):
+def _private_key(listing: LandListing, closing: Auction | None = None) -> PrivateKey:
     """The project key opens a listing's sealed values (reserve, lottery seed, offers) only once its
     price bidding is over: the listing auction has closed (at its end, or at the maximum price)."""
     # `closing`: the listing auction being closed in the caller's transaction (not saved yet).
@@ -309,8 +310,7 @@ def _private_key(listing: LandListing, closing: Auction | None = None):
     )
     if listing_auction is None or not listing_auction.finished:
         raise EarlyAccessRefused(_("挂牌报价结束前任何人不得开启底价和密封报价。"))
-    key = ProjectKey.objects.get(project_id=listing.lot.project_id)
-    return crypto.unwrap_private_key(bytes(key.wrapped_private_key))
+    return project_private_key(listing.lot.project_id)
 
 
 def _open_reserve(
@@ -338,7 +338,9 @@ def _set_stage(listing: LandListing, stage: str, ends_at: dt.datetime | None) ->
 
 
 @auctions.on_close(Auction.Phase.LISTING)
-def _listing_closed(auction: Auction, now: dt.datetime, batch: Any, actor: Actor) -> None:
+def _listing_closed(
+    auction: Auction, now: dt.datetime, batch: auctions.Batch, actor: Actor
+) -> None:
     listing = _lock_listing(auction.lot_id)
     if listing.decided:
         return
@@ -365,7 +367,7 @@ def _listing_closed(auction: Auction, now: dt.datetime, batch: Any, actor: Actor
 
 
 @auctions.on_close(Auction.Phase.LIVE)
-def _live_closed(auction: Auction, now: dt.datetime, batch: Any, actor: Actor) -> None:
+def _live_closed(auction: Auction, now: dt.datetime, batch: auctions.Batch, actor: Actor) -> None:
     listing = _lock_listing(auction.lot_id)
     if listing.decided:
         return
@@ -508,7 +510,7 @@ def _after_confirming(listing: LandListing, now: dt.datetime, actor: Actor) -> N
         for s in bidders
         if s.organization_id in continuing or s.alias == leader
     ]
-    batch = auctions._Batch()
+    batch = auctions.Batch()
     live = auctions.open_phase(
         actor,
         listing.lot,
@@ -539,6 +541,7 @@ def _after_confirming(listing: LandListing, now: dt.datetime, actor: Actor) -> N
         )
     )
     batch.finish([])
+    broadcast.after_commit(batch.room_events())  # live bidding's `started`, once this commits
 
 
 def bidders_of_rank(auction: Auction) -> list[str]:
@@ -550,7 +553,7 @@ def bidders_of_rank(auction: Auction) -> list[str]:
 
 
 def _enter_cap_mode(
-    listing: LandListing, auction: Auction, now: dt.datetime, batch: Any, actor: Actor
+    listing: LandListing, auction: Auction, now: dt.datetime, batch: auctions.Batch, actor: Actor
 ) -> None:
     listing.capper = auction.best_participant.organization
     window = now + dt.timedelta(seconds=listing.cap_window_seconds)
@@ -611,13 +614,15 @@ def _after_lottery_window(listing: LandListing, now: dt.datetime, actor: Actor) 
     private = _private_key(listing)
     seed = crypto.open_outer(private, bytes.fromhex(listing.lottery["sealed_seed"])).decode()
     drawn = lottery.draw(seed, listing.pk, sorted(accepted))
-    listing.lottery = {**drawn, "drawn_at": auctions._iso(now)}
+    listing.lottery = {**drawn, "drawn_at": auctions.iso(now)}
     record(actor, "land.cap.lottery_drawn", listing, drawn)
     _deal_or_not(listing, drawn["winner"], listing.max_price, now, actor, basis="lottery")
 
 
 @auctions.on_close(Auction.Phase.HOUSING)
-def _housing_closed(auction: Auction, now: dt.datetime, batch: Any, actor: Actor) -> None:
+def _housing_closed(
+    auction: Auction, now: dt.datetime, batch: auctions.Batch, actor: Actor
+) -> None:
     listing = _lock_listing(auction.lot_id)
     if listing.decided:
         return
@@ -993,14 +998,14 @@ def listing_state(actor: Actor, listing_id: int) -> dict[str, Any]:
         "cap_mode_label": listing.get_cap_mode_display() if listing.cap_mode else "",
         "deposit": str(listing.lot.deposit_amount),
         "deposit_currencies": listing.lot.deposit_currencies or ["CNY"],
-        "listing_starts_at": auctions._iso(listing.listing_starts_at),
-        "listing_ends_at": auctions._iso(listing.listing_ends_at),
-        "registration_until": auctions._iso(listing.lot.project.documents_until),
-        "deposit_until": auctions._iso(
+        "listing_starts_at": auctions.iso(listing.listing_starts_at),
+        "listing_ends_at": auctions.iso(listing.listing_ends_at),
+        "registration_until": auctions.iso(listing.lot.project.documents_until),
+        "deposit_until": auctions.iso(
             listing.lot.project.deposit_deadline or listing.lot.project.bid_deadline
         ),
         "reserve_set": listing.sealed_reserve is not None,
-        "reserve_lock_at": auctions._iso(reserve_lock_time(listing)),
+        "reserve_lock_at": auctions.iso(reserve_lock_time(listing)),
         "reserve": (
             str(listing.reserve)
             if officials and listing.decided and listing.reserve is not None
@@ -1008,7 +1013,7 @@ def listing_state(actor: Actor, listing_id: int) -> dict[str, Any]:
         ),
         "stage": listing.stage,
         "stage_label": listing.get_stage_display(),
-        "stage_ends_at": auctions._iso(listing.stage_ends_at),
+        "stage_ends_at": auctions.iso(listing.stage_ends_at),
         "highest": (
             str(listing_auction.best_price)
             if listing_auction and listing_auction.best_price is not None
@@ -1021,8 +1026,8 @@ def listing_state(actor: Actor, listing_id: int) -> dict[str, Any]:
         "final_price": str(listing.final_price) if listing.final_price is not None else None,
         "housing_area": str(listing.housing_area) if listing.housing_area is not None else None,
         "outcome_reason": listing.outcome_reason,
-        "decided_at": auctions._iso(listing.decided_at),
-        "confirmation_signed_at": auctions._iso(listing.confirmation_signed_at),
+        "decided_at": auctions.iso(listing.decided_at),
+        "confirmation_signed_at": auctions.iso(listing.confirmation_signed_at),
         "you": you,
         "server_time": int(now.timestamp() * 1000),
     }

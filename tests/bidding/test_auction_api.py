@@ -16,6 +16,7 @@ from accounts.actors import Actor
 from accounts.models import Organization, Role
 from audit.models import AuditEvent
 from bidding.auction import services
+from bidding.auction.rules import parse_price
 from bidding.models import Auction, AuctionBid
 from tests.bidding.auction_results import CLOSE, at, closed_world, run_bids
 from tests.bidding.auction_world import DEADLINE, START, T0, make_world
@@ -222,7 +223,7 @@ def test_a_bid_gets_its_ack_once_and_refusals_their_code(agent, staff, api):
     assert_error(post(a, "997000.00", "late", 601), 409, "CLOSED")
 
     auction = Auction.objects.get(pk=world.auction.pk)
-    assert (auction.accepted_count, auction.best_price) == (2, services.R.parse_price("998000.00"))
+    assert (auction.accepted_count, auction.best_price) == (2, parse_price("998000.00"))
     codes = list(
         AuditEvent.objects.filter(action="bidding.auction.bid_rejected").values_list(
             "payload__code", flat=True

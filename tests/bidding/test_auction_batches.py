@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from bidding.auction import services
+from bidding.auction import batch, broadcast, services
 from bidding.models import Auction, AuctionBid, AuctionEvent
 from tests.bidding.auction_world import START, make_world
 
@@ -143,15 +143,15 @@ def test_a_batch_that_fails_at_the_database_leaves_nothing_behind(agent, staff, 
         AuctionEvent.objects.count(),
         Auction.objects.get(pk=world.auction.pk).seq,
     )
-    real = services._save_bid_fields
+    real = batch.save_bid_fields
 
     def and_a_statement_the_database_refuses(auctions):
         real(auctions)
         batchwrite.execute("UPDATE no_such_table SET x = 1")
 
-    monkeypatch.setattr(services, "_save_bid_fields", and_a_statement_the_database_refuses)
+    monkeypatch.setattr(batch, "save_bid_fields", and_a_statement_the_database_refuses)
     published = []
-    monkeypatch.setattr(services.broadcast, "publish", lambda *a: published.append(a))
+    monkeypatch.setattr(broadcast, "publish", lambda *a: published.append(a))
     request = services.BidRequest(
         world.actor(world.bidders[0]), world.auction.pk, "f1", "990000.00"
     )

@@ -12,6 +12,7 @@ from accounts.actors import Actor
 from audit.models import AuditEvent
 from audit.services import verify_chain
 from bidding.auction import services
+from bidding.auction.rules import parse_price
 from bidding.models import Auction, AuctionEvent
 from tests.bidding.auction_world import START, make_world
 
@@ -42,7 +43,7 @@ def test_a_bid_must_improve_the_best_by_whole_steps(agent, staff):
     assert bid(world, c, "abc", seconds=5).code == "BAD_PRICE"
     assert bid(world, c, "994000.001", seconds=5).code == "BAD_PRICE"
     auction = Auction.objects.get(pk=world.auction.pk)
-    assert auction.best_price == services.R.parse_price("995000.00")
+    assert auction.best_price == parse_price("995000.00")
     assert (auction.accepted_count, auction.rejected_count) == (2, 4)
 
 
