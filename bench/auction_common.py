@@ -53,7 +53,8 @@ def _secret_names() -> dict[str, str]:
     out = subprocess.run(
         [PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    secrets: dict[str, str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return secrets
 
 
 def random_like(dev_default: str) -> str:

@@ -115,7 +115,7 @@ def create_auction(
             lot=lot,
             starts_at=starts_at,
             ends_at=starts_at + dt.timedelta(seconds=rules["duration_seconds"]),
-            created_by=actor.user,
+            created_by=actor.acting_user,
             **settings,
             **rules,
         )

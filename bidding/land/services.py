@@ -201,7 +201,7 @@ def create_listing(
             actor,
             lot,
             phase=Auction.Phase.LISTING,
-            created_by=actor.user,
+            created_by=actor.acting_user,
             starts_at=listing_starts_at,
             duration_seconds=int((listing_ends_at - listing_starts_at).total_seconds()),
             start_price=fields["start_price"],

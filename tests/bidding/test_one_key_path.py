@@ -6,7 +6,9 @@ unwrapped a key itself would open sealed values past every one of those checks."
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("accounts", "audit", "bidding", "clock", "config", "deposits", "experts", "lib", "trading")
@@ -22,7 +24,7 @@ def _sources() -> list[Path]:
     ]
 
 
-def _places(what: type[ast.AST], matches: object) -> list[tuple[str, str]]:
+def _places(what: type[ast.AST], matches: Callable[[Any], bool]) -> list[tuple[str, str]]:
     """(file, enclosing function) of every node of type `what` for which `matches(node)`."""
     found = []
     for path in _sources():
@@ -43,7 +45,7 @@ def _places(what: type[ast.AST], matches: object) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
-def _called(name: str) -> object:
+def _called(name: str) -> Callable[[Any], bool]:
     def matches(node: ast.Call) -> bool:
         target = node.func
         return (isinstance(target, ast.Attribute) and target.attr == name) or (
