@@ -42,7 +42,7 @@ SECRETS_FILE = Path(DEFAULT_SETUP).with_suffix(".secrets.json")
 _secrets: dict[str, str] = {}
 
 
-def _secret_names() -> dict[str, str]:
+def secret_names() -> dict[str, str]:
     """Every secret the settings read, with its development default (asked of the settings)."""
     code = (
         "import json, django; django.setup(); from lib import env; "
@@ -71,7 +71,7 @@ def random_like(dev_default: str) -> str:
 def bench_secrets() -> dict[str, str]:
     """Random values for every secret the settings read, drawn once and kept in `SECRETS_FILE`."""
     if not _secrets:
-        names = _secret_names()
+        names = secret_names()
         kept = json.loads(SECRETS_FILE.read_text()) if SECRETS_FILE.exists() else {}
         if set(kept) != set(names):
             kept = {name: random_like(default) for name, default in names.items()}

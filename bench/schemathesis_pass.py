@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import quote, quote_from_bytes, urlencode, urlsplit, urlunsplit
 
 import requests
+from auction_common import random_like, secret_names
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -60,21 +61,11 @@ DEMO_PASSWORD = "bidhall-demo-2026"
 # --- The server -----------------------------------------------------------------------------------
 
 
-def dev_secrets() -> dict[str, str]:
-    """Every secret the settings read, with its development default (DEBUG off refuses defaults
-    unless they are given explicitly)."""
-    code = (
-        "import json, django; django.setup(); from lib import env; "
-        "print(json.dumps(env._DEV_SECRETS))"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "DEBUG"} | {
-        "DEBUG": "1",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    out = subprocess.run(
-        [PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def server_secrets() -> dict[str, str]:
+    """A random value of each secret's shape for every secret the settings read: the server runs with
+    DEBUG off, which refuses the development defaults even when they are passed explicitly. Each pass
+    builds a fresh database, so nothing signed with them needs to outlive the run."""
+    return {name: random_like(default) for name, default in secret_names().items()}
 
 
 def _postgres(url: str) -> bool:
@@ -116,7 +107,7 @@ def drop_database(env: dict[str, str]) -> None:
 
 def server_env(database: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
-    env |= dev_secrets()
+    env |= server_secrets()
     env |= database
     env |= {
         "DEBUG": "0",
