@@ -6,8 +6,6 @@ held while a PDF is drawn (docs/architecture.md).
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +19,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
+from lib.canonical import sha256_hex
 from lib.errors import NotFound, present
 from trading import ocds
 from trading.models import AnnouncementVersion, Project
@@ -39,7 +38,7 @@ def announcement_pdf(request: HttpRequest, pk: int, number: int) -> HttpResponse
     # of hundred milliseconds, mostly the QR code). The key covers everything else the PDF prints.
     identity = f"{PDF_LAYOUT}|{settings.SITE_URL}|{settings.OCDS_PUBLISHER}|{version.sha256}"
     pdf = cache.get_or_set(
-        "announcement-pdf:" + hashlib.sha256(identity.encode()).hexdigest(),
+        "announcement-pdf:" + sha256_hex(identity.encode()),
         lambda: render_announcement_pdf(version),
         timeout=24 * 3600,
     )

@@ -8,7 +8,6 @@ the user's input kept and the service's message shown, at the error's HTTP statu
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -34,7 +33,7 @@ from accounts.notifications import mark_read
 from accounts.permissions import has_perm, signed_in_user, visible_to
 from clock import calendar
 from clock.models import StatutoryDay
-from lib.canonical import canonical_bytes
+from lib.canonical import canonical_bytes, sha256_hex
 from lib.errors import DomainError, present
 from lib.uploads import accepts_uploads
 from trading import services
@@ -192,7 +191,7 @@ class PortalPaginator(Paginator):
     def __init__(self, object_list: Any, per_page: int, filters: dict[str, Any]) -> None:
         super().__init__(object_list, per_page)
         key = repr(sorted((name, str(value)) for name, value in filters.items()))
-        self.cache_key = "portal-count:" + hashlib.sha256(key.encode()).hexdigest()
+        self.cache_key = "portal-count:" + sha256_hex(key.encode())
 
     @cached_property
     def count(self) -> int:

@@ -17,7 +17,6 @@ stored answer.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from bidding.models import Auction, AuctionBid, AuctionParticipant
 from bidding.services import project_public_key
 from clock.services import schedule
 from lib import batchwrite
+from lib.canonical import sha256_hex
 from lib.errors import DomainError
 from lib.text import bounded, unsafe_char
 
@@ -461,7 +461,7 @@ class BatchInProgress:
         payload = {
             "key": request.key,
             "participant": seat.pk,
-            "sealed_sha256": hashlib.sha256(sealed).hexdigest(),
+            "sealed_sha256": sha256_hex(sealed),
         }
         self.batch.audit.append((request.actor, "bidding.auction.initial_bid", auction, payload))
         return answer_of(bid)
