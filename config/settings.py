@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "clock",
+    "signing",
     "trading",
     "deposits",
     "experts",
@@ -341,6 +342,18 @@ DEPOSIT_BANK_SIMULATOR = envbool("DEPOSIT_BANK_SIMULATOR", DEBUG)
 DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS = envint("DEPOSIT_VALUE_TIME_TOLERANCE_SECONDS", 300)
 # Prefix of the virtual sub-account numbers handed to bidders (agreed with the custody bank).
 DEPOSIT_ACCOUNT_PREFIX = envstr("DEPOSIT_ACCOUNT_PREFIX", "6222")
+# Electronic signatures (signing/): a JSON file listing the CAs the center trusts, each
+# {"name": ..., "certificate": "<PEM file>", "crl": "<file path or http(s) URL>"}; the CRL is fetched by
+# the clock and consulted at every signature (a CA with no current CRL fails closed).
+SIGNING_TRUSTED_CAS_FILE = envstr("SIGNING_TRUSTED_CAS_FILE", "")
+# How long a statement handed to a signer stays signable (seconds).
+SIGNING_CHALLENGE_SECONDS = envint("SIGNING_CHALLENGE_SECONDS", 600)
+# Acts that may go ahead with the password session alone, without a signature: development and the
+# test suite's workflow tests only ("all" or act names); refused at start-up with DEBUG off.
+SIGNING_PASSWORD_FALLBACK = envlist("SIGNING_PASSWORD_FALLBACK", [])
+# The CA simulator issues certificates to demo users (and to simulated guarantee issuers) and is
+# trusted as a CA while on: development and the demo only, refused at start-up with DEBUG off.
+CA_SIMULATOR = envbool("CA_SIMULATOR", DEBUG)
 # Sealed bids: the master key (32 bytes, hex) that wraps every project's private key. Without it no
 # bid can be opened; keep it outside the database and its backups.
 BID_MASTER_KEY = envsecret(
@@ -445,6 +458,14 @@ if not DEBUG:
     if _weak:
         # Each names the variable and why, never the value (these messages reach logs).
         raise ImproperlyConfigured("DEBUG is off and weak secrets are refused: " + "; ".join(_weak))
+    if SIGNING_PASSWORD_FALLBACK:
+        raise ImproperlyConfigured(
+            "DEBUG is off and SIGNING_PASSWORD_FALLBACK is set: every binding act is signed in production."
+        )
+    if CA_SIMULATOR:
+        raise ImproperlyConfigured(
+            "DEBUG is off and CA_SIMULATOR is on: the simulator is for development."
+        )
     if "*" in ALLOWED_HOSTS:
         raise ImproperlyConfigured(
             "DEBUG is off and ALLOWED_HOSTS contains '*': name the site's host names."

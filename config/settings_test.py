@@ -19,3 +19,7 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(("user", "anon", "auth"), "100000/second"),
 }
+
+# The workflow tests act with the password session alone; tests/signing (and every test that sets
+# SIGNING_PASSWORD_FALLBACK=[] through the settings fixture) prove that production refuses it.
+SIGNING_PASSWORD_FALLBACK = ["all"]
