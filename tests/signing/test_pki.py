@@ -450,6 +450,36 @@ def test_garbage_is_a_malformed_certificate():
         assert refused.value.code == "CERTIFICATE_MALFORMED"
 
 
+def test_an_unknown_critical_extension_makes_a_certificate_unusable(algorithm):
+    ca = ExternalCA.create(algorithm)
+    key_pem = algorithms.generate_private_key(cert_algorithm(algorithm))
+    now = timezone.now()
+
+    def with_extension(critical: bool) -> bytes:
+        return builder.build_certificate(
+            issuer_key_pem=ca.key_pem,
+            issuer_name=ca.subject,
+            subject_name=builder.name({"common_name": "x", "serial_number": make_uscc()}),
+            subject_spki=algorithms.public_key_der(key_pem),
+            not_before=now,
+            not_after=now + dt.timedelta(days=1),
+            key_usage=("digital_signature",),
+            is_ca=False,
+            extra_extensions=[
+                {"extn_id": "1.2.3.4.5", "critical": critical, "extn_value": b"\x05\x00"}
+            ],
+        )
+
+    assert pki.load_certificate(with_extension(False)).common_name == "x"
+    with pytest.raises(pki.CertificateRefused) as refused:
+        pki.load_certificate(with_extension(True))
+    assert refused.value.code == "CERTIFICATE_MALFORMED"
+
+
+def cert_algorithm(algorithm: str) -> algorithms.AlgorithmName:
+    return "sm2" if algorithm == "sm2" else "p256"
+
+
 def _cryptography_certificate(private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     name = std_x509.Name([std_x509.NameAttribute(std_x509.oid.NameOID.COMMON_NAME, "x")])
     now = timezone.now()
