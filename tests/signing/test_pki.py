@@ -26,7 +26,7 @@ from lib.errors import NotPermitted
 from signing import algorithms, builder, ca_simulator, pki
 from signing.models import RevocationList, SimulatedAuthority
 from signing.tasks import REFRESH_STEP
-from tests.conftest import make_uscc
+from tests.conftest import make_uscc, requires_postgres, run_concurrently
 from tests.signing.helpers import ALGORITHMS, ExternalCA, simulator_cert, write_trust_file
 
 pytestmark = pytest.mark.django_db
@@ -627,3 +627,23 @@ def test_the_builder_makes_a_look_alike_only_with_its_own_key():
     )
     assert pki.load_certificate(impostor.cert_der).public_key != root.public_key
     assert builder.random_serial() != builder.random_serial()
+
+
+# --- the simulator under concurrent use (PostgreSQL) ----------------------------------------------
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_uses_make_one_root_and_revocations_keep_each_other(algorithm):
+    roots = run_concurrently(ca_simulator.root, [(algorithm,)] * 4)
+    assert all(isinstance(root, pki.CertInfo) for root in roots), roots
+    assert len({root.sha256 for root in roots}) == 1
+    assert SimulatedAuthority.objects.filter(algorithm=algorithm).count() == 1
+
+    certs = [simulator_cert(algorithm)[1] for _ in range(4)]
+    results = run_concurrently(
+        ca_simulator.revoke, [(cert.serial_hex, algorithm) for cert in certs]
+    )
+    assert all(isinstance(result, RevocationList) for result in results), results
+    # Each revocation started from the CRL the one before it published.
+    assert [refusal(cert) for cert in certs] == ["CERTIFICATE_REVOKED"] * 4
