@@ -439,6 +439,19 @@ def test_the_clock_refreshes_crls_and_books_the_next_run(settings, external):
     assert timezone.now() < task.due_at <= timezone.now() + interval
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_clock_books_the_first_refresh_when_none_is_pending():
+    # run_clock closes connections like any long-running process: real commits here.
+    call_command("run_clock", "--once", stdout=io.StringIO())
+    (booked,) = ScheduledTask.objects.filter(step=REFRESH_STEP, done_at__isnull=True)
+    assert timezone.now() < booked.due_at <= timezone.now() + dt.timedelta(minutes=1)
+
+    # A restarting clock leaves the pending run where it is.
+    call_command("run_clock", "--once", stdout=io.StringIO())
+    (still,) = ScheduledTask.objects.filter(step=REFRESH_STEP, done_at__isnull=True)
+    assert still.due_at == booked.due_at
+
+
 # --- reading certificates ------------------------------------------------------------------------
 
 
