@@ -314,14 +314,14 @@ def test_a_configured_ca_is_trusted_once_its_crl_is_fetched(external):
     assert RevocationList.objects.filter(ca_sha256=configured.cert.sha256).count() == 1
 
 
-def test_a_pem_crl_from_a_file_url_is_read(external):
-    ca, crl_path = external
+def test_a_pem_crl_from_a_file_url_is_read(settings, tmp_path, algorithm):
+    ca = ExternalCA.create(algorithm)
     _, cert = ca.issue()
+    crl_path = tmp_path / "published" / "ca.pem.crl"
+    crl_path.parent.mkdir()
     crl_path.write_bytes(pem.armor("X509 CRL", ca.crl()))
-    settings_file = Path(pki.settings.SIGNING_TRUSTED_CAS_FILE)
-    settings_file.write_text(
-        settings_file.read_text(encoding="utf-8").replace('"ca.crl"', f'"{crl_path.as_uri()}"'),
-        encoding="utf-8",
+    settings.SIGNING_TRUSTED_CAS_FILE = str(
+        write_trust_file(tmp_path, [("CA", ca, crl_path.as_uri())])
     )
 
     (result,) = pki.refresh_crls()
