@@ -17,6 +17,7 @@ from asn1crypto import algos, keys, pem, x509
 from cryptography import x509 as std_x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -660,3 +661,16 @@ def test_concurrent_first_uses_make_one_root_and_revocations_keep_each_other(alg
     assert all(isinstance(result, RevocationList) for result in results), results
     # Each revocation started from the CRL the one before it published.
     assert [refusal(cert) for cert in certs] == ["CERTIFICATE_REVOKED"] * 4
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["not json", '{"name": "x"}', '[{"name": "x", "certificate": "missing.pem", "crl": "x.crl"}]'],
+    ids=["not-json", "not-a-list", "missing-certificate"],
+)
+def test_a_broken_trust_file_stops_signatures_instead_of_trusting_less(settings, tmp_path, content):
+    path = tmp_path / "trusted-cas.json"
+    path.write_text(content, encoding="utf-8")
+    settings.SIGNING_TRUSTED_CAS_FILE = str(path)
+    with pytest.raises(ImproperlyConfigured):
+        pki.trusted_cas()
