@@ -55,10 +55,9 @@ def challenges(request: Request) -> Response:
         "challenge": challenge.token,
         "statement": challenge.statement,
         "expires_at": challenge.expires_at,
-        "certificate": CertificateSerializer(challenge.certificate).data,
+        "certificate": challenge.certificate,
         "summary": [
-            {"label": label, "value": value}
-            for label, value in describe(parse(challenge.statement))
+            {"term": term, "value": value} for term, value in describe(parse(challenge.statement))
         ],
     }
     return Response(ChallengeSerializer(body).data, status=status.HTTP_201_CREATED)

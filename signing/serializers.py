@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from lib import numbers
@@ -14,10 +15,16 @@ from signing.models import Algorithm, Certificate, SignedAct
 from signing.pem import certificate_pem
 
 
+@extend_schema_field(
+    {"type": "string", "enum": list(Certificate.Kind.values)}, component_name="CertificateKindEnum"
+)
 class CertificateKindField(EnumChoiceField):
     allowed = Certificate.Kind.choices
 
 
+@extend_schema_field(
+    {"type": "string", "enum": list(Algorithm.values)}, component_name="SigningAlgorithmEnum"
+)
 class AlgorithmField(EnumChoiceField):
     allowed = Algorithm.choices
 
@@ -53,8 +60,13 @@ class CertificateSerializer(serializers.ModelSerializer[Certificate]):
         return certificate_pem(bytes(obj.der))
 
 
+@extend_schema_field({"type": "string", "enum": sorted(ACTS)}, component_name="SigningActEnum")
+class ActField(EnumChoiceField):
+    allowed = [(name, name) for name in sorted(ACTS)]
+
+
 class ChallengeRequestSerializer(serializers.Serializer[Any]):
-    act = serializers.ChoiceField(choices=sorted(ACTS))
+    act = ActField()
     target_type = serializers.CharField(max_length=40)
     target_id = numbers.IntegerField(min_value=1)
     digest = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
@@ -73,7 +85,7 @@ class ChallengeRequestSerializer(serializers.Serializer[Any]):
 
 
 class SummaryLineSerializer(serializers.Serializer[Any]):
-    label = serializers.CharField()
+    term = serializers.CharField()
     value = serializers.CharField()
 
 

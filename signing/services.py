@@ -45,7 +45,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -153,7 +153,7 @@ def _signer(actor: Actor) -> User:
     return actor.user
 
 
-def usable_certificates(user: User, at: dt.datetime) -> Any:
+def usable_certificates(user: User, at: dt.datetime) -> QuerySet[Certificate]:
     """The user's certificates that are not withdrawn and are within their validity at `at`."""
     return Certificate.objects.filter(
         holder=user, withdrawn_at__isnull=True, not_before__lte=at, not_after__gt=at
@@ -568,7 +568,7 @@ def visible_signed_act(user: Any, pk: int) -> SignedAct:
     return signed_act
 
 
-def own_certificates(user: User) -> Any:
+def own_certificates(user: User) -> QuerySet[Certificate]:
     return Certificate.objects.filter(holder=user).select_related("organization")
 
 
@@ -604,6 +604,6 @@ def verify_signed_act(signed_act: SignedAct) -> Verification:
     )
 
 
-def certificates_for_display(user: User) -> Any:
+def certificates_for_display(user: User) -> QuerySet[Certificate]:
     """The user's certificates, newest first (withdrawn ones too, marked on the page)."""
     return own_certificates(user).order_by("-added_at", "-id")

@@ -34,7 +34,7 @@ def do_act(user, act="bid.submit", target=("trading.lot", 7), digest=DIGEST, det
 
 
 def refusal(exc_info) -> str:
-    return exc_info.value.code
+    return str(exc_info.value.code)
 
 
 @pytest.mark.parametrize("algorithm", ["p256", "sm2"])
@@ -216,9 +216,9 @@ def test_a_certificate_that_expires_before_the_act_signs_nothing(supplier):
     )
     services.register_certificate(actor, pem)
     sig = signed(supplier, key, "bid.submit", "trading.lot", 7, digest=DIGEST)
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):
-        with pytest.raises(CertificateRefused) as exc:
-            do_act(supplier, sig=sig)
+    later = timezone.now() + dt.timedelta(minutes=5)
+    with time_machine.travel(later), pytest.raises(CertificateRefused) as exc:
+        do_act(supplier, sig=sig)
     assert refusal(exc) == "CERTIFICATE_EXPIRED"
 
 
@@ -231,12 +231,12 @@ def test_a_withdrawn_certificate_signs_nothing(supplier):
     with pytest.raises(CertificateRefused) as exc:
         do_act(supplier, sig=sig)
     assert refusal(exc) == "CERTIFICATE_WITHDRAWN"
-    with pytest.raises(SignatureRefused) as exc:
+    with pytest.raises(SignatureRefused) as no_certificate:
         signed(supplier, key, "bid.submit", "trading.lot", 7, digest=DIGEST)
-    assert refusal(exc) == "SIGNATURE_NO_CERTIFICATE"
+    assert refusal(no_certificate) == "SIGNATURE_NO_CERTIFICATE"
 
 
-def another_orgs_certificate(user):
+def another_orgs_certificate(user) -> tuple[bytes, bytes]:
     other = make_org(name="丙公司")
     key, pem = ca_simulator.issue_with_key(
         algorithm="p256", kind="organization", common_name=other.name, uscc=other.uscc
@@ -245,7 +245,7 @@ def another_orgs_certificate(user):
 
 
 def test_an_organization_certificate_of_another_organization_is_refused(supplier):
-    key, pem = another_orgs_certificate(supplier)
+    _key, pem = another_orgs_certificate(supplier)
     with pytest.raises(CertificateRefused) as exc:
         services.register_certificate(Actor.for_user(supplier), pem)
     assert refusal(exc) == "CERTIFICATE_HOLDER_MISMATCH"
