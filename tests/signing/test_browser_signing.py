@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from typing import Any
 
 import pytest
 
@@ -21,13 +22,15 @@ PHONE = {"width": 390, "height": 844}
 
 def test_enrol_in_the_browser_then_sign_a_test_act(browser, daphne_url, supplier):
     base = daphne_url
-    page = chinese_page(browser, viewport=PHONE)
+    page: Any = chinese_page(browser, viewport=PHONE)
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))  # script errors, CSP refusals
-    page.on(
-        "console",
-        lambda message: "Content Security Policy" in message.text and errors.append(message.text),
-    )
+
+    def keep_csp_refusal(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            errors.append(message.text)
+
+    page.on("pageerror", lambda error: errors.append(str(error)))  # script errors
+    page.on("console", keep_csp_refusal)
     log_in(page, base, "supplier")
 
     page.goto(f"{base}/signing/certificates/")
@@ -103,7 +106,7 @@ def test_enrol_in_the_browser_then_sign_a_test_act(browser, daphne_url, supplier
 
 def test_signing_without_a_key_says_so(browser, daphne_url, supplier):
     enrol(supplier)  # a certificate whose key is not in this browser
-    page = chinese_page(browser, viewport=PHONE)
+    page: Any = chinese_page(browser, viewport=PHONE)
     log_in(page, daphne_url, "supplier")
     page.goto(f"{daphne_url}/signing/certificates/")
     page.click("[data-testid=sign-test] button[type=submit]")
