@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as uscc_number
 
 from lib.errors import DomainError
+from lib.text import unsafe_char
 from signing import algorithms
 from signing.algorithms import AlgorithmName, UnsupportedKey
 from signing.models import RevocationList, SimulatedAuthority
@@ -53,6 +54,17 @@ MAX_DN_LENGTH: Final = 500
 MAX_ATTRIBUTE_LENGTH: Final = 128
 SIGNING_KEY_USAGES: Final = frozenset({"digital_signature", "non_repudiation"})
 SIMULATOR_SOURCE_PREFIX: Final = "simulator:"
+# Extensions a certificate may mark critical: those the checks below read, plus the ones whose
+# content does not restrict a directly issued certificate's signature (names, policies, purposes).
+UNDERSTOOD_CRITICAL_EXTENSIONS: Final = frozenset(
+    {
+        "basic_constraints",
+        "key_usage",
+        "extended_key_usage",
+        "subject_alt_name",
+        "certificate_policies",
+    }
+)
 
 
 class CertificateRefused(DomainError):
@@ -147,12 +159,15 @@ def _der_of(data: bytes | str, limit: int) -> bytes:
 
 
 def _attributes(name: x509.Name) -> list[tuple[str, str]]:
-    """(dotted OID, text) of each attribute, in the order the certificate has them."""
+    """(dotted OID, text) of each attribute, in the order the certificate has them. A value with a
+    character no text column or page takes (NUL, other controls) makes the certificate malformed."""
     found = []
     for rdn in name.chosen:
         for attribute in rdn:
-            value = attribute["value"].native
-            found.append((str(attribute["type"].dotted), str(value)[:MAX_ATTRIBUTE_LENGTH]))
+            value = str(attribute["value"].native)
+            if unsafe_char(value) is not None:
+                raise _refused("CERTIFICATE_MALFORMED")
+            found.append((str(attribute["type"].dotted), value[:MAX_ATTRIBUTE_LENGTH]))
     return found
 
 
@@ -196,10 +211,17 @@ def load_certificate(data: bytes | str) -> CertInfo:
         not_after = tbs["validity"]["not_after"].native
         key_usage_value = cert.key_usage_value
         basic_constraints = cert.basic_constraints_value
+        critical = {str(extension) for extension in cert.critical_extensions}
     except CertificateRefused:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise _refused("CERTIFICATE_MALFORMED") from exc
+    # RFC 5280 4.2: a critical extension the checker does not process makes the certificate unusable.
+    if critical - UNDERSTOOD_CRITICAL_EXTENSIONS:
+        raise _refused("CERTIFICATE_MALFORMED")
+    # RFC 5280 4.1.2.2: at most 20 octets (and the database keeps the serial as up to 64 hex digits).
+    if abs(serial).bit_length() > 160:
+        raise _refused("CERTIFICATE_MALFORMED")
     try:
         algorithm = algorithms.check_public_key(spki)
     except UnsupportedKey as exc:
@@ -207,6 +229,7 @@ def load_certificate(data: bytes | str) -> CertInfo:
     if not isinstance(not_before, dt.datetime) or not isinstance(not_after, dt.datetime):
         raise _refused("CERTIFICATE_MALFORMED")
     attributes = _attributes(subject)
+    _attributes(issuer)
     serial_number = _first(attributes, OID_SERIAL_NUMBER)
     uscc = _uscc(serial_number) or _uscc(_first(attributes, OID_ORGANIZATION_IDENTIFIER))
     person_id = serial_number.strip() if serial_number and _uscc(serial_number) is None else None
@@ -251,7 +274,9 @@ def issued_by(tbs: bytes, signature_algorithm_oid: str, signature: bytes, ca: Ce
     return verify_signature(ca, tbs, signature)
 
 
-def _certificate_issued_by(cert: CertInfo, ca: CertInfo) -> bool:
+def certificate_issued_by(cert: CertInfo, ca: CertInfo) -> bool:
+    """Whether `ca` issued `cert`: its subject is the certificate's issuer and its key made the
+    certificate's signature (offline checks use it too; validity and revocation are apart)."""
     parsed = x509.Certificate.load(cert.der)
     ca_parsed = x509.Certificate.load(ca.der)
     if parsed["tbs_certificate"]["issuer"] != ca_parsed["tbs_certificate"]["subject"]:
@@ -306,17 +331,19 @@ def simulator_source(algorithm: str, purpose: str) -> str:
     return f"{SIMULATOR_SOURCE_PREFIX}{algorithm}:{purpose}"
 
 
+def simulated_ca(authority: SimulatedAuthority) -> TrustedCA:
+    """One of the CA simulator's roots as a trusted CA (its CRLs are published, not fetched)."""
+    return TrustedCA(
+        name=f"CA 模拟器（{authority.algorithm}，{authority.purpose}）",
+        cert=load_certificate(bytes(authority.certificate_der)),
+        crl_source=simulator_source(authority.algorithm, authority.purpose),
+    )
+
+
 def _simulated_cas() -> list[TrustedCA]:
     if not settings.CA_SIMULATOR:
         return []
-    return [
-        TrustedCA(
-            name=f"CA 模拟器（{authority.algorithm}，{authority.purpose}）",
-            cert=load_certificate(bytes(authority.certificate_der)),
-            crl_source=simulator_source(authority.algorithm, authority.purpose),
-        )
-        for authority in SimulatedAuthority.objects.order_by("id")
-    ]
+    return [simulated_ca(authority) for authority in SimulatedAuthority.objects.order_by("id")]
 
 
 def trusted_cas() -> list[TrustedCA]:
@@ -330,7 +357,7 @@ def trusted_cas() -> list[TrustedCA]:
 
 def _issuing_ca(cert: CertInfo, at: dt.datetime) -> TrustedCA:
     for ca in trusted_cas():
-        if not _certificate_issued_by(cert, ca.cert):
+        if not certificate_issued_by(cert, ca.cert):
             continue
         # Found the issuer by its key; it must itself be fit to issue, now.
         ca_fit = (
@@ -510,7 +537,7 @@ def refresh_crls() -> list[CrlRefresh]:
             continue
         try:
             store_crl(ca, fetch_crl(ca.crl_source), ca.crl_source)
-        except (OSError, CrlRefused) as exc:
+        except (OSError, ValueError) as exc:  # CrlRefused is a ValueError, as is a malformed URL
             log.warning("CRL of %s from %s refused: %s", ca.name, ca.crl_source, exc)
             results.append(CrlRefresh(ca=ca.name, stored=False, error=str(exc)[:300]))
             continue
