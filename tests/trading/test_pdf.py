@@ -15,6 +15,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from accounts.actors import Actor
+from lib.pdfsign import unsigned_revision, verify_pdf
 from tests.trading.factories import beijing, draft, published
 from trading import services
 from trading.models import Announcement, AnnouncementVersion
@@ -156,8 +157,13 @@ def test_a_long_body_wraps_over_several_pages(agent, staff):
 
 
 def test_rendering_is_repeatable(project):
+    """The rendered document is the same bytes every time; only the platform's signature appended to it
+    (its signing time and ECDSA value) differs between two renders."""
     version = main_version(project)
-    assert render_announcement_pdf(version) == render_announcement_pdf(version)
+    first, second = render_announcement_pdf(version), render_announcement_pdf(version)
+    assert unsigned_revision(first) == unsigned_revision(second)
+    assert len(unsigned_revision(first)) < len(first)
+    assert verify_pdf(first).ok and verify_pdf(second).ok
 
 
 def test_anyone_downloads_the_pdf_inline(project):
