@@ -23,12 +23,14 @@ import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from django.conf import settings
+from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -37,10 +39,15 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from lib.pdfkeys import DEV_CERTIFICATE_PEM, SigningMaterial, load_material
+from lib.pdfkeys import DEV_CERTIFICATE_PEM, PrivateKey, load_material
 
 FIELD_NAME = "PlatformSignature"
+# Bytes a CMS container needs besides its certificates: the signature value (512 for RSA-4096), the
+# signed attributes (content type, digest, signing time, the signing certificate's hash, the CMS
+# algorithm protection) and the structure around them come to about 1 KB; 4 KB leaves ample room.
+_CONTAINER_OVERHEAD = 4096
 
 
 # --- Signing --------------------------------------------------------------------------------------
@@ -50,6 +57,29 @@ FIELD_NAME = "PlatformSignature"
 class _PlatformSigner:
     signer: signers.SimpleSigner
     timestamper: timestamps.TimeStamper | None
+    # Room left in the file for the signature container. pyHanko would otherwise work it out by signing
+    # a dummy container first, for every document (half the cost of a signature); without a timestamp
+    # the container is the chain plus a signature and a few attributes, so its size is known. With a
+    # TSA the token's size is not (the TSA's chain), and pyHanko measures it.
+    bytes_reserved: int | None
+
+
+class _ParsedKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner parses its private key again for every signature, and parsing an RSA key
+    checks it (about 50 ms of CPU); this one signs with the key parsed once, at start."""
+
+    def __init__(self, *, key: PrivateKey, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._key = key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
+        if isinstance(self._key, ec.EllipticCurvePrivateKey):
+            return self._key.sign(data, ec.ECDSA(hash_algorithm))
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        if mechanism.signature_algo == "rsassa_pkcs1v15":
+            return self._key.sign(data, PKCS1v15(), hash_algorithm)
+        return super().sign_raw(data, digest_algorithm)
 
 
 @functools.lru_cache(maxsize=4)
@@ -57,20 +87,19 @@ def _signer_for(key_pem: str, chain_pem: str, tsa_url: str) -> _PlatformSigner:
     """Loaded once per process (keyed by the material itself, so a test overriding the settings gets
     its own signer and never a stale one)."""
     material = load_material(key_pem, chain_pem)
-    chain = [asn1_x509.Certificate.load(_der(cert)) for cert in material.chain]
-    signer = signers.SimpleSigner(
+    chain = list(load_certs_from_pemder_data(material.chain_pem()))
+    signer = _ParsedKeySigner(
+        key=material.key,
         signing_cert=chain[0],
-        signing_key=asn1_keys.PrivateKeyInfo.load(
-            material.key.private_bytes(
-                serialization.Encoding.DER,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        ),
+        signing_key=load_private_key_from_pemder_data(material.key_pem(), passphrase=None),
         cert_registry=SimpleCertificateStore.from_certs(chain),
     )
     timestamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
-    return _PlatformSigner(signer=signer, timestamper=timestamper)
+    # Counted in hexadecimal digits, as /Contents holds the container: two per byte.
+    reserved = (
+        None if timestamper else 2 * (sum(len(c.dump()) for c in chain) + _CONTAINER_OVERHEAD)
+    )
+    return _PlatformSigner(signer=signer, timestamper=timestamper, bytes_reserved=reserved)
 
 
 def platform_signer() -> _PlatformSigner:
@@ -97,7 +126,7 @@ def sign_pdf(pdf_bytes: bytes, *, reason: str, location: str | None = None) -> b
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
     output = io.BytesIO()
     signers.PdfSigner(metadata, platform.signer, timestamper=platform.timestamper).sign_pdf(
-        writer, output=output
+        writer, bytes_reserved=platform.bytes_reserved, output=output
     )
     return output.getvalue()
 
@@ -144,6 +173,10 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
+def _pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
 @functools.cache
 def _dev_certificate_sha256() -> str:
     return hashlib.sha256(
@@ -151,8 +184,10 @@ def _dev_certificate_sha256() -> str:
     ).hexdigest()
 
 
-def _configured_material() -> SigningMaterial:
-    return load_material(settings.PDF_SIGNING_KEY, settings.PDF_SIGNING_CERTIFICATE)
+@functools.lru_cache(maxsize=4)
+def _chain(chain_pem: str) -> tuple[x509.Certificate, ...]:
+    # Only the certificates: checking needs no private key (and parsing an RSA key is slow).
+    return tuple(x509.load_pem_x509_certificates(chain_pem.encode()))
 
 
 def verify_pdf(
@@ -161,7 +196,7 @@ def verify_pdf(
     """Check the platform's signature on `pdf_bytes`: exactly one signature, its bytes unchanged, it
     covers the whole file (nothing appended), and its signer is the first of `certificates` (default:
     the configured chain), which chains to the last of them as trust root, at the signing time."""
-    chain = list(certificates) if certificates else list(_configured_material().chain)
+    chain = list(certificates) if certificates else list(_chain(settings.PDF_SIGNING_CERTIFICATE))
     expected = hashlib.sha256(_der(chain[0])).hexdigest()
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
@@ -177,9 +212,10 @@ def verify_pdf(
     try:
         signer_cert = signature.signer_cert
         signed_at = signature.self_reported_timestamp
+        pyhanko_chain = list(load_certs_from_pemder_data(b"".join(map(_pem, chain))))
         context = ValidationContext(
-            trust_roots=[asn1_x509.Certificate.load(_der(chain[-1]))],
-            other_certs=[asn1_x509.Certificate.load(_der(c)) for c in chain[:-1]],
+            trust_roots=pyhanko_chain[-1:],
+            other_certs=pyhanko_chain[:-1],
             moment=signed_at,
             allow_fetching=False,
         )

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.timestamps import HTTPTimeStamper
 from pypdf import PdfReader
 from reportlab.platypus import Paragraph
 
@@ -51,7 +52,8 @@ def text_of(pdf: bytes) -> str:
 
 def signature_dictionary(pdf: bytes) -> generic.DictionaryObject:
     (signature,) = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
-    return signature.sig_object
+    found: generic.DictionaryObject = signature.sig_object
+    return found
 
 
 @pytest.fixture
@@ -181,7 +183,8 @@ def test_a_time_stamping_authority_is_used_only_when_configured(settings):
     assert platform_signer().timestamper is None
     settings.PDF_SIGNING_TSA_URL = "http://tsa.example.cn/tsp"
     timestamper = platform_signer().timestamper
-    assert timestamper is not None and timestamper.url == "http://tsa.example.cn/tsp"
+    assert isinstance(timestamper, HTTPTimeStamper)
+    assert timestamper.url == "http://tsa.example.cn/tsp"
 
 
 # --- manage.py verify_pdf -------------------------------------------------------------------------
@@ -282,7 +285,7 @@ def refused(**pdf_env: str) -> str:
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "PDF_SIGNING_KEY / PDF_SIGNING_CERTIFICATE refused" in result.stderr
-    return result.stderr
+    return str(result.stderr)
 
 
 def test_a_certificate_that_is_not_the_keys_is_refused_even_in_development():
