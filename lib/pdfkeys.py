@@ -100,6 +100,14 @@ def load_material(key_pem: str | bytes, chain_pem: str | bytes) -> SigningMateri
         raise SigningMaterialError(
             "the certificate (the first of the chain) does not belong to the key"
         )
+    try:
+        usage = chain[0].extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not (usage.digital_signature or usage.content_commitment):
+        raise SigningMaterialError(
+            "the certificate's key usage allows neither digitalSignature nor nonRepudiation"
+        )
     for child, parent in itertools.pairwise(chain):
         if child.issuer != parent.subject:
             raise SigningMaterialError(

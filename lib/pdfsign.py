@@ -36,6 +36,7 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -146,6 +147,12 @@ def unsigned_revision(pdf_bytes: bytes) -> bytes:
 
 # --- Checking -------------------------------------------------------------------------------------
 
+# What lib.pdfkeys accepts at start-up: either usage will do (pyHanko's default insists on
+# nonRepudiation, which not every CA's document-signing certificate carries).
+_KEY_USAGE = KeyUsageConstraints(
+    key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
+)
+
 
 @dataclass(frozen=True)
 class PdfSignatureCheck:
@@ -219,7 +226,9 @@ def verify_pdf(
             moment=signed_at,
             allow_fetching=False,
         )
-        status = validate_pdf_signature(signature, signer_validation_context=context)
+        status = validate_pdf_signature(
+            signature, signer_validation_context=context, key_usage_settings=_KEY_USAGE
+        )
     except (PdfError, ValueError, KeyError, TypeError) as exc:
         return PdfSignatureCheck(
             signed=True, problems=[*problems, f"the signature cannot be read: {exc}"]

@@ -11,7 +11,9 @@ import re
 import pytest
 import time_machine
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 from django.core.management import call_command
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -21,7 +23,14 @@ from pypdf import PdfReader
 from reportlab.platypus import Paragraph
 
 from lib.pdf import build_pdf, styles
-from lib.pdfkeys import DEV_CERTIFICATE_PEM, DEV_KEY_PEM, SigningMaterial, self_signed
+from lib.pdfkeys import (
+    DEV_CERTIFICATE_PEM,
+    DEV_KEY_PEM,
+    SigningMaterial,
+    SigningMaterialError,
+    load_material,
+    self_signed,
+)
 from lib.pdfsign import platform_signer, sign_pdf, unsigned_revision, verify_pdf
 from tests.config.test_settings import pdf_signing_material, real_secrets, run_settings
 from tests.pdfsigned import assert_platform_signed
@@ -341,3 +350,100 @@ def test_weak_or_unexpected_keys_are_refused(key, reason):
 def test_garbage_is_refused_without_quoting_it():
     stderr = refused(PDF_SIGNING_KEY="-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXZhbHVl\n-----END")
     assert "not an unencrypted PEM private key" in stderr and "c2VjcmV0LXZhbHVl" not in stderr
+
+
+# --- A certificate from a CA (the production shape) -------------------------------------------------
+
+
+def issued_by_a_ca(*, digital_signature: bool = True, content_commitment: bool = False):
+    """A root CA and a document-signing certificate it issued: (leaf key, chain PEM leaf first)."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "测试根证书")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=30))
+        .not_valid_after(NOW + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "交易中心文档签名")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=365))
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=digital_signature,
+                content_commitment=content_commitment,
+                key_encipherment=not (digital_signature or content_commitment),
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (leaf, ca))
+    return key, pem.decode()
+
+
+def test_a_ca_issued_chain_signs_and_is_checked_up_to_its_root(settings):
+    key, chain = issued_by_a_ca()
+    settings.PDF_SIGNING_KEY = material(key=key).key_pem().decode()
+    settings.PDF_SIGNING_CERTIFICATE = chain
+    with time_machine.travel(NOW, tick=False):
+        check = assert_platform_signed(rendered())
+    assert "交易中心文档签名" in check.signer and not check.development
+    # The root alone is not the signer: a document must be signed by the chain's first certificate.
+    (_leaf, root) = x509.load_pem_x509_certificates(chain.encode())
+    with time_machine.travel(NOW, tick=False):
+        signed = rendered()
+    assert verify_pdf(signed, certificates=[root]).problems == [
+        "the signer is not the platform's document certificate"
+    ]
+
+
+def test_a_certificate_that_may_not_sign_is_refused():
+    key, chain = issued_by_a_ca(digital_signature=False)
+    with pytest.raises(SigningMaterialError, match="neither digitalSignature nor nonRepudiation"):
+        load_material(material(key=key).key_pem(), chain)
+    # nonRepudiation alone will do (what many CAs issue for document signing).
+    key, chain = issued_by_a_ca(digital_signature=False, content_commitment=True)
+    leaf = x509.load_pem_x509_certificates(chain.encode())[0]
+    assert load_material(material(key=key).key_pem(), chain).leaf == leaf
+
+
+def test_a_chain_out_of_order_is_refused():
+    key, chain = issued_by_a_ca()
+    leaf, root = x509.load_pem_x509_certificates(chain.encode())
+    unrelated = material().leaf
+    reordered = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (leaf, unrelated))
+    with pytest.raises(SigningMaterialError, match="out of order"):
+        load_material(material(key=key).key_pem(), reordered)
+    assert load_material(material(key=key).key_pem(), chain).chain[1] == root
