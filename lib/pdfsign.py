@@ -54,14 +54,16 @@ _CONTAINER_OVERHEAD = 4096
 # --- Signing --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class _PlatformSigner:
     signer: signers.SimpleSigner
     timestamper: timestamps.TimeStamper | None
-    # Room left in the file for the signature container. pyHanko would otherwise work it out by signing
-    # a dummy container first, for every document (half the cost of a signature); without a timestamp
-    # the container is the chain plus a signature and a few attributes, so its size is known. With a
-    # TSA the token's size is not (the TSA's chain), and pyHanko measures it.
+    # Room left in the file for the signature container (hexadecimal digits). pyHanko would otherwise
+    # work it out by building a dummy container first, for every document (half the cost of a
+    # signature, and with a TSA one more request to it); without a timestamp the container is the chain
+    # plus a signature and a few attributes, so its size is known. With a TSA the token's size is not
+    # (it carries the TSA's chain): the first signature lets pyHanko measure it (with its 50% margin),
+    # and later ones reuse that room.
     bytes_reserved: int | None
 
 
@@ -129,7 +131,11 @@ def sign_pdf(pdf_bytes: bytes, *, reason: str, location: str | None = None) -> b
     signers.PdfSigner(metadata, platform.signer, timestamper=platform.timestamper).sign_pdf(
         writer, bytes_reserved=platform.bytes_reserved, output=output
     )
-    return output.getvalue()
+    signed = output.getvalue()
+    if platform.bytes_reserved is None:
+        (signature,) = PdfFileReader(io.BytesIO(signed), strict=False).embedded_signatures
+        platform.bytes_reserved = 2 * len(signature.sig_object["/Contents"])
+    return signed
 
 
 def unsigned_revision(pdf_bytes: bytes) -> bytes:
@@ -240,6 +246,9 @@ def verify_pdf(
         problems.append("the signed bytes were changed (the document digest does not match)")
     elif not status.valid:
         problems.append("the signature value does not verify with the signer's key")
+    stamp = status.timestamp_validity
+    if stamp is not None and not (stamp.intact and stamp.valid):
+        problems.append("the signature's timestamp token does not verify")
     if not whole_file:
         problems.append("the signature does not cover the whole file: something was appended")
     if status.docmdp_ok is False:
@@ -256,7 +265,7 @@ def verify_pdf(
         signer=signer_cert.subject.human_friendly,
         signer_sha256=signer_sha256,
         signed_at=signed_at,
-        timestamped=status.timestamp_validity is not None,
+        timestamped=stamp is not None,
         development=signer_sha256 == _dev_certificate_sha256(),
         problems=problems,
     )

@@ -7,18 +7,23 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
+from asn1crypto import tsp  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from django.core.management import call_command
+from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pypdf import PdfReader
 from reportlab.platypus import Paragraph
 
@@ -447,3 +452,89 @@ def test_a_chain_out_of_order_is_refused():
     with pytest.raises(SigningMaterialError, match="out of order"):
         load_material(material(key=key).key_pem(), reordered)
     assert load_material(material(key=key).key_pem(), chain).chain[1] == root
+
+
+# --- With a time-stamping authority -------------------------------------------------------------------
+
+
+def _certificate(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    issuer: x509.Certificate | None = None,
+    **ext: bool,
+) -> x509.CertificateBuilder:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.subject if issuer else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=issuer is None, path_length=None), critical=True)
+    )
+    if ext.get("time_stamping"):
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
+        )
+    return builder
+
+
+@pytest.fixture
+def tsa(settings):
+    """A time-stamping authority on a local port (pyHanko's DummyTimeStamper behind plain HTTP)."""
+    # pyHanko's dummy TSA signs with RSA only.
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root = _certificate("测试时间戳根证书", root_key).sign(root_key, hashes.SHA256())
+    tsa_cert = _certificate("测试时间戳服务", tsa_key, root, time_stamping=True).sign(
+        root_key, hashes.SHA256()
+    )
+    (tsa_asn1,) = load_certs_from_pemder_data(tsa_cert.public_bytes(serialization.Encoding.PEM))
+    stamper = DummyTimeStamper(
+        tsa_cert=tsa_asn1,
+        tsa_key=load_private_key_from_pemder_data(
+            tsa_key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+            passphrase=None,
+        ),
+    )
+    requests: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            requests.append(len(body))
+            answer = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.PDF_SIGNING_TSA_URL = f"http://127.0.0.1:{server.server_address[1]}/tsp"
+    yield requests
+    server.shutdown()
+    thread.join()
+
+
+def test_with_a_tsa_each_signature_carries_its_timestamp(tsa):
+    signed = rendered()
+    # The first document measures the token's size (pyHanko's dry run asks the TSA too)...
+    assert len(tsa) == 2
+    check = assert_platform_signed(signed)
+    assert check.timestamped
+    # ...later ones reuse that room: one request each.
+    again = rendered()
+    assert len(tsa) == 3
+    assert assert_platform_signed(again).timestamped
