@@ -113,7 +113,10 @@ def platform_signer() -> _PlatformSigner:
 
 def sign_pdf(pdf_bytes: bytes, *, reason: str, location: str | None = None) -> bytes:
     """`pdf_bytes` with the platform's signature appended as an incremental update; `location`
-    defaults to PDF_SIGNING_LOCATION. The input bytes are the output's first bytes, unchanged."""
+    defaults to PDF_SIGNING_LOCATION. The input bytes are the output's first bytes, unchanged.
+
+    Synchronous code only (views, commands, the clock): pyHanko runs the signature in an event loop of
+    its own, which cannot start inside a running one (an async consumer would use sync_to_async)."""
     platform = platform_signer()
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
@@ -264,7 +267,8 @@ def verify_pdf(
         platform=platform,
         signer=signer_cert.subject.human_friendly,
         signer_sha256=signer_sha256,
-        signed_at=signed_at,
+        # A TSA's time when there is one: it does not rest on the platform's clock.
+        signed_at=stamp.timestamp if stamp is not None else signed_at,
         timestamped=stamp is not None,
         development=signer_sha256 == _dev_certificate_sha256(),
         problems=problems,
