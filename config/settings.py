@@ -24,7 +24,7 @@ from lib.env import (
     secret_weakness,
     secrets_left_at_dev_default,
 )
-from lib.pdfkeys import DEV_CERTIFICATE_PEM, DEV_KEY_PEM, material_problem
+from lib.pdfkeys import DEV_CERTIFICATE_PEM, DEV_KEY_PEM, is_development_pair, material_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -480,6 +480,12 @@ if not DEBUG:
     if _weak:
         # Each names the variable and why, never the value (these messages reach logs).
         raise ImproperlyConfigured("DEBUG is off and weak secrets are refused: " + "; ".join(_weak))
+    if is_development_pair(PDF_SIGNING_KEY, PDF_SIGNING_CERTIFICATE):
+        # The text comparison above misses a re-encoded copy (other line endings, another PEM form).
+        raise ImproperlyConfigured(
+            "DEBUG is off and PDF_SIGNING_KEY / PDF_SIGNING_CERTIFICATE is the development pair "
+            "(its key is public): give the platform's own document-signing key and certificate."
+        )
     if SIGNING_PASSWORD_FALLBACK:
         raise ImproperlyConfigured(
             "DEBUG is off and SIGNING_PASSWORD_FALLBACK is set: every binding act is signed in production."

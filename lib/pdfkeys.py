@@ -141,6 +141,18 @@ def material_problem(key_pem: str, chain_pem: str, *, at: dt.datetime) -> str | 
     return None
 
 
+def is_development_pair(key_pem: str, chain_pem: str) -> bool:
+    """Whether the key or the certificate is the committed development one, however it was re-encoded
+    (line endings, PEM flavour): compared by public key, not by text."""
+    dev = load_material(DEV_KEY_PEM, DEV_CERTIFICATE_PEM)
+    dev_public = _public_der(dev.key.public_key())
+    try:
+        given = load_material(key_pem, chain_pem)
+    except SigningMaterialError:
+        return False
+    return _public_der(given.key.public_key()) == dev_public or given.leaf == dev.leaf
+
+
 def self_signed(
     common_name: str,
     *,

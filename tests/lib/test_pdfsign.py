@@ -276,6 +276,29 @@ def test_production_refuses_the_development_pair_however_given(tmp_path):
     assert from_files.returncode != 0 and "PDF_SIGNING_KEY" in from_files.stderr
 
 
+def test_production_refuses_a_re_encoded_copy_of_the_development_pair():
+    """Compared by key, not by text: CRLF line endings (or a traditional-format key) are the same key."""
+    traditional = (
+        load_material(DEV_KEY_PEM, DEV_CERTIFICATE_PEM)
+        .key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    for key in (DEV_KEY_PEM.replace("\n", "\r\n"), traditional):
+        result = run_settings(
+            DEBUG="0",
+            **real_secrets(
+                PDF_SIGNING_KEY=key,
+                PDF_SIGNING_CERTIFICATE=DEV_CERTIFICATE_PEM.replace("\n", "\r\n"),
+            ),
+        )
+        assert result.returncode != 0
+        assert "is the development pair" in result.stderr
+
+
 def test_production_takes_a_real_pair_from_files(tmp_path):
     pair = pdf_signing_material()
     (tmp_path / "key.pem").write_bytes(pair.key_pem())
