@@ -9,6 +9,8 @@ per-socket bid limit (`bench/auction_settings.py`).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -57,9 +59,31 @@ def secret_names() -> dict[str, str]:
     return secrets
 
 
+@functools.cache
+def _document_signing_pair() -> tuple[str, str]:
+    """A fresh document-signing key and self-signed certificate (PDF_SIGNING_KEY and
+    PDF_SIGNING_CERTIFICATE must belong together, so they are drawn as one pair per process)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from lib.pdfkeys import self_signed  # needs no Django: cryptography only
+
+    now = dt.datetime.now(dt.UTC)
+    pair = self_signed(
+        "bidhall benchmark document signing",
+        not_before=now - dt.timedelta(days=1),
+        not_after=now + dt.timedelta(days=3650),
+    )
+    return pair.key_pem().decode(), pair.chain_pem().decode()
+
+
 def random_like(dev_default: str) -> str:
     """A random secret of the development default's shape: 64 hex digits for a key, `NAME:secret`
-    pairs for per-bank secrets, else 64 URL-safe characters."""
+    pairs for per-bank secrets, a new key and certificate for the PEM document-signing pair, else 64
+    URL-safe characters."""
+    if "-----BEGIN PRIVATE KEY-----" in dev_default:
+        return _document_signing_pair()[0]
+    if "-----BEGIN CERTIFICATE-----" in dev_default:
+        return _document_signing_pair()[1]
     if len(dev_default) == 64 and all(c in "0123456789abcdefABCDEF" for c in dev_default):
         return secrets.token_hex(32)
     if ":" in dev_default:

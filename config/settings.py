@@ -24,6 +24,7 @@ from lib.env import (
     secret_weakness,
     secrets_left_at_dev_default,
 )
+from lib.pdfkeys import DEV_CERTIFICATE_PEM, DEV_KEY_PEM, is_development_pair, material_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -398,6 +399,27 @@ if AUDIT_RETENTION_YEARS < 15:
 # `--allow-dev-key`.
 EVIDENCE_DEV_SIGNING_KEY = "6465762d6f6e6c792d65766964656e63652d7369676e696e672d6b6579212121"
 EVIDENCE_SIGNING_KEY = envsecret("EVIDENCE_SIGNING_KEY", EVIDENCE_DEV_SIGNING_KEY)
+# The platform's document certificate: every PDF the platform issues (announcements, records, notices,
+# results, receipts, reports) carries its PAdES signature (lib/pdfsign.py, docs/pdf-signatures.md).
+# PDF_SIGNING_KEY: PEM private key, ECDSA P-256 or RSA of 2048 bits or more; PDF_SIGNING_CERTIFICATE: the
+# PEM certificate chain, leaf first (each also NAME_FILE). The development pair in lib/dev-keys/ is
+# public, so it is refused with DEBUG off; a certificate that is not the key's, or not valid now, is
+# refused always.
+PDF_SIGNING_KEY = envsecret("PDF_SIGNING_KEY", DEV_KEY_PEM)
+PDF_SIGNING_CERTIFICATE = envsecret("PDF_SIGNING_CERTIFICATE", DEV_CERTIFICATE_PEM)
+_pdf_signing_problem = material_problem(
+    PDF_SIGNING_KEY, PDF_SIGNING_CERTIFICATE, at=dt.datetime.now(dt.UTC)
+)
+if _pdf_signing_problem:
+    raise ImproperlyConfigured(
+        f"PDF_SIGNING_KEY / PDF_SIGNING_CERTIFICATE refused: {_pdf_signing_problem}"
+    )
+# Optional RFC 3161 time-stamping authority (http(s) URL): its timestamp in each signature proves when
+# the document was signed, independently of the platform's clock (PAdES B-T). Empty: no timestamp, the
+# signing time is the platform's own statement; every render then works offline.
+PDF_SIGNING_TSA_URL = envstr("PDF_SIGNING_TSA_URL", "")
+# The place a signature names (shown by readers beside the reason).
+PDF_SIGNING_LOCATION = envstr("PDF_SIGNING_LOCATION", OCDS_PUBLISHER)
 # How long a clock process may hold a claimed task before another process may take it over, in seconds.
 CLOCK_LEASE_SECONDS = envint("CLOCK_LEASE_SECONDS", 60)
 # How long an idle clock process sleeps between looks for due tasks, in seconds.
@@ -461,6 +483,12 @@ if not DEBUG:
     if _weak:
         # Each names the variable and why, never the value (these messages reach logs).
         raise ImproperlyConfigured("DEBUG is off and weak secrets are refused: " + "; ".join(_weak))
+    if is_development_pair(PDF_SIGNING_KEY, PDF_SIGNING_CERTIFICATE):
+        # The text comparison above misses a re-encoded copy (other line endings, another PEM form).
+        raise ImproperlyConfigured(
+            "DEBUG is off and PDF_SIGNING_KEY / PDF_SIGNING_CERTIFICATE is the development pair "
+            "(its key is public): give the platform's own document-signing key and certificate."
+        )
     if SIGNING_PASSWORD_FALLBACK:
         raise ImproperlyConfigured(
             "DEBUG is off and SIGNING_PASSWORD_FALLBACK is set: every binding act is signed in production."

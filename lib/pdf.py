@@ -7,6 +7,10 @@ Helvetica, a base-14 font a PDF only names (unembedded): tables, drawings and th
 the embedded face. Rendering is deterministic (reportlab's invariant mode: no creation date, fixed document
 id), so anyone can render a document again from the same content and compare.
 
+Every document `build_pdf` returns is signed by the platform's document certificate (lib/pdfsign.py):
+the signature is an incremental update after reportlab's bytes, so the rendered document stays the signed
+file's first revision (`lib.pdfsign.unsigned_revision`), the part a second render reproduces.
+
 Callers must not hold row locks while rendering (docs/architecture.md): read committed rows, then render
 outside `transaction.atomic()`.
 """
@@ -39,6 +43,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from lib.pdfsign import sign_pdf
 
 FONT_NAME = "WenQuanYiMicroHei"
 FONT_PATH = Path(settings.BASE_DIR) / "lib" / "fonts" / "wqy-microhei" / "wqy-microhei.ttc"
@@ -241,9 +247,14 @@ def build_pdf(
     subject: str = "",
     footer: str = "",
     author: str | None = None,
+    reason: str | None = None,
 ) -> bytes:
     """Lay `story` out on A4 pages with the platform's margins and a footer (`footer` on the left, the
-    page number on the right), and return the PDF's bytes."""
+    page number on the right), sign it as the platform, and return the signed PDF's bytes.
+
+    `reason` is the signature's stated reason (readers show it beside the signer); by default the
+    platform issues the document titled `title`. Every PDF a party relies on passes here, so none
+    leaves unsigned, and a cache of rendered PDFs holds the signed bytes it serves."""
     register_font()
 
     def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:
@@ -273,4 +284,4 @@ def build_pdf(
     )
     with render_lock:
         document.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return buffer.getvalue()
+    return sign_pdf(buffer.getvalue(), reason=reason or f"电子交易平台出具：{title}"[:200])

@@ -22,6 +22,7 @@ from clock.services import run_due
 from tests.bidding.auction_results import BIDS, CLOSE, at, closed_world, run_bids
 from tests.bidding.auction_world import START, make_world
 from tests.conftest import make_org, make_user
+from tests.pdfsigned import assert_platform_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,7 @@ def test_the_result_pdf_states_ranking_timeline_and_the_closing_hash(agent, staf
     response = get(supervisor, auction.pk)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "private, no-store"
+    assert_platform_signed(response.content)
     text = text_of(response.content)
     assert "网上竞价结果" in text and world.project.title in text and "办公设备一批" in text
     # The rules and the times, Beijing time.
@@ -143,6 +145,7 @@ def test_a_failed_auction_prints_its_reason_and_hash(agent, staff, supervisor):
         run_due()  # the clock starts it, and it fails
     response = get(supervisor, world.auction.pk, moment=START + dt.timedelta(seconds=1))
     assert response.status_code == 200
+    assert_platform_signed(response.content)
     text = text_of(response.content)
     assert "结果竞价失败" in text and "不足3家" in text and "无有效报价，无排名" in text
     auction = Auction.objects.get(pk=world.auction.pk)

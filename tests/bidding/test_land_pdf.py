@@ -17,7 +17,9 @@ from pypdf import PdfReader
 from accounts.actors import Actor
 from bidding.land import pdf, services
 from bidding.models import Auction
+from lib.pdfsign import unsigned_revision
 from tests.bidding.land_world import LISTING_END, LISTING_START, make_land_world
+from tests.pdfsigned import assert_platform_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +49,7 @@ def test_the_qualification_states_the_bidder_parcel_deposit_and_its_own_hash(age
     response = get(paid, "land_qualification_pdf", world.listing, at)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "private, no-store"
+    assert_platform_signed(response.content)
     text = text_of(response.content)
     assert "竞买资格确认书" in text and paid.organization.name in text
     assert paid.organization.uscc in text
@@ -59,9 +62,10 @@ def test_the_qualification_states_the_bidder_parcel_deposit_and_its_own_hash(age
     assert digest in text
     assert content["bidder"]["name"] == paid.organization.name
     assert content["deposit"]["counted"] == "20000000.00"
-    # The same document, rendered again, is the same bytes (nothing in it moves with the clock).
+    # The same document, rendered again, is the same bytes (nothing in it moves with the clock); only
+    # the platform's signature appended to it is made anew.
     again = get(paid, "land_qualification_pdf", world.listing, at + DAY)
-    assert again.content == response.content
+    assert unsigned_revision(again.content) == unsigned_revision(response.content)
 
     assert get(unpaid, "land_qualification_pdf", world.listing, at).status_code == 409
     assert get(staff, "land_qualification_pdf", world.listing, at).status_code == 404
@@ -85,6 +89,7 @@ def test_the_deal_confirmation_after_live_bidding(agent, staff, supervisor):
     later = started + DAY
     response = get(a, "land_confirmation_pdf", listing, later)
     assert response.status_code == 200
+    assert_platform_signed(response.content)
     text = text_of(response.content)
     assert "成交确认书" in text and a.organization.name in text and a.organization.uscc in text
     assert "102,000,000.00" in text and "XZ-2026-A01" in text
@@ -100,7 +105,9 @@ def test_the_deal_confirmation_after_live_bidding(agent, staff, supervisor):
     # Signed: the document says so (and so its hash changes).
     with time_machine.travel(later, tick=False):
         services.sign_confirmation(Actor.for_user(a), listing)
-    signed = text_of(get(supervisor, "land_confirmation_pdf", listing, later).content)
+    signed_copy = get(supervisor, "land_confirmation_pdf", listing, later).content
+    assert_platform_signed(signed_copy)
+    signed = text_of(signed_copy)
     assert "尚未签署" not in signed and digest not in signed
     assert get(b, "land_confirmation_pdf", listing, later).status_code == 404
 

@@ -19,6 +19,7 @@ from bidding import pdf
 from bidding.models import Opening, Publicity
 from lib.canonical import canonical_sha256
 from tests.bidding.world import PRICES, build, price_texts
+from tests.pdfsigned import assert_platform_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,7 @@ def test_the_receipt_states_server_time_and_hashes_never_the_price(users, site):
         response = world.client("owner").get(reverse("bid_receipt_pdf", args=[world.lot.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "private, no-store"
+    assert_platform_signed(response.content)
     text = flat(text_of(response.content))
     assert "投标文件递交回执" in text and "甲建设公司" in text and world.project.number in text
     submitted = timezone.localtime(bid.submitted_at).strftime("%Y-%m-%d %H:%M:%S")
@@ -72,6 +74,7 @@ def test_the_opening_record_pdf_carries_the_record_hash(users, site):
     with world.at():
         response = world.client("anonymous").get(reverse("opening_record_pdf", args=[world.lot.pk]))
     assert response.status_code == 200
+    assert_platform_signed(response.content)
     text = flat(text_of(response.content))
     assert "开标记录" in text and "开标完成" in text
     assert opening.record_sha256 in text
@@ -87,6 +90,7 @@ def test_the_award_notice_names_the_winner_and_its_hash(users, site):
     with world.at():
         response = world.client("owner").get(reverse("award_notice_pdf", args=[world.lot.pk]))
     assert response.status_code == 200
+    assert_platform_signed(response.content)
     text = flat(text_of(response.content))
     assert "中标通知书" in text and "甲建设公司" in text and "34,876,543.21" in text
     assert "三十日内" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import os
 import secrets
 import subprocess
@@ -9,6 +11,8 @@ import sys
 
 import pytest
 from django.conf import settings
+
+from lib.pdfkeys import SigningMaterial, self_signed
 
 CHECK = (
     "import django; django.setup(); from django.conf import settings; "
@@ -38,6 +42,10 @@ def run_settings(code: str = CHECK, **env: str) -> subprocess.CompletedProcess:
             "SECURE_HSTS_PRELOAD",
             "TRUSTED_PROXY_COUNT",
             "DEPOSIT_BANK_SIMULATOR",
+            "PDF_SIGNING_KEY",
+            "PDF_SIGNING_KEY_FILE",
+            "PDF_SIGNING_CERTIFICATE",
+            "PDF_SIGNING_CERTIFICATE_FILE",
         }
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
@@ -51,13 +59,29 @@ def run_settings(code: str = CHECK, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+@functools.cache
+def pdf_signing_material() -> SigningMaterial:
+    """A document-signing key and certificate of the center's own (not the committed development pair),
+    valid from yesterday for a year."""
+    now = dt.datetime.now(dt.UTC)
+    return self_signed(
+        "珠海市公共资源交易中心 文档签名",
+        organization="珠海市公共资源交易中心",
+        not_before=now - dt.timedelta(days=1),
+        not_after=now + dt.timedelta(days=365),
+    )
+
+
 def real_secrets(**overrides: str) -> dict[str, str]:
     """Production's secrets as an operator generates them (random, of the right shape)."""
+    pdf_signing = pdf_signing_material()
     return {
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DEPOSIT_BANK_SECRETS": f"ICBC:{secrets.token_urlsafe(32)},CCB:{secrets.token_hex(16)}",
         "BID_MASTER_KEY": secrets.token_hex(32),
         "EVIDENCE_SIGNING_KEY": secrets.token_hex(32),
+        "PDF_SIGNING_KEY": pdf_signing.key_pem().decode(),
+        "PDF_SIGNING_CERTIFICATE": pdf_signing.chain_pem().decode(),
     } | overrides
 
 

@@ -24,6 +24,7 @@ from tests.experts.world import (
     run,
     sign_off,
 )
+from tests.pdfsigned import assert_platform_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +107,9 @@ def test_a_committed_draw_keeps_its_seed_out_of_the_record(world, now):
 
 def test_the_download_gives_each_reader_their_copy(signed, staff, supervisor):
     url = f"/experts/draws/{signed.draw.pk}/record.pdf"
-    supervisor_copy = flat(text_of(client_for(supervisor).get(url).content))
-    staff_copy = flat(text_of(client_for(staff).get(url).content))
+    supervisor_pdf, staff_pdf = (client_for(u).get(url).content for u in (supervisor, staff))
+    assert_platform_signed(supervisor_pdf)
+    assert_platform_signed(staff_pdf)
+    supervisor_copy, staff_copy = flat(text_of(supervisor_pdf)), flat(text_of(staff_pdf))
     assert TIED_NAME in supervisor_copy and TIED_NAME not in staff_copy
     assert DrawnExpert.objects.filter(draw=signed.draw).count() == 7

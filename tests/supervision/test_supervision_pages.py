@@ -27,6 +27,7 @@ from supervision import evidence
 from tests.bidding.auction_world import START, make_world
 from tests.bidding.land_world import LISTING_END, LISTING_START, make_land_world
 from tests.bidding.world import build, people
+from tests.pdfsigned import assert_platform_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -258,6 +259,7 @@ def test_the_audit_report_renders_chinese_and_names_what_it_covers(closed, super
     handle_alert(Actor.for_user(supervisor), handled, note="已核查，系正常竞争")
     response = client_for(supervisor).get(f"/supervision/projects/{closed.project.pk}/report.pdf")
     assert response["Content-Type"] == "application/pdf"
+    assert_platform_signed(response.content)
     reader = PdfReader(io.BytesIO(response.content))
     text = "".join(page.extract_text() for page in reader.pages)
     flat = re.sub(r"\s+", "", text)

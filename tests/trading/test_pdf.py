@@ -15,6 +15,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from accounts.actors import Actor
+from lib.pdfsign import unsigned_revision, verify_pdf
+from tests.pdfsigned import assert_platform_signed
 from tests.trading.factories import beijing, draft, published
 from trading import services
 from trading.models import Announcement, AnnouncementVersion
@@ -156,8 +158,13 @@ def test_a_long_body_wraps_over_several_pages(agent, staff):
 
 
 def test_rendering_is_repeatable(project):
+    """The rendered document is the same bytes every time; only the platform's signature appended to it
+    (its signing time and ECDSA value) differs between two renders."""
     version = main_version(project)
-    assert render_announcement_pdf(version) == render_announcement_pdf(version)
+    first, second = render_announcement_pdf(version), render_announcement_pdf(version)
+    assert unsigned_revision(first) == unsigned_revision(second)
+    assert len(unsigned_revision(first)) < len(first)
+    assert verify_pdf(first).ok and verify_pdf(second).ok
 
 
 def test_anyone_downloads_the_pdf_inline(project):
@@ -172,6 +179,17 @@ def test_anyone_downloads_the_pdf_inline(project):
     )
     assert response.content.startswith(b"%PDF-")
     assert version.title in text_of(response.content)
+    assert_platform_signed(response.content)
+
+
+def test_the_cached_pdf_is_the_signed_one_served_again(project):
+    """The announcement PDF is cached (a version never changes): the cache holds the signed bytes, so
+    every download is the same signed file."""
+    version = main_version(project)
+    url = reverse("announcement_pdf", kwargs={"pk": version.announcement_id, "number": 1})
+    first, second = Client().get(url).content, Client().get(url).content
+    assert first == second
+    assert_platform_signed(first)
 
 
 def test_an_unknown_version_is_not_found(project):
