@@ -25,9 +25,10 @@ Reading (`parse_document`) refuses anything else with GUARANTEE_MALFORMED (or GU
 before any signature is checked: unknown or missing members, a JSON number where text is expected,
 duplicate keys, floats, NaN, unsafe characters. Checking (`check_document`) verifies the signature
 with the certificate in the document (GUARANTEE_SIGNATURE_INVALID), that certificate with
-`signing.pki.check_certificate` at receipt, issued by a CA trusted for guarantee issuers
-(`issues_guarantees`) (GUARANTEE_ISSUER_UNTRUSTED, the certificate's own code in the message), then what the guarantee says against the lot
-(GUARANTEE_MISMATCH, FORM_NOT_ALLOWED, GUARANTEE_AMOUNT_SHORT, GUARANTEE_VALIDITY_SHORT).
+`signing.pki.check_certificate` at receipt and issued by a CA trusted for guarantee issuers
+(`issues_guarantees`) (GUARANTEE_ISSUER_UNTRUSTED, the certificate's own code in the message), then
+what the guarantee says against the lot (GUARANTEE_MISMATCH, FORM_NOT_ALLOWED,
+GUARANTEE_AMOUNT_SHORT, GUARANTEE_VALIDITY_SHORT).
 """
 
 from __future__ import annotations
@@ -318,7 +319,9 @@ def issues_guarantees(ca: TrustedCA) -> bool:
     `GUARANTEE_ISSUER_CAS` (SHA-256 fingerprints of CA certificates), or the CA simulator's issuer
     root while the simulator is on (`trusted_cas` lists it only then)."""
     listed = {value.strip().lower() for value in settings.GUARANTEE_ISSUER_CAS}
-    return ca.cert.sha256 in listed or ca.crl_source == simulator_source(ca.cert.algorithm, "issuer")
+    return ca.cert.sha256 in listed or ca.crl_source == simulator_source(
+        ca.cert.algorithm, "issuer"
+    )
 
 
 def check_issuer(document: GuaranteeDocument, now: dt.datetime) -> tuple[CertInfo, TrustedCA]:

@@ -37,6 +37,7 @@ from audit.services import record
 from clock.services import schedule
 from deposits import eguarantee, ledger, rules
 from deposits.bank import MalformedMessage, bank_secret, message_digest, signature_valid
+from deposits.eguarantee import GuaranteeRefused
 from deposits.models import (
     Account,
     BankNotification,
@@ -50,7 +51,6 @@ from deposits.models import (
     Refund,
     RefundBatch,
 )
-from deposits.eguarantee import GuaranteeRefused
 from lib.canonical import file_sha256, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted, present
 from lib.money import parse_amount
@@ -732,7 +732,9 @@ def verify_guarantee(
     return locked
 
 
-def _issuer_certificate(actor: Actor, cert: CertInfo, issuer: TrustedCA, now: dt.datetime) -> Certificate:
+def _issuer_certificate(
+    actor: Actor, cert: CertInfo, issuer: TrustedCA, now: dt.datetime
+) -> Certificate:
     """The issuer's certificate as a platform row (kind issuer), registered on first receipt."""
     existing = Certificate.objects.filter(sha256=cert.sha256).first()
     if existing is not None:

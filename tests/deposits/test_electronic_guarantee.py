@@ -66,7 +66,11 @@ def refused(user, lot, document: bytes) -> DomainError:
     with pytest.raises(DomainError) as caught:
         submit(user, lot, document)
     # Nothing half done: no guarantee, no deposit, no audit event.
-    assert (Guarantee.objects.count(), Deposit.objects.count(), AuditEvent.objects.count()) == before
+    assert (
+        Guarantee.objects.count(),
+        Deposit.objects.count(),
+        AuditEvent.objects.count(),
+    ) == before
     return caught.value
 
 
@@ -166,7 +170,7 @@ def test_guarantees_never_pass_the_ledger(lot, supplier):
 
 
 def test_a_forged_signature_is_refused(lot, supplier):
-    key_pem, cert_pem = bank_key()
+    _key_pem, cert_pem = bank_key()
     forger_key = ca_simulator.generate_key("sm2")
     document = signed_by(lot, supplier.organization, key_pem=forger_key, cert_pem=cert_pem)
     assert refused(supplier, lot, document).code == "GUARANTEE_SIGNATURE_INVALID"
@@ -311,7 +315,9 @@ def _valid(lot, supplier) -> bytes:
         lambda d: d.replace(b'"currency": "CNY"', b'"currency": "CNY", "note": "x"', 1),
         lambda d: d.replace(b'"kind": "bank_guarantee", ', b"", 1),
         lambda d: d.replace(b'"signature": "', b'"signature": "!!', 1),
-        lambda d: d.replace(b"-----BEGIN CERTIFICATE-----", b"-----BEGIN CERTIFICATE-----\\nAAAA", 1),
+        lambda d: d.replace(
+            b"-----BEGIN CERTIFICATE-----", b"-----BEGIN CERTIFICATE-----\\nAAAA", 1
+        ),
         lambda d: d.replace(b'bidhall-eguarantee-v1"', b'bidhall-eguarantee-v2"', 1),
     ],
 )
