@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.actors import Actor
 from audit.models import AuditEvent
@@ -391,3 +392,43 @@ def test_nobody_else_sees_an_electronic_guarantee_before_or_after_the_opening(
             assert [(g["issuer"], g["amount"]) for g in mine] == [
                 (guarantee_simulator.BANK_NAME, "500000.00")
             ]
+
+
+# --- Pages ------------------------------------------------------------------------------------------
+
+
+def test_a_bidder_gets_a_simulated_guarantee_and_files_it_on_its_page(client, lot, supplier):
+    client.force_login(supplier)
+    page = client.get("/deposits/")
+    assert "提交电子保函（自动验签）" in page.content.decode()
+    downloaded = client.post(f"/deposits/lots/{lot.pk}/guarantee-simulator/")
+    assert downloaded.status_code == 200
+    assert "attachment" in downloaded["Content-Disposition"]
+    document = downloaded.content
+    upload = SimpleUploadedFile("保函.json", document, content_type="application/json")
+    filed = client.post(
+        f"/deposits/lots/{lot.pk}/electronic-guarantee/", {f"e{lot.pk}-document": upload}
+    )
+    assert filed.status_code == 302, filed.content.decode()[:500]
+    guarantee = Guarantee.objects.get()
+    assert (guarantee.status, guarantee.electronic) == (Guarantee.Status.VERIFIED, True)
+    assert services.qualification(lot, supplier.organization).qualified
+
+
+def test_the_page_names_a_refusal_and_keeps_nothing(client, lot, supplier):
+    client.force_login(supplier)
+    document = guarantee_simulator.issue(lot, supplier.organization, amount=Decimal("100.00"))
+    upload = SimpleUploadedFile("保函.json", document, content_type="application/json")
+    answer = client.post(
+        f"/deposits/lots/{lot.pk}/electronic-guarantee/", {f"e{lot.pk}-document": upload}
+    )
+    assert answer.status_code == 400
+    assert "低于应缴保证金" in answer.content.decode()
+    assert not Guarantee.objects.exists()
+
+
+def test_the_simulator_page_is_off_in_production(client, lot, supplier, settings):
+    settings.CA_SIMULATOR = False
+    client.force_login(supplier)
+    assert client.post(f"/deposits/lots/{lot.pk}/guarantee-simulator/").status_code == 404
+    assert "向模拟银行申请电子保函" not in client.get("/deposits/").content.decode()
