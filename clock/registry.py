@@ -17,6 +17,8 @@ from collections.abc import Callable
 StepFunction = Callable[[str], None]
 
 _STEPS: dict[str, StepFunction] = {}
+# Steps that run periodically and reschedule themselves: how to schedule the first run.
+_RECURRING: dict[str, Callable[[], None]] = {}
 
 
 def step(name: str) -> Callable[[StepFunction], StepFunction]:
@@ -35,3 +37,15 @@ def get_step(name: str) -> StepFunction:
 
 def registered_steps() -> list[str]:
     return sorted(_STEPS)
+
+
+def recurring(name: str, start: Callable[[], None]) -> None:
+    """Declare `name` a step that reschedules itself; `start()` schedules its first run.
+
+    `run_clock` calls `start` when no run of the step is pending (a fresh database, or a run lost), so
+    an app above the clock keeps a periodic step without the clock importing it."""
+    _RECURRING[name] = start
+
+
+def recurring_steps() -> dict[str, Callable[[], None]]:
+    return dict(_RECURRING)

@@ -346,6 +346,9 @@ DEPOSIT_ACCOUNT_PREFIX = envstr("DEPOSIT_ACCOUNT_PREFIX", "6222")
 # {"name": ..., "certificate": "<PEM file>", "crl": "<file path or http(s) URL>"}; the CRL is fetched by
 # the clock and consulted at every signature (a CA with no current CRL fails closed).
 SIGNING_TRUSTED_CAS_FILE = envstr("SIGNING_TRUSTED_CAS_FILE", "")
+# How often the clock fetches every trusted CA's CRL again (seconds): well inside a CRL's usual
+# nextUpdate, so a CA that publishes daily is never stale while its distribution point answers.
+SIGNING_CRL_REFRESH_SECONDS = envint("SIGNING_CRL_REFRESH_SECONDS", 3600)
 # How long a statement handed to a signer stays signable (seconds).
 SIGNING_CHALLENGE_SECONDS = envint("SIGNING_CHALLENGE_SECONDS", 600)
 # Acts that may go ahead with the password session alone, without a signature: development and the

@@ -10,13 +10,10 @@ asn1crypto for both algorithms and signed through `signing.algorithms` (cryptogr
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Final
 
-from asn1crypto import crl as asn1_crl
-from asn1crypto import keys, pem, x509
+from asn1crypto import pem, x509
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,15 +21,13 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as uscc_number
 
 from lib.errors import DomainError, NotPermitted
-from signing import algorithms
+from signing import algorithms, builder
 from signing.algorithms import AlgorithmName
 from signing.models import RevocationList, SimulatedAuthority
 from signing.pki import (
     CertInfo,
-    TrustedCA,
-    load_certificate,
     read_crl,
-    simulator_source,
+    simulated_ca,
     store_crl,
 )
 
@@ -74,95 +69,15 @@ def _check_choice(value: str, allowed: Iterable[str], what: str) -> None:
         )
 
 
-def _time(value: dt.datetime) -> x509.Time:
-    # RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
-    utc = value.astimezone(dt.UTC).replace(microsecond=0)
-    if utc.year < 2050:
-        return x509.Time(name="utc_time", value=utc)
-    return x509.Time(name="general_time", value=utc)
-
-
-def _signature_algorithm(algorithm: AlgorithmName) -> dict[str, Any]:
-    return {"algorithm": algorithms.SIGNATURE_OIDS[algorithm]}
-
-
-def _key_identifier(spki_der: bytes) -> bytes:
-    """RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (an identifier, not a security
-    function)."""
-    bits = keys.PublicKeyInfo.load(spki_der)["public_key"].contents
-    return hashlib.sha1(bytes(bits), usedforsecurity=False).digest()
-
-
-def _build_certificate(
-    *,
-    issuer_key_pem: bytes,
-    issuer_name: x509.Name,
-    issuer_spki: bytes,
-    subject_name: x509.Name,
-    subject_spki: bytes,
-    not_before: dt.datetime,
-    not_after: dt.datetime,
-    key_usage: Iterable[str],
-    is_ca: bool,
-) -> bytes:
-    """A DER X.509 v3 certificate signed by the issuer key (SM2 or P-256, from the key itself)."""
-    algorithm = algorithms.private_key_algorithm(issuer_key_pem)
-    extensions: list[dict[str, Any]] = [
-        {
-            "extn_id": "basic_constraints",
-            "critical": True,
-            "extn_value": {"ca": is_ca},
-        },
-        {
-            "extn_id": "key_usage",
-            "critical": True,
-            "extn_value": set(key_usage),
-        },
-        {
-            "extn_id": "key_identifier",
-            "critical": False,
-            "extn_value": _key_identifier(subject_spki),
-        },
-        {
-            "extn_id": "authority_key_identifier",
-            "critical": False,
-            "extn_value": {"key_identifier": _key_identifier(issuer_spki)},
-        },
-    ]
-    tbs = x509.TbsCertificate(
-        {
-            "version": "v3",
-            # Positive, at most 20 octets (RFC 5280 4.1.2.2), unguessable.
-            "serial_number": secrets.randbits(159) | 1 << 64,
-            "signature": _signature_algorithm(algorithm),
-            "issuer": issuer_name,
-            "validity": {"not_before": _time(not_before), "not_after": _time(not_after)},
-            "subject": subject_name,
-            "subject_public_key_info": keys.PublicKeyInfo.load(subject_spki),
-            "extensions": extensions,
-        }
-    )
-    signature = algorithms.sign(issuer_key_pem, tbs.dump())
-    certificate = x509.Certificate(
-        {
-            "tbs_certificate": tbs,
-            "signature_algorithm": _signature_algorithm(algorithm),
-            "signature_value": signature,
-        }
-    )
-    return bytes(certificate.dump())
-
-
 def _root_name(algorithm: str, purpose: str) -> x509.Name:
     label = "SM2" if algorithm == "sm2" else "P-256"
     role = "主体证书" if purpose == "parties" else "保函出具机构证书"
-    return x509.Name.build(
+    return builder.name(
         {
             "country_name": "CN",
             "organization_name": "bidhall 开发演示",
             "common_name": f"bidhall CA 模拟器 {label} {role}根证书",
-        },
-        use_printable=False,
+        }
     )
 
 
@@ -172,19 +87,14 @@ def _authority(algorithm: str, purpose: str) -> SimulatedAuthority:
     if existing is not None:
         return existing
     key_pem = algorithms.generate_private_key(_algorithm_name(algorithm))
-    spki = algorithms.public_key_der(key_pem)
-    name = _root_name(algorithm, purpose)
     now = timezone.now()
-    der = _build_certificate(
-        issuer_key_pem=key_pem,
-        issuer_name=name,
-        issuer_spki=spki,
-        subject_name=name,
-        subject_spki=spki,
-        not_before=now - dt.timedelta(days=1),
-        not_after=now + dt.timedelta(days=365 * ROOT_YEARS),
-        key_usage=("key_cert_sign", "crl_sign", "digital_signature"),
-        is_ca=True,
+    der = builder.self_signed_ca(
+        key_pem,
+        _root_name(algorithm, purpose),
+        # Reaching back as far as forward: the simulator also issues certificates whose validity
+        # is in the past (tests and demos of expired certificates), and the root must cover them.
+        now - dt.timedelta(days=365 * ROOT_YEARS),
+        now + dt.timedelta(days=365 * ROOT_YEARS),
     )
     try:
         with transaction.atomic():
@@ -203,19 +113,11 @@ def _algorithm_name(algorithm: str) -> AlgorithmName:
     return "sm2" if algorithm == "sm2" else "p256"
 
 
-def _trusted(authority: SimulatedAuthority) -> TrustedCA:
-    return TrustedCA(
-        name=f"CA 模拟器（{authority.algorithm}，{authority.purpose}）",
-        cert=load_certificate(bytes(authority.certificate_der)),
-        crl_source=simulator_source(authority.algorithm, authority.purpose),
-    )
-
-
 def root(algorithm: str, purpose: str = "parties") -> CertInfo:
     """The simulator's root certificate for (algorithm, purpose)."""
     _require_enabled()
     _check_choice(purpose, PURPOSES, "用途")
-    return _trusted(_authority(_algorithm_name(algorithm), purpose)).cert
+    return simulated_ca(_authority(_algorithm_name(algorithm), purpose)).cert
 
 
 def generate_key(algorithm: str) -> bytes:
@@ -244,7 +146,7 @@ def _subject(
         attributes["serial_number"] = person_id[:64]
         if uscc:
             attributes["organization_identifier"] = uscc
-    return x509.Name.build(attributes, use_printable=False)
+    return builder.name(attributes)
 
 
 def issue(
@@ -280,13 +182,9 @@ def issue(
         if not uscc_number.is_valid(uscc):
             raise DomainError(_("统一社会信用代码无效：%(value)s"), code="INVALID_USCC", value=uscc)
     try:
-        spki = (
-            algorithms.public_key_der(public_key_pem)
-            if b"PRIVATE" in public_key_pem
-            else (_spki_der(public_key_pem))
-        )
+        spki = _spki_der(public_key_pem)
         key_algorithm = algorithms.check_public_key(spki)
-    except algorithms.UnsupportedKey as exc:
+    except ValueError as exc:  # UnsupportedKey, or PEM armour asn1crypto cannot read
         raise DomainError(_("公钥无法解析。"), code="CA_SIMULATOR_INVALID") from exc
     if key_algorithm != name:
         raise DomainError(_("公钥算法与申请的证书算法不一致。"), code="CA_SIMULATOR_INVALID")
@@ -294,10 +192,9 @@ def issue(
         raise DomainError(_("有效期天数超出范围。"), code="CA_SIMULATOR_INVALID")
     authority = _authority(name, purpose)
     start = not_before or timezone.now() - dt.timedelta(minutes=5)
-    der = _build_certificate(
+    der = builder.build_certificate(
         issuer_key_pem=authority.key_pem.encode("ascii"),
         issuer_name=x509.Certificate.load(bytes(authority.certificate_der)).subject,
-        issuer_spki=algorithms.public_key_der(authority.key_pem.encode("ascii")),
         subject_name=_subject(kind, common_name, organization, uscc, person_id),
         subject_spki=spki,
         not_before=start,
@@ -311,6 +208,8 @@ def issue(
 
 
 def _spki_der(public_key_pem: bytes) -> bytes:
+    if len(public_key_pem) > algorithms.MAX_PEM_BYTES:
+        raise algorithms.UnsupportedKey("public key too large")
     if pem.detect(public_key_pem):
         return bytes(pem.unarmor(public_key_pem.strip())[2])
     return bytes(public_key_pem)
@@ -350,52 +249,9 @@ def issue_with_key(
 # --- revocation --------------------------------------------------------------------------------------
 
 
-def _build_crl(
-    authority: SimulatedAuthority, revoked: dict[int, dt.datetime], number: int
-) -> bytes:
-    key_pem = authority.key_pem.encode("ascii")
-    algorithm = algorithms.private_key_algorithm(key_pem)
-    now = timezone.now()
-    root_cert = x509.Certificate.load(bytes(authority.certificate_der))
-    tbs_fields: dict[str, Any] = {
-        "version": "v2",
-        "signature": _signature_algorithm(algorithm),
-        "issuer": root_cert.subject,
-        "this_update": _time(now),
-        "next_update": _time(now + CRL_VALIDITY),
-        "crl_extensions": [
-            {"extn_id": "crl_number", "critical": False, "extn_value": number},
-            {
-                "extn_id": "authority_key_identifier",
-                "critical": False,
-                "extn_value": {
-                    "key_identifier": _key_identifier(algorithms.public_key_der(key_pem))
-                },
-            },
-        ],
-    }
-    # RFC 5280 5.1.2.6: with no revoked certificate the list is absent, not empty.
-    if revoked:
-        tbs_fields["revoked_certificates"] = [
-            {"user_certificate": serial, "revocation_date": _time(when)}
-            for serial, when in sorted(revoked.items())
-        ]
-    tbs = asn1_crl.TbsCertList(tbs_fields)
-    signature = algorithms.sign(key_pem, tbs.dump())
-    return bytes(
-        asn1_crl.CertificateList(
-            {
-                "tbs_cert_list": tbs,
-                "signature_algorithm": _signature_algorithm(algorithm),
-                "signature": signature,
-            }
-        ).dump()
-    )
-
-
 def _publish(authority: SimulatedAuthority, add: dict[int, dt.datetime]) -> RevocationList:
     """A new CRL: the entries of the newest one plus `add`, numbered one more."""
-    ca = _trusted(authority)
+    ca = simulated_ca(authority)
     newest = (
         RevocationList.objects.filter(ca_sha256=ca.cert.sha256)
         .order_by("-this_update", "-id")
@@ -409,11 +265,20 @@ def _publish(authority: SimulatedAuthority, add: dict[int, dt.datetime]) -> Revo
         number = int(previous.number or 0) + 1
     for serial, when in add.items():
         revoked.setdefault(serial, when)
-    return store_crl(ca, _build_crl(authority, revoked, number), ca.crl_source)
+    now = timezone.now()
+    der = builder.build_crl(
+        issuer_key_pem=authority.key_pem.encode("ascii"),
+        issuer_name=x509.Certificate.load(bytes(authority.certificate_der)).subject,
+        revoked=revoked,
+        number=number,
+        this_update=now,
+        next_update=now + CRL_VALIDITY,
+    )
+    return store_crl(ca, der, ca.crl_source)
 
 
 def _fresh_crl(authority: SimulatedAuthority) -> RevocationList:
-    ca = _trusted(authority)
+    ca = simulated_ca(authority)
     newest = (
         RevocationList.objects.filter(ca_sha256=ca.cert.sha256)
         .order_by("-this_update", "-id")

@@ -306,17 +306,19 @@ def simulator_source(algorithm: str, purpose: str) -> str:
     return f"{SIMULATOR_SOURCE_PREFIX}{algorithm}:{purpose}"
 
 
+def simulated_ca(authority: SimulatedAuthority) -> TrustedCA:
+    """One of the CA simulator's roots as a trusted CA (its CRLs are published, not fetched)."""
+    return TrustedCA(
+        name=f"CA 模拟器（{authority.algorithm}，{authority.purpose}）",
+        cert=load_certificate(bytes(authority.certificate_der)),
+        crl_source=simulator_source(authority.algorithm, authority.purpose),
+    )
+
+
 def _simulated_cas() -> list[TrustedCA]:
     if not settings.CA_SIMULATOR:
         return []
-    return [
-        TrustedCA(
-            name=f"CA 模拟器（{authority.algorithm}，{authority.purpose}）",
-            cert=load_certificate(bytes(authority.certificate_der)),
-            crl_source=simulator_source(authority.algorithm, authority.purpose),
-        )
-        for authority in SimulatedAuthority.objects.order_by("id")
-    ]
+    return [simulated_ca(authority) for authority in SimulatedAuthority.objects.order_by("id")]
 
 
 def trusted_cas() -> list[TrustedCA]:

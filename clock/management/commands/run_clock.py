@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from clock.models import ScheduledTask
-from clock.registry import registered_steps
+from clock.registry import recurring_steps, registered_steps
 from clock.services import run_due, worker_name
 from clock.tasks import VERIFY_STEP, schedule_next_verification
 
@@ -29,6 +29,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, once: bool = False, **options: Any) -> None:
         if not ScheduledTask.objects.filter(step=VERIFY_STEP, done_at__isnull=True).exists():
             schedule_next_verification()
+        for name, start in recurring_steps().items():
+            if not ScheduledTask.objects.filter(step=name, done_at__isnull=True).exists():
+                start()
 
         worker = worker_name()
         stopping = False
