@@ -66,6 +66,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "bidding.run_evaluation",
         "bidding.view_evaluation",
         "bidding.view_opening",
+        "signing.view_certificate",
+        "signing.change_certificate",
+        "signing.view_signedact",
     ],
     # Supervisors see everything and change nothing: view permissions only.
     Role.SUPERVISOR: [
@@ -100,6 +103,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "bidding.view_evaluation",
         "bidding.view_opening",
         "bidding.view_bid",
+        "signing.view_certificate",
+        "signing.view_signedact",
     ],
     Role.AGENT: ["trading.add_project"],
     Role.SUPPLIER: [],
