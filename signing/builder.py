@@ -62,8 +62,11 @@ def build_certificate(
     key_usage: Iterable[str],
     is_ca: bool,
     serial: int | None = None,
+    extra_extensions: Iterable[Mapping[str, Any]] = (),
 ) -> bytes:
-    """A DER X.509 v3 certificate signed by the issuer key (SM2 or P-256, read from the key)."""
+    """A DER X.509 v3 certificate signed by the issuer key (SM2 or P-256, read from the key).
+
+    `extra_extensions` are asn1crypto Extension values ({"extn_id", "critical", "extn_value"})."""
     algorithm = algorithms.private_key_algorithm(issuer_key_pem)
     issuer_spki = algorithms.public_key_der(issuer_key_pem)
     extensions: list[dict[str, Any]] = [
@@ -79,6 +82,7 @@ def build_certificate(
             "critical": False,
             "extn_value": {"key_identifier": key_identifier(issuer_spki)},
         },
+        *(dict(extension) for extension in extra_extensions),
     ]
     tbs = x509.TbsCertificate(
         {

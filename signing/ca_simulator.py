@@ -17,6 +17,7 @@ from asn1crypto import pem, x509
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as uscc_number
 
@@ -59,7 +60,7 @@ def _require_enabled() -> None:
         )
 
 
-def _check_choice(value: str, allowed: Iterable[str], what: str) -> None:
+def _check_choice(value: str, allowed: Iterable[str], what: str | Promise) -> None:
     if value not in allowed:
         raise DomainError(
             _("CA 模拟器不支持的%(what)s：%(value)s"),
@@ -109,14 +110,14 @@ def _authority(algorithm: str, purpose: str) -> SimulatedAuthority:
 
 
 def _algorithm_name(algorithm: str) -> AlgorithmName:
-    _check_choice(algorithm, algorithms.ALGORITHMS, "算法")
+    _check_choice(algorithm, algorithms.ALGORITHMS, _("签发算法"))
     return "sm2" if algorithm == "sm2" else "p256"
 
 
 def root(algorithm: str, purpose: str = "parties") -> CertInfo:
     """The simulator's root certificate for (algorithm, purpose)."""
     _require_enabled()
-    _check_choice(purpose, PURPOSES, "用途")
+    _check_choice(purpose, PURPOSES, _("根证书用途"))
     return simulated_ca(_authority(_algorithm_name(algorithm), purpose)).cert
 
 
@@ -172,11 +173,11 @@ def issue(
     """
     _require_enabled()
     name = _algorithm_name(algorithm)
-    _check_choice(kind, KINDS, "证书类型")
-    _check_choice(purpose, PURPOSES, "用途")
+    _check_choice(kind, KINDS, _("证书种类"))
+    _check_choice(purpose, PURPOSES, _("根证书用途"))
     usages = set(key_usage)
     for usage in usages:
-        _check_choice(usage, KEY_USAGES, "密钥用法")
+        _check_choice(usage, KEY_USAGES, _("密钥用法"))
     if uscc is not None:
         uscc = uscc_number.compact(uscc)
         if not uscc_number.is_valid(uscc):
@@ -303,7 +304,7 @@ def revoke(
 ) -> RevocationList:
     """Revoke one certificate the simulator issued: a new CRL, signed by the root, lists it."""
     _require_enabled()
-    _check_choice(purpose, PURPOSES, "用途")
+    _check_choice(purpose, PURPOSES, _("根证书用途"))
     try:
         serial = int(serial_hex, 16)
     except ValueError as exc:
@@ -318,7 +319,7 @@ def revoke(
 def current_crl(algorithm: str, purpose: str = "parties") -> RevocationList:
     """The root's newest CRL, or a fresh one when there is none or it nears its nextUpdate."""
     _require_enabled()
-    _check_choice(purpose, PURPOSES, "用途")
+    _check_choice(purpose, PURPOSES, _("根证书用途"))
     authority = _authority(_algorithm_name(algorithm), purpose)
     with transaction.atomic():
         SimulatedAuthority.objects.select_for_update().filter(pk=authority.pk).first()

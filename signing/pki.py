@@ -53,6 +53,17 @@ MAX_DN_LENGTH: Final = 500
 MAX_ATTRIBUTE_LENGTH: Final = 128
 SIGNING_KEY_USAGES: Final = frozenset({"digital_signature", "non_repudiation"})
 SIMULATOR_SOURCE_PREFIX: Final = "simulator:"
+# Extensions a certificate may mark critical: those the checks below read, plus the ones whose
+# content does not restrict a directly issued certificate's signature (names, policies, purposes).
+UNDERSTOOD_CRITICAL_EXTENSIONS: Final = frozenset(
+    {
+        "basic_constraints",
+        "key_usage",
+        "extended_key_usage",
+        "subject_alt_name",
+        "certificate_policies",
+    }
+)
 
 
 class CertificateRefused(DomainError):
@@ -196,10 +207,17 @@ def load_certificate(data: bytes | str) -> CertInfo:
         not_after = tbs["validity"]["not_after"].native
         key_usage_value = cert.key_usage_value
         basic_constraints = cert.basic_constraints_value
+        critical = {str(extension) for extension in cert.critical_extensions}
     except CertificateRefused:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise _refused("CERTIFICATE_MALFORMED") from exc
+    # RFC 5280 4.2: a critical extension the checker does not process makes the certificate unusable.
+    if critical - UNDERSTOOD_CRITICAL_EXTENSIONS:
+        raise _refused("CERTIFICATE_MALFORMED")
+    # RFC 5280 4.1.2.2: at most 20 octets (and the database keeps the serial as up to 64 hex digits).
+    if abs(serial).bit_length() > 160:
+        raise _refused("CERTIFICATE_MALFORMED")
     try:
         algorithm = algorithms.check_public_key(spki)
     except UnsupportedKey as exc:
@@ -251,7 +269,9 @@ def issued_by(tbs: bytes, signature_algorithm_oid: str, signature: bytes, ca: Ce
     return verify_signature(ca, tbs, signature)
 
 
-def _certificate_issued_by(cert: CertInfo, ca: CertInfo) -> bool:
+def certificate_issued_by(cert: CertInfo, ca: CertInfo) -> bool:
+    """Whether `ca` issued `cert`: its subject is the certificate's issuer and its key made the
+    certificate's signature (offline checks use it too; validity and revocation are apart)."""
     parsed = x509.Certificate.load(cert.der)
     ca_parsed = x509.Certificate.load(ca.der)
     if parsed["tbs_certificate"]["issuer"] != ca_parsed["tbs_certificate"]["subject"]:
@@ -344,7 +364,7 @@ def trusted_cas() -> list[TrustedCA]:
 
 def _issuing_ca(cert: CertInfo, at: dt.datetime) -> TrustedCA:
     for ca in trusted_cas():
-        if not _certificate_issued_by(cert, ca.cert):
+        if not certificate_issued_by(cert, ca.cert):
             continue
         # Found the issuer by its key; it must itself be fit to issue, now.
         if ca_fit_at(ca.cert, at):

@@ -64,7 +64,11 @@ class ExternalCA:
     ) -> ExternalCA:
         key_pem = algorithms.generate_private_key("sm2" if algorithm == "sm2" else "p256")
         name = subject or builder.name(
-            {"country_name": "CN", "organization_name": "外部 CA", "common_name": f"外部根 {algorithm}"}
+            {
+                "country_name": "CN",
+                "organization_name": "外部 CA",
+                "common_name": f"外部根 {algorithm}",
+            }
         )
         now = timezone.now()
         der = builder.build_certificate(

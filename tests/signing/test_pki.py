@@ -274,7 +274,9 @@ def test_the_simulator_renews_its_crl_before_the_next_update(algorithm, settings
     )
     ca_simulator.refresh_crls()
     renewed = ca_simulator.current_crl(algorithm)
-    assert renewed != first and renewed.next_update > timezone.now() + dt.timedelta(hours=12)
+    assert renewed != first
+    assert renewed.next_update is not None
+    assert renewed.next_update > timezone.now() + dt.timedelta(hours=12)
     pki.check_certificate(cert, timezone.now())
 
 
@@ -441,10 +443,41 @@ def test_the_clock_refreshes_crls_and_books_the_next_run(settings, external):
 
 
 def test_garbage_is_a_malformed_certificate():
-    for data in (b"", b"not a certificate", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"):
+    broken_pem = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    for data in (b"", b"not a certificate", broken_pem):
         with pytest.raises(pki.CertificateRefused) as refused:
             pki.load_certificate(data)
         assert refused.value.code == "CERTIFICATE_MALFORMED"
+
+
+def test_an_unknown_critical_extension_makes_a_certificate_unusable(algorithm):
+    ca = ExternalCA.create(algorithm)
+    key_pem = algorithms.generate_private_key(cert_algorithm(algorithm))
+    now = timezone.now()
+
+    def with_extension(critical: bool) -> bytes:
+        return builder.build_certificate(
+            issuer_key_pem=ca.key_pem,
+            issuer_name=ca.subject,
+            subject_name=builder.name({"common_name": "x", "serial_number": make_uscc()}),
+            subject_spki=algorithms.public_key_der(key_pem),
+            not_before=now,
+            not_after=now + dt.timedelta(days=1),
+            key_usage=("digital_signature",),
+            is_ca=False,
+            extra_extensions=[
+                {"extn_id": "1.2.3.4.5", "critical": critical, "extn_value": b"\x05\x00"}
+            ],
+        )
+
+    assert pki.load_certificate(with_extension(False)).common_name == "x"
+    with pytest.raises(pki.CertificateRefused) as refused:
+        pki.load_certificate(with_extension(True))
+    assert refused.value.code == "CERTIFICATE_MALFORMED"
+
+
+def cert_algorithm(algorithm: str) -> algorithms.AlgorithmName:
+    return "sm2" if algorithm == "sm2" else "p256"
 
 
 def _cryptography_certificate(private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
@@ -589,6 +622,8 @@ def test_the_builder_makes_a_look_alike_only_with_its_own_key():
     # Guard for the look-alike tests: same subject bytes, different key.
     root = ca_simulator.root("sm2")
     impostor = ExternalCA.create("sm2", x509.Certificate.load(root.der).subject)
-    assert x509.Certificate.load(impostor.cert_der).subject == x509.Certificate.load(root.der).subject
+    assert (
+        x509.Certificate.load(impostor.cert_der).subject == x509.Certificate.load(root.der).subject
+    )
     assert pki.load_certificate(impostor.cert_der).public_key != root.public_key
     assert builder.random_serial() != builder.random_serial()
