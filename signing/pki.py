@@ -285,12 +285,6 @@ def certificate_issued_by(cert: CertInfo, ca: CertInfo) -> bool:
     )
 
 
-def certificate_issued_by(cert: CertInfo, ca: CertInfo) -> bool:
-    """Whether `ca` issued `cert`: its subject is the certificate's issuer and its key verifies the
-    certificate's signature. Needs no database (the offline evidence check uses it)."""
-    return _certificate_issued_by(cert, ca)
-
-
 def ca_fit_at(ca: CertInfo, at: dt.datetime) -> bool:
     """Whether a CA certificate may issue at `at`: a CA (basicConstraints cA), allowed to sign
     certificates (keyCertSign), inside its validity. Needs no database."""
