@@ -957,6 +957,7 @@ def _check_parties(contents: dict[str, bytes], audit: list[dict[str, Any]] | Non
     problems: list[str] = []
     parties = _Parties(contents, problems)
     records: dict[object, tuple[str, dict[str, Any]]] = {}
+    guarantees: dict[str, tuple[str, dict[str, Any]]] = {}
     for folder, check in (("signatures", _check_signed_act), ("guarantees", _check_guarantee)):
         for name in _in(folder, contents):
             try:
@@ -964,10 +965,15 @@ def _check_parties(contents: dict[str, bytes], audit: list[dict[str, Any]] | Non
                 problems += check(name, record, parties)
                 if folder == "signatures":
                     records[record["signed_act"]] = (name, record)
+                else:
+                    guarantees[str(record["guarantee"])] = (name, record)
             except (*_DOCUMENT_ERRORS, CertificateRefused) as exc:
                 problems.append(f"{name}: not the expected structure: {_one_line(repr(exc))}")
-    # The audit chain recorded each signed act's statement and certificate when it happened.
+    # The audit chain recorded each signed act's statement and certificate when it happened, and
+    # each electronic guarantee's signed content and issuer certificate when it was verified.
     for event in audit or []:
+        if event["action"] == "deposits.guarantee.verified" and "signed_sha256" in event["payload"]:
+            problems += _check_guarantee_event(event, guarantees.get(str(event["object_id"])))
         for reference in _signature_references(event["payload"]):
             found = records.get(reference["signed_act"])
             seq = event["seq"]
@@ -987,6 +993,24 @@ def _check_parties(contents: dict[str, bytes], audit: list[dict[str, Any]] | Non
                 problems.append(
                     f"{name}: certificate differs from the one audit event {seq} recorded"
                 )
+    return problems
+
+
+def _check_guarantee_event(
+    event: dict[str, Any], found: tuple[str, dict[str, Any]] | None
+) -> list[str]:
+    seq, payload = event["seq"], event["payload"]
+    if found is None:
+        return [
+            f"audit event {seq}: electronic guarantee {event['object_id']} is not in the package"
+        ]
+    name, record = found
+    problems = []
+    signed = canonical_bytes(record["document"]["guarantee"])
+    if payload["signed_sha256"] != sha256_hex(signed):
+        problems.append(f"{name}: guarantee differs from the one audit event {seq} recorded")
+    if payload.get("certificate") != record["certificate"]:
+        problems.append(f"{name}: certificate differs from the one audit event {seq} recorded")
     return problems
 
 

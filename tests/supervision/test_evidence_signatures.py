@@ -10,6 +10,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -264,3 +265,32 @@ def test_verify_evidence_names_the_changed_signature_file_and_exits_1(package, t
     intact.write_bytes(package)
     call_command("verify_evidence", str(intact))
     assert "evidence package OK" in capsys.readouterr().out
+
+
+def test_a_guarantee_swapped_for_another_validly_signed_one_is_named(package, world, supplier):
+    """A guarantee re-issued (validly signed) for a smaller amount and put in the package in place of
+    the one filed: the audit event of its verification recorded the signed content."""
+    name = first(package, "guarantees")
+    lot = world.lots.get()
+    other = json.loads(
+        guarantee_simulator.issue(lot, supplier.organization, amount=Decimal("1.00"))
+    )
+
+    def swap(record: dict[str, Any]) -> None:
+        record["document"] = other
+        record["certificate"] = evidence.load_certificate(other["certificate"]).sha256
+
+    changed = edited(package, name, swap)
+    certificate = json.loads(changed)["certificate"]
+    extra = members(evidence.build(world))  # the new issuer certificate, in a package of today
+    changes: dict[str, bytes | None] = {
+        name: changed,
+        f"certificates/{certificate}.pem": evidence.load_certificate(other["certificate"])
+        .pem()
+        .encode(),
+    }
+    changes |= {n: c for n, c in extra.items() if n.startswith("crls/")}
+    problems = evidence.verify(rewritten(package, changes, resign=True))
+    assert any(
+        p.startswith(f"{name}: guarantee differs from the one audit event") for p in problems
+    ), problems
