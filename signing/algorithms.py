@@ -44,6 +44,8 @@ SIGNATURE_OIDS: Final[dict[AlgorithmName, str]] = {
 RAW_SIGNATURE_LENGTH: Final = 64
 # A PEM key or certificate larger than this is not one (bounds what is parsed from outside).
 MAX_PEM_BYTES: Final = 64 * 1024
+# DER signatures of 256-bit curves are at most 72 bytes; anything much larger is not one.
+MAX_SIGNATURE_BYTES: Final = 256
 
 
 class UnsupportedKey(ValueError):
@@ -201,6 +203,8 @@ def _signature_forms(signature: bytes) -> list[bytes]:
     """The DER encodings `signature` may stand for: itself when it is a DER `SEQUENCE {r, s}`, and
     the DER of `r || s` when it is 64 bytes (a 64-byte value can be both, so both are tried)."""
     forms: list[bytes] = []
+    if len(signature) > MAX_SIGNATURE_BYTES:
+        return forms
     try:
         parsed = algos.DSASignature.load(signature, strict=True)
         r, s = int(parsed["r"].native), int(parsed["s"].native)

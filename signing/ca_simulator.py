@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as uscc_number
 
 from lib.errors import DomainError, NotPermitted
+from lib.text import check_text
 from signing import algorithms, builder
 from signing.algorithms import AlgorithmName
 from signing.models import RevocationList, SimulatedAuthority
@@ -134,9 +135,14 @@ def _subject(
     uscc: str | None,
     person_id: str | None,
 ) -> x509.Name:
-    attributes: dict[str, str] = {"country_name": "CN", "common_name": common_name[:64]}
+    common_name = check_text(common_name, field="common_name", max_length=64).strip()
+    if not common_name:
+        raise DomainError(_("证书需要持有人名称。"), code="CA_SIMULATOR_INVALID")
+    attributes: dict[str, str] = {"country_name": "CN", "common_name": common_name}
     if organization:
-        attributes["organization_name"] = organization[:64]
+        attributes["organization_name"] = check_text(
+            organization, field="organization", max_length=64
+        )
     if kind in ("organization", "issuer"):
         if not uscc:
             raise DomainError(_("机构证书需要统一社会信用代码。"), code="CA_SIMULATOR_INVALID")
@@ -144,7 +150,7 @@ def _subject(
     else:
         if not person_id:
             raise DomainError(_("个人证书需要身份标识。"), code="CA_SIMULATOR_INVALID")
-        attributes["serial_number"] = person_id[:64]
+        attributes["serial_number"] = check_text(person_id, field="person_id", max_length=64)
         if uscc:
             attributes["organization_identifier"] = uscc
     return builder.name(attributes)
@@ -204,7 +210,7 @@ def issue(
         is_ca=False,
     )
     # The root publishes a CRL from its first certificate on, so its certificates can be checked.
-    _fresh_crl(authority)
+    _publish_locked(authority, {}, only_if_stale=True)
     return bytes(pem.armor("CERTIFICATE", der))
 
 
@@ -278,6 +284,17 @@ def _publish(authority: SimulatedAuthority, add: dict[int, dt.datetime]) -> Revo
     return store_crl(ca, der, ca.crl_source)
 
 
+def _publish_locked(
+    authority: SimulatedAuthority, add: dict[int, dt.datetime], *, only_if_stale: bool
+) -> RevocationList:
+    """Publish under the root's row lock: every new CRL is built from the newest one, so two
+    publications at once (a revocation and a renewal) must not both start from the same CRL, or
+    the later one would drop the other's entry."""
+    with transaction.atomic():
+        SimulatedAuthority.objects.select_for_update().filter(pk=authority.pk).first()
+        return _fresh_crl(authority) if only_if_stale else _publish(authority, add)
+
+
 def _fresh_crl(authority: SimulatedAuthority) -> RevocationList:
     ca = simulated_ca(authority)
     newest = (
@@ -310,20 +327,16 @@ def revoke(
     except ValueError as exc:
         raise DomainError(_("证书序列号无效。"), code="CA_SIMULATOR_INVALID") from exc
     authority = _authority(_algorithm_name(algorithm), purpose)
-    with transaction.atomic():
-        # One revocation at a time per root, so two revocations cannot each miss the other's entry.
-        SimulatedAuthority.objects.select_for_update().filter(pk=authority.pk).first()
-        return _publish(authority, {serial: (at or timezone.now()).replace(microsecond=0)})
+    return _publish_locked(
+        authority, {serial: (at or timezone.now()).replace(microsecond=0)}, only_if_stale=False
+    )
 
 
 def current_crl(algorithm: str, purpose: str = "parties") -> RevocationList:
     """The root's newest CRL, or a fresh one when there is none or it nears its nextUpdate."""
     _require_enabled()
     _check_choice(purpose, PURPOSES, _("根证书用途"))
-    authority = _authority(_algorithm_name(algorithm), purpose)
-    with transaction.atomic():
-        SimulatedAuthority.objects.select_for_update().filter(pk=authority.pk).first()
-        return _fresh_crl(authority)
+    return _publish_locked(_authority(_algorithm_name(algorithm), purpose), {}, only_if_stale=True)
 
 
 def refresh_crls() -> int:
@@ -332,8 +345,6 @@ def refresh_crls() -> int:
         return 0
     count = 0
     for authority in SimulatedAuthority.objects.order_by("id"):
-        with transaction.atomic():
-            SimulatedAuthority.objects.select_for_update().filter(pk=authority.pk).first()
-            _fresh_crl(authority)
+        _publish_locked(authority, {}, only_if_stale=True)
         count += 1
     return count

@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as uscc_number
 
 from lib.errors import DomainError
+from lib.text import unsafe_char
 from signing import algorithms
 from signing.algorithms import AlgorithmName, UnsupportedKey
 from signing.models import RevocationList, SimulatedAuthority
@@ -158,12 +159,15 @@ def _der_of(data: bytes | str, limit: int) -> bytes:
 
 
 def _attributes(name: x509.Name) -> list[tuple[str, str]]:
-    """(dotted OID, text) of each attribute, in the order the certificate has them."""
+    """(dotted OID, text) of each attribute, in the order the certificate has them. A value with a
+    character no text column or page takes (NUL, other controls) makes the certificate malformed."""
     found = []
     for rdn in name.chosen:
         for attribute in rdn:
-            value = attribute["value"].native
-            found.append((str(attribute["type"].dotted), str(value)[:MAX_ATTRIBUTE_LENGTH]))
+            value = str(attribute["value"].native)
+            if unsafe_char(value) is not None:
+                raise _refused("CERTIFICATE_MALFORMED")
+            found.append((str(attribute["type"].dotted), value[:MAX_ATTRIBUTE_LENGTH]))
     return found
 
 
@@ -225,6 +229,7 @@ def load_certificate(data: bytes | str) -> CertInfo:
     if not isinstance(not_before, dt.datetime) or not isinstance(not_after, dt.datetime):
         raise _refused("CERTIFICATE_MALFORMED")
     attributes = _attributes(subject)
+    _attributes(issuer)
     serial_number = _first(attributes, OID_SERIAL_NUMBER)
     uscc = _uscc(serial_number) or _uscc(_first(attributes, OID_ORGANIZATION_IDENTIFIER))
     person_id = serial_number.strip() if serial_number and _uscc(serial_number) is None else None
@@ -533,7 +538,7 @@ def refresh_crls() -> list[CrlRefresh]:
             continue
         try:
             store_crl(ca, fetch_crl(ca.crl_source), ca.crl_source)
-        except (OSError, CrlRefused) as exc:
+        except (OSError, ValueError) as exc:  # CrlRefused is a ValueError, as is a malformed URL
             log.warning("CRL of %s from %s refused: %s", ca.name, ca.crl_source, exc)
             results.append(CrlRefresh(ca=ca.name, stored=False, error=str(exc)[:300]))
             continue

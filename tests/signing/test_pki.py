@@ -17,6 +17,7 @@ from asn1crypto import algos, keys, pem, x509
 from cryptography import x509 as std_x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -26,7 +27,7 @@ from lib.errors import NotPermitted
 from signing import algorithms, builder, ca_simulator, pki
 from signing.models import RevocationList, SimulatedAuthority
 from signing.tasks import REFRESH_STEP
-from tests.conftest import make_uscc
+from tests.conftest import make_uscc, requires_postgres, run_concurrently
 from tests.signing.helpers import ALGORITHMS, ExternalCA, simulator_cert, write_trust_file
 
 pytestmark = pytest.mark.django_db
@@ -314,14 +315,14 @@ def test_a_configured_ca_is_trusted_once_its_crl_is_fetched(external):
     assert RevocationList.objects.filter(ca_sha256=configured.cert.sha256).count() == 1
 
 
-def test_a_pem_crl_from_a_file_url_is_read(external):
-    ca, crl_path = external
+def test_a_pem_crl_from_a_file_url_is_read(settings, tmp_path, algorithm):
+    ca = ExternalCA.create(algorithm)
     _, cert = ca.issue()
+    crl_path = tmp_path / "published" / "ca.pem.crl"
+    crl_path.parent.mkdir()
     crl_path.write_bytes(pem.armor("X509 CRL", ca.crl()))
-    settings_file = Path(pki.settings.SIGNING_TRUSTED_CAS_FILE)
-    settings_file.write_text(
-        settings_file.read_text(encoding="utf-8").replace('"ca.crl"', f'"{crl_path.as_uri()}"'),
-        encoding="utf-8",
+    settings.SIGNING_TRUSTED_CAS_FILE = str(
+        write_trust_file(tmp_path, [("CA", ca, crl_path.as_uri())])
     )
 
     (result,) = pki.refresh_crls()
@@ -437,6 +438,19 @@ def test_the_clock_refreshes_crls_and_books_the_next_run(settings, external):
     (task,) = ScheduledTask.objects.filter(step=REFRESH_STEP, done_at__isnull=True)
     interval = dt.timedelta(seconds=settings.SIGNING_CRL_REFRESH_SECONDS)
     assert timezone.now() < task.due_at <= timezone.now() + interval
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_clock_books_the_first_refresh_when_none_is_pending():
+    # run_clock closes connections like any long-running process: real commits here.
+    call_command("run_clock", "--once", stdout=io.StringIO())
+    (booked,) = ScheduledTask.objects.filter(step=REFRESH_STEP, done_at__isnull=True)
+    assert timezone.now() < booked.due_at <= timezone.now() + dt.timedelta(minutes=1)
+
+    # A restarting clock leaves the pending run where it is.
+    call_command("run_clock", "--once", stdout=io.StringIO())
+    (still,) = ScheduledTask.objects.filter(step=REFRESH_STEP, done_at__isnull=True)
+    assert still.due_at == booked.due_at
 
 
 # --- reading certificates ------------------------------------------------------------------------
@@ -627,3 +641,36 @@ def test_the_builder_makes_a_look_alike_only_with_its_own_key():
     )
     assert pki.load_certificate(impostor.cert_der).public_key != root.public_key
     assert builder.random_serial() != builder.random_serial()
+
+
+# --- the simulator under concurrent use (PostgreSQL) ----------------------------------------------
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_uses_make_one_root_and_revocations_keep_each_other(algorithm):
+    roots = run_concurrently(ca_simulator.root, [(algorithm,)] * 4)
+    assert all(isinstance(root, pki.CertInfo) for root in roots), roots
+    assert len({root.sha256 for root in roots}) == 1
+    assert SimulatedAuthority.objects.filter(algorithm=algorithm).count() == 1
+
+    certs = [simulator_cert(algorithm)[1] for _ in range(4)]
+    results = run_concurrently(
+        ca_simulator.revoke, [(cert.serial_hex, algorithm) for cert in certs]
+    )
+    assert all(isinstance(result, RevocationList) for result in results), results
+    # Each revocation started from the CRL the one before it published.
+    assert [refusal(cert) for cert in certs] == ["CERTIFICATE_REVOKED"] * 4
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["not json", '{"name": "x"}', '[{"name": "x", "certificate": "missing.pem", "crl": "x.crl"}]'],
+    ids=["not-json", "not-a-list", "missing-certificate"],
+)
+def test_a_broken_trust_file_stops_signatures_instead_of_trusting_less(settings, tmp_path, content):
+    path = tmp_path / "trusted-cas.json"
+    path.write_text(content, encoding="utf-8")
+    settings.SIGNING_TRUSTED_CAS_FILE = str(path)
+    with pytest.raises(ImproperlyConfigured):
+        pki.trusted_cas()
