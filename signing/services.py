@@ -321,7 +321,7 @@ def require_signature(
         raise SignatureRefused(_("该操作须使用数字证书签名后提交。"), code="SIGNATURE_REQUIRED")
     user = _signer(actor)
     challenge = (
-        SigningChallenge.objects.select_for_update()
+        SigningChallenge.objects.select_for_update(of=("self",))
         .select_related("certificate", "certificate__organization")
         .filter(token=signed.challenge)
         .first()

@@ -34,7 +34,8 @@ def test_the_certificates_page_lists_mine_and_offers_the_simulator(supplier, oth
 def test_no_simulator_button_when_it_is_off(supplier, settings):
     settings.CA_SIMULATOR = False
     assert (
-        'data-testid="sign-enrol"' not in client_for(supplier).get("/signing/certificates/").content.decode()
+        'data-testid="sign-enrol"'
+        not in client_for(supplier).get("/signing/certificates/").content.decode()
     )
 
 
