@@ -775,6 +775,25 @@ def submit_electronic_guarantee(actor: Actor, lot: Lot, document: bytes) -> Guar
     ensure_may_trade(org, now)
     cert, issuer = eguarantee.check_issuer(parsed, now)
     eguarantee.check_terms(parsed, lot, org, now)
+    try:
+        return _store_electronic_guarantee(actor, lot, org, parsed, cert, issuer, document, now)
+    except IntegrityError:
+        # The same guarantee filed twice at once: the unique (issuer, number) lets one through.
+        if Guarantee.objects.filter(issuer=parsed.issuer_name, number=parsed.number).exists():
+            raise Conflict(_("该保函编号已提交过。"), code="GUARANTEE_DUPLICATE") from None
+        raise
+
+
+def _store_electronic_guarantee(
+    actor: Actor,
+    lot: Lot,
+    org: Organization,
+    parsed: eguarantee.GuaranteeDocument,
+    cert: CertInfo,
+    issuer: TrustedCA,
+    document: bytes,
+    now: dt.datetime,
+) -> Guarantee:
     digest = sha256_hex(document)
     with transaction.atomic():
         if Guarantee.objects.filter(issuer=parsed.issuer_name, number=parsed.number).exists():
