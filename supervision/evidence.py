@@ -963,10 +963,13 @@ def _check_parties(contents: dict[str, bytes], audit: list[dict[str, Any]] | Non
             try:
                 record = json.loads(contents[name])
                 problems += check(name, record, parties)
+                key = record["signed_act" if folder == "signatures" else "guarantee"]
+                if name != f"{folder}/{key:06d}.json":
+                    problems.append(f"{name}: holds {folder[:-1]} {_one_line(key, 20)} instead")
                 if folder == "signatures":
-                    records[record["signed_act"]] = (name, record)
+                    records[key] = (name, record)
                 else:
-                    guarantees[str(record["guarantee"])] = (name, record)
+                    guarantees[str(key)] = (name, record)
             except (*_DOCUMENT_ERRORS, CertificateRefused) as exc:
                 problems.append(f"{name}: not the expected structure: {_one_line(repr(exc))}")
     # The audit chain recorded each signed act's statement and certificate when it happened, and

@@ -294,3 +294,11 @@ def test_a_guarantee_swapped_for_another_validly_signed_one_is_named(package, wo
     assert any(
         p.startswith(f"{name}: guarantee differs from the one audit event") for p in problems
     ), problems
+
+
+def test_signature_files_swapped_between_acts_are_named(package):
+    one, two = sorted(n for n in members(package) if n.startswith("signatures/"))
+    files = members(package)
+    problems = evidence.verify(rewritten(package, {one: files[two], two: files[one]}, resign=True))
+    assert any(p.startswith(f"{one}: holds signature") for p in problems), problems
+    assert any(p.startswith(f"{two}: holds signature") for p in problems), problems
