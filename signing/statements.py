@@ -6,7 +6,8 @@
      "digest": "<SHA-256 hex of the document, or "">",
      "details": {"text": "…"},
      "signer": {"user": "<username>", "name": "<display name>",
-                "organization_uscc": "<统一社会信用代码>" | null, "certificate_sha256": "<hex>"},
+                "organization_uscc": "<统一社会信用代码>" (null for a person certificate),
+                "certificate_sha256": "<hex>"},
      "asked_at": "2026-12-05T16:30:00.123456+08:00",
      "challenge": "<token>"}
 
