@@ -3,6 +3,8 @@ downloaded, and sees it verified by its signature and itself qualified."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.utils import timezone
 
@@ -29,7 +31,7 @@ def test_a_bidder_files_a_simulated_electronic_guarantee_on_a_phone(
     lot = project.lots.get()
     trading.register(Actor.for_user(supplier), lot)
 
-    phone = chinese_page(browser, viewport=PHONE)
+    phone: Any = chinese_page(browser, viewport=PHONE)
     log_in(phone, daphne_url, "supplier")
     phone.goto(f"{daphne_url}/deposits/")
     phone.click("[data-testid=eguarantee] summary")
