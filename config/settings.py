@@ -358,6 +358,11 @@ SIGNING_PASSWORD_FALLBACK = envlist("SIGNING_PASSWORD_FALLBACK", [])
 # The CA simulator issues certificates to demo users (and to simulated guarantee issuers) and is
 # trusted as a CA while on: development and the demo only, refused at start-up with DEBUG off.
 CA_SIMULATOR = envbool("CA_SIMULATOR", DEBUG)
+# 电子保函: the trusted CAs (SHA-256 fingerprints of their certificates, comma-separated) whose
+# certificates may sign electronic guarantees — the CAs that certify banks and guarantors. A CA that
+# only certifies bidders is trusted for their acts, never to vouch for a guarantee. The CA
+# simulator's issuer root counts while CA_SIMULATOR is on (deposits.eguarantee.issues_guarantees).
+GUARANTEE_ISSUER_CAS = envlist("GUARANTEE_ISSUER_CAS", [])
 # Sealed bids: the master key (32 bytes, hex) that wraps every project's private key. Without it no
 # bid can be opened; keep it outside the database and its backups.
 BID_MASTER_KEY = envsecret(

@@ -13,6 +13,7 @@ Three audiences:
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -43,7 +44,7 @@ from rest_framework.response import Response
 from accounts.actors import Actor
 from accounts.models import Organization, Role
 from accounts.permissions import has_perm, signed_in_user, visible_to
-from deposits import ledger, services
+from deposits import eguarantee, guarantee_simulator, ledger, services
 from deposits.bank import BANK_HEADER, SIGNATURE_HEADER
 from deposits.checks import check_ledger
 from deposits.models import (
@@ -92,7 +93,7 @@ from lib.errors import DomainError, NotFound, NotPermitted
 from lib.money import format_amount
 from lib.numbers import query_integer
 from lib.uploads import accepts_uploads
-from trading.models import Lot, Project
+from trading.models import Lot, Project, Registration
 
 ANNOUNCED = (Project.Status.PUBLISHED, Project.Status.TERMINATED)
 LIVE_REFUND = ~Q(status__in=[Refund.Status.FAILED, Refund.Status.CANCELLED])
@@ -378,7 +379,9 @@ def mine(request: Request) -> Response:
         visible_to(
             user,
             "deposits.view_guarantee",
-            Guarantee.objects.filter(organization_id=org_id).select_related("lot", "organization"),
+            Guarantee.objects.filter(organization_id=org_id).select_related(
+                "lot", "organization", "certificate"
+            ),
         ),
     ).order_by("submitted_at", "pk")
     # Every lot the organization registered for, paid into or holds a sub-account for.
@@ -438,6 +441,94 @@ def lot_guarantees(request: Request, lot_id: int) -> Response:
         upload=data["file"],
     )
     return Response(GuaranteeSerializer(guarantee).data, status=status.HTTP_201_CREATED)
+
+
+EGUARANTEE_SCHEMA = {
+    "type": "object",
+    "description": "电子保函 document, format bidhall-eguarantee-v1 (docs/signing.md, 电子保函): "
+    "{format, guarantee: {number, kind, issuer_name, applicant: {uscc, name}, beneficiary: {uscc, "
+    "name}, project_code, lot_number, lot_id, amount, currency, valid_from, valid_until, "
+    "issued_at}, certificate (issuer PEM), signature (base64 over the canonical JSON of guarantee)}",
+    "required": ["format", "guarantee", "certificate", "signature"],
+    "properties": {
+        "format": {"type": "string", "enum": [eguarantee.FORMAT]},
+        "guarantee": {"type": "object"},
+        "certificate": {"type": "string"},
+        "signature": {"type": "string", "format": "byte"},
+    },
+}
+EGUARANTEE_ERRORS = {
+    400: OpenApiResponse(
+        ErrorSerializer,
+        description="GUARANTEE_MALFORMED, GUARANTEE_SIGNATURE_INVALID, GUARANTEE_ISSUER_UNTRUSTED "
+        "(the certificate's own code in the message: CERTIFICATE_EXPIRED, CERTIFICATE_REVOKED, "
+        "CERTIFICATE_UNTRUSTED…), GUARANTEE_MISMATCH (applicant, beneficiary, project, lot, "
+        "issuer name), FORM_NOT_ALLOWED, GUARANTEE_AMOUNT_SHORT, GUARANTEE_VALIDITY_SHORT, "
+        "NOT_REGISTERED",
+    ),
+    403: OpenApiResponse(ErrorSerializer, description="not a bidder, or barred (ensure_may_trade)"),
+    404: OpenApiResponse(ErrorSerializer, description="no such lot the caller may see"),
+    409: OpenApiResponse(ErrorSerializer, description="GUARANTEE_DUPLICATE"),
+    413: OpenApiResponse(ErrorSerializer, description="GUARANTEE_TOO_LARGE"),
+}
+
+
+def _body(request: Request) -> bytes:
+    try:
+        return bytes(request.body)
+    except RequestDataTooBig as exc:
+        raise eguarantee.GuaranteeTooLarge(
+            _("电子保函文件过大：最多 %(limit)s 字节。"), limit=eguarantee.MAX_DOCUMENT_BYTES
+        ) from exc
+
+
+@extend_schema(
+    operation_id="deposits_lot_electronic_guarantee",
+    request={"application/json": EGUARANTEE_SCHEMA},
+    responses={201: GuaranteeSerializer, **EGUARANTEE_ERRORS},
+    description="A registered bidder files an electronic guarantee (电子保函) exactly as its issuer "
+    "signed it: the request body is the document. It is verified at once (signature, issuer "
+    "certificate trusted, valid and not revoked at receipt, applicant = the caller's organization, "
+    "beneficiary, project and lot, amount ≥ the deposit, validity from the deposit deadline to the "
+    "end of the bid validity) and, verified, counts like a guarantee staff verified "
+    "(verification 电子保函验签). A refused document stores nothing.",
+)
+@api_view(["POST"])
+@parser_classes([RawBodyParser])
+def lot_electronic_guarantees(request: Request, lot_id: int) -> Response:
+    lot = _lot(request, lot_id)
+    guarantee = services.submit_electronic_guarantee(
+        Actor.from_request(request), lot, _body(request)
+    )
+    return Response(GuaranteeSerializer(guarantee).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    operation_id="deposits_lot_guarantee_simulator",
+    request=None,
+    responses={
+        201: OpenApiResponse(EGUARANTEE_SCHEMA, description="the signed document, to be filed"),
+        400: OpenApiResponse(ErrorSerializer, description="FORM_NOT_ALLOWED"),
+        403: OpenApiResponse(ErrorSerializer, description="not a bidder registered for the lot"),
+        404: OpenApiResponse(ErrorSerializer, description="no such lot, or the simulator is off"),
+    },
+    description="Development and demo only (off with CA_SIMULATOR): a simulated bank issues an "
+    "electronic guarantee for the caller's organization on this lot, for the lot's deposit and "
+    "the required validity, signed with a certificate of the CA simulator's issuer root. The "
+    "answer is the document; file it with POST lots/{lot_id}/electronic-guarantees/.",
+)
+@api_view(["POST"])
+def lot_guarantee_simulator(request: Request, lot_id: int) -> Response:
+    if not guarantee_simulator.enabled():
+        raise NotFound(_("未找到。"))
+    lot = _lot(request, lot_id)
+    user = signed_in_user(request)
+    if user.role != Role.SUPPLIER or user.organization is None:
+        raise NotPermitted(_("只有投标人/竞买人可以申请保函。"))
+    if not Registration.objects.filter(lot=lot, organization=user.organization).exists():
+        raise NotPermitted(_("请先报名该标段。"), code="NOT_REGISTERED")
+    document = guarantee_simulator.issue(lot, user.organization)
+    return Response(json.loads(document), status=status.HTTP_201_CREATED)
 
 
 # --- Staff: the books -----------------------------------------------------------------------------
@@ -709,7 +800,7 @@ def guarantees(request: Request) -> Response:
         visible_to(
             request.user,
             "deposits.view_guarantee",
-            Guarantee.objects.select_related("lot", "organization"),
+            Guarantee.objects.select_related("lot", "organization", "certificate"),
         ),
     )
     wanted = _choice(request, "status", Guarantee.Status.values)

@@ -17,6 +17,16 @@ urlpatterns = [
     # Bidders.
     path("lots/<id:lot_id>/sub-account/", api.sub_account, name="api_deposit_sub_account"),
     path("lots/<id:lot_id>/guarantees/", api.lot_guarantees, name="api_deposit_lot_guarantees"),
+    path(
+        "lots/<id:lot_id>/electronic-guarantees/",
+        api.lot_electronic_guarantees,
+        name="api_deposit_lot_electronic_guarantees",
+    ),
+    path(
+        "lots/<id:lot_id>/guarantee-simulator/",
+        api.lot_guarantee_simulator,
+        name="api_deposit_lot_guarantee_simulator",
+    ),
     path("mine/", api.mine, name="api_deposits_mine"),
     # Center staff; supervisors read.
     path("custody/", api.custody, name="api_deposit_custody"),

@@ -5,7 +5,9 @@ bank through the same service a real bank's message goes through.
 - `supplier3` pays, then withdraws before the deadline → the refund is scheduled, sent to the bank in
   a refund batch, and the bank confirms it paid → refunded;
 - `supplier2`'s deposit is paid by a third party → held in suspense, refund to that payer scheduled
-  (not yet sent to the bank), supervisors alerted.
+  (not yet sent to the bank), supervisors alerted;
+- `supplier4` files an electronic guarantee (电子保函) the simulated bank signed → verified on receipt,
+  qualified (only while the CA simulator is on, as in every development and demo installation).
 
 Why a project of its own: registration (报名) is open only while the tender documents are available, and
 the trading demo's tenders open their documents a minute after seeding. This project is drafted with its
@@ -25,9 +27,9 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import Organization, User
 from clock.calendar import next_working_moment
-from deposits import services
+from deposits import guarantee_simulator, services
 from deposits.bank_simulator import BankSimulator
-from deposits.models import Account, BankNotification, Deposit, FxRate, Refund
+from deposits.models import Account, BankNotification, Deposit, FxRate, Guarantee, Refund
 from lib.errors import present
 from trading import services as trading
 from trading.models import Lot, Project, Registration
@@ -166,6 +168,23 @@ def seed(out: Any) -> None:
     # supplier2: paid by a third party — held for that payer and never counted; its refund stays
     # scheduled (after the batch above), to show a pending refund beside a paid one.
     _pay(accounts["supplier2"], f"{prefix}B", payer=THIRD_PARTY)
+
+    # supplier4: an electronic guarantee from the simulated bank, verified by its signature.
+    guarantor = User.objects.get(username="supplier4")
+    users["supplier4"] = guarantor
+    if guarantee_simulator.enabled() and not Guarantee.objects.filter(
+        lot=lot, organization=guarantor.organization, electronic=True
+    ):
+        if not Registration.objects.filter(lot=lot, organization=guarantor.organization).exists():
+            trading.register(
+                Actor.for_user(guarantor),
+                lot,
+                contact_name=guarantor.display_name or guarantor.username,
+            )
+        document = guarantee_simulator.issue(
+            lot, present(guarantor.organization, "a supplier's organization")
+        )
+        services.submit_electronic_guarantee(Actor.for_user(guarantor), lot, document)
 
     states = {
         name: services.qualification(

@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from deposits.eguarantee import MAX_DOCUMENT_BYTES as MAX_EGUARANTEE_BYTES
 from deposits.models import Currency, Forfeiture, Guarantee, Instrument, Refund
 from deposits.serializers import parse_rate
 from lib import numbers
@@ -72,6 +73,20 @@ class GuaranteeForm(forms.Form):
         if upload.size > settings.MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("文件过大。"))
         return upload
+
+
+class ElectronicGuaranteeForm(forms.Form):
+    """The issuer's signed document (电子保函, JSON), filed as it is; the service reads and checks it."""
+
+    document = forms.FileField(
+        label=_("电子保函文件（出具机构签名的 JSON）"),
+        help_text=_("由银行或担保机构出具、带数字签名的电子保函文件，提交后自动验签。"),
+    )
+
+    def clean_document(self) -> bytes:
+        upload = self.cleaned_data["document"]
+        # Read one byte past the bound: the service names a larger file GUARANTEE_TOO_LARGE.
+        return bytes(upload.read(MAX_EGUARANTEE_BYTES + 1))
 
 
 # --- Center staff ---------------------------------------------------------------------------------

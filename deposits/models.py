@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organization
 from lib.errors import present
+from signing.models import Certificate
 from trading.models import MONEY, Lot
 
 
@@ -253,6 +254,17 @@ class Guarantee(models.Model):
     verified_at = models.DateTimeField(_("核验时间"), null=True, blank=True)
     verification = models.CharField(_("核验方式"), max_length=100, blank=True)
     decided_note = models.TextField(_("说明"), blank=True)
+    # 电子保函: the issuer's signed document (`deposits.eguarantee`) is the file, verified by its
+    # signature at receipt; paper guarantees (scanned) are verified by staff.
+    electronic = models.BooleanField(_("电子保函（验签）"), default=False)
+    certificate = models.ForeignKey(
+        Certificate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="guarantees",
+        verbose_name=_("出具机构证书"),
+    )
 
     class Meta:
         verbose_name = pgettext_lazy("singular", "保函")

@@ -14,6 +14,11 @@
 
 A due date counted in calendar days that lands on a rest day moves to the next working day
 (`trading.rules.deadline_after`, 民法典 Art.203).
+
+A guarantee (保函) names as its beneficiary the 招标人/采购人/出让人 of the project (the project's
+owner): the party a forfeited deposit belongs to (条例 Art.35, 74; GP 条例 Art.33), which the center
+calls the guarantee for — `guarantee_beneficiary`. An electronic guarantee naming anyone else (the
+center itself included) is refused.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.models import Organization
+from trading.models import Lot
 from trading.rules import Period, deadline_after, rules_for_kind
 
 
@@ -71,3 +78,8 @@ def interest(principal: Decimal, held_from: dt.datetime, held_until: dt.datetime
     return (principal * rate * days / Decimal(360)).quantize(
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
+
+
+def guarantee_beneficiary(lot: Lot) -> Organization:
+    """Whom a guarantee for `lot` must name as beneficiary: the project's owner (招标人/采购人/出让人)."""
+    return lot.project.owner

@@ -290,6 +290,13 @@ class GuaranteeSerializer(serializers.ModelSerializer):
     amount = MoneyField(read_only=True)
     project = serializers.IntegerField(source="lot.project_id", read_only=True)
     organization = OrganizationRefSerializer(read_only=True)
+    electronic = serializers.BooleanField(
+        read_only=True,
+        help_text="电子保函: filed as the issuer's signed document and verified by its signature",
+    )
+    certificate_sha256 = serializers.SerializerMethodField(
+        help_text="SHA-256 fingerprint of the issuer certificate that signed an electronic guarantee"
+    )
 
     class Meta:
         model = Guarantee
@@ -311,8 +318,14 @@ class GuaranteeSerializer(serializers.ModelSerializer):
             "verified_at",
             "verification",
             "decided_note",
+            "electronic",
+            "certificate_sha256",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_certificate_sha256(self, guarantee: Guarantee) -> str | None:
+        return guarantee.certificate.sha256 if guarantee.certificate is not None else None
 
 
 class InstrumentSerializer(serializers.ModelSerializer):

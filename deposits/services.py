@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
@@ -18,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -33,8 +35,9 @@ from audit.alerts import raise_alert
 from audit.models import Alert
 from audit.services import record
 from clock.services import schedule
-from deposits import ledger, rules
+from deposits import eguarantee, ledger, rules
 from deposits.bank import MalformedMessage, bank_secret, message_digest, signature_valid
+from deposits.eguarantee import GuaranteeRefused
 from deposits.models import (
     Account,
     BankNotification,
@@ -52,6 +55,8 @@ from lib.canonical import file_sha256, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted, present
 from lib.money import parse_amount
 from lib.text import check_text
+from signing.models import Certificate
+from signing.pki import CertInfo, TrustedCA
 from trading.models import Lot, Project, Registration
 
 CURRENCY_DIGIT = {"CNY": "1", "HKD": "2", "USD": "3"}
@@ -725,6 +730,135 @@ def verify_guarantee(
             {"method": locked.verification, "note": locked.decided_note},
         )
     return locked
+
+
+def _issuer_certificate(
+    actor: Actor, cert: CertInfo, issuer: TrustedCA, now: dt.datetime
+) -> Certificate:
+    """The issuer's certificate as a platform row (kind issuer), registered on first receipt."""
+    existing = Certificate.objects.filter(sha256=cert.sha256).first()
+    if existing is not None:
+        if existing.kind != Certificate.Kind.ISSUER or existing.withdrawn_at is not None:
+            # A party's own certificate (or one taken out of use) never vouches for a guarantee.
+            raise GuaranteeRefused(
+                _("该证书不是保函出具机构证书，或已停用。"), code="GUARANTEE_ISSUER_UNTRUSTED"
+            )
+        return existing
+    return Certificate.objects.create(
+        kind=Certificate.Kind.ISSUER,
+        algorithm=cert.algorithm,
+        der=cert.der,
+        sha256=cert.sha256,
+        serial=cert.serial_hex,
+        subject_dn=cert.subject_dn[:500],
+        issuer_dn=cert.issuer_dn[:500],
+        issuer_sha256=issuer.cert.sha256,
+        not_before=cert.not_before,
+        not_after=cert.not_after,
+        added_at=now,
+        added_by=actor.acting_user,
+    )
+
+
+def submit_electronic_guarantee(actor: Actor, lot: Lot, document: bytes) -> Guarantee:
+    """A bidder files a guarantee its issuer signed (电子保函, format in `deposits.eguarantee`). It is
+    verified at once — signature, issuer certificate, applicant, beneficiary, project and lot,
+    amount, validity — and then qualifies like a guarantee staff verified. Any failure raises its
+    code and stores nothing (no half-verified row: the bidder fixes the document and files again)."""
+    if actor.role != Role.SUPPLIER or actor.organization is None:
+        raise NotPermitted(_("只有投标人/竞买人可以提交保函。"))
+    org = actor.organization
+    parsed = eguarantee.parse_document(document)
+    if not Registration.objects.filter(lot=lot, organization=org).exists():
+        raise DomainError(_("请先报名该标段。"), code="NOT_REGISTERED")
+    now = timezone.now()
+    ensure_may_trade(org, now)
+    cert, issuer = eguarantee.check_issuer(parsed, now)
+    eguarantee.check_terms(parsed, lot, org, now)
+    try:
+        return _store_electronic_guarantee(actor, lot, org, parsed, cert, issuer, document, now)
+    except IntegrityError:
+        # The same guarantee filed twice at once: the unique (issuer, number) lets one through.
+        if Guarantee.objects.filter(issuer=parsed.issuer_name, number=parsed.number).exists():
+            raise Conflict(_("该保函编号已提交过。"), code="GUARANTEE_DUPLICATE") from None
+        raise
+
+
+def _store_electronic_guarantee(
+    actor: Actor,
+    lot: Lot,
+    org: Organization,
+    parsed: eguarantee.GuaranteeDocument,
+    cert: CertInfo,
+    issuer: TrustedCA,
+    document: bytes,
+    now: dt.datetime,
+) -> Guarantee:
+    digest = sha256_hex(document)
+    with transaction.atomic():
+        if Guarantee.objects.filter(issuer=parsed.issuer_name, number=parsed.number).exists():
+            raise Conflict(_("该保函编号已提交过。"), code="GUARANTEE_DUPLICATE")
+        certificate = _issuer_certificate(actor, cert, issuer, now)
+        guarantee = Guarantee(
+            lot=lot,
+            organization=org,
+            kind=parsed.kind,
+            issuer=parsed.issuer_name,
+            number=parsed.number,
+            amount=parsed.amount,
+            valid_from=parsed.valid_from,
+            valid_until=parsed.valid_until,
+            file_sha256=digest,
+            status=Guarantee.Status.VERIFIED,
+            submitted_at=now,
+            submitted_by=actor.acting_user,
+            verified_at=now,
+            verification=eguarantee.VERIFICATION,
+            electronic=True,
+            certificate=certificate,
+        )
+        guarantee.file.save(f"eguarantee-{digest[:16]}.json", ContentFile(document), save=False)
+        guarantee.save()
+        assign_perm("deposits.view_guarantee", org.members_group, guarantee)
+        deposit = Deposit.objects.create(
+            lot=lot,
+            organization=org,
+            form=Deposit.Form.GUARANTEE,
+            guarantee=guarantee,
+            amount=parsed.amount,
+            currency=Currency.CNY,
+            amount_cny=parsed.amount,
+            arrived_at=now,
+        )
+        assign_perm("deposits.view_deposit", org.members_group, deposit)
+        record(
+            actor,
+            "deposits.guarantee.submitted",
+            guarantee,
+            {
+                "lot": lot.pk,
+                "issuer": guarantee.issuer,
+                "number": guarantee.number,
+                "amount": parsed.amount,
+                "valid_until": parsed.valid_until,
+                "file_sha256": digest,
+                "electronic": True,
+            },
+        )
+        record(
+            actor,
+            "deposits.guarantee.verified",
+            guarantee,
+            {
+                "method": eguarantee.VERIFICATION,
+                "note": "",
+                "certificate": cert.sha256,
+                "issuer_ca": issuer.cert.sha256,
+                "signed_sha256": sha256_hex(parsed.signed_bytes),
+                "signature": base64.b64encode(parsed.signature).decode("ascii"),
+            },
+        )
+    return guarantee
 
 
 # --- Instruments (支票 / 汇票 / 本票) ------------------------------------------------------------------

@@ -11,6 +11,17 @@ urlpatterns = [
     path("", views.my_deposits, name="my_deposits"),
     path("lots/<id:lot_pk>/account/", views.open_account, name="deposit_open_account"),
     path("lots/<id:lot_pk>/guarantee/", views.submit_guarantee, name="deposit_submit_guarantee"),
+    path(
+        "lots/<id:lot_pk>/electronic-guarantee/",
+        views.submit_electronic_guarantee,
+        name="deposit_submit_electronic_guarantee",
+    ),
+    # The simulated guarantee issuer (demo and development only).
+    path(
+        "lots/<id:lot_pk>/guarantee-simulator/",
+        views.guarantee_simulator_issue,
+        name="deposit_guarantee_simulator",
+    ),
     # One deposit (its bidder, center staff, supervisors).
     path("<id:pk>/", views.deposit_detail, name="deposit_detail"),
     path("<id:pk>/receipt.pdf", views.deposit_receipt, name="deposit_receipt"),

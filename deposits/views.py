@@ -33,11 +33,12 @@ from accounts.actors import Actor
 from accounts.models import Organization, Role
 from accounts.permissions import has_perm, signed_in_user, visible_to
 from audit.models import Alert
-from deposits import pdf, reconciliation, services
+from deposits import guarantee_simulator, pdf, reconciliation, services
 from deposits.bank_simulator import BankSimulator
 from deposits.checks import check_ledger
 from deposits.demo import payer_account_for
 from deposits.forms import (
+    ElectronicGuaranteeForm,
     ForfeitForm,
     FxRateForm,
     GuaranteeForm,
@@ -169,6 +170,7 @@ class LotDeposits:
     refunds: list[Refund] = field(default_factory=list)
     held: list[BankNotification] = field(default_factory=list)
     guarantee_form: GuaranteeForm | None = None
+    eguarantee_form: ElectronicGuaranteeForm | None = None
     account_form: OpenAccountForm | None = None
     error: str = ""
 
@@ -280,6 +282,9 @@ def _my_lots(
             row.guarantee_form = state.get("guarantee_form") or GuaranteeForm(
                 lot=row.lot, prefix=f"g{row.lot.pk}"
             )
+            row.eguarantee_form = state.get("eguarantee_form") or ElectronicGuaranteeForm(
+                prefix=f"e{row.lot.pk}"
+            )
         if row.may_open_account:
             form = state.get("account_form") or OpenAccountForm(prefix=f"a{row.lot.pk}")
             cast(forms.ChoiceField, form.fields["currency"]).choices = [
@@ -309,7 +314,11 @@ def my_deposits(request: HttpRequest) -> HttpResponse:
 def _my_context(
     request: HttpRequest, bound: dict[int, dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    return {"lots": _my_lots(request, bound=bound), "now": timezone.now()}
+    return {
+        "lots": _my_lots(request, bound=bound),
+        "now": timezone.now(),
+        "guarantee_simulator": guarantee_simulator.enabled(),
+    }
 
 
 def _lot_for_supplier(request: HttpRequest, lot_pk: int) -> Lot:
@@ -372,6 +381,53 @@ def submit_guarantee(request: HttpRequest, lot_pk: int) -> HttpResponse:
         return _error_response(request, "deposits/my_deposits.html", context, exc)
     messages.success(request, _("保函已提交，待交易中心核验。"))
     return redirect(f"{reverse('my_deposits')}#lot-{lot.pk}")
+
+
+@accepts_uploads(Role.SUPPLIER)
+@login_required
+@require_POST
+def submit_electronic_guarantee(request: HttpRequest, lot_pk: int) -> HttpResponse:
+    lot = _lot_for_supplier(request, lot_pk)
+    form = ElectronicGuaranteeForm(request.POST, request.FILES, prefix=f"e{lot.pk}")
+    if not form.is_valid():
+        context = _my_context(request, {lot.pk: {"eguarantee_form": form}})
+        return _invalid_response(request, "deposits/my_deposits.html", context)
+    try:
+        guarantee = services.submit_electronic_guarantee(
+            Actor.from_request(request), lot, form.cleaned_data["document"]
+        )
+    except DomainError as exc:
+        context = _my_context(request, {lot.pk: {"eguarantee_form": form, "error": exc.message}})
+        return _error_response(request, "deposits/my_deposits.html", context, exc)
+    messages.success(
+        request,
+        _("电子保函验签通过（%(issuer)s %(number)s），已计入保证金。")
+        % {"issuer": guarantee.issuer, "number": guarantee.number},
+    )
+    return redirect(f"{reverse('my_deposits')}#lot-{lot.pk}")
+
+
+@login_required
+@require_POST
+def guarantee_simulator_issue(request: HttpRequest, lot_pk: int) -> HttpResponse:
+    """Development and demo: the simulated bank issues a signed guarantee, handed over as a file the
+    bidder then files like any issuer's (off with the CA simulator: 404)."""
+    if not guarantee_simulator.enabled():
+        raise Http404
+    lot = _lot_for_supplier(request, lot_pk)
+    organization = present(signed_in_user(request).organization, "a supplier's organization")
+    try:
+        document = guarantee_simulator.issue(lot, organization)
+    except DomainError as exc:
+        context = _my_context(request, {lot.pk: {"error": exc.message}})
+        return _error_response(request, "deposits/my_deposits.html", context, exc)
+    response = HttpResponse(document, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = present(
+        content_disposition_header(True, f"eguarantee-lot{lot.pk}.json"),
+        "the disposition of a named file",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- One deposit ----------------------------------------------------------------------------------

@@ -290,6 +290,12 @@ def certificate_issued_by(cert: CertInfo, ca: CertInfo) -> bool:
     )
 
 
+def ca_fit_at(ca: CertInfo, at: dt.datetime) -> bool:
+    """Whether a CA certificate may issue at `at`: a CA (basicConstraints cA), allowed to sign
+    certificates (keyCertSign), inside its validity. Needs no database."""
+    return ca.is_ca and "key_cert_sign" in ca.key_usage and ca.not_before <= at <= ca.not_after
+
+
 # --- the trust store ---------------------------------------------------------------------------------
 
 
@@ -360,12 +366,7 @@ def _issuing_ca(cert: CertInfo, at: dt.datetime) -> TrustedCA:
         if not certificate_issued_by(cert, ca.cert):
             continue
         # Found the issuer by its key; it must itself be fit to issue, now.
-        ca_fit = (
-            ca.cert.is_ca
-            and "key_cert_sign" in ca.cert.key_usage
-            and ca.cert.not_before <= at <= ca.cert.not_after
-        )
-        if ca_fit:
+        if ca_fit_at(ca.cert, at):
             return ca
         log.warning("trusted CA %s is not fit to issue at %s", ca.name, at.isoformat())
     raise _refused("CERTIFICATE_UNTRUSTED")

@@ -15,6 +15,15 @@ Layout (every file canonical JSON, UTF-8, as the audit chain hashes it):
     ledger.json            every journal entry touching the project's deposit accounts (integer fen)
     alerts.json            supervisor alerts about the project and how they were handled
     audit.json             the project's audit events, each with every hashed field and its hash
+    signatures/NNNNNN.json every signed act on the project's objects (`signing.models.SignedAct`, by
+                           id): act, target, signer, the statement text exactly as signed, its SHA-256,
+                           the signature (base64), the certificate's fingerprint, the CA's, and the
+                           CRL that was current when the platform verified it
+    guarantees/NNNNNN.json every electronic guarantee (电子保函) on its lots: the issuer's document as
+                           filed, its certificate's and CA's fingerprints, the CRL current at receipt
+    certificates/<sha256>.pem  every party's and issuer's certificate those name, by fingerprint
+    cas/<sha256>.pem       the CA certificates that issued them
+    crls/<sha256>.crl      the CRLs (DER) named above: each CA's newest at each signature's time
 
 The files are read in one snapshot of the database (`audit.services.chain_snapshot`): `chain_head`
 covers exactly the events in audit.json.
@@ -24,7 +33,14 @@ the platform's public key (`--public-key`, else this installation's; never the o
 every file against the manifest and no file added, every audit event's hash, the links between
 consecutive events and none beyond `chain_head`, every announcement version's hash and the chain of
 versions, every revealed draw and lottery recomputed, and every auction timeline gap-free with its
-closing hash among the audit events.
+closing hash among the audit events — and every party signature on its own, whatever key signed the
+manifest (`_check_parties`): each statement against its SHA-256 and against the act and target
+recorded with it, each signature against its certificate (`signing.pki.verify_signature`), each
+certificate's chain to a CA certificate in the package (`signing.pki.certificate_issued_by`,
+`ca_fit_at`), its validity and key usage at the signature's time, the CRL current then
+(`signing.pki.read_crl`: signed by that CA, not listing the certificate), and every audit event that
+references a signed act against that act's statement and certificate. Each failure is one line naming
+the file, e.g. "signatures/000123.json: signature does not verify (certificate 3f2a…)".
 
 Damage is a finding, never a crash: the archive is read within bounds (`MAX_MEMBERS`,
 `MAX_MEMBER_BYTES`, `MAX_PACKAGE_BYTES`, whatever sizes it declares), names must be plain file names
@@ -39,6 +55,8 @@ refuse to load with DEBUG off while EVIDENCE_SIGNING_KEY is the development valu
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import io
 import json
@@ -72,6 +90,21 @@ from experts.draw import document_hash, seed_hash, select
 from experts.models import DrawRequest
 from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sha256_hex
 from lib.errors import present
+from signing.models import Certificate, RevocationList, SignedAct, SimulatedAuthority
+from signing.pem import certificate_pem
+from signing.pki import (
+    SIGNING_KEY_USAGES,
+    CertificateRefused,
+    CertInfo,
+    CrlRefused,
+    ca_fit_at,
+    certificate_issued_by,
+    load_certificate,
+    read_crl,
+    simulated_ca,
+    trusted_cas,
+    verify_signature,
+)
 from trading import models as trading_models
 from trading.models import AnnouncementVersion, Project
 from trading.services import project_content
@@ -342,6 +375,110 @@ def _alerts(project: Project) -> list[dict[str, Any]]:
     ]
 
 
+# --- Party signatures: signed acts, electronic guarantees, their certificates, CAs and CRLs ---------
+
+# The folders a package may hold (every other member is a plain file name at the top).
+FOLDERS = ("signatures", "guarantees", "certificates", "cas", "crls")
+
+
+def _signed_acts(project: Project) -> list[SignedAct]:
+    """Every signed act whose target is one of the project's rows."""
+    condition = Q(pk__in=[])
+    for label, rows in _project_objects(project).items():
+        if rows:
+            condition |= Q(target_type=label, target_id__in=[r.pk for r in rows])
+    return list(SignedAct.objects.filter(condition).select_related("certificate").order_by("pk"))
+
+
+def _ca_certificates(fingerprints: set[str]) -> dict[str, bytes]:
+    """The CA certificates (DER) with these fingerprints, among the trusted ones and the CA
+    simulator's roots (kept whether or not the simulator is on now: they issued what was signed)."""
+    known = [ca.cert for ca in trusted_cas()] + [
+        simulated_ca(authority).cert for authority in SimulatedAuthority.objects.order_by("pk")
+    ]
+    return {cert.sha256: cert.der for cert in known if cert.sha256 in fingerprints}
+
+
+def _crl_at(ca_sha256: str, at: dt.datetime) -> RevocationList | None:
+    """The CA's newest CRL at `at`: the one a check at that moment consulted."""
+    return (
+        RevocationList.objects.filter(ca_sha256=ca_sha256, this_update__lte=at)
+        .order_by("-this_update", "-id")
+        .first()
+    )
+
+
+def _party_files(project: Project) -> dict[str, bytes]:
+    acts = _signed_acts(project)
+    guarantees = list(
+        deposit_models.Guarantee.objects.filter(
+            lot__project=project, electronic=True, certificate__isnull=False
+        )
+        .select_related("certificate")
+        .order_by("pk")
+    )
+    certificates: dict[str, Certificate] = {act.certificate.sha256: act.certificate for act in acts}
+    for guarantee in guarantees:
+        certificate = present(guarantee.certificate, "an electronic guarantee's certificate")
+        certificates[certificate.sha256] = certificate
+    crls: dict[str, bytes] = {}
+
+    def crl_of(certificate: Certificate, at: dt.datetime) -> str | None:
+        crl = _crl_at(certificate.issuer_sha256, at)
+        if crl is None:
+            return None
+        crls[crl.sha256] = bytes(crl.der)
+        return crl.sha256
+
+    files: dict[str, bytes] = {}
+    for act in acts:
+        files[f"signatures/{act.pk:06d}.json"] = _json(
+            {
+                "signed_act": act.pk,
+                "act": act.act,
+                "target_type": act.target_type,
+                "target_id": act.target_id,
+                "user": act.user_id,
+                "organization": act.organization_id,
+                "certificate": act.certificate.sha256,
+                "ca": act.certificate.issuer_sha256,
+                "statement": act.statement,
+                "statement_sha256": act.statement_sha256,
+                "signature": act.signature,
+                "asked_at": act.asked_at,
+                "verified_at": act.verified_at,
+                "crl": crl_of(act.certificate, act.verified_at),
+            }
+        )
+    for guarantee in guarantees:
+        certificate = present(guarantee.certificate, "an electronic guarantee's certificate")
+        with guarantee.file.open("rb") as stored:
+            document = json.loads(stored.read())
+        verified_at = present(guarantee.verified_at, "a verified guarantee's time")
+        files[f"guarantees/{guarantee.pk:06d}.json"] = _json(
+            {
+                "guarantee": guarantee.pk,
+                "lot": guarantee.lot_id,
+                "organization": guarantee.organization_id,
+                "status": guarantee.status,
+                "file_sha256": guarantee.file_sha256,
+                "certificate": certificate.sha256,
+                "ca": certificate.issuer_sha256,
+                "verified_at": verified_at,
+                "crl": crl_of(certificate, verified_at),
+                "document": document,
+            }
+        )
+    for sha, certificate in sorted(certificates.items()):
+        files[f"certificates/{sha}.pem"] = certificate_pem(bytes(certificate.der)).encode()
+    authorities = _ca_certificates({c.issuer_sha256 for c in certificates.values()})
+    for sha, der in sorted(authorities.items()):
+        files[f"cas/{sha}.pem"] = certificate_pem(der).encode()
+    for sha, der in sorted(crls.items()):
+        files[f"crls/{sha}.crl"] = der
+    return files
+
+
 def build(project: Project) -> bytes:
     """The package for `project`, as ZIP bytes. Reads committed rows only; call outside any lock."""
     # One snapshot: the chain head the manifest names covers the events in audit.json, and every
@@ -361,7 +498,8 @@ def build(project: Project) -> bytes:
             # Bounded by the head too, for a caller's transaction that is no snapshot.
             "audit.json": project_events(project, up_to_seq=head["seq"] if head else None),
         }
-    files = {name: _json(document) for name, document in documents.items()}
+        parties = _party_files(project)
+    files = {name: _json(document) for name, document in documents.items()} | parties
     manifest = _json(
         {
             "format": FORMAT,
@@ -387,11 +525,13 @@ def build(project: Project) -> bytes:
 
 # What a package may hold. Reading stops at these bounds, whatever the archive declares: a hostile
 # archive (a member that inflates to gigabytes) costs at most this much memory.
-MAX_MEMBERS = 32
+# Twelve documents plus one file per signed act, guarantee, certificate, CA and CRL.
+MAX_MEMBERS = 100_000
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 MAX_PACKAGE_BYTES = 1024 * 1024 * 1024
-# Member names are plain file names: no folders, so no absolute path and no "..".
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+# Member names are plain file names, at the top or in one of FOLDERS: no other folder, no absolute
+# path and no "..".
+_PLAIN_NAME = re.compile(rf"(?:(?:{'|'.join(FOLDERS)})/)?[A-Za-z0-9_-][A-Za-z0-9._-]{{0,99}}")
 
 # What reading a damaged archive raises. zipfile: BadZipFile (bad structure, CRC), NotImplementedError
 # (an unknown compression method or version), RuntimeError (a member flagged encrypted), EOFError
@@ -443,7 +583,7 @@ def read_package(data: bytes) -> dict[str, bytes]:
         shown = _one_line(repr(name))
         if not _PLAIN_NAME.fullmatch(name):
             raise PackageUnreadable(
-                f"{shown}: not a plain file name (a folder, '..' or odd characters)"
+                f"{shown}: not a plain file name (a folder of its own, '..' or odd characters)"
             )
         if name in contents:
             # Readers would disagree on which copy is the package's: one is hidden from the verifier.
@@ -548,8 +688,10 @@ def _verify_contents(
     for name in sorted(set(contents) - set(listed) - {MANIFEST, SIGNATURE}):
         changed.append(f"{name}: not listed in the manifest (file added)")
     if changed:
-        return problems + changed
-    docs = {name: _load(name, contents[name]) for name in listed}
+        # The parties' signatures prove themselves whatever happened to the manifest: each one that
+        # fails is named too (a changed signature file is both a changed file and a bad signature).
+        return problems + changed + _checked_parties(contents, None)
+    docs = {name: _load(name, contents[name]) for name in listed if "/" not in name}
     audit = docs.get("audit.json", [])
     checks = [
         ("audit.json", lambda: _check_audit(audit, manifest.get("chain_head"))),
@@ -563,7 +705,7 @@ def _verify_contents(
             problems += check()
         except _DOCUMENT_ERRORS as exc:
             problems.append(f"{name}: not the expected structure: {_one_line(repr(exc))}")
-    return problems
+    return problems + _checked_parties(contents, audit)
 
 
 def _check_audit(events: list[dict[str, Any]], chain_head: dict[str, Any] | None) -> list[str]:
@@ -643,3 +785,240 @@ def _check_land(listings: Iterable[dict[str, Any]]) -> list[str]:
         if "seed" in record:
             problems += [f"land {x['listing']}: {p}" for p in lottery.verify(record, x["listing"])]
     return problems
+
+
+# --- Party signatures, offline ---------------------------------------------------------------------
+
+
+def _short(fingerprint: object) -> str:
+    return _one_line(str(fingerprint)[:12]) + "…"
+
+
+def _moment(value: object) -> dt.datetime:
+    if not isinstance(value, str):
+        raise TypeError("a time is ISO 8601 text")
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("a time without its offset")
+    return moment
+
+
+def _in(folder: str, contents: dict[str, bytes]) -> list[str]:
+    return sorted(name for name in contents if name.startswith(f"{folder}/"))
+
+
+def _certificates_in(
+    folder: str, contents: dict[str, bytes], problems: list[str]
+) -> dict[str, CertInfo]:
+    """The certificates of a folder by fingerprint; each file must be the certificate its name says."""
+    found: dict[str, CertInfo] = {}
+    for name in _in(folder, contents):
+        try:
+            cert = load_certificate(contents[name])
+        except CertificateRefused as exc:
+            problems.append(f"{name}: not a readable certificate ({exc.code})")
+            continue
+        if name != f"{folder}/{cert.sha256}.pem":
+            problems.append(f"{name}: holds certificate {_short(cert.sha256)}, not the one named")
+            continue
+        found[cert.sha256] = cert
+    return found
+
+
+class _Parties:
+    """What the package holds to check its signatures: certificates, CA certificates, CRLs."""
+
+    def __init__(self, contents: dict[str, bytes], problems: list[str]) -> None:
+        self.certificates = _certificates_in("certificates", contents, problems)
+        self.cas = _certificates_in("cas", contents, problems)
+        self.crls: dict[str, bytes] = {}
+        for name in _in("crls", contents):
+            if name != f"crls/{sha256_hex(contents[name])}.crl":
+                problems.append(f"{name}: its SHA-256 is not the one named (file changed)")
+                continue
+            self.crls[sha256_hex(contents[name])] = contents[name]
+
+    def chain(self, name: str, cert: CertInfo, at: dt.datetime, crl: object) -> list[str]:
+        """The certificate at the signature's time: valid, fit to sign, issued by a CA certificate
+        in the package that could issue then, and not revoked by the CRL current then."""
+        subject = f"certificate {_short(cert.sha256)}"
+        problems = []
+        if not cert.not_before <= at <= cert.not_after:
+            problems.append(f"{name}: {subject} was not valid at {at.isoformat()}")
+        if not cert.key_usage & SIGNING_KEY_USAGES or cert.is_ca:
+            problems.append(f"{name}: {subject} may not sign (key usage)")
+        ca = next((c for c in self.cas.values() if certificate_issued_by(cert, c)), None)
+        if ca is None:
+            problems.append(
+                f"{name}: {subject} was not issued by any CA certificate in the package "
+                f"(issuer {_one_line(cert.issuer_dn, 120)})"
+            )
+            return problems
+        if not ca_fit_at(ca, at):
+            problems.append(f"{name}: CA {_short(ca.sha256)} could not issue at {at.isoformat()}")
+        if not isinstance(crl, str) or crl not in self.crls:
+            problems.append(
+                f"{name}: no revocation list of CA {_short(ca.sha256)} for the signature's time "
+                "in the package"
+            )
+            return problems
+        try:
+            info = read_crl(self.crls[crl], ca)
+        except CrlRefused as exc:
+            return [*problems, f"crls/{crl}.crl: {_one_line(exc)}"]
+        if info.this_update > at or (info.next_update is not None and info.next_update < at):
+            problems.append(f"{name}: crls/{crl}.crl was not current at {at.isoformat()}")
+        revoked_at = info.revoked.get(cert.serial)
+        if revoked_at is not None and revoked_at <= at:
+            problems.append(
+                f"{name}: {subject} was revoked at {revoked_at.isoformat()} (crls/{crl}.crl)"
+            )
+        return problems
+
+    def signature(self, name: str, fingerprint: object, message: bytes, value: object) -> list[str]:
+        cert = self.certificates.get(fingerprint) if isinstance(fingerprint, str) else None
+        if cert is None:
+            return [f"{name}: certificate {_short(fingerprint)} is not in the package"]
+        try:
+            signature = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
+        except (binascii.Error, ValueError):
+            signature = b""
+        if not signature or not verify_signature(cert, message, signature):
+            return [f"{name}: signature does not verify (certificate {_short(fingerprint)})"]
+        return []
+
+
+def _check_signed_act(name: str, record: dict[str, Any], parties: _Parties) -> list[str]:
+    statement = record["statement"]
+    if not isinstance(statement, str):
+        raise TypeError("the statement is text")
+    message = statement.encode()
+    problems = []
+    if sha256_hex(message) != record["statement_sha256"]:
+        problems.append(f"{name}: statement does not match its SHA-256 (statement changed)")
+    try:
+        said = json.loads(statement)
+    except (ValueError, RecursionError):
+        said = None
+    if not isinstance(said, dict):
+        problems.append(f"{name}: statement is not the JSON the platform composes")
+    else:
+        target = {"type": record["target_type"], "id": record["target_id"]}
+        if said.get("act") != record["act"] or said.get("target") != target:
+            problems.append(
+                f"{name}: statement says {_one_line(said.get('act'), 40)} on "
+                f"{_one_line(said.get('target'), 80)}, the record {record['act']} on {target}"
+            )
+        signer = said.get("signer")
+        if (
+            not isinstance(signer, dict)
+            or signer.get("certificate_sha256") != record["certificate"]
+        ):
+            problems.append(f"{name}: statement names another certificate than the signer's")
+    problems += parties.signature(name, record["certificate"], message, record["signature"])
+    cert = parties.certificates.get(record["certificate"])
+    if cert is not None:
+        problems += parties.chain(name, cert, _moment(record["verified_at"]), record.get("crl"))
+    return problems
+
+
+def _check_guarantee(name: str, record: dict[str, Any], parties: _Parties) -> list[str]:
+    document = record["document"]
+    problems = []
+    embedded = load_certificate(document["certificate"]).sha256
+    if embedded != record["certificate"]:
+        problems.append(
+            f"{name}: the document's certificate is not {_short(record['certificate'])}"
+        )
+    message = canonical_bytes(document["guarantee"])
+    problems += [
+        p.replace("signature does not verify", "issuer's signature does not verify")
+        for p in parties.signature(name, record["certificate"], message, document["signature"])
+    ]
+    cert = parties.certificates.get(record["certificate"])
+    if cert is not None:
+        problems += parties.chain(name, cert, _moment(record["verified_at"]), record.get("crl"))
+    return problems
+
+
+def _signature_references(payload: Any) -> Iterable[dict[str, Any]]:
+    """The signature records (`signing.services.signature_payload`) anywhere in an audit payload."""
+    if isinstance(payload, dict):
+        if "signed_act" in payload:
+            yield payload
+        for value in payload.values():
+            yield from _signature_references(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            yield from _signature_references(value)
+
+
+def _check_parties(contents: dict[str, bytes], audit: list[dict[str, Any]] | None) -> list[str]:
+    problems: list[str] = []
+    parties = _Parties(contents, problems)
+    records: dict[object, tuple[str, dict[str, Any]]] = {}
+    guarantees: dict[str, tuple[str, dict[str, Any]]] = {}
+    for folder, check in (("signatures", _check_signed_act), ("guarantees", _check_guarantee)):
+        for name in _in(folder, contents):
+            try:
+                record = json.loads(contents[name])
+                problems += check(name, record, parties)
+                key = record["signed_act" if folder == "signatures" else "guarantee"]
+                if name != f"{folder}/{key:06d}.json":
+                    problems.append(f"{name}: holds {folder[:-1]} {_one_line(key, 20)} instead")
+                if folder == "signatures":
+                    records[key] = (name, record)
+                else:
+                    guarantees[str(key)] = (name, record)
+            except (*_DOCUMENT_ERRORS, CertificateRefused) as exc:
+                problems.append(f"{name}: not the expected structure: {_one_line(repr(exc))}")
+    # The audit chain recorded each signed act's statement and certificate when it happened, and
+    # each electronic guarantee's signed content and issuer certificate when it was verified.
+    for event in audit or []:
+        if event["action"] == "deposits.guarantee.verified" and "signed_sha256" in event["payload"]:
+            problems += _check_guarantee_event(event, guarantees.get(str(event["object_id"])))
+        for reference in _signature_references(event["payload"]):
+            found = records.get(reference["signed_act"])
+            seq = event["seq"]
+            if found is None:
+                problems.append(
+                    f"audit event {seq}: signed act {_one_line(reference['signed_act'], 20)} "
+                    "is not in the package"
+                )
+                continue
+            name, record = found
+            statement = str(record["statement"]).encode()
+            if reference.get("statement_sha256") != sha256_hex(statement):
+                problems.append(
+                    f"{name}: statement differs from the one audit event {seq} recorded"
+                )
+            if reference.get("certificate_sha256") != record["certificate"]:
+                problems.append(
+                    f"{name}: certificate differs from the one audit event {seq} recorded"
+                )
+    return problems
+
+
+def _check_guarantee_event(
+    event: dict[str, Any], found: tuple[str, dict[str, Any]] | None
+) -> list[str]:
+    seq, payload = event["seq"], event["payload"]
+    if found is None:
+        return [
+            f"audit event {seq}: electronic guarantee {event['object_id']} is not in the package"
+        ]
+    name, record = found
+    problems = []
+    signed = canonical_bytes(record["document"]["guarantee"])
+    if payload["signed_sha256"] != sha256_hex(signed):
+        problems.append(f"{name}: guarantee differs from the one audit event {seq} recorded")
+    if payload.get("certificate") != record["certificate"]:
+        problems.append(f"{name}: certificate differs from the one audit event {seq} recorded")
+    return problems
+
+
+def _checked_parties(contents: dict[str, bytes], audit: Any) -> list[str]:
+    try:
+        return _check_parties(contents, audit if isinstance(audit, list) else None)
+    except _DOCUMENT_ERRORS as exc:
+        return [f"audit.json: not the expected structure: {_one_line(repr(exc))}"]

@@ -3,16 +3,19 @@ credited, refunded or paid twice."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from accounts.actors import Actor
-from deposits import ledger, services
+from deposits import guarantee_simulator, ledger, services
 from deposits.checks import check_ledger
-from deposits.models import BankNotification, Deposit, JournalEntry, Refund
+from deposits.models import BankNotification, Deposit, Guarantee, JournalEntry, Refund
 from tests.conftest import requires_postgres, run_concurrently
-from tests.deposits.helpers import BANK, register_with_account, tender
+from tests.deposits.helpers import BANK, T0, register_with_account, tender
+from trading import services as trading
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 12
@@ -130,3 +133,21 @@ def test_a_refund_racing_a_forfeiture_ends_in_exactly_one_of_them(agent, staff, 
     status = Deposit.objects.get(pk=deposit_id).status
     assert status in (Deposit.Status.FORFEITED, Deposit.Status.REFUNDING)
     assert check_ledger() == []
+
+
+def test_one_electronic_guarantee_filed_concurrently_counts_once(agent, staff, supplier):
+    lot = tender(agent, staff).lots.get()
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        trading.register(Actor.for_user(supplier), lot)
+    with time_machine.travel(T0 + dt.timedelta(days=2), tick=False):
+        document = guarantee_simulator.issue(lot, supplier.organization)
+
+        def file(_index: int):
+            return services.submit_electronic_guarantee(Actor.for_user(supplier), lot, document)
+
+        results = run_concurrently(file, [(i,) for i in range(THREADS)])
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == THREADS - 1, results
+    assert all(getattr(r, "code", None) == "GUARANTEE_DUPLICATE" for r in refused), refused
+    assert Guarantee.objects.count() == 1 and Deposit.objects.count() == 1
+    assert services.qualification(lot, supplier.organization).qualified

@@ -13,7 +13,7 @@ from audit.models import Alert, AuditEvent
 from audit.services import verify_chain
 from deposits import demo, services
 from deposits.checks import check_ledger
-from deposits.models import BankNotification, Deposit, Refund, RefundBatch
+from deposits.models import BankNotification, Deposit, Guarantee, Refund, RefundBatch
 from trading.models import Project, Registration
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,9 @@ def test_each_bidder_is_where_its_story_says(seeded):
         name: User.objects.get(username=name) for name in ("supplier", "supplier2", "supplier3")
     }
     orgs = {name: user.organization for name, user in users.items()}
-    assert Registration.objects.filter(lot=lot).count() == 3
+    assert (
+        Registration.objects.filter(lot=lot).count() == 4
+    )  # supplier4 files an electronic guarantee
 
     # supplier: paid in full from its own account, qualified.
     paid = Deposit.objects.get(lot=lot, organization=orgs["supplier"])
@@ -96,3 +98,11 @@ def test_each_bidder_is_where_its_story_says(seeded):
 
     # Each bidder paid from its own account: no collusion alert.
     assert not Alert.objects.filter(kind=Alert.Kind.SAME_PAYER_ACCOUNT).exists()
+
+
+def test_the_demo_has_an_electronic_guarantee_verified_by_its_signature(seeded):
+    guarantee = Guarantee.objects.get(electronic=True)
+    supplier4 = User.objects.get(username="supplier4")
+    assert guarantee.organization == supplier4.organization
+    assert (guarantee.status, guarantee.verification) == ("verified", "电子保函验签")
+    assert services.qualification(guarantee.lot, supplier4.organization).code == "QUALIFIED"

@@ -1,5 +1,7 @@
 """Check an evidence package offline: signature, file hashes, audit events, announcements, draws,
-auction timelines, lotteries. Prints each problem on one line and exits 1 on any; needs no database.
+auction timelines, lotteries, and every party's signature (signed acts, electronic guarantees) against
+its certificate, the certificate's chain to the included CA certificates and the CRL current then.
+Prints each problem on one line and exits 1 on any; needs no database and no network.
 
 A damaged or hostile file (not a ZIP, truncated, bit flips, a member inflating to gigabytes, names
 with folders or twice the same name) is a problem like any other: one line, exit 1, no traceback."""
