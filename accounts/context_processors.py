@@ -7,7 +7,7 @@ from accounts.services import ORGANIZATION_PARTY_ROLES, has_org_role
 
 
 def current_actor(request: Any) -> dict[str, Any]:
-    user = getattr(request, "user", None)
+    user: Any = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
     role = user.role if signed_in else None
     party = signed_in and role in ORGANIZATION_PARTY_ROLES and user.organization_id is not None

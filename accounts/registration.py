@@ -51,7 +51,7 @@ from accounts.permissions import require_perm
 from accounts.services import add_user_row, clean_uscc, has_org_role
 from accounts.tokens import TokenRefused, absolute, make_token, read_token, send_after_commit
 from audit.services import record
-from lib.canonical import canonical_sha256, file_sha256
+from lib.canonical import canonical_sha256, canonical_value, file_sha256
 from lib.errors import Conflict, DomainError, NotPermitted
 from lib.text import check_text
 
@@ -282,7 +282,12 @@ def verify_email(actor: Actor, token: str) -> User:
     user's organization's application if it was waiting for that."""
     payload = read_token("email", token)
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=payload.get("user")).first()
+        user_id = payload.get("user")
+        user = (
+            User.objects.select_for_update()
+            .filter(pk=user_id if isinstance(user_id, int) else 0)
+            .first()
+        )
         if user is None or not user.is_active or user.email != payload.get("email"):
             raise TokenRefused(_("链接无效。"))
         if user.email_verified_at is None:
@@ -291,7 +296,7 @@ def verify_email(actor: Actor, token: str) -> User:
             record(actor, "accounts.user.email_verified", user, {"email": user.email})
         application = (
             OrganizationApplication.objects.select_for_update()
-            .filter(organization_id=user.organization_id, created_by=user)
+            .filter(organization_id=user.organization_id or 0, created_by=user)
             .first()
         )
         if application is not None and application.status == OrganizationApplication.Status.DRAFT:
@@ -300,7 +305,7 @@ def verify_email(actor: Actor, token: str) -> User:
                 application,
                 user,
                 application.draft,
-                license_name=application.draft_license.name,
+                license_name=application.draft_license.name or "",
                 license_sha256=application.draft_license_sha256,
             )
     return user
@@ -308,15 +313,17 @@ def verify_email(actor: Actor, token: str) -> User:
 
 def version_hash(version: OrganizationVersion) -> str:
     return canonical_sha256(
-        {
-            "application": version.application_id,
-            "organization": version.organization_id,
-            "number": version.number,
-            "data": version.data,
-            "license_sha256": version.license_sha256,
-            "submitted_by": version.submitted_by_id,
-            "submitted_at": version.submitted_at,
-        }
+        canonical_value(
+            {
+                "application": version.application_id,
+                "organization": version.organization_id,
+                "number": version.number,
+                "data": version.data,
+                "license_sha256": version.license_sha256,
+                "submitted_by": version.submitted_by_id,
+                "submitted_at": version.submitted_at,
+            }
+        )
     )
 
 
@@ -369,7 +376,7 @@ def submit_version(
         or not has_org_role(user, OrgRole.ADMIN)
     ):
         raise NotPermitted(_("只有本机构的管理员可以提交主体信息。"))
-    if user.email_verified_at is None:
+    if not User.objects.filter(pk=user.pk, email_verified_at__isnull=False).exists():
         raise Conflict(_("请先验证邮箱。"), code="EMAIL_NOT_VERIFIED")
     clean = clean_data(data)
     digest = check_license(license) if license is not None else ""

@@ -185,9 +185,8 @@ class LoginSessionSerializer(serializers.Serializer):
 
 def data_of(validated: dict[str, Any]) -> dict[str, Any]:
     """The registered-data part of a validated body."""
-    return {
-        name: validated[name] for name in RegistrationDataSerializer().fields if name in validated
-    }
+    names: list[str] = list(RegistrationDataSerializer().fields.keys())
+    return {name: validated[name] for name in names if name in validated}
 
 
 def registration_of(validated: dict[str, Any]) -> dict[str, Any]:

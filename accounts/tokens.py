@@ -60,7 +60,7 @@ def absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def send_after_commit(subject: str, body: str, to: str) -> None:
+def send_after_commit(subject: Any, body: Any, to: str) -> None:
     """Send one email once the transaction that decided to send it has committed (EMAIL_BACKEND:
     the console in development and tests, SMTP from the environment in production)."""
     transaction.on_commit(

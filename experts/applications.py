@@ -196,7 +196,10 @@ def apply(actor: Actor, data: dict[str, Any]) -> ExpertApplication:
 def application_for(token: str) -> ExpertApplication:
     """The application a status link names, its email unchanged since the link was sent."""
     payload = read_token("expert-email", token)
-    application = ExpertApplication.objects.filter(pk=payload.get("application")).first()
+    application_id = payload.get("application")
+    application = ExpertApplication.objects.filter(
+        pk=application_id if isinstance(application_id, int) else 0
+    ).first()
     if application is None or application.email != payload.get("email"):
         raise TokenRefused(_("链接无效。"))
     return application

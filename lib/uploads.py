@@ -152,7 +152,7 @@ def body_limit(path: str, content_type: bytes = b"") -> int:
     view = _upload_view(path)
     if view is None:
         return settings.MAX_REQUEST_BYTES
-    own_cap = view.upload_max_bytes() if view.upload_max_bytes is not None else None
+    own_cap: int | None = view.upload_max_bytes() if view.upload_max_bytes is not None else None
     if own_cap is None:
         return settings.MAX_UPLOAD_BYTES
     # The form's other fields travel in the same body.
