@@ -60,6 +60,7 @@ REGISTRABLE_KINDS = (
     Organization.Kind.AGENT,
     Organization.Kind.OWNER,
 )
+REGISTRABLE_KIND_VALUES = [str(kind) for kind in REGISTRABLE_KINDS]
 # The registered data every version holds (the USCC is the organization's identity: never changed).
 DATA_FIELDS = (
     "name",

@@ -22,15 +22,15 @@ from accounts.permissions import signed_in_user
 from accounts.registration_serializers import (
     AcceptInvitationSerializer,
     ActiveSerializer,
+    EmailTokenSerializer,
     InvitationCreateSerializer,
     InvitationSerializer,
     LoginSessionSerializer,
     OrganizationApplicationSerializer,
+    OrganizationRegistrationSerializer,
     OrgRolesSerializer,
     OrgUserSerializer,
-    RegistrationCreateSerializer,
-    ReturnSerializer,
-    TokenBodySerializer,
+    RegistrationReturnSerializer,
     VersionSubmitSerializer,
     data_of,
     registration_of,
@@ -76,13 +76,13 @@ def _reply(application: OrganizationApplication, code: int = status.HTTP_200_OK)
         OpenApiParameter("status", str, enum=OrganizationApplication.Status.values),
     ],
     responses={200: page_of(OrganizationApplicationSerializer), 403: ErrorSerializer},
-    operation_id="registrations_list",
+    operation_id="organization_registrations_list",
     description="Center staff and supervisors: every organization's application; an organization's "
     "users: their own (the list has at most one).",
 )
 @extend_schema(
     methods=["POST"],
-    request={"multipart/form-data": RegistrationCreateSerializer},
+    request={"multipart/form-data": OrganizationRegistrationSerializer},
     responses={201: OrganizationApplicationSerializer, **PUBLIC_ERRORS},
     auth=[],
     description="An organization registers itself (anyone may): its 统一社会信用代码 (checked, unique: "
@@ -96,7 +96,7 @@ def _reply(application: OrganizationApplication, code: int = status.HTTP_200_OK)
 @throttle_classes([UserThrottle, AnonThrottle])
 def registrations(request: Request) -> Response:
     if request.method == "POST":
-        payload = RegistrationCreateSerializer(data=request.data)
+        payload = OrganizationRegistrationSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         application = registration.register(
             Actor.from_request(request), **registration_of(payload.validated_data)
@@ -149,12 +149,13 @@ def registration_approve(request: Request, pk: int) -> Response:
 
 
 @extend_schema(
-    request=ReturnSerializer, responses={200: OrganizationApplicationSerializer, **WRITE_ERRORS}
+    request=RegistrationReturnSerializer,
+    responses={200: OrganizationApplicationSerializer, **WRITE_ERRORS},
 )
 @api_view(["POST"])
 def registration_return(request: Request, pk: int) -> Response:
     application = _application(request, pk)
-    payload = ReturnSerializer(data=request.data)
+    payload = RegistrationReturnSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     return _reply(
         registration.return_application(
@@ -179,7 +180,7 @@ def registration_license(request: Request, pk: int) -> FileResponse:
 
 
 @extend_schema(
-    request=TokenBodySerializer,
+    request=EmailTokenSerializer,
     responses={200: OrganizationApplicationSerializer, **PUBLIC_ERRORS},
     auth=[],
     description="The token of the verification link: verifies the email and submits the "
@@ -189,7 +190,7 @@ def registration_license(request: Request, pk: int) -> FileResponse:
 @permission_classes([AllowAny])
 @throttle_classes([AuthThrottle, AnonThrottle])
 def verify_email(request: Request) -> Response:
-    payload = TokenBodySerializer(data=request.data)
+    payload = EmailTokenSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     user = registration.verify_email(Actor.from_request(request), payload.validated_data["token"])
     application = OrganizationApplication.objects.filter(created_by=user).first()

@@ -14,14 +14,14 @@ from accounts.models import (
     OrgRole,
     User,
 )
-from accounts.registration import REGISTRABLE_KINDS
+from accounts.registration import REGISTRABLE_KIND_VALUES
 
 
 class RegistrationDataSerializer(serializers.Serializer):
     """The registered data of an organization (every version holds all of it)."""
 
     name = serializers.CharField(max_length=200)
-    kind = serializers.ChoiceField(choices=[str(kind) for kind in REGISTRABLE_KINDS])
+    kind = serializers.ChoiceField(choices=REGISTRABLE_KIND_VALUES)
     legal_representative = serializers.CharField(max_length=100)
     basic_account_bank = serializers.CharField(max_length=100)
     basic_account_number = serializers.RegexField(
@@ -35,7 +35,7 @@ class RegistrationDataSerializer(serializers.Serializer):
     contact_phone = serializers.CharField(max_length=20)
 
 
-class RegistrationCreateSerializer(RegistrationDataSerializer):
+class OrganizationRegistrationSerializer(RegistrationDataSerializer):
     uscc = serializers.CharField(max_length=30, help_text="统一社会信用代码 (GB 32100)")
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, write_only=True, trim_whitespace=False)
@@ -114,11 +114,11 @@ class OrganizationApplicationSerializer(serializers.ModelSerializer):
         return application.created_by.email_verified_at is not None
 
 
-class ReturnSerializer(serializers.Serializer):
+class RegistrationReturnSerializer(serializers.Serializer):
     reasons = serializers.CharField(max_length=2000)
 
 
-class TokenBodySerializer(serializers.Serializer):
+class EmailTokenSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=1000)
 
 

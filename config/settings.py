@@ -338,6 +338,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # `<id:pk>` (lib.edge.IdConverter): an integer that fits a bigint.
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+    # The kinds an organization may register itself as (a subset of Organization.Kind, which keeps
+    # the name it had before there were two sets of organization kinds).
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "accounts.models.Organization.Kind",
+        "RegistrableKindEnum": "accounts.registration.REGISTRABLE_KIND_VALUES",
+    },
 }
 
 # --- Platform rules that are operator settings ----------------------------------------------------

@@ -77,15 +77,15 @@ class ExpertApplicationStaffSerializer(ExpertApplicationSerializer):
         read_only_fields = fields
 
 
-class TokenSerializer(serializers.Serializer):
+class ExpertApplicationTokenSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=1000)
 
 
-class ApproveSerializer(serializers.Serializer):
+class ExpertApproveSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150, required=False, default="")
 
 
-class ReturnSerializer(serializers.Serializer):
+class ExpertReturnSerializer(serializers.Serializer):
     reasons = serializers.CharField(max_length=2000)
 
 
@@ -141,7 +141,7 @@ def expert_application(request: Request, pk: int) -> Response:
 
 
 @extend_schema(
-    request=TokenSerializer,
+    request=ExpertApplicationTokenSerializer,
     responses={200: ExpertApplicationSerializer, **PUBLIC_ERRORS},
     auth=[],
     description="The mailed link's token: verifies the email and submits the application.",
@@ -150,7 +150,7 @@ def expert_application(request: Request, pk: int) -> Response:
 @permission_classes([AllowAny])
 @throttle_classes([AuthThrottle, AnonThrottle])
 def verify_email(request: Request) -> Response:
-    payload = TokenSerializer(data=request.data)
+    payload = ExpertApplicationTokenSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     application = applications.verify_email(
         Actor.from_request(request), payload.validated_data["token"]
@@ -178,7 +178,7 @@ def resubmit(request: Request) -> Response:
 
 
 @extend_schema(
-    request=ApproveSerializer,
+    request=ExpertApproveSerializer,
     responses={200: ExpertApplicationStaffSerializer, **WRITE_ERRORS},
     description="Center staff approve: the expert joins the pool with a user of the expert role, "
     "mailed a link to set a password.",
@@ -186,7 +186,7 @@ def resubmit(request: Request) -> Response:
 @api_view(["POST"])
 def approve(request: Request, pk: int) -> Response:
     application = _staff_visible(request, pk)
-    payload = ApproveSerializer(data=request.data)
+    payload = ExpertApproveSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     applications.approve(
         Actor.from_request(request), application, username=payload.validated_data["username"]
@@ -196,12 +196,13 @@ def approve(request: Request, pk: int) -> Response:
 
 
 @extend_schema(
-    request=ReturnSerializer, responses={200: ExpertApplicationStaffSerializer, **WRITE_ERRORS}
+    request=ExpertReturnSerializer,
+    responses={200: ExpertApplicationStaffSerializer, **WRITE_ERRORS},
 )
 @api_view(["POST"])
 def return_application(request: Request, pk: int) -> Response:
     application = _staff_visible(request, pk)
-    payload = ReturnSerializer(data=request.data)
+    payload = ExpertReturnSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     application = applications.return_application(
         Actor.from_request(request), application, reasons=payload.validated_data["reasons"]
