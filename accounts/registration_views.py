@@ -115,8 +115,8 @@ def _version_form(application: OrganizationApplication) -> VersionForm:
     return VersionForm(initial=last.data if last else application.draft)
 
 
-@login_required
 @accepts_uploads(Role.SUPPLIER, Role.AGENT, max_bytes=license_cap)
+@login_required
 def my_application(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     application = (
