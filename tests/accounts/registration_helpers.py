@@ -43,7 +43,7 @@ def token_in_mail(to: str, path: str) -> str:
     """The token of the last link to `path` mailed to `to`."""
     for message in reversed(mail.outbox):
         if to in message.to:
-            found = re.search(re.escape(path) + r"\?token=(\S+)", message.body)
+            found = re.search(re.escape(path) + r"\?token=(\S+)", str(message.body))
             if found:
                 return unquote(found.group(1))
     raise AssertionError(f"no mail to {to} with a link to {path}")
@@ -52,7 +52,7 @@ def token_in_mail(to: str, path: str) -> str:
 def link_in_mail(to: str, pattern: str) -> str:
     for message in reversed(mail.outbox):
         if to in message.to:
-            found = re.search(pattern, message.body)
+            found = re.search(pattern, str(message.body))
             if found:
                 return found.group(0)
     raise AssertionError(f"no mail to {to} matching {pattern}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,7 +19,7 @@ PASSWORD = "Shouji-zhuce-2026"
 
 
 def test_an_organization_registers_on_a_phone_and_is_approved(browser, daphne_url, staff):
-    page = chinese_page(browser, viewport=PHONE)
+    page: Any = chinese_page(browser, viewport=PHONE)
     page.goto(daphne_url + "/")
     page.click("[data-testid=home-register]")
     page.wait_for_url(daphne_url + "/accounts/register/")
@@ -57,7 +58,7 @@ def test_an_organization_registers_on_a_phone_and_is_approved(browser, daphne_ur
     fits_the_phone(page)
 
     application = OrganizationApplication.objects.get(organization__name="珠海手机注册有限公司")
-    reviewer = chinese_page(browser)
+    reviewer: Any = chinese_page(browser)
     log_in(reviewer, daphne_url, "staff")
     reviewer.goto(f"{daphne_url}/accounts/applications/{application.pk}/")
     reviewer.click("[data-testid=approve]")

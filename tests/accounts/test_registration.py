@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import pytest
 import time_machine
 from django.core import mail
+from django.http import StreamingHttpResponse
 from django.test import Client
 
 from accounts import registration
@@ -45,6 +47,8 @@ def register_through_api(api, mails, **overrides):
 def test_the_whole_journey_through_the_api(api, agent, staff, mails):
     project = published(agent, staff)
     lot = project.lots.get()
+    opens = project.documents_from
+    assert opens is not None
 
     created = register_through_api(api, mails)
     assert created["status"] == "draft"
@@ -56,7 +60,7 @@ def test_the_whole_journey_through_the_api(api, agent, staff, mails):
 
     # Not approved yet: the integrity gate refuses it, even for 报名 once registration opens.
     with (
-        time_machine.travel(project.documents_from + dt.timedelta(minutes=1), tick=False),
+        time_machine.travel(opens + dt.timedelta(minutes=1), tick=False),
         pytest.raises(OrganizationNotApproved) as refused,
     ):
         trading.register(Actor.for_user(applicant), lot)
@@ -97,7 +101,7 @@ def test_the_whole_journey_through_the_api(api, agent, staff, mails):
     org.refresh_from_db()
     assert org.approved_at is not None
     assert org.basic_account_bank == "中国工商银行股份有限公司珠海分行"
-    with time_machine.travel(project.documents_from + dt.timedelta(minutes=1), tick=False):
+    with time_machine.travel(opens + dt.timedelta(minutes=1), tick=False):
         # Signed in afresh, as the next request would be.
         registered = trading.register(Actor.for_user(User.objects.get(pk=applicant.pk)), lot)
     assert registered.organization == org
@@ -132,7 +136,7 @@ def test_the_journey_through_the_pages(staff, mails):
     version = application.versions.get()
     assert f"/accounts/application-versions/{version.pk}/license/" in detail.content.decode()
     licence = reviewer.get(f"/accounts/application-versions/{version.pk}/license/")
-    assert b"".join(licence.streaming_content).startswith(b"%PDF-")
+    assert cast(StreamingHttpResponse, licence).getvalue().startswith(b"%PDF-")
     reviewer.post(
         f"/accounts/applications/{application.pk}/return/", {"reasons": "法定代表人姓名有误"}
     )

@@ -92,7 +92,9 @@ def test_the_review_pages(submitted, staff, supervisor, other_supplier):
             assert ('data-testid="approve"' in detail.content.decode()) == (who == "staff")
     for who in ("supervisor", "applicant"):
         client = Client()
-        client.force_login(people(staff, supervisor, other_supplier)[who])
+        user = people(staff, supervisor, other_supplier)[who]
+        assert user is not None
+        client.force_login(user)
         client.post(f"/accounts/applications/{submitted.pk}/approve/")
     submitted.refresh_from_db()
     assert submitted.status == "submitted"

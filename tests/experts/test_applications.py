@@ -75,7 +75,9 @@ def test_the_whole_journey_through_the_api(api, staff, mails):
 
     # The approval mail carries a link to set the password.
     message = next(m for m in reversed(mail.outbox) if "qian@example.cn" in m.to)
-    path = re.search(r"/accounts/reset/\S+", message.body).group(0)
+    found = re.search(r"/accounts/reset/\S+", str(message.body))
+    assert found is not None
+    path = found.group(0)
     browser = Client()
     form = browser.get(path, follow=True)
     browser.post(form.redirect_chain[-1][0], {"new_password1": PASSWORD, "new_password2": PASSWORD})
@@ -148,4 +150,5 @@ def test_the_pages(staff, mails):
     reviewer.post(f"/experts/applications/{application.pk}/approve/", {"username": ""})
     application.refresh_from_db()
     assert application.status == "approved"
+    assert application.expert is not None and application.expert.user is not None
     assert application.expert.user.username == f"expert{application.pk:05d}"
