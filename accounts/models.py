@@ -354,6 +354,20 @@ class OrganizationVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.organization} v{self.number}"
 
+    # What may change after a version is written: its decision, once (accounts.registration).
+    DECISION_FIELDS = frozenset({"decision", "decided_by", "decided_at", "reasons"})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if self.pk is not None and (
+            update_fields is None or not set(update_fields) <= self.DECISION_FIELDS
+        ):
+            raise RuntimeError("an organization version is append-only: only its decision is set")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("an organization version is never deleted")
+
 
 class Notification(models.Model):
     """A message to every user of an organization (an amendment, a moved deadline, an invitation)."""

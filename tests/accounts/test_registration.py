@@ -267,3 +267,15 @@ def test_only_an_administrator_of_the_organization_submits_its_data(api, staff, 
     # Another organization's user does not even see the application.
     response = api(supplier).post(f"{API}{application.pk}/versions/", change, format="multipart")
     assert response.status_code == 404
+
+
+def test_a_submitted_version_cannot_be_rewritten(api, staff, mails):
+    application, _admin = _approved_self_registered(api, staff, mails)
+    version = application.versions.get()
+    version.data = {**version.data, "name": "改写的名称"}
+    with pytest.raises(RuntimeError):
+        version.save()
+    with pytest.raises(RuntimeError):
+        version.delete()
+    version.refresh_from_db()
+    assert version.data["name"] == "珠海自助建设有限公司"
