@@ -215,3 +215,25 @@ def test_sessions_are_listed_and_ended_by_their_user_only(api, supplier, other_s
     assert phone.get("/accounts/sessions/").status_code == 302  # logged out
     assert laptop.get("/accounts/sessions/").status_code == 200
     assert [s["ip"] for s in api(supplier).get("/api/v1/sessions/").json()] == ["203.0.113.9"]
+
+
+def test_an_expired_invitation_is_refused(api, supplier, mails):
+    token = invite(api, supplier, mails)
+    invitation = Invitation.objects.get()
+    invitation.expires_at = invitation.created_at
+    invitation.save(update_fields=["expires_at"])
+    response = api().post(
+        "/api/v1/invitations/accept/",
+        {"token": token, "username": "late", "password": NEW_PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "TOKEN_EXPIRED"
+    assert not User.objects.filter(username="late").exists()
+
+
+def test_the_registration_page_reads_in_english(client):
+    page = client.get("/accounts/register/", HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert "Register an organization" in text
+    assert "Business licence" in text
