@@ -12,7 +12,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.http import HttpRequest
 
-from accounts.models import IntegrityRecord, Organization, User
+from accounts.models import (
+    IntegrityRecord,
+    Invitation,
+    Organization,
+    OrganizationApplication,
+    OrganizationVersion,
+    User,
+)
 from audit.admin import ReadOnlyAdmin
 
 
@@ -69,3 +76,23 @@ admin.site.unregister(Group)
 @admin.register(Group)
 class GroupAdmin(ReadOnlyAdmin, DjangoGroupAdmin):
     pass
+
+
+@admin.register(OrganizationApplication)
+class OrganizationApplicationAdmin(ReadOnlyAdmin):
+    list_display = ("organization", "status", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("organization__name", "organization__uscc")
+
+
+@admin.register(OrganizationVersion)
+class OrganizationVersionAdmin(ReadOnlyAdmin):
+    list_display = ("organization", "number", "decision", "submitted_at", "decided_at")
+    list_filter = ("decision",)
+    search_fields = ("organization__name", "organization__uscc", "sha256")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ("organization", "email", "created_at", "expires_at", "accepted_at")
+    search_fields = ("organization__name", "email")

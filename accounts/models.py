@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
@@ -53,6 +56,10 @@ class Organization(models.Model):
     basic_account_bank = models.CharField(_("基本账户开户行"), max_length=100, blank=True)
     basic_account_number = models.CharField(_("基本账户账号"), max_length=40, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
+    # When center staff first approved it (self-registration), or when staff created it. Null: a
+    # self-registered organization still under its first review, which may not trade
+    # (accounts.services.ensure_may_trade). Later changes of its data under review leave it set.
+    approved_at = models.DateTimeField(_("审核通过时间"), null=True, blank=True)
     # Object permissions on what an organization owns are granted to this group, so every member
     # of the organization (and only they) share them.
     members_group = models.OneToOneField(
@@ -151,6 +158,9 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("姓名"), max_length=100, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    # Set when the user opened the signed link sent to `email` (accounts.tokens); a changed email
+    # needs a new verification. Mobile numbers are verified once the SMS adapter exists (not yet).
+    email_verified_at = models.DateTimeField(_("邮箱验证时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = pgettext_lazy("singular", "用户")
@@ -167,6 +177,196 @@ class User(AbstractUser):
     def get_role_display(self) -> str:
         role = self.role
         return str(Role(role).label) if role else ""
+
+    @property
+    def org_roles(self) -> list[str]:
+        return sorted(self.org_role_grants.values_list("role", flat=True))
+
+
+class OrgRole(models.TextChoices):
+    """What a user may do inside their own organization (beside the platform-wide `Role`).
+
+    A user may hold several. Services call `accounts.services.require_org_role`.
+    """
+
+    ADMIN = "admin", _("机构管理员")
+    BID_OPERATOR = "bid_operator", _("投标/竞买操作")
+    FINANCE = "finance", _("保证金/财务")
+    VIEWER = "viewer", _("只读")
+
+
+class OrgRoleGrant(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="org_role_grants")
+    role = models.CharField(_("机构内角色"), max_length=16, choices=OrgRole.choices)
+    granted_at = models.DateTimeField(_("授予时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "机构内角色")
+        verbose_name_plural = _("机构内角色")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="org_role_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+
+class Invitation(models.Model):
+    """An organization administrator's invitation: the invitee opens the signed link
+    (accounts.tokens, purpose "invitation") before `expires_at`, chooses a username and password
+    and joins with `roles`. Used once."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="invitations"
+    )
+    email = models.EmailField(_("邮箱"))
+    display_name = models.CharField(_("姓名"), max_length=100, blank=True)
+    roles = models.JSONField(_("机构内角色"), default=list)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("邀请时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("有效期至"))
+    accepted_at = models.DateTimeField(_("接受时间"), null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "用户邀请")
+        verbose_name_plural = _("用户邀请")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class LoginSession(models.Model):
+    """One login's session, recorded at `user_logged_in` so that its user can list and end it.
+
+    `session_key` references the Django session (the same secret `django_session` holds); ending
+    the session deletes that row, which logs the browser out at its next request. When the session
+    was last used is kept in the session itself (accounts.sessions), not here: a read stays a read.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    ip = models.GenericIPAddressField(_("登录地址"), null=True, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("登录时间"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "登录会话")
+        verbose_name_plural = _("登录会话")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def license_path(instance: Any, filename: str) -> str:
+    suffix = Path(filename).suffix.lower()[:8]
+    return f"licenses/{instance.organization_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class OrganizationApplication(models.Model):
+    """The review case of one self-registered organization (one per organization).
+
+    `status` is the state of its latest submission: draft (registered, email not yet verified) →
+    submitted (under review) → approved | returned (with `return_reasons` the applicant sees, fixes
+    and resubmits). After approval, a change of the organization's data is a new submission too, so
+    the status goes back to submitted; the organization keeps trading with its approved data
+    meanwhile (`Organization.approved_at`). What each submission said is in `OrganizationVersion`.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("待验证邮箱")
+        SUBMITTED = "submitted", _("待审核")
+        APPROVED = "approved", _("已通过")
+        RETURNED = "returned", _("已退回")
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.PROTECT, related_name="application"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    # What the registration said before the first submission (its email was not verified yet).
+    draft = models.JSONField(default=dict)
+    draft_license = models.FileField(upload_to=license_path, blank=True)
+    draft_license_sha256 = models.CharField(max_length=64, blank=True)
+    return_reasons = models.TextField(_("退回理由"), blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "主体注册申请")
+        verbose_name_plural = _("主体注册申请")
+        ordering = ["-updated_at", "-id"]
+        permissions = [("review_application", _("可审核主体注册申请"))]
+
+    def __str__(self) -> str:
+        return str(self.organization)
+
+
+class OrganizationVersion(models.Model):
+    """One submitted version of an organization's registered data: append-only.
+
+    Written once at submission (data, who, when, its hash over lib.canonical) and given its decision
+    once by center staff; the live `Organization` row changes only when a version is approved.
+    """
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("通过")
+        RETURNED = "returned", _("退回")
+
+    application = models.ForeignKey(
+        OrganizationApplication, on_delete=models.PROTECT, related_name="versions"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField(_("版本"))
+    data = models.JSONField()
+    license = models.FileField(upload_to=license_path, blank=True)
+    license_sha256 = models.CharField(max_length=64, blank=True)
+    submitted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("提交时间"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    decision = models.CharField(
+        _("审核结论"), max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reasons = models.TextField(_("退回理由"), blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "主体信息版本")
+        verbose_name_plural = _("主体信息版本")
+        ordering = ["application", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "number"], name="organization_version_number_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} v{self.number}"
+
+    # What may change after a version is written: its decision, once (accounts.registration).
+    DECISION_FIELDS = frozenset({"decision", "decided_by", "decided_at", "reasons"})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if self.pk is not None and (
+            update_fields is None or not set(update_fields) <= self.DECISION_FIELDS
+        ):
+            raise RuntimeError("an organization version is append-only: only its decision is set")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("an organization version is never deleted")
 
 
 class Notification(models.Model):

@@ -98,7 +98,9 @@ class LiftSerializer(serializers.Serializer):
 class MeSerializer(serializers.ModelSerializer):
     role = serializers.CharField(read_only=True)
     organization = OrganizationSerializer(read_only=True)
+    # The caller's roles inside its organization (accounts.models.OrgRole).
+    org_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "role", "organization"]
+        fields = ["id", "username", "display_name", "role", "organization", "org_roles"]

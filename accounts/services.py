@@ -7,6 +7,7 @@ or a bid.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -18,8 +19,17 @@ from guardian.shortcuts import assign_perm
 from stdnum.cn import uscc as uscc_number
 
 from accounts.actors import Actor
-from accounts.models import IntegrityRecord, Organization, Role, User, validate_uscc
+from accounts.models import (
+    IntegrityRecord,
+    Organization,
+    OrgRole,
+    OrgRoleGrant,
+    Role,
+    User,
+    validate_uscc,
+)
 from accounts.permissions import require_perm
+from accounts.sessions import end_all_sessions
 from audit.services import record
 from lib.errors import Conflict, DomainError
 
@@ -34,6 +44,16 @@ class OrganizationInactive(DomainError):
     http_status = 403
 
 
+class OrganizationNotApproved(DomainError):
+    code = "ORGANIZATION_NOT_APPROVED"
+    http_status = 403
+
+
+class OrgRoleRequired(DomainError):
+    code = "ORG_ROLE_REQUIRED"
+    http_status = 403
+
+
 def _local_day(when: dt.datetime | dt.date) -> dt.date:
     """Bars run by calendar day in China; a UTC timestamp is judged on its Asia/Shanghai date."""
     if isinstance(when, dt.datetime):
@@ -44,11 +64,17 @@ def _local_day(when: dt.datetime | dt.date) -> dt.date:
 def ensure_may_trade(org: Organization, when: dt.datetime | dt.date) -> None:
     """Raise unless `org` may register, pay a deposit or bid at `when`.
 
-    Refuses a deactivated organization and one with an integrity bar active on that day (失信被执行人,
-    严重违法失信, 不良行为 ban…). The message names the earliest bar so the bidder knows why and until when.
+    Refuses a deactivated organization, a self-registered one that center staff have not approved
+    yet (ORGANIZATION_NOT_APPROVED; accounts.registration), and one with an integrity bar active on
+    that day (失信被执行人, 严重违法失信, 不良行为 ban…). The message names the earliest bar so the bidder
+    knows why and until when.
     """
     if not org.is_active:
         raise OrganizationInactive(_("机构“%(name)s”已停用，不能参与交易。"), name=org.name)
+    if org.approved_at is None:
+        raise OrganizationNotApproved(
+            _("机构“%(name)s”的主体注册尚未通过交易中心审核，暂不能参与交易。"), name=org.name
+        )
     bar = org.integrity_records.active_at(_local_day(when)).order_by("barred_from", "id").first()
     if bar is None:
         return
@@ -68,6 +94,39 @@ def ensure_may_trade(org: Organization, when: dt.datetime | dt.date) -> None:
     )
 
 
+# Users who act for an organization (a bidder, a tendering party) hold roles inside it; the
+# platform's own people (center staff, supervisors) and experts act in their platform role alone.
+ORGANIZATION_PARTY_ROLES = frozenset({Role.SUPPLIER, Role.AGENT})
+
+
+def has_org_role(user: Any, role: str) -> bool:
+    """Whether `user` holds `role` (an `OrgRole`) inside their organization."""
+    if user is None or not user.is_authenticated:
+        return False
+    return OrgRoleGrant.objects.filter(user_id=user.pk, role=role).exists()
+
+
+def require_org_role(actor: Actor, *roles: str) -> None:
+    """Raise ORG_ROLE_REQUIRED unless the actor holds one of `roles` inside its organization.
+
+    Only organization parties (suppliers, agents/owners) are checked: the system, center staff,
+    supervisors, experts and users without an organization pass through (their platform role and
+    object permissions decide). Acts call it before their own permission checks, e.g. a bid with
+    (BID_OPERATOR, ADMIN) and a deposit refund account with (FINANCE, ADMIN).
+    """
+    user = actor.user
+    if actor.is_system or user is None or user.organization_id is None:
+        return
+    if actor.role not in ORGANIZATION_PARTY_ROLES:
+        return
+    if OrgRoleGrant.objects.filter(user_id=user.pk, role__in=roles).exists():
+        return
+    raise OrgRoleRequired(
+        _("您在本机构的角色不能执行此操作（需要：%(roles)s）。"),
+        roles="、".join(str(OrgRole(role).label) for role in roles),
+    )
+
+
 def _organization_snapshot(org: Organization) -> dict[str, Any]:
     return {
         "uscc": org.uscc,
@@ -79,7 +138,7 @@ def _organization_snapshot(org: Organization) -> dict[str, Any]:
     }
 
 
-def _clean_uscc(value: str) -> str:
+def clean_uscc(value: str) -> str:
     compact = uscc_number.compact(value or "")
     try:
         validate_uscc(compact)
@@ -100,7 +159,7 @@ def create_organization(
     legal_representative: str = "",
 ) -> Organization:
     require_perm(actor, "accounts.add_organization")
-    code = _clean_uscc(uscc)
+    code = clean_uscc(uscc)
     name = (name or "").strip()
     if not name:
         raise DomainError(_("机构名称不能为空。"), code="NAME_REQUIRED")
@@ -117,6 +176,8 @@ def create_organization(
             region=region,
             legal_representative=legal_representative,
             members_group=group,
+            # Created by center staff (or the platform itself): vetted already.
+            approved_at=timezone.now(),
         )
         # Members see their own organization; staff and supervisors see all through their role.
         assign_perm("accounts.view_organization", group, org)
@@ -231,11 +292,64 @@ def create_user(
     display_name: str = "",
     email: str = "",
     phone: str = "",
+    org_roles: list[str] | None = None,
 ) -> User:
-    """Create a user in one organization with one role. Staff roles need the center's organization."""
+    """Create a user in one organization with one role. Staff roles need the center's organization;
+    an expert may have none (a natural person whose employer is not registered here).
+
+    A supplier's or agent's user gets `org_roles` inside its organization — by default
+    administrator, so a user center staff create keeps every power users had before roles inside
+    organizations existed.
+    """
     require_perm(actor, "accounts.add_user")
     if role not in Role.values:
         raise DomainError(_("未知的角色：%(role)s"), code="INVALID_ROLE", role=role)
+    with transaction.atomic():
+        user = add_user_row(
+            actor,
+            organization=organization,
+            username=username,
+            role=role,
+            password=password,
+            display_name=display_name,
+            email=email,
+            phone=phone,
+            org_roles=[OrgRole.ADMIN] if org_roles is None else org_roles,
+        )
+    return user
+
+
+def check_username(username: str) -> str:
+    username = (username or "").strip()
+    if not username:
+        raise DomainError(_("用户名不能为空。"), code="USERNAME_REQUIRED")
+    if len(username) > 150 or not re.fullmatch(r"[\w.@+-]+", username):
+        raise DomainError(
+            _("用户名只能包含字母、数字和 @/./+/-/_，最多 150 个字符。"), code="USERNAME_INVALID"
+        )
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(
+            _("用户名 %(username)s 已被使用。"), code="USERNAME_TAKEN", username=username
+        )
+    return username
+
+
+def add_user_row(
+    actor: Actor,
+    *,
+    organization: Organization | None,
+    username: str,
+    role: str,
+    password: str | None,
+    display_name: str = "",
+    email: str = "",
+    phone: str = "",
+    org_roles: list[str],
+    email_verified: bool = False,
+) -> User:
+    """The user row, its groups and org roles, audited. For the services that decided who may add
+    it (staff through `create_user`; a self-registration, an accepted invitation, an approved
+    expert application) and call it inside their transaction."""
     kinds_by_role: dict[Role, set[str]] = {
         Role.CENTER_STAFF: {Organization.Kind.CENTER},
         Role.SUPERVISOR: {Organization.Kind.REGULATOR, Organization.Kind.CENTER},
@@ -244,41 +358,51 @@ def create_user(
         Role.EXPERT: set(Organization.Kind.values),
     }
     expected_kinds = kinds_by_role[Role(role)]
-    if organization is None or organization.kind not in expected_kinds:
+    if (organization is None and role != Role.EXPERT) or (
+        organization is not None and organization.kind not in expected_kinds
+    ):
         raise DomainError(
             _("角色“%(role)s”不能属于该类型的机构。"),
             code="ROLE_ORG_MISMATCH",
             role=Role(role).label,
         )
-    username = (username or "").strip()
-    if not username:
-        raise DomainError(_("用户名不能为空。"), code="USERNAME_REQUIRED")
-    with transaction.atomic():
-        if User.objects.filter(username__iexact=username).exists():
-            raise Conflict(
-                _("用户名 %(username)s 已被使用。"), code="USERNAME_TAKEN", username=username
-            )
-        user = User(
-            username=username,
-            organization=organization,
-            display_name=display_name,
-            email=email,
-            phone=phone,
-            # Center staff reach the Django admin; what they may do there is still their role's perms.
-            is_staff=(role == Role.CENTER_STAFF),
+    unknown = set(org_roles) - set(OrgRole.values)
+    if unknown:
+        raise DomainError(
+            _("未知的机构内角色：%(roles)s"), code="INVALID_ORG_ROLE", roles=", ".join(unknown)
         )
-        if password:
-            user.set_password(password)
-        else:
-            user.set_unusable_password()
-        user.save()
-        user.groups.add(Group.objects.get(name=role), organization.members_group)
-        record(
-            actor,
-            "accounts.user.created",
-            user,
-            {"username": username, "role": role, "organization": organization.pk},
-        )
+    username = check_username(username)
+    user = User(
+        username=username,
+        organization=organization,
+        display_name=display_name,
+        email=email,
+        phone=phone,
+        # Center staff reach the Django admin; what they may do there is still their role's perms.
+        is_staff=(role == Role.CENTER_STAFF),
+        email_verified_at=timezone.now() if email_verified else None,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+    if organization is not None:
+        user.groups.add(organization.members_group)
+    granted = sorted(set(org_roles)) if role in ORGANIZATION_PARTY_ROLES else []
+    OrgRoleGrant.objects.bulk_create([OrgRoleGrant(user=user, role=r) for r in granted])
+    record(
+        actor,
+        "accounts.user.created",
+        user,
+        {
+            "username": username,
+            "role": role,
+            "organization": organization.pk if organization else None,
+            "org_roles": granted,
+        },
+    )
     return user
 
 
@@ -287,7 +411,11 @@ def set_user_active(actor: Actor, user: User, *, active: bool) -> User:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=active)
         user.refresh_from_db(fields=["is_active"])
+        ended = 0 if active else end_all_sessions(user)
         record(
-            actor, "accounts.user.activated" if active else "accounts.user.deactivated", user, {}
+            actor,
+            "accounts.user.activated" if active else "accounts.user.deactivated",
+            user,
+            {"sessions_ended": ended} if ended else {},
         )
     return user

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts import services
 from accounts.actors import Actor
 from accounts.forms import BarForm, LiftForm
-from accounts.models import IntegrityRecord, Organization, Role
+from accounts.models import IntegrityRecord, Organization, OrganizationApplication, Role
 from accounts.permissions import has_perm, visible_to
 from audit.models import AuditEvent
 from audit.services import chain_state
@@ -36,6 +36,9 @@ def home(request: HttpRequest) -> HttpResponse:
             context["head"] = {"seq": chain.head_seq, "hash": chain.head_hash}
             context["recent_events"] = AuditEvent.objects.order_by("-seq")[:10]
         if role == Role.CENTER_STAFF:
+            context["pending_applications"] = OrganizationApplication.objects.filter(
+                status=OrganizationApplication.Status.SUBMITTED
+            ).count()
             context["organization_count"] = Organization.objects.count()
             context["barred_count"] = Organization.objects.filter(
                 Exists(

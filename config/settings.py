@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "lib.edge.EdgeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # When a signed-in user's session was last used, kept in the session (accounts/sessions.py).
+    "accounts.sessions.SessionActivityMiddleware",
     # Before CSRF: the CSRF check reads a form's body for its token, and a user whose role may not
     # upload on a route is refused before any of an upload is read (lib/uploads.py).
     "lib.uploads.UploadRoleMiddleware",
@@ -176,6 +178,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Organization self-registration: the business licence's largest size (its route's body cap,
+# lib/uploads.py), and the addresses that approve or return applications (accounts/registration.py).
+LICENSE_MAX_BYTES = envint("LICENSE_MAX_BYTES", 10 * 1024 * 1024)
+# Password reset mails asked per client address (and per email address) per hour.
+PASSWORD_RESET_RATE = envint("PASSWORD_RESET_RATE", 5)
+
+# --- Email ----------------------------------------------------------------------------------------
+# Verification links, invitations and password resets. Development and tests: the console (pytest
+# swaps in the in-memory outbox); production: SMTP with the settings below.
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "bidhall <noreply@localhost>")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -320,6 +339,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # `<id:pk>` (lib.edge.IdConverter): an integer that fits a bigint.
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+    # The kinds an organization may register itself as (a subset of Organization.Kind, which keeps
+    # the name it had before there were two sets of organization kinds).
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "accounts.models.Organization.Kind",
+        "RegistrableKindEnum": "accounts.registration.REGISTRABLE_KIND_VALUES",
+    },
 }
 
 # --- Platform rules that are operator settings ----------------------------------------------------

@@ -23,6 +23,7 @@ api_v1: list[URLPattern | URLResolver] = [
         "organizations/<id:pk>/bars/", accounts_api.organization_bars, name="api_organization_bars"
     ),
     path("integrity-records/<id:pk>/lift/", accounts_api.lift_bar, name="api_lift_bar"),
+    path("", include("accounts.api_urls")),
     path("audit/events/", supervision_api.events, name="api_audit_events"),
     path("audit/head/", audit_api.head, name="api_audit_head"),
     path("audit/heads/", audit_api.heads, name="api_audit_heads"),
@@ -51,6 +52,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("organizations/", accounts_views.organization_list, name="organization_list"),
     path("organizations/<id:pk>/", accounts_views.organization_detail, name="organization_detail"),
     path("organizations/<id:pk>/bar/", accounts_views.bar_organization, name="organization_bar"),

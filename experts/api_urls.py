@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from experts import api
+from experts import api, application_api
 
 urlpatterns = [
     path("specialties/", api.specialties, name="api_expert_specialties"),
@@ -24,4 +24,31 @@ urlpatterns = [
     path("mine/", api.mine, name="api_expert_mine"),
     path("seats/<id:pk>/respond/", api.respond, name="api_seat_respond"),
     path("ratings/", api.ratings, name="api_expert_ratings"),
+    # Expert applications (专家申请): anyone applies; center staff review.
+    path("applications/", application_api.expert_applications, name="api_expert_applications"),
+    path(
+        "applications/verify-email/",
+        application_api.verify_email,
+        name="api_expert_application_verify",
+    ),
+    path(
+        "applications/resubmit/",
+        application_api.resubmit,
+        name="api_expert_application_resubmit",
+    ),
+    path(
+        "applications/<id:pk>/",
+        application_api.expert_application,
+        name="api_expert_application",
+    ),
+    path(
+        "applications/<id:pk>/approve/",
+        application_api.approve,
+        name="api_expert_application_approve",
+    ),
+    path(
+        "applications/<id:pk>/return/",
+        application_api.return_application,
+        name="api_expert_application_return",
+    ),
 ]

@@ -22,9 +22,10 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.demo import ORGANIZATIONS
 from accounts.models import Organization, User
+from accounts.tokens import make_token
 from audit.services import record
-from experts import services
-from experts.models import DrawnExpert, DrawRequest, Expert, Specialty
+from experts import applications, services
+from experts.models import DrawnExpert, DrawRequest, Expert, ExpertApplication, Specialty
 from trading.models import Project
 
 TENDER = "珠海市第一中学教学楼改造工程施工"
@@ -185,11 +186,36 @@ def _link_demo_expert(staff: User, user: User, draw: DrawRequest) -> Expert | No
     return expert
 
 
+# One expert application waiting for center staff's review (专家申请审核), its email verified.
+APPLICANT = {
+    "name": "宁志远",
+    "id_number": "440400198001011239",
+    "title": "senior",
+    "years_in_field": 14,
+    "region": "440402",
+    "employer": "珠海市建筑设计研究院有限公司",
+    "employer_uscc": "91440400MA4W1A0738",
+    "specialties": ["A0801", "C01"],
+    "email": "ning@demo.bidhall.test",
+    "phone": "13600136000",
+}
+
+
+def _application() -> None:
+    if ExpertApplication.objects.filter(id_number=APPLICANT["id_number"]).exists():
+        return
+    public = Actor.system("seed_demo")
+    application = applications.apply(public, APPLICANT)
+    token = make_token("expert-email", {"application": application.pk, "email": application.email})
+    applications.verify_email(public, token)
+
+
 def seed(out: Any) -> None:
     staff = User.objects.get(username="staff")
     supervisor = User.objects.get(username="supervisor")
     expert_user = User.objects.get(username="expert")
     _pool(Actor.for_user(staff), _organizations())
+    _application()
     project = Project.objects.filter(title=TENDER, status=Project.Status.PUBLISHED).first()
     draw = _draw(staff, supervisor, project, out) if project is not None else None
     linked = _link_demo_expert(staff, expert_user, draw) if draw is not None else None

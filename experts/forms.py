@@ -275,3 +275,57 @@ class RatingForm(forms.Form):
     note = forms.CharField(
         label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ExpertApplicationForm(forms.Form):
+    """A person's application to the expert pool (专家申请); experts.applications checks it again."""
+
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    id_number = forms.CharField(label=_("身份证号码"), max_length=18)
+    title = forms.ChoiceField(label=_("职称"), choices=Expert.Title.choices)
+    years_in_field = numbers.IntegerFormField(label=_("从业年限"), min_value=0, max_value=70)
+    region = forms.CharField(
+        label=_("所在地区（行政区划代码）"),
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    employer = forms.CharField(label=_("工作单位"), max_length=200)
+    employer_uscc = forms.CharField(
+        label=_("工作单位统一社会信用代码"),
+        max_length=18,
+        required=False,
+        help_text=_("单位已在本平台登记时填写，用于回避审查"),
+    )
+    specialties = forms.MultipleChoiceField(
+        label=_("专业"), choices=[], widget=forms.CheckboxSelectMultiple
+    )
+    email = forms.EmailField(label=_("邮箱"), max_length=254)
+    phone = forms.CharField(
+        label=_("手机号"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+        help_text=_("手机号验证将在短信通道接入后提供"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        form_field(self, "specialties", forms.MultipleChoiceField).choices = _specialty_choices()
+
+
+class ExpertResubmitForm(ExpertApplicationForm):
+    """A returned application fixed through the status link: the email stays the verified one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["email"]
+
+
+class ExpertReturnForm(forms.Form):
+    reasons = forms.CharField(
+        label=_("退回理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class ExpertApproveForm(forms.Form):
+    username = forms.CharField(label=_("用户名（留空则自动生成）"), max_length=150, required=False)

@@ -308,3 +308,56 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.expert} {self.project.number} {self.grade}"
+
+
+class ExpertApplication(models.Model):
+    """A person's own application to join the expert pool (专家申请), reviewed by center staff.
+
+    submitted after the applicant verified the email (a signed link, accounts.tokens purpose
+    "expert-email") → approved (the `Expert` is added to the pool through `services.add_expert`, with
+    a user of the expert role who sets a password through the link mailed to them) | returned (with
+    reasons, shown on the applicant's status page reached through the same kind of link, where they
+    fix it and submit it again).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("待验证邮箱")
+        SUBMITTED = "submitted", _("待审核")
+        APPROVED = "approved", _("已通过")
+        RETURNED = "returned", _("已退回")
+
+    name = models.CharField(_("姓名"), max_length=50)
+    # 居民身份证号码 (GB 11643, checked with stdnum.cn.ric); seen by center staff and supervisors only.
+    id_number = models.CharField(_("身份证号码"), max_length=18)
+    title = models.CharField(_("职称"), max_length=12, choices=Expert.Title.choices)
+    years_in_field = models.PositiveSmallIntegerField(_("从业年限"))
+    region = models.CharField(_("所在地区"), max_length=12)
+    employer = models.CharField(_("工作单位"), max_length=200)
+    # The employer's 统一社会信用代码 when it is registered here: the expert's ties (回避) start there.
+    employer_uscc = models.CharField(_("工作单位统一社会信用代码"), max_length=18, blank=True)
+    specialties = models.JSONField(_("专业代码"), default=list)
+    email = models.EmailField(_("邮箱"))
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    return_reasons = models.TextField(_("退回理由"), blank=True)
+    email_verified_at = models.DateTimeField(_("邮箱验证时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    expert = models.OneToOneField(
+        Expert, on_delete=models.PROTECT, null=True, blank=True, related_name="application"
+    )
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "专家申请")
+        verbose_name_plural = _("专家申请")
+        ordering = ["-created_at", "-id"]
+        permissions = [("review_expertapplication", _("可审核专家申请"))]
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from experts import views
+from experts import application_views, views
 
 urlpatterns = [
     # Center staff (and, read-only, supervisors): the pool.
@@ -29,4 +29,24 @@ urlpatterns = [
     # Per project: ratings (staff) and the disclosed committee (anyone who may see the project).
     path("projects/<id:pk>/ratings/", views.project_ratings, name="project_expert_ratings"),
     path("projects/<id:pk>/committee/", views.project_committee, name="project_committee"),
+    # Expert applications (专家申请): anyone applies (the status page is reached through the mailed
+    # link); center staff review, supervisors read.
+    path("apply/", application_views.apply, name="expert_apply"),
+    path("apply/status/", application_views.status, name="expert_application_status"),
+    path("applications/", application_views.application_list, name="expert_application_list"),
+    path(
+        "applications/<id:pk>/",
+        application_views.application_detail,
+        name="expert_application_detail",
+    ),
+    path(
+        "applications/<id:pk>/approve/",
+        application_views.application_approve,
+        name="expert_application_approve",
+    ),
+    path(
+        "applications/<id:pk>/return/",
+        application_views.application_return,
+        name="expert_application_return",
+    ),
 ]

@@ -49,14 +49,23 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 
-def accepts_uploads(*roles: str) -> Callable[[Any], Any]:
-    """Marks a view whose requests carry files (up to MAX_UPLOAD_BYTES) from users of `roles` only.
+# In `accepts_uploads`: anyone, signed in or not, may send the route a file (a self-registration's
+# business licence). Such a route should name a small `max_bytes`.
+ANYONE = "public"
+
+
+def accepts_uploads(
+    *roles: str, max_bytes: Callable[[], int] | None = None
+) -> Callable[[Any], Any]:
+    """Marks a view whose requests carry files (up to MAX_UPLOAD_BYTES, or the smaller `max_bytes()`
+    read at each request) from users of `roles` only (`ANYONE`: every caller).
 
     Put it above every other decorator of the view, so the mark is on the function the URL names.
     """
 
     def mark(view: Any) -> Any:
         view.upload_roles = frozenset(roles)
+        view.upload_max_bytes = max_bytes
         api_view_class = getattr(view, "cls", None)  # DRF's @api_view
         if api_view_class is not None:
             api_view_class.upload_roles = view.upload_roles
@@ -73,7 +82,7 @@ class UploadRolePermission(BasePermission):
     """DRF: only the roles the view's `accepts_uploads` names may send it a body."""
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
+        if request.method in SAFE_METHODS or ANYONE in view.upload_roles:
             return True
         return request.user.is_authenticated and request.user.role in view.upload_roles
 
@@ -85,7 +94,7 @@ class UploadRoleMiddleware(MiddlewareMixin):
         self, request: HttpRequest, view: Any, args: Any, kwargs: Any
     ) -> HttpResponse | None:
         roles = getattr(view, "upload_roles", None)
-        if roles is None or request.method in SAFE_METHODS:
+        if roles is None or request.method in SAFE_METHODS or ANYONE in roles:
             return None
         user = request.user
         if not user.is_authenticated:
@@ -125,21 +134,29 @@ def daphne_without_form_parsing() -> None:
 
 
 @functools.lru_cache(maxsize=2048)
-def _route_accepts_uploads(path: str) -> bool:
+def _upload_view(path: str) -> Any:
+    """The view at `path` when it accepts uploads, else None."""
     try:
         match = get_resolver().resolve(path)
     except Resolver404:
-        return False
-    return getattr(match.func, "upload_roles", None) is not None
+        return None
+    return match.func if getattr(match.func, "upload_roles", None) is not None else None
 
 
 def body_limit(path: str, content_type: bytes = b"") -> int:
     """The largest body the route at `path` accepts, in bytes: files travel as multipart/form-data,
     so only such a body on an upload route may exceed MAX_REQUEST_BYTES (a JSON body is parsed
-    whole in memory, whatever the route)."""
-    if content_type.lower().startswith(b"multipart/form-data") and _route_accepts_uploads(path):
+    whole in memory, whatever the route), up to the route's own `max_bytes` when it names one."""
+    if not content_type.lower().startswith(b"multipart/form-data"):
+        return settings.MAX_REQUEST_BYTES
+    view = _upload_view(path)
+    if view is None:
+        return settings.MAX_REQUEST_BYTES
+    own_cap: int | None = view.upload_max_bytes() if view.upload_max_bytes is not None else None
+    if own_cap is None:
         return settings.MAX_UPLOAD_BYTES
-    return settings.MAX_REQUEST_BYTES
+    # The form's other fields travel in the same body.
+    return min(settings.MAX_UPLOAD_BYTES, own_cap + settings.MAX_REQUEST_BYTES)
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
