@@ -49,15 +49,26 @@ def _enrol(user: User) -> None:
 
 
 def seed(out: Any) -> None:
+    """Certificates for the users that exist now, so that the later apps' demo data can sign."""
+    _enrol_everyone()
+
+
+def seed_last(out: Any) -> None:
+    """Certificates for the users the later apps' demo data created (experts, invited users)."""
+    if _enrol_everyone():
+        out.write(f"Demo certificates: one per demo user; keys in {key_path('<username>')}\n")
+
+
+def _enrol_everyone() -> bool:
     if not ca_simulator.enabled():
-        return
+        return False
     # Every demo login, including the users the accounts demo invited or registered.
     for user in User.objects.filter(is_active=True).select_related("organization").order_by("pk"):
         path = key_path(user.username)
         if path.exists() and demo_certificate(user, path.read_bytes()) is not None:
             continue
         _enrol(user)
-    out.write(f"Demo certificates: one per demo user; keys in {key_path('<username>')}")
+    return True
 
 
 def demo_certificate(user: User, key_pem: bytes) -> str | None:
