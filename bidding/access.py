@@ -12,7 +12,9 @@ see everything after the opening; the public sees the opening record and the res
 | the opening record | anyone | once published (opened or failed) |
 | the evaluation, every score | center staff, supervisors | from the start of evaluation |
 | the evaluation | a committee member | while it runs and until they sign |
-| the evaluation report | the project's agent | once every member signed |
+| the evaluation report (page, API, PDF) | center staff, supervisors | once compiled |
+| the evaluation report (page, API, PDF) | a committee member | while it awaits signatures |
+| the evaluation report (page, API, PDF) | the project's agent | once every member signed |
 | candidate publicity, the award | anyone | once published |
 | the award notice (中标通知书) | the winner, the project's agent, center staff, supervisors | once issued |
 
@@ -178,6 +180,21 @@ def evaluation_for(user: Any, lot: Lot) -> Evaluation:
 
 def may_see_all_scores(user: Any) -> bool:
     return has_perm(user, "bidding.view_evaluation")
+
+
+def may_see_report(user: Any, evaluation: Evaluation) -> bool:
+    """The compiled report (评标报告), a confidential document: center staff and supervisors; a member
+    while it awaits the committee's signatures (a member's part ends with the signed report); the
+    project's agent once every member signed."""
+    if not evaluation.report:
+        return False
+    if may_see_all_scores(user):
+        return True
+    if member_of(user, evaluation) is not None:
+        return evaluation.status == Evaluation.Status.REPORTED
+    return evaluation.status == Evaluation.Status.CONFIRMED and is_agent(
+        user, evaluation.lot.project
+    )
 
 
 def publicity_for(lot: Lot) -> Publicity:

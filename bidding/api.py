@@ -287,13 +287,8 @@ def _evaluation(request: Request, evaluation: Evaluation) -> dict[str, Any]:
     user = request.user
     member = access.member_of(user, evaluation)
     sees_all = access.may_see_all_scores(user)
-    shows_report = evaluation.report and (
-        sees_all
-        or (member is not None and evaluation.status == Evaluation.Status.REPORTED)
-        or (member is None and evaluation.status == Evaluation.Status.CONFIRMED)
-    )
     report = None
-    if shows_report:
+    if access.may_see_report(user, evaluation):
         report = {**evaluation.report, "report_sha256": evaluation.report_sha256}
     return {
         "lot": evaluation.lot,

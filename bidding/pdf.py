@@ -1,5 +1,5 @@
-"""Bidding documents as A4 PDFs: the bid receipt (投标文件递交回执), the opening record (开标记录) and the
-award notice (中标通知书).
+"""Bidding documents as A4 PDFs: the bid receipt (投标文件递交回执), the opening record (开标记录), the
+evaluation report (评标报告) and the award notice (中标通知书).
 
 Each one prints the hash that makes it checkable:
 - the receipt prints the receipt SHA-256, the SHA-256 of the canonical JSON of `receipt_document(bid)`
@@ -7,6 +7,8 @@ Each one prints the hash that makes it checkable:
   `bidding.services.submit_bid` hashed, so anyone holding the receipt can recompute it. It never states a
   price: before the opening nobody, the platform included, can read one;
 - the opening record prints `Opening.record_sha256`, the hash of the published record's canonical JSON;
+- the evaluation report prints `Evaluation.report_sha256`, the hash of the report's canonical JSON that
+  every member signs (and each member's electronic signature over it, where one was made);
 - the award notice prints the SHA-256 of its own content (`award_content`).
 
 Official documents are in Chinese for every reader (lib.pdf.chinese). Rendering reads committed rows and
@@ -25,7 +27,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
 from bidding import access
-from bidding.models import Auction, Bid, Opening, Publicity
+from bidding.evaluation import MAX_CANDIDATES
+from bidding.models import Auction, Bid, Evaluation, EvaluationMember, Opening, Publicity, Score
 from lib.canonical import canonical_sha256, canonical_value
 from lib.pdf import (
     CONTENT_WIDTH,
@@ -36,11 +39,13 @@ from lib.pdf import (
     choice,
     facts_table,
     money,
+    multiline,
     styles,
     table,
     text,
     verification_block,
 )
+from signing.models import SignedAct
 
 RECEIPT_NOTE = (
     "回执哈希为下列内容按规范化 JSON（键名排序、无空白、UTF-8）计算的 SHA-256："
@@ -50,6 +55,11 @@ RECEIPT_NOTE = (
 RECORD_NOTE = (
     "开标记录哈希为开标记录按规范化 JSON 计算的 SHA-256，与平台公布的开标记录逐字节一致；"
     "扫描二维码可查看并核对。"
+)
+REPORT_NOTE = (
+    "评标报告哈希为评标报告（评标办法、否决的投标及理由、中标候选人排序、评标委员会成员）按规范化 JSON"
+    "计算的 SHA-256，即各成员签署的内容；各成员的电子签名可凭签名记录地址核验。"
+    "本报告仅供招标代理机构、交易中心、监督部门和评标委员会成员查阅，不得公开。"
 )
 AWARD_NOTE = "通知书内容按规范化 JSON 计算 SHA-256；扫描二维码可查看本标段的中标结果。"
 
@@ -218,6 +228,278 @@ def render_record(opening: Opening) -> bytes:
             title=f"开标记录 {project.number}-{lot.number}",
             subject=opening.record_sha256,
             footer=f"{project.number} · 开标记录 {opening.record_sha256[:16]}",
+        )
+
+
+# --- The evaluation report ------------------------------------------------------------------------
+
+EVALUATION_TARGET = "bidding.evaluation"
+SIGNATURE_ACTS = ("evaluation.sign", "evaluation.dissent")
+
+
+def evaluation_url(evaluation: Evaluation) -> str:
+    return _site(reverse("bidding_evaluation", args=[evaluation.lot_id]))
+
+
+def report_signatures(evaluation: Evaluation) -> dict[int, SignedAct]:
+    """Each member's electronic signature of the report, by user: the signed acts done on this
+    evaluation (a member signs once; should there be more, the last one stands)."""
+    acts = (
+        SignedAct.objects.filter(
+            target_type=EVALUATION_TARGET, target_id=evaluation.pk, act__in=SIGNATURE_ACTS
+        )
+        .select_related("certificate")
+        .order_by("pk")
+    )
+    return {act.user_id: act for act in acts}
+
+
+def _points(value: Any) -> str:
+    return "—" if value in (None, "") else text(value)
+
+
+def _signature_cell(member: EvaluationMember, act: SignedAct | None, s: dict[str, Any]) -> Any:
+    if member.confirmed_at is None:
+        return Paragraph("—", s["cell"])
+    if act is None:
+        return Paragraph("未使用数字证书签名", s["small"])
+    return Paragraph(
+        f"证书指纹 {text(act.certificate.sha256[:16])}…<br/>"
+        f"签名原文 SHA-256<br/>{text(act.statement_sha256)}<br/>"
+        f"{text(_site(reverse('signed_act', args=[act.pk])))}",
+        s["hash"],
+    )
+
+
+def render_evaluation_report(
+    evaluation: Evaluation, *, names: bool = True, all_scores: bool = True
+) -> bytes:
+    """The compiled report as the committee signs it, with the signatures made so far.
+
+    The complete document names the experts and gives every member's score of every bid. A copy for
+    a reader who may not see the committee's identities (`names=False`: members appear by seat) or
+    each member's scores (`all_scores=False`: the per-bidder summary only) leaves them out and says so;
+    the report's hash is the same in every copy."""
+    report = evaluation.report or {}
+    lot = evaluation.lot
+    project = lot.project
+    members = list(evaluation.members.select_related("expert").order_by("pk"))
+    bids = list(
+        Bid.objects.filter(lot=lot, status=Bid.Status.DECRYPTED)
+        .select_related("organization")
+        .order_by("pk")
+    )
+    bidders = {bid.pk: bid.organization.name for bid in bids}
+    scores = list(
+        Score.objects.filter(member__evaluation=evaluation).order_by("bid_id", "member_id")
+    )
+    signatures = report_signatures(evaluation)
+    seat = {member.pk: index for index, member in enumerate(members, start=1)}
+
+    def who(member: EvaluationMember) -> str:
+        return text(member.expert.name) if names else f"评标专家 {seat[member.pk]}"
+
+    candidates = report.get("candidates", [])[:MAX_CANDIDATES]
+    rejected = {row["bid"]: row["reason"] for row in report.get("rejected", [])}
+    ranked = {row["bid"]: row for row in candidates}
+    # The lowest evaluated price ranks by price alone: its technical and total points are not scores.
+    scored = report.get("scheme") == Evaluation.Scheme.COMPREHENSIVE
+    with chinese():
+        s = styles()
+        scheme = choice(Evaluation.Scheme, report.get("scheme", evaluation.scheme))
+        if scored:
+            scheme += f"（价格权重 {text(report.get('price_weight'))}）"
+        facts = [
+            ("项目编号", text(project.number)),
+            ("项目名称", text(project.title)),
+            ("标段/包", text(f"{lot.number}. {lot.name}")),
+            ("招标人", text(project.owner.name)),
+            ("招标代理机构", text(project.agent.name)),
+            ("评标办法", scheme),
+            ("评标开始", f"{beijing_seconds(evaluation.started_at)}（北京时间）"),
+            ("报告生成", f"{beijing_seconds(evaluation.reported_at)}（北京时间）"),
+            (
+                "全体签署",
+                f"{beijing_seconds(evaluation.confirmed_at)}（北京时间）"
+                if evaluation.confirmed_at
+                else "尚未全部签署",
+            ),
+            ("状态", text(choice(Evaluation.Status, evaluation.status))),
+        ]
+        committee: list[list[Any]] = [
+            [Paragraph(label, s["cell"]) for label in ("序号", "成员", "职称")]
+        ]
+        for member in members:
+            committee.append(
+                [
+                    Paragraph(str(seat[member.pk]), s["cell"]),
+                    Paragraph(who(member), s["cell"]),
+                    Paragraph(text(member.expert.get_title_display()), s["cell"]),
+                ]
+            )
+        rejections: list[list[Any]] = [
+            [Paragraph(label, s["cell"]) for label in ("投标人", "否决理由")]
+        ]
+        for pk, reason in rejected.items():
+            rejections.append(
+                [
+                    Paragraph(text(bidders.get(pk, pk)), s["cell"]),
+                    Paragraph(multiline(reason), s["cell"]),
+                ]
+            )
+        summary: list[list[Any]] = [
+            [
+                Paragraph(label, s["cell"])
+                for label in (
+                    "投标人",
+                    "投标报价（元）",
+                    "响应成员",
+                    "技术得分",
+                    "综合得分",
+                    "结论",
+                )
+            ]
+        ]
+        for bid in bids:
+            own = [score for score in scores if score.bid_id == bid.pk]
+            compliant = sum(1 for score in own if score.compliant)
+            row = ranked.get(bid.pk)
+            if bid.pk in rejected:
+                outcome = "否决"
+            elif row is not None:
+                outcome = f"第 {row['rank']} 名中标候选人"
+            else:
+                outcome = "未列入候选人"
+            summary.append(
+                [
+                    Paragraph(text(bid.organization.name), s["cell"]),
+                    Paragraph(money(bid.price), s["cell"]),
+                    Paragraph(f"{compliant}/{len(members)}", s["cell"]),
+                    Paragraph(_points(row and row.get("technical") if scored else None), s["cell"]),
+                    Paragraph(_points(row and row.get("total") if scored else None), s["cell"]),
+                    Paragraph(outcome, s["cell"]),
+                ]
+            )
+        ranking: list[list[Any]] = [
+            [
+                Paragraph(label, s["cell"])
+                for label in ("名次", "中标候选人", "投标报价（元）", "技术得分", "综合得分")
+            ]
+        ]
+        for row in candidates:
+            ranking.append(
+                [
+                    Paragraph(text(row["rank"]), s["cell"]),
+                    Paragraph(text(row["bidder"]), s["cell"]),
+                    Paragraph(money(row["price"]), s["cell"]),
+                    Paragraph(_points(row.get("technical") if scored else None), s["cell"]),
+                    Paragraph(_points(row.get("total") if scored else None), s["cell"]),
+                ]
+            )
+        signed_rows: list[list[Any]] = [
+            [
+                Paragraph(label, s["cell"])
+                for label in ("成员", "签署时间（北京时间）", "不同意见", "电子签名")
+            ]
+        ]
+        for member in members:
+            act = signatures.get(member.expert.user_id) if member.expert.user_id else None
+            signed_rows.append(
+                [
+                    Paragraph(who(member), s["cell"]),
+                    Paragraph(
+                        beijing_seconds(member.confirmed_at) if member.confirmed_at else "未签署",
+                        s["cell"],
+                    ),
+                    Paragraph(multiline(member.dissent) if member.dissent else "—", s["cell"]),
+                    _signature_cell(member, act, s),
+                ]
+            )
+        story: list[Any] = [
+            Paragraph("评标报告", s["title"]),
+            Paragraph(text(settings.OCDS_PUBLISHER), s["publisher"]),
+            Spacer(1, 5 * mm),
+            facts_table(facts, s),
+            Paragraph("一、评标委员会", s["heading"]),
+            table(committee, [14 * mm, 60 * mm, CONTENT_WIDTH - 74 * mm]),
+            Paragraph("二、否决的投标", s["heading"]),
+            table(rejections, [60 * mm, CONTENT_WIDTH - 60 * mm])
+            if rejected
+            else Paragraph("无。", s["body"]),
+            Paragraph("三、评分汇总", s["heading"]),
+            table(
+                summary,
+                [50 * mm, 32 * mm, 18 * mm, 20 * mm, 20 * mm, CONTENT_WIDTH - 140 * mm],
+            ),
+        ]
+        if not scored:
+            story.append(
+                Paragraph(
+                    "经评审的最低投标价法按评审后的投标价格由低到高排序，不计技术得分和综合得分。",
+                    s["small"],
+                )
+            )
+        if all_scores:
+            detail: list[list[Any]] = [
+                [
+                    Paragraph(label, s["cell"])
+                    for label in ("投标人", "成员", "实质性响应", "技术得分", "否决理由")
+                ]
+            ]
+            by_pk = {member.pk: member for member in members}
+            for score in scores:
+                detail.append(
+                    [
+                        Paragraph(text(bidders.get(score.bid_id, score.bid_id)), s["cell"]),
+                        Paragraph(who(by_pk[score.member_id]), s["cell"]),
+                        Paragraph("是" if score.compliant else "否", s["cell"]),
+                        Paragraph(_points(score.technical_points), s["cell"]),
+                        Paragraph(multiline(score.rejection_reason or "—"), s["cell"]),
+                    ]
+                )
+            story += [
+                Paragraph("四、各成员评分", s["heading"]),
+                table(detail, [46 * mm, 34 * mm, 20 * mm, 20 * mm, CONTENT_WIDTH - 120 * mm]),
+            ]
+        else:
+            story += [
+                Paragraph("四、各成员评分", s["heading"]),
+                Paragraph("各成员的逐项评分仅向交易中心和监督部门提供，本副本从略。", s["body"]),
+            ]
+        story += [
+            Paragraph("五、中标候选人排序", s["heading"]),
+            table(ranking, [14 * mm, 70 * mm, 36 * mm, 22 * mm, CONTENT_WIDTH - 142 * mm])
+            if candidates
+            else Paragraph("没有合格的中标候选人，应当依法重新招标。", s["body"]),
+            Paragraph("六、评标委员会成员签署", s["heading"]),
+            Paragraph(
+                "评标报告由评标委员会全体成员签署；对评标结果有不同意见的成员以书面形式说明其不同意见和"
+                "理由，一并记录（《招标投标法实施条例》第五十三条）。",
+                s["small"],
+            ),
+            Spacer(1, 2 * mm),
+            table(signed_rows, [34 * mm, 34 * mm, 50 * mm, CONTENT_WIDTH - 118 * mm]),
+        ]
+        if not names:
+            story.append(
+                Paragraph(
+                    "评标委员会成员名单在中标结果确定前保密，本副本以席位编号代替姓名。", s["small"]
+                )
+            )
+        story.append(
+            verification_block(
+                [("评标报告哈希（SHA-256）", evaluation.report_sha256)],
+                url=evaluation_url(evaluation),
+                url_label="评标页面（登录后）",
+                note=REPORT_NOTE,
+                s=s,
+            )
+        )
+        return build_pdf(
+            story,
+            title=f"评标报告 {project.number}-{lot.number}",
+            subject=evaluation.report_sha256,
+            footer=f"{project.number} · 评标报告 {evaluation.report_sha256[:16]}",
         )
 
 

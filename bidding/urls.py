@@ -42,6 +42,11 @@ urlpatterns = [
     ),
     path("lots/<id:pk>/evaluation/compile/", views.evaluation_compile, name="evaluation_compile"),
     path("lots/<id:pk>/evaluation/confirm/", views.evaluation_confirm, name="evaluation_confirm"),
+    path(
+        "lots/<id:pk>/evaluation/report.pdf",
+        views.evaluation_report_pdf,
+        name="evaluation_report_pdf",
+    ),
     # Publicity, award, contract.
     path("lots/<id:pk>/publicity/publish/", views.publicity_publish, name="publicity_publish"),
     path("lots/<id:pk>/publicity/object/", views.publicity_object, name="publicity_object"),

@@ -51,6 +51,7 @@ from bidding.models import (
     PublicityObjection,
     Score,
 )
+from experts.services import may_see_identities
 from lib.canonical import canonical_bytes
 from lib.errors import DomainError, NotFound
 from lib.money import format_amount
@@ -614,12 +615,7 @@ def _evaluation_context(
         context["bids"] = bids
     if member is not None and evaluation.status == Evaluation.Status.REPORTED:
         context["dissent_form"] = bound.pop("dissent_form", None) or DissentForm()
-    shows_report = evaluation.report and (
-        context["sees_all"]
-        or (member is not None and evaluation.status == Evaluation.Status.REPORTED)
-        or (member is None and evaluation.status == Evaluation.Status.CONFIRMED)
-    )
-    if shows_report:
+    if access.may_see_report(user, evaluation):
         context["report"] = _report_rows(evaluation)
     if context["sees_all"]:
         members = list(evaluation.members.select_related("expert").order_by("pk"))
@@ -655,6 +651,27 @@ def _report_rows(evaluation: Evaluation) -> dict[str, Any]:
         "sha256": evaluation.report_sha256,
         "scheme": dict(Evaluation.Scheme.choices).get(report.get("scheme"), ""),
     }
+
+
+@login_required
+@require_safe
+def evaluation_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report as a signed PDF, to exactly those who may read it on the page (404 to anyone else).
+    A reader who may not know the committee's names, or each member's scores, gets a copy without
+    them (the hash it prints is the same)."""
+    lot = _lot(request, pk)
+    evaluation = _evaluation_or_404(request, lot)
+    user = request.user
+    if not access.may_see_report(user, evaluation):
+        raise Http404
+    return _pdf(
+        pdf.render_evaluation_report(
+            evaluation,
+            names=access.may_see_all_scores(user) or may_see_identities(user, evaluation.draw),
+            all_scores=access.may_see_all_scores(user),
+        ),
+        f"evaluation-report-{lot.project.number}-{lot.number}.pdf",
+    )
 
 
 @login_required

@@ -79,6 +79,7 @@ PAGE_READS: dict[str, Url] = {
     "opening_record": lot_url("opening_record"),
     "opening_record_pdf": lot_url("opening_record_pdf"),
     "bidding_evaluation": lot_url("bidding_evaluation"),
+    "evaluation_report_pdf": lot_url("evaluation_report_pdf"),
     "award_notice_pdf": lot_url("award_notice_pdf"),
     "my_bids": plain_url("my_bids"),
     "my_evaluations": plain_url("my_evaluations"),
@@ -152,6 +153,18 @@ def expected_read(surface: str, name: str, role: str, stage: str) -> int:
             if not evaluating
             else 200
             if role in ("staff", "supervisor", "member") or (role == "agent" and confirmed)
+            else 404
+        ),
+        # The report is confidential: staff and supervisors once compiled, a member while the
+        # committee signs, the agent once every member signed.
+        "evaluation_report_pdf": lambda: (
+            200
+            if reached(stage, "reported")
+            and (
+                role in ("staff", "supervisor")
+                or (role == "member" and stage == "reported")
+                or (role == "agent" and confirmed)
+            )
             else 404
         ),
         "award_notice_pdf": lambda: (
