@@ -1,9 +1,11 @@
 """Login sessions a user can see and end (and an organization administrator can end for its users).
 
 Each login's Django session is recorded at `user_logged_in` (`LoginSession`: which session, from
-where, in which browser, when). When it was last used lives in the session itself
-(`SessionActivityMiddleware` writes it at most once a minute), so reading a page writes no platform
-table. Ending a session deletes it from the session store: that browser is logged out at its next
+where, in which browser, when). When it was last used lives in the cache, keyed by the session
+(`SessionActivityMiddleware` writes it at most once a minute; Redis in production, shared by every
+daphne process), so reading a page writes no platform table and never rewrites the session: a session
+saved on every visit would race with the requests that really change it (language, login) and would
+slide its own expiry. Ending a session deletes it from the session store: that browser is logged out at its next
 request. A disabled user (`is_active` off) is refused by the authentication backends at once anyway;
 their sessions are deleted too so that nothing of them lingers.
 """
@@ -18,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -32,7 +35,7 @@ from lib.addresses import client_ip
 from lib.errors import NotFound
 from lib.text import bounded
 
-LAST_SEEN_KEY = "bidhall_last_seen"
+LAST_SEEN_PREFIX = "bidhall:session-seen:"
 LAST_SEEN_EVERY = dt.timedelta(minutes=1)
 USER_AGENT_CHARS = 200
 
@@ -41,6 +44,15 @@ def _store(session_key: str | None = None) -> SessionBase:
     engine = import_module(settings.SESSION_ENGINE)
     store: SessionBase = engine.SessionStore(session_key)
     return store
+
+
+def _seen_key(session_key: str) -> str:
+    return LAST_SEEN_PREFIX + session_key
+
+
+def last_seen(session_key: str) -> dt.datetime | None:
+    seen = cache.get(_seen_key(session_key))
+    return parse_datetime(seen) if isinstance(seen, str) else None
 
 
 def record_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
@@ -70,12 +82,12 @@ class SessionActivityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         session = getattr(request, "session", None)
-        if user is not None and session is not None and user.is_authenticated:
+        key = getattr(session, "session_key", None)
+        if user is not None and key and user.is_authenticated:
             now = timezone.now()
-            seen = session.get(LAST_SEEN_KEY)
-            last = parse_datetime(seen) if isinstance(seen, str) else None
-            if last is None or now - last >= LAST_SEEN_EVERY:
-                session[LAST_SEEN_KEY] = now.isoformat()
+            last = last_seen(key)
+            if last is None or abs(now - last) >= LAST_SEEN_EVERY:
+                cache.set(_seen_key(key), now.isoformat(), settings.SESSION_COOKIE_AGE)
         return self.get_response(request)
 
 
@@ -93,11 +105,8 @@ def open_sessions(user: User, current_key: str | None = None) -> list[SessionRow
         store = _store(login.session_key)
         if not store.exists(login.session_key):
             continue  # expired or logged out: nothing left to end
-        seen = store.load().get(LAST_SEEN_KEY)
-        last_seen = parse_datetime(seen) if isinstance(seen, str) else None
-        rows.append(
-            SessionRow(login, last_seen or login.created_at, login.session_key == current_key)
-        )
+        seen = last_seen(login.session_key)
+        rows.append(SessionRow(login, seen or login.created_at, login.session_key == current_key))
     return rows
 
 
@@ -133,6 +142,7 @@ def end_session(actor: Actor, login: LoginSession) -> LoginSession:
 
 def _end(login: LoginSession) -> None:
     _store(login.session_key).delete(login.session_key)
+    cache.delete(_seen_key(login.session_key))
     if login.ended_at is None:
         login.ended_at = timezone.now()
         login.save(update_fields=["ended_at"])
