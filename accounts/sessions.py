@@ -5,9 +5,9 @@ where, in which browser, when). When it was last used lives in the cache, keyed 
 (`SessionActivityMiddleware` writes it at most once a minute; Redis in production, shared by every
 daphne process), so reading a page writes no platform table and never rewrites the session: a session
 saved on every visit would race with the requests that really change it (language, login) and would
-slide its own expiry. Ending a session deletes it from the session store: that browser is logged out at its next
-request. A disabled user (`is_active` off) is refused by the authentication backends at once anyway;
-their sessions are deleted too so that nothing of them lingers.
+slide its own expiry. Ending a session deletes it from the session store: that browser is logged
+out at its next request. A disabled user (`is_active` off) is refused by the authentication
+backends at once anyway; their sessions are deleted too so that nothing of them lingers.
 """
 
 from __future__ import annotations

@@ -237,3 +237,27 @@ def test_the_registration_page_reads_in_english(client):
     text = page.content.decode()
     assert "Register an organization" in text
     assert "Business licence" in text
+
+
+def test_a_session_shows_when_it_was_last_used_without_being_rewritten(api, supplier, time_machine):
+    time_machine.move_to("2026-12-07T09:00:00+08:00", tick=False)
+    phone = logged_in(supplier, ip="203.0.113.8")
+    session = Session.objects.get(session_key=phone.cookies["sessionid"].value)
+    expires = session.expire_date
+    time_machine.move_to("2026-12-07T09:30:00+08:00", tick=False)
+    assert phone.get("/accounts/sessions/").status_code == 200
+    time_machine.move_to("2026-12-07T09:30:40+08:00", tick=False)
+    phone.get("/accounts/sessions/")  # within the minute: not noted again
+    (listed,) = api(supplier).get("/api/v1/sessions/").json()
+    assert listed["last_seen"].startswith("2026-12-07T09:30:00")
+    # Reading pages never rewrote the session: its expiry is the one the login gave it.
+    assert Session.objects.get(pk=session.pk).expire_date == expires
+
+
+def test_a_visit_from_the_past_does_not_log_the_user_out(supplier, time_machine):
+    """Test clocks travel backwards; a visit there must not shorten the real session."""
+    browser = logged_in(supplier)
+    time_machine.move_to("2026-03-30T10:00:00+08:00", tick=False)
+    assert browser.get("/accounts/sessions/").status_code == 200
+    time_machine.move_to("2026-12-07T10:00:00+08:00", tick=False)
+    assert browser.get("/accounts/sessions/").status_code == 200
