@@ -590,7 +590,8 @@ def gate_codes(requests: list[BidRequest], now: dt.datetime) -> dict[int, str | 
     room is refused from its next bid on. Organization id → the gate's code, or None.
 
     Two queries per batch, not one per bidder: the gate itself judges only the organizations that
-    are deactivated or have a bar in force today; every other one passes it by definition."""
+    are deactivated, not approved or have a bar in force today; every other one passes it by
+    definition."""
     ids = {
         r.actor.organization.pk
         for r in requests
@@ -604,7 +605,7 @@ def gate_codes(requests: list[BidRequest], now: dt.datetime) -> dict[int, str | 
     codes: dict[int, str | None] = {}
     for pk, organization in Organization.objects.in_bulk(ids).items():
         codes[pk] = None
-        if organization.is_active and pk not in with_bars:
+        if organization.is_active and organization.approved_at is not None and pk not in with_bars:
             continue
         try:
             ensure_may_trade(organization, now)

@@ -206,6 +206,18 @@ def test_a_supplier_barred_mid_room_is_refused_through_the_api(world, staff, api
     ).exists()
 
 
+def test_an_organization_no_longer_approved_is_refused_at_its_next_bid(world, api):
+    """The gate in the room is the whole gate: approval counts, not only bars and deactivation."""
+    a = world.bidders[0]
+    bid_url = reverse("api_auction_bid", args=[world.auction.pk])
+    with time_machine.travel(LIVE, tick=False):
+        assert api(a).post(bid_url, {"key": "k1", "price": "999000.00"}).status_code == 200
+        type(a.organization).objects.filter(pk=a.organization.pk).update(approved_at=None)
+        refused = api(a).post(bid_url, {"key": "k2", "price": "998000.00"})
+    assert refused.json()["error"]["code"] == "ORGANIZATION_NOT_APPROVED"
+    assert not AuctionBid.objects.get(key="k2").accepted
+
+
 def test_a_barred_supplier_cannot_seal_an_initial_bid_it_was_admitted_to_make(agent, staff):
     world = make_world(agent, staff, format="rounds", rounds=2, turn_seconds=60, pause_seconds=30)
     a = world.bidders[0]
