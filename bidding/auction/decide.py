@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from accounts.models import IntegrityRecord, Organization, Role
+from accounts.models import IntegrityRecord, Organization, Role, User
 from accounts.services import ensure_may_trade
 from audit.services import AuditEntry
 from bidding import crypto
@@ -303,6 +303,7 @@ class BatchInProgress:
     room: Actor = field(default_factory=lambda: Actor.system("room"))
     seats: dict[tuple[int, int], AuctionParticipant] = field(default_factory=dict)
     gate: dict[int, str | None] = field(default_factory=dict)
+    disabled_users: set[int] = field(default_factory=set)
     answered: dict[tuple[int, int, str], AuctionBid] = field(default_factory=dict)
     new_bids: list[AuctionBid] = field(default_factory=list)
     touched: dict[int, AuctionParticipant] = field(default_factory=dict)  # seats to write
@@ -318,6 +319,7 @@ class BatchInProgress:
             advance_locked(auction, timezone.now(), run.batch, run.room)
         run.seats = run.load_seats({r.auction_id for r in requests})
         run.gate = gate_codes(requests, timezone.now())
+        run.disabled_users = disabled_users(requests)
         run.answered = _answered_keys(requests)
         return run
 
@@ -365,6 +367,9 @@ class BatchInProgress:
         return self.judge_new(auction, seat, request, now)
 
     def barred(self, request: BidRequest) -> str | None:
+        user = request.actor.user
+        if user is not None and user.pk in self.disabled_users:
+            return "ACCOUNT_DISABLED"
         organization = request.actor.organization
         return self.gate.get(organization.pk) if organization is not None else None
 
@@ -612,6 +617,13 @@ def gate_codes(requests: list[BidRequest], now: dt.datetime) -> dict[int, str | 
         except DomainError as refusal:
             codes[pk] = refusal.code
     return codes
+
+
+def disabled_users(requests: list[BidRequest]) -> set[int]:
+    """The batch's bidders whose account is disabled now. The actor was read when its socket
+    opened; a user disabled since (accounts.members) must not go on bidding through it."""
+    ids = {r.actor.user.pk for r in requests if r.actor.user is not None}
+    return set(User.objects.filter(pk__in=ids, is_active=False).values_list("pk", flat=True))
 
 
 def repeated(prior: AuctionBid, request: BidRequest, auction: Auction) -> BidAnswer:

@@ -47,6 +47,10 @@ REFUSALS = {
     # The integrity gate's own codes (`accounts.services.ensure_may_trade`), checked at every bid.
     "ORG_BARRED": _("您的机构已被限制参与交易，报价不被接受。"),
     "ORG_INACTIVE": _("您的机构已停用，报价不被接受。"),
+    "ORGANIZATION_NOT_APPROVED": _("您的机构主体注册未通过审核，报价不被接受。"),
+    # The bidder's own account, read with the gate: a user disabled by its organization's
+    # administrator (or by staff) bids no more, even from a socket opened before.
+    "ACCOUNT_DISABLED": _("您的账号已被停用，报价不被接受。"),
     "BAD_KEY": _("需要 1–64 个字符的幂等键。"),
     "RATE_LIMITED": _("出价过于频繁，请稍后再试。"),
     "RETRY": _("系统繁忙，报价未被处理，请用同一幂等键重试。"),

@@ -191,6 +191,21 @@ async def test_a_supplier_barred_mid_room_is_refused_on_the_socket_and_audited(w
     assert [(p["key"], p["code"]) for p in audited] == [("after", "ORG_BARRED")]
 
 
+async def test_a_user_disabled_mid_room_bids_no_more_from_its_open_socket(world):
+    """Disabling a user ends its sessions; a socket opened before must not outlive that."""
+    a = world.bidders[0]
+    with time_machine.travel(LIVE, tick=True):
+        room, _ = await open_room(world.auction.pk, a)
+        await room.send_json_to({"type": "bid", "key": "before", "price": "999000.00"})
+        assert (await until(room, "ack"))["key"] == "before"
+        await sync_to_async(type(a).objects.filter(pk=a.pk).update)(is_active=False)
+        await room.send_json_to({"type": "bid", "key": "after", "price": "998000.00"})
+        refusal = await until(room, "reject")
+        await room.disconnect()
+    assert (refusal["key"], refusal["code"]) == ("after", "ACCOUNT_DISABLED")
+    assert "停用" in refusal["message"]
+
+
 def test_a_supplier_barred_mid_room_is_refused_through_the_api(world, staff, api):
     a = world.bidders[0]
     bid_url = reverse("api_auction_bid", args=[world.auction.pk])
