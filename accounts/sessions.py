@@ -55,6 +55,12 @@ def last_seen(session_key: str) -> dt.datetime | None:
     return parse_datetime(seen) if isinstance(seen, str) else None
 
 
+def session_alive(session_key: str) -> bool:
+    """Whether a login session still exists (not ended, not expired): long-lived sockets ask.
+    Loading an ended or expired session finds nothing and writes nothing."""
+    return "_auth_user_id" in _store(session_key).load()
+
+
 def record_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     """`user_logged_in` receiver: remember the login's session (an API token login has none)."""
     session = getattr(request, "session", None)

@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.sessions import session_alive
 from bidding.auction import services
 from bidding.auction.hub import frame_text, get_hub
 from lib.edge import MAX_ID
@@ -31,6 +32,9 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     # channels-redis's blocking reads) for messages that never come.
     channel_layer_alias = None
     seat = None
+    # How often a bidding socket checks that its login session still exists: a session ended from
+    # 我的登录会话 (or by disabling the user) must stop the sockets it opened, within seconds.
+    SESSION_CHECK_SECONDS = 5.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,6 +52,9 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.close(code=4404)
             return
         await self.accept()
+        session = self.scope.get("session")
+        self.session_key: str | None = getattr(session, "session_key", None)
+        self.session_checked = time.monotonic()
         self.bid_times: list[float] = []
         self.seat = await get_hub().join(
             self.auction_id,
@@ -122,6 +129,12 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             )
             return
         now = time.monotonic()
+        if not await self._session_still_open(now):
+            await self.send_frame(
+                error_frame("SESSION_ENDED", _("您的登录会话已结束，请重新登录。"))
+            )
+            await self.close(code=4401)
+            return
         self.bid_times = [t for t in self.bid_times if now - t < 1.0]
         # A script gone wrong must not flood the engine: over the limit, refused without reaching it.
         if len(self.bid_times) >= settings.AUCTION_BIDS_PER_SECOND:
@@ -134,6 +147,12 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         task = asyncio.ensure_future(self._answer(request))
         self.answering.add(task)
         task.add_done_callback(self.answering.discard)
+
+    async def _session_still_open(self, now: float) -> bool:
+        if self.session_key is None or now - self.session_checked < self.SESSION_CHECK_SECONDS:
+            return True
+        self.session_checked = now
+        return bool(await database_sync_to_async(session_alive)(self.session_key))
 
     async def _answer(self, request: services.BidRequest) -> None:
         answer = await get_hub().writer.submit(request)

@@ -18,6 +18,7 @@ from unittest import mock
 import pytest
 import time_machine
 from asgiref.sync import sync_to_async
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from accounts import services as accounts
@@ -26,6 +27,7 @@ from audit.models import AuditEvent
 from audit.services import verify_chain
 from bidding.auction import hub, services
 from bidding.auction import rules as R
+from bidding.auction.consumers import AuctionConsumer
 from bidding.models import AuctionBid
 from tests.bidding.auction_world import START, make_world
 from tests.bidding.test_auction_socket import open_room, until
@@ -204,6 +206,23 @@ async def test_a_user_disabled_mid_room_bids_no_more_from_its_open_socket(world)
         await room.disconnect()
     assert (refusal["key"], refusal["code"]) == ("after", "ACCOUNT_DISABLED")
     assert "停用" in refusal["message"]
+
+
+async def test_a_session_ended_elsewhere_closes_the_sockets_it_opened(world, monkeypatch):
+    """我的登录会话 → 结束: the browser that held the session must not go on bidding over its socket."""
+    monkeypatch.setattr(AuctionConsumer, "SESSION_CHECK_SECONDS", 0.0)
+    a = world.bidders[0]
+    with time_machine.travel(LIVE, tick=True):
+        room, _ = await open_room(world.auction.pk, a)
+        await room.send_json_to({"type": "bid", "key": "before", "price": "999000.00"})
+        assert (await until(room, "ack"))["key"] == "before"
+        await sync_to_async(lambda: Session.objects.all().delete())()
+        await room.send_json_to({"type": "bid", "key": "after", "price": "998000.00"})
+        ended = await until(room, "error")
+        closed = await room.receive_output(5)
+    assert ended["code"] == "SESSION_ENDED"
+    assert closed == {"type": "websocket.close", "code": 4401}
+    assert not await sync_to_async(AuctionBid.objects.filter(key="after").exists)()
 
 
 def test_a_supplier_barred_mid_room_is_refused_through_the_api(world, staff, api):
