@@ -145,3 +145,23 @@ class SignedActSerializer(serializers.ModelSerializer[SignedAct]):
 
     def get_organization_uscc(self, obj: SignedAct) -> str | None:
         return obj.organization.uscc if obj.organization is not None else None
+
+
+class SignedInputSerializer(serializers.Serializer[Any]):
+    """The two fields a signed act carries (`signing.services.parse_signed`): the challenge token
+    from POST /api/v1/signing/challenges/ and the base64 signature over its statement. Both absent:
+    unsigned (refused with SIGNATURE_REQUIRED unless the development fallback covers the act)."""
+
+    signing_challenge = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text=_("签名凭证（签名挑战返回的 challenge）"),
+    )
+    signature = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=256,
+        trim_whitespace=False,
+        help_text=_("对签署原文 UTF-8 字节的签名（Base64，DER 或 r||s）"),
+    )
