@@ -628,8 +628,9 @@ def award(request: Request, pk: int) -> Response:
 def accept_award(request: Request, pk: int) -> Response:
     lot = access.lot_for(request.user, pk)
     access.publicity_for(lot)
-    SignedInputSerializer(data=request.data).is_valid(raise_exception=True)
-    signed = parse_signed(request.data)
+    payload = SignedInputSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    signed = parse_signed(payload.validated_data)
     evaluating.accept_award(_actor(request), lot, signed=signed)
     found = Publicity.objects.select_related("winner").get(lot=lot)
     found.lot = lot

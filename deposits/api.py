@@ -704,9 +704,10 @@ def refund_account(request: Request, pk: int) -> Response:
         _("未找到该保证金。"),
     )
     if request.method == "POST":
-        SignedInputSerializer(data=request.data).is_valid(raise_exception=True)
+        payload = SignedInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
         services.confirm_refund_account(
-            Actor.from_request(request), deposit, signed=parse_signed(request.data)
+            Actor.from_request(request), deposit, signed=parse_signed(payload.validated_data)
         )
         return Response(
             RefundAccountSerializer(_refund_account(deposit)).data, status=status.HTTP_201_CREATED

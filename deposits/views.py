@@ -162,6 +162,17 @@ def _visible_refund(request: HttpRequest, pk: int) -> Refund:
 
 
 @dataclass
+class RefundAccountView:
+    """deposit.refund_account on "my deposits": the account the deposit goes back to, the hash the
+    finance user signs to confirm it, and the confirmation once made."""
+
+    details: dict[str, Any]
+    confirmation: RefundAccountConfirmation | None
+    may_confirm: bool
+    sha256: str
+
+
+@dataclass
 class LotDeposits:
     """Everything about one registered lot on the bidder's page."""
 
@@ -172,6 +183,8 @@ class LotDeposits:
     guarantees: list[Guarantee] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
     held: list[BankNotification] = field(default_factory=list)
+    # deposit.refund_account: each deposit paid in money, by its pk.
+    refund_accounts: dict[int, RefundAccountView] = field(default_factory=dict)
     guarantee_form: GuaranteeForm | None = None
     eguarantee_form: ElectronicGuaranteeForm | None = None
     account_form: OpenAccountForm | None = None
@@ -180,6 +193,10 @@ class LotDeposits:
     @property
     def lot(self) -> Lot:
         return self.registration.lot
+
+    @property
+    def deposit_rows(self) -> list[tuple[Deposit, RefundAccountView | None]]:
+        return [(d, self.refund_accounts.get(d.pk)) for d in self.deposits]
 
     @property
     def deadline(self) -> dt.datetime | None:
@@ -265,7 +282,9 @@ def _my_lots(
     for deposit in deposits:
         by_lot[deposit.lot_id].deposits.append(deposit)
         deposit_lot[deposit.pk] = deposit.lot_id
-        _annotate_refund_account(deposit, confirmations.get(deposit.pk), may_confirm)
+        view = _refund_account_view(deposit, confirmations.get(deposit.pk), may_confirm)
+        if view is not None:
+            by_lot[deposit.lot_id].refund_accounts[deposit.pk] = view
     for guarantee in guarantees:
         by_lot[guarantee.lot_id].guarantees.append(guarantee)
     held = BankNotification.objects.filter(account_number__in=list(numbers)).exclude(
@@ -305,26 +324,15 @@ def _my_lots(
     return rows
 
 
-@dataclass
-class RefundAccountView:
-    """deposit.refund_account on "my deposits": the account the deposit goes back to, the hash the
-    finance user signs to confirm it, and the confirmation once made."""
-
-    details: dict[str, Any]
-    confirmation: RefundAccountConfirmation | None
-    may_confirm: bool
-    sha256: str
-
-
-def _annotate_refund_account(
+def _refund_account_view(
     deposit: Deposit, confirmation: RefundAccountConfirmation | None, may_confirm: bool
-) -> None:
+) -> RefundAccountView | None:
     if deposit.form not in services.MONEY_FORMS or not deposit.payer_account:
-        return
+        return None
     may = (
         may_confirm and confirmation is None and deposit.status in services.REFUND_ACCOUNT_STATUSES
     )
-    deposit.refund_account_view = RefundAccountView(  # type: ignore[attr-defined]
+    return RefundAccountView(
         details=services.refund_account_details(deposit),
         confirmation=confirmation,
         may_confirm=may,

@@ -219,7 +219,7 @@ def respond(request: Request, pk: int) -> Response:
         listing,
         kind=payload.validated_data["kind"],
         answer=payload.validated_data["answer"],
-        signed=parse_signed(request.data),
+        signed=parse_signed(payload.validated_data),
     )
     return Response(
         {
@@ -273,8 +273,11 @@ def offer(request: Request, pk: int) -> Response:
 @api_view(["POST"])
 def sign(request: Request, pk: int) -> Response:
     listing = _listing_for(request, pk)
-    SignedInputSerializer(data=request.data).is_valid(raise_exception=True)
-    services.sign_confirmation(_actor(request), listing, signed=parse_signed(request.data))
+    payload = SignedInputSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    services.sign_confirmation(
+        _actor(request), listing, signed=parse_signed(payload.validated_data)
+    )
     return Response(services.listing_state(_actor(request), listing.pk))
 
 

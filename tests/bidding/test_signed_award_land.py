@@ -70,7 +70,10 @@ def awarded(agent, staff, supplier, other_supplier):
     the supplier (first candidate). Publicity rows are made directly: evaluation is tested elsewhere."""
     with time_machine.travel(T0, tick=False):
         project = published(
-            agent, staff, start=T0 + dt.timedelta(minutes=1), **timeline(T0 + dt.timedelta(minutes=1))
+            agent,
+            staff,
+            start=T0 + dt.timedelta(minutes=1),
+            **timeline(T0 + dt.timedelta(minutes=1)),
         )
     lot = project.lots.get()
     now = timezone.now()
@@ -181,7 +184,8 @@ def test_not_before_the_notice_nor_after_a_refusal(awarded, supplier, other_supp
     assert second.winner == other_supplier.organization
     key = enrol(other_supplier)
     accept(other_supplier, second, award_sig(other_supplier, key, second))
-    assert ev.award_acceptance(second).organization_id == other_supplier.organization.pk
+    accepted = ev.award_acceptance(second)
+    assert accepted is not None and accepted.organization_id == other_supplier.organization.pk
 
 
 def test_award_accept_api_round_trip(awarded, supplier, other_supplier, api):
@@ -220,7 +224,9 @@ def test_award_accept_page_round_trip(awarded, supplier, other_supplier, agent):
     assert 'data-sign-act="award.accept"' in html and f'data-sign-digest="{digest}"' in html
     assert f'data-sign-target-id="{awarded.pk}"' in html
     assert f'data-testid="award-notice-sha256">{digest}<' in html and "js/signing.js" in html
-    assert 'data-sign-act="award.accept"' not in client_for(other_supplier).get(page).content.decode()
+    assert (
+        'data-sign-act="award.accept"' not in client_for(other_supplier).get(page).content.decode()
+    )
 
     action = reverse("award_accept", args=[awarded.lot_id])
     refused = client_for(supplier).post(action, {})
@@ -261,7 +267,7 @@ def respond(user, listing, sig=None, answer=True, kind="continue"):
 
 
 def test_continuing_is_signed_and_declining_is_not(agent, staff):
-    world, a, b, c = two_bids(agent, staff)
+    world, a, b, _c = two_bids(agent, staff)
     with time_machine.travel(AFTER_END, tick=False):
         key = enrol(a)
         response = respond(a, world.listing, confirm_sig(a, key, world.listing))
@@ -278,7 +284,7 @@ def test_continuing_is_signed_and_declining_is_not(agent, staff):
 
 
 def test_continuing_unsigned_wrong_or_used_is_refused_and_records_nothing(agent, staff):
-    world, a, b, c = two_bids(agent, staff)
+    world, a, _b, c = two_bids(agent, staff)
     with time_machine.travel(AFTER_END, tick=False):
         with pytest.raises(SignatureRefused) as exc:
             respond(a, world.listing, None)
@@ -289,7 +295,9 @@ def test_continuing_unsigned_wrong_or_used_is_refused_and_records_nothing(agent,
             respond(a, world.listing, wrong_target)
         assert code(exc) == "SIGNATURE_MISMATCH"
         # A signature for the deal on this very listing is not a confirmation.
-        deal = signed(a, key, "land.deal", "bidding.landlisting", world.listing.pk, digest="ab" * 32)
+        deal = signed(
+            a, key, "land.deal", "bidding.landlisting", world.listing.pk, digest="ab" * 32
+        )
         with pytest.raises(SignatureRefused) as exc:
             respond(a, world.listing, deal)
         assert code(exc) == "SIGNATURE_MISMATCH"
@@ -307,7 +315,7 @@ def test_continuing_unsigned_wrong_or_used_is_refused_and_records_nothing(agent,
 
 
 def test_land_confirm_api_round_trip(agent, staff, api):
-    world, a, b, c = two_bids(agent, staff)
+    world, a, b, _c = two_bids(agent, staff)
     url = reverse("api_land_respond", args=[world.listing.pk])
     with time_machine.travel(AFTER_END, tick=False):
         unsigned = api(a).post(url, {"kind": "continue", "answer": True}, format="json")
@@ -324,7 +332,7 @@ def test_land_confirm_api_round_trip(agent, staff, api):
 
 
 def test_land_confirm_page_round_trip(agent, staff):
-    world, a, b, c = two_bids(agent, staff)
+    world, a, b, _c = two_bids(agent, staff)
     page = reverse("land_listing", args=[world.listing.pk])
     action = reverse("land_respond", args=[world.listing.pk])
     with time_machine.travel(AFTER_END, tick=False):
@@ -376,7 +384,7 @@ def sign(user, listing, sig):
 
 
 def test_the_winner_signs_the_deal_over_the_unsigned_confirmations_hash(agent, staff):
-    world, a, b = a_deal(agent, staff)
+    world, a, _b = a_deal(agent, staff)
     with time_machine.travel(LATER, tick=False):
         listing = world.refresh()
         digest = land.confirmation_sha256(listing)

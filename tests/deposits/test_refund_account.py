@@ -112,9 +112,7 @@ def test_unsigned_is_refused_when_the_fallback_is_off(paid, supplier):
     assert not AuditEvent.objects.filter(action="deposits.refund_account.confirmed").exists()
 
 
-def test_a_signature_for_another_account_deposit_or_a_used_one_changes_nothing(
-    paid, supplier
-):
+def test_a_signature_for_another_account_deposit_or_a_used_one_changes_nothing(paid, supplier):
     finance = finance_user(supplier.organization)
     key = enrol(finance)
     digest = services.refund_account_sha256(paid)
@@ -172,7 +170,7 @@ def test_not_once_the_money_is_back(paid, supplier, staff):
 def test_the_refund_goes_to_the_paying_account_confirmed_or_not(paid, supplier, staff):
     # Scheduled before any confirmation: the refund does not wait for it.
     refund = services.schedule_refund(Actor.for_user(staff), paid, reason="not_awarded")
-    assert refund.payee_account == PAYER_ACCOUNT
+    assert refund is not None and refund.payee_account == PAYER_ACCOUNT
     finance = finance_user(supplier.organization)
     key = enrol(finance)
     digest = services.refund_account_sha256(paid)
