@@ -38,6 +38,7 @@ from accounts.services import (
 from audit import detectors
 from audit.models import AuditEvent
 from audit.services import record
+from bidding.award_notice import award_sha256
 from bidding.history import past_wins
 from bidding.models import (
     AuctionParticipant,
@@ -581,8 +582,6 @@ AWARD_ACCEPTED = "bidding.award.accepted"
 
 def award_notice_sha256(publicity: Publicity) -> str:
     """The hash the award notice (中标通知书) prints: what the winner signs when it accepts."""
-    from bidding.pdf import award_sha256  # bidding.pdf reads this module
-
     return award_sha256(publicity)
 
 

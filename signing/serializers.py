@@ -148,20 +148,18 @@ class SignedActSerializer(serializers.ModelSerializer[SignedAct]):
 
 
 class SignedInputSerializer(serializers.Serializer[Any]):
-    """The two fields a signed act carries (`signing.services.parse_signed`): the challenge token
-    from POST /api/v1/signing/challenges/ and the base64 signature over its statement. Both absent:
-    unsigned (refused with SIGNATURE_REQUIRED unless the development fallback covers the act)."""
+    """The two fields every signed act's request carries (`signing.services.parse_signed` reads
+    them): subclass it, or add its fields, in an act's input serializer."""
 
     signing_challenge = serializers.CharField(
+        max_length=64,
         required=False,
         allow_blank=True,
-        max_length=64,
-        help_text=_("签名凭证（签名挑战返回的 challenge）"),
+        help_text=_("签名凭证（POST /api/v1/signing/challenges/ 返回的 challenge）"),
     )
     signature = serializers.CharField(
+        max_length=256,
         required=False,
         allow_blank=True,
-        max_length=256,
-        trim_whitespace=False,
-        help_text=_("对签署原文 UTF-8 字节的签名（Base64，DER 或 r||s）"),
+        help_text=_("对签名原文 UTF-8 字节的签名值（Base64，DER 或 r||s）"),
     )

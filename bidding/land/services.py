@@ -55,7 +55,7 @@ from bidding.auction import broadcast
 from bidding.auction import rules as R
 from bidding.auction import services as auctions
 from bidding.history import past_wins
-from bidding.land import lottery
+from bidding.land import lottery, pdf
 from bidding.models import (
     Auction,
     AuctionParticipant,
@@ -885,8 +885,6 @@ def _no_deal(
 def confirmation_sha256(listing: LandListing) -> str:
     """The hash of the 成交确认书 as it stands (`land.pdf.confirmation_content`, the hash its PDF
     prints): unsigned, what the winner signs (act land.deal)."""
-    from bidding.land import pdf  # pdf reads deposits and the listing; it imports nothing of here
-
     return pdf.sha256(pdf.confirmation_content(listing))
 
 

@@ -217,7 +217,6 @@ def test_two_bidders_continue_bid_live_and_the_deal_shows_everywhere(
         # The winner signs the 成交确认书 (land.deal) over the hash the page shows.
         digest = text(page_a, "confirmation-sha256")
         sign_in_browser(page_a, "[data-testid=sign]", digest)
-        page_a.wait_for_selector("[data-testid=signed]")
         assert "竞得人已于" in text(page_a, "signed")
         assert world.refresh().confirmation_signed_at is not None
         deal = SignedAct.objects.get(act="land.deal")
