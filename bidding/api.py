@@ -68,6 +68,8 @@ from lib.api import paginated
 from lib.edge import FormParser, JSONParser, MultiPartParser
 from lib.errors import DomainError, NotFound, NotPermitted
 from lib.uploads import accepts_uploads
+from signing.serializers import SignedInputSerializer
+from signing.services import parse_signed
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, page_of
 
 PUBLIC_READ_ERRORS = {404: READ_ERRORS[404]}
@@ -569,6 +571,19 @@ def _award(request: Request, found: Publicity) -> dict[str, Any]:
         "notice_pdf_url": reverse("award_notice_pdf", args=[found.lot_id])
         if access.may_see_award_notice(request.user, found)
         else None,
+        **_award_acceptance(request, found),
+    }
+
+
+def _award_acceptance(request: Request, found: Publicity) -> dict[str, Any]:
+    """award.accept: the notice's hash to sign and the winner's acceptance (`accept_award`)."""
+    if not access.may_see_award_notice(request.user, found):
+        return {"notice_sha256": None, "accepted_at": None, "accepted_signed_act": None}
+    accepted = evaluating.award_acceptance(found)
+    return {
+        "notice_sha256": evaluating.award_notice_sha256(found),
+        "accepted_at": accepted.at if accepted else None,
+        "accepted_signed_act": accepted.payload.get("signed_act") if accepted else None,
     }
 
 
@@ -597,6 +612,27 @@ def award(request: Request, pk: int) -> Response:
     found = access.publicity_for(lot)
     if not access.awarded(found):
         raise NotFound(_("尚未发出中标通知书。"))
+    found.lot = lot
+    return Response(AwardSerializer(_award(request, found)).data)
+
+
+@extend_schema(
+    request=SignedInputSerializer,
+    responses={200: AwardSerializer, **WRITE_ERRORS},
+    description="The winner accepts the award (接受中标结果, act award.accept), signed over "
+    "`notice_sha256` of GET …/award/: a user of the awarded organization with the bid_operator or "
+    "admin role (ORG_ROLE_REQUIRED), only after the notice is issued and before the contract "
+    "(NOT_AWARDED), once (ALREADY_ACCEPTED). Signature refusals: SIGNATURE_*, CERTIFICATE_*.",
+)
+@api_view(["POST"])
+def accept_award(request: Request, pk: int) -> Response:
+    lot = access.lot_for(request.user, pk)
+    access.publicity_for(lot)
+    payload = SignedInputSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    signed = parse_signed(payload.validated_data)
+    evaluating.accept_award(_actor(request), lot, signed=signed)
+    found = Publicity.objects.select_related("winner").get(lot=lot)
     found.lot = lot
     return Response(AwardSerializer(_award(request, found)).data)
 

@@ -51,6 +51,7 @@ urlpatterns = [
         name="api_publicity_reply",
     ),
     path("lots/<id:pk>/award/", api.award, name="api_award"),
+    path("lots/<id:pk>/award/accept/", api.accept_award, name="api_award_accept"),
     path("lots/<id:pk>/contract/", api.record_contract, name="api_contract"),
     path("lots/<id:pk>/refusal/", api.record_refusal, name="api_refusal"),
     # Live auctions (电子反拍): set up, watch, bid, timeline, publish the result.

@@ -9,6 +9,7 @@
 | publicity | ≥ 3 days; objections inside; reply ≤ 3 days (GP 7 w.d.); suspended (Art.54) | `*candidate*` |
 | contract | ≤ 30 days after the award notice (招标投标法 Art.46) | `issue_award`, `record_contract` |
 | refusal to sign | deposit forfeitable; the next candidate may be awarded (条例 Art.74) | `record_refusal` |
+| the winner accepts the award notice, signed (award.accept, over the notice's hash) | `accept_award` |
 
 The periods come from `trading.rules` (`candidate_publicity`, `publicity_objection_reply`,
 `contract_after_award`); each end that falls on a rest day moves to the next working day.
@@ -26,10 +27,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
+from accounts.models import OrgRole, Role
 from accounts.permissions import require_perm
-from accounts.services import OrganizationBarred, OrganizationInactive, ensure_may_trade
+from accounts.services import (
+    OrganizationBarred,
+    OrganizationInactive,
+    ensure_may_trade,
+    require_org_role,
+)
 from audit import detectors
+from audit.models import AuditEvent
 from audit.services import record
+from bidding.award_notice import award_sha256
 from bidding.history import past_wins
 from bidding.models import (
     AuctionParticipant,
@@ -46,7 +55,8 @@ from deposits.services import qualification, refund_losers_on_award, refund_on_c
 from experts.models import DrawnExpert, DrawRequest
 from experts.services import deviating_scores
 from lib.canonical import canonical_sha256, canonical_value
-from lib.errors import Conflict, DomainError, NotPermitted
+from lib.errors import Conflict, DomainError, NotFound, NotPermitted
+from signing.services import Signed, require_signature, signature_payload
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project
 from trading.rules import deadline_after, rules_for
@@ -561,5 +571,77 @@ def record_refusal(actor: Actor, lot: Lot, *, reason: str) -> Publicity:
             "bidding.award.refused",
             publicity,
             {"organization": refused, "reason": reason.strip(), "deposit_forfeitable": True},
+        )
+    return publicity
+
+
+# --- The winner accepts the award (award.accept) -------------------------------------------------
+
+AWARD_ACCEPTED = "bidding.award.accepted"
+
+
+def award_notice_sha256(publicity: Publicity) -> str:
+    """The hash the award notice (中标通知书) prints: what the winner signs when it accepts."""
+    return award_sha256(publicity)
+
+
+def award_acceptance(publicity: Publicity) -> AuditEvent | None:
+    """The current winner's acceptance of the award notice (its audit event; the `signed_act` in
+    the payload is the SignedAct), or None. A refused winner's acceptance is not the next one's."""
+    if publicity.winner_id is None:
+        return None
+    return (
+        AuditEvent.objects.filter(
+            action=AWARD_ACCEPTED,
+            object_type=Publicity._meta.label_lower,
+            object_id=str(publicity.pk),
+            organization_id=publicity.winner_id,
+        )
+        .order_by("-seq")
+        .first()
+    )
+
+
+def accept_award(actor: Actor, target: Lot | Publicity, *, signed: Signed | None) -> Publicity:
+    """The awarded organization accepts the award (接受中标结果), signing the award notice's hash.
+
+    Only a user of the winner with the bid_operator or admin role (ORG_ROLE_REQUIRED), only while the
+    notice stands and before the contract is recorded (NOT_AWARDED), once (ALREADY_ACCEPTED). It is
+    kept as the SignedAct and the audit event `bidding.award.accepted`; the award's own rows do not
+    change (a refusal recorded later still moves the award on, 条例 Art.74)."""
+    lot_id = target.lot_id if isinstance(target, Publicity) else target.pk
+    require_org_role(actor, OrgRole.BID_OPERATOR, OrgRole.ADMIN)
+    organization = actor.organization
+    if actor.role != Role.SUPPLIER or organization is None:
+        raise NotPermitted(_("只有中标人可以接受中标结果。"))
+    with transaction.atomic():
+        publicity = (
+            Publicity.objects.select_for_update(of=("self",))
+            .select_related("lot__project__owner", "lot__project__agent", "winner")
+            .filter(lot_id=lot_id)
+            .first()
+        )
+        if publicity is None:
+            raise NotFound(_("尚未发出中标通知书。"))
+        if publicity.status != Publicity.Status.AWARDED:
+            raise Conflict(_("当前没有待接受的中标通知书。"), code="NOT_AWARDED")
+        if publicity.winner_id != organization.pk:
+            raise NotPermitted(_("只有中标人可以接受中标结果。"))
+        if award_acceptance(publicity) is not None:
+            raise Conflict(_("已接受中标结果。"), code="ALREADY_ACCEPTED")
+        digest = award_notice_sha256(publicity)
+        signed_act = require_signature(
+            actor, "award.accept", publicity, digest=digest, signed=signed
+        )
+        record(
+            actor,
+            AWARD_ACCEPTED,
+            publicity,
+            {
+                "organization": organization.pk,
+                "award_notice_at": publicity.award_notice_at,
+                "award_notice_sha256": digest,
+                **signature_payload(signed_act),
+            },
         )
     return publicity

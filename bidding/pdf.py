@@ -26,7 +26,9 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 
-from bidding import access
+# Re-exported: the award notice's content and hash are read as bidding.pdf's too.
+from bidding.award_notice import award_content as award_content
+from bidding.award_notice import award_sha256 as award_sha256
 from bidding.evaluation import MAX_CANDIDATES
 from bidding.models import Auction, Bid, Evaluation, EvaluationMember, Opening, Publicity, Score
 from lib.canonical import canonical_sha256, canonical_value
@@ -506,33 +508,7 @@ def render_evaluation_report(
 # --- The award notice -----------------------------------------------------------------------------
 
 
-def award_url(publicity: Publicity) -> str:
-    return _site(reverse("bidding_lot", args=[publicity.lot_id]))
-
-
-def award_content(publicity: Publicity) -> dict[str, Any]:
-    """What the award notice states (strings only)."""
-    lot = publicity.lot
-    project = lot.project
-    winner = access.winner_row(publicity) or {}
-    org = publicity.winner
-    return {
-        "document": "award_notice",
-        "project": {"number": project.number, "title": project.title},
-        "lot": {"number": str(lot.number), "name": lot.name},
-        "owner": {"name": project.owner.name, "uscc": project.owner.uscc},
-        "agent": {"name": project.agent.name, "uscc": project.agent.uscc},
-        "winner": {"name": org.name if org else "", "uscc": org.uscc if org else ""},
-        "price": str(winner.get("price", "")),
-        "rank": str(winner.get("rank", "")),
-        "issued_at": _iso(publicity.award_notice_at),
-        "contract_due_at": _iso(publicity.contract_due_at),
-        "url": award_url(publicity),
-    }
-
-
-def award_sha256(publicity: Publicity) -> str:
-    return canonical_sha256(award_content(publicity))
+# The notice's content and hash are `bidding.award_notice` (the winner signs the hash to accept).
 
 
 def render_award_notice(publicity: Publicity) -> bytes:

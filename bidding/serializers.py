@@ -365,6 +365,21 @@ class AwardSerializer(serializers.Serializer):
     notice_pdf_url = serializers.CharField(
         allow_null=True, help_text="the winner, the project's agent, center staff, supervisors"
     )
+    notice_sha256 = serializers.CharField(
+        allow_null=True,
+        help_text="SHA-256 of the award notice's content, as it prints it: the digest the winner "
+        "signs to accept (act award.accept). For those who may read the notice; null otherwise.",
+    )
+    accepted_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="when the winner accepted the award (signed); for those who may read the "
+        "notice, null otherwise or until then",
+    )
+    accepted_signed_act = serializers.IntegerField(
+        allow_null=True,
+        help_text="the SignedAct of the acceptance (/api/v1/signing/acts/{id}/), for those who "
+        "may read the notice; null if none",
+    )
 
 
 class ContractInputSerializer(serializers.Serializer):

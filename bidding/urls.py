@@ -52,6 +52,7 @@ urlpatterns = [
     path("lots/<id:pk>/publicity/object/", views.publicity_object, name="publicity_object"),
     path("publicity-objections/<id:pk>/reply/", views.publicity_reply, name="publicity_reply"),
     path("lots/<id:pk>/award/", views.award_issue, name="award_issue"),
+    path("lots/<id:pk>/award/accept/", views.award_accept, name="award_accept"),
     path("lots/<id:pk>/award.pdf", views.award_notice_pdf, name="award_notice_pdf"),
     path("lots/<id:pk>/contract/", views.contract_record, name="contract_record"),
     path("lots/<id:pk>/refusal/", views.refusal_record, name="refusal_record"),

@@ -56,6 +56,7 @@ from lib.canonical import canonical_bytes
 from lib.errors import DomainError, NotFound
 from lib.money import format_amount
 from lib.uploads import accepts_uploads
+from signing.services import parse_signed
 from trading.models import Lot, Project, Registration
 from trading.rules import rules_for
 
@@ -285,6 +286,7 @@ def _lot_context(request: HttpRequest, lot: Lot, **bound: Any) -> dict[str, Any]
         context["objection_form"] = TextForm(prefix="publicity", label=_("异议内容"))
         context["winner"] = access.winner_row(publicity) if access.awarded(publicity) else None
         context["may_award_notice"] = access.may_see_award_notice(user, publicity)
+        context.update(_award_acceptance_context(publicity, org, context["may_award_notice"]))
         context["publicity_over"] = now >= publicity.ends_at
         context["objection_reply_period"] = rules_for(lot.project).publicity_objection_reply.label()
         context["refusal_form"] = TextForm(prefix="refusal", label=_("拒签事实"))
@@ -293,6 +295,24 @@ def _lot_context(request: HttpRequest, lot: Lot, **bound: Any) -> dict[str, Any]
         context["start_form"] = StartEvaluationForm(lot=lot)
     context.update(bound)
     return context
+
+
+def _award_acceptance_context(
+    publicity: Publicity, org: int | None, readable: bool
+) -> dict[str, Any]:
+    """award.accept on the lot page: the winner's button (signed over the notice's hash) and, for
+    those who may read the notice, whether and when it was accepted."""
+    if not readable:
+        return {}
+    accepted = evaluating.award_acceptance(publicity)
+    return {
+        "award_acceptance": accepted,
+        "award_notice_sha256": evaluating.award_notice_sha256(publicity),
+        "may_accept_award": accepted is None
+        and org is not None
+        and org == publicity.winner_id
+        and publicity.status == Publicity.Status.AWARDED,
+    }
 
 
 def _responses(user: Any, opening: Opening, oversees: bool, org: int | None) -> list[Any]:
@@ -862,6 +882,21 @@ def award_issue(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         _("中标通知书已发出：%(winner)s。") % {"winner": publicity.winner.name},
     )
+    return redirect("bidding_lot", pk=lot.pk)
+
+
+@login_required
+@require_POST
+def award_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """The winner accepts the award, signed (`evaluating.accept_award`, act award.accept)."""
+    lot = _lot(request, pk)
+    _found(access.publicity_for, lot)
+    try:
+        signed = parse_signed(request.POST)
+        evaluating.accept_award(Actor.from_request(request), lot, signed=signed)
+    except DomainError as exc:
+        return _lot_error(request, lot, exc)
+    messages.success(request, _("已签名接受中标结果。"))
     return redirect("bidding_lot", pk=lot.pk)
 
 

@@ -57,6 +57,7 @@ from deposits.models import (
     Instrument,
     JournalLine,
     Refund,
+    RefundAccountConfirmation,
     RefundBatch,
 )
 from deposits.serializers import (
@@ -75,6 +76,7 @@ from deposits.serializers import (
     GuaranteeUploadSerializer,
     InstrumentSerializer,
     MyDepositsSerializer,
+    RefundAccountSerializer,
     RefundBatchRequestSerializer,
     RefundBatchSerializer,
     RefundConfirmationInputSerializer,
@@ -93,6 +95,8 @@ from lib.errors import DomainError, NotFound, NotPermitted
 from lib.money import format_amount
 from lib.numbers import query_integer
 from lib.uploads import accepts_uploads
+from signing.serializers import SignedInputSerializer
+from signing.services import parse_signed
 from trading.models import Lot, Project, Registration
 
 ANNOUNCED = (Project.Status.PUBLISHED, Project.Status.TERMINATED)
@@ -659,6 +663,58 @@ def forfeit(request: Request, pk: int) -> Response:
     return Response(ForfeitureSerializer(forfeiture).data, status=status.HTTP_201_CREATED)
 
 
+def _refund_account(deposit: Deposit) -> dict[str, Any]:
+    details = services.refund_account_details(deposit)
+    return {
+        "deposit": deposit.pk,
+        "currency": deposit.currency,
+        "name": details["name"],
+        "bank": details["bank"],
+        "account": details["account"],
+        "sha256": services.refund_account_sha256(deposit),
+        "confirmation": RefundAccountConfirmation.objects.filter(deposit=deposit)
+        .select_related("confirmed_by")
+        .first(),
+    }
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: RefundAccountSerializer, **READ_ERRORS},
+    description="The account this deposit is refunded to (the payer's, as the platform holds it), "
+    "the digest to sign to confirm it, and the confirmation if made. Whoever may see the deposit.",
+)
+@extend_schema(
+    methods=["POST"],
+    request=SignedInputSerializer,
+    responses={201: RefundAccountSerializer, **WRITE_ERRORS},
+    description="The depositing organization's finance or admin user (ORG_ROLE_REQUIRED) confirms "
+    "the refund account, signed (act deposit.refund_account, target deposits.deposit, digest = "
+    "`sha256` of GET): once (ALREADY_CONFIRMED), only for a deposit paid in money "
+    "(NO_REFUND_ACCOUNT) still in custody or being refunded (WRONG_STATUS). Refunds go to the "
+    "paying account whether or not it was confirmed.",
+)
+@api_view(["GET", "POST"])
+def refund_account(request: Request, pk: int) -> Response:
+    deposit = _visible(
+        request,
+        Deposit.objects.select_related("notification"),
+        "deposits.view_deposit",
+        pk,
+        _("未找到该保证金。"),
+    )
+    if request.method == "POST":
+        payload = SignedInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.confirm_refund_account(
+            Actor.from_request(request), deposit, signed=parse_signed(payload.validated_data)
+        )
+        return Response(
+            RefundAccountSerializer(_refund_account(deposit)).data, status=status.HTTP_201_CREATED
+        )
+    return Response(RefundAccountSerializer(_refund_account(deposit)).data)
+
+
 @extend_schema(
     request=ScheduleRefundSerializer,
     responses={
@@ -701,7 +757,9 @@ def refund_deposit(request: Request, pk: int) -> Response:
 @api_view(["GET"])
 def refunds(request: Request) -> Response:
     _require(request, "deposits.view_refund")
-    rows = Refund.objects.order_by("due_at", "pk")
+    rows = Refund.objects.select_related(
+        "deposit__refund_account_confirmation__confirmed_by"
+    ).order_by("due_at", "pk")
     for name, choices in (("status", Refund.Status.values), ("reason", Refund.Reason.values)):
         value = _choice(request, name, choices)
         if value:

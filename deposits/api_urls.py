@@ -34,6 +34,11 @@ urlpatterns = [
     path("deposits/", api.deposits, name="api_deposits"),
     path("deposits/<id:pk>/forfeit/", api.forfeit, name="api_deposit_forfeit"),
     path("deposits/<id:pk>/refund/", api.refund_deposit, name="api_deposit_refund"),
+    path(
+        "deposits/<id:pk>/refund-account/",
+        api.refund_account,
+        name="api_deposit_refund_account",
+    ),
     path("refunds/", api.refunds, name="api_deposit_refunds"),
     path(
         "refunds/<id:pk>/reschedule/",

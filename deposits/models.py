@@ -410,6 +410,37 @@ class Deposit(models.Model):
         return present(self.account, f"the sub-account of deposit {self.pk}")
 
 
+class RefundAccountConfirmation(models.Model):
+    """The depositing organization's signed confirmation (act deposit.refund_account) of the account
+    its deposit goes back to: the payer's name, bank and number as the platform held them when it
+    confirmed, and `sha256`, the canonical hash of them the signer signed
+    (`services.refund_account_details`). Once per deposit. It is evidence for the refund, not a
+    condition of it: refunds go to the paying account either way."""
+
+    deposit = models.OneToOneField(
+        Deposit, on_delete=models.PROTECT, related_name="refund_account_confirmation"
+    )
+    payee_name = models.CharField(_("收款人户名"), max_length=200)
+    payee_bank = models.CharField(_("开户行"), max_length=100, blank=True)
+    payee_account = models.CharField(_("收款人账号"), max_length=40)
+    sha256 = models.CharField(_("账户信息哈希"), max_length=64)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"))
+    # None only when the development fallback let an unsigned confirmation through.
+    signed_act = models.ForeignKey(
+        "signing.SignedAct", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "退还账户确认")
+        verbose_name_plural = _("退还账户确认")
+
+    def __str__(self) -> str:
+        return f"refund account of deposit {self.deposit_id}: {self.payee_account}"
+
+
 class RefundBatch(models.Model):
     """A refund instruction file sent to the bank (CSV), kept as sent."""
 

@@ -28,6 +28,7 @@ from deposits.models import (
     Guarantee,
     Instrument,
     Refund,
+    RefundAccountConfirmation,
     RefundBatch,
 )
 from lib.api import EnumChoiceField
@@ -248,6 +249,42 @@ class QualificationSerializer(serializers.Serializer):
     deposit_deadline = serializers.DateTimeField(allow_null=True)
 
 
+class RefundAccountConfirmationSerializer(serializers.ModelSerializer):
+    """A signed confirmation of a deposit's refund account (act deposit.refund_account)."""
+
+    confirmed_by = serializers.CharField(source="confirmed_by.username", read_only=True)
+
+    class Meta:
+        model = RefundAccountConfirmation
+        fields = [
+            "payee_name",
+            "payee_bank",
+            "payee_account",
+            "sha256",
+            "confirmed_by",
+            "confirmed_at",
+            "signed_act",
+        ]
+        read_only_fields = fields
+
+
+class RefundAccountSerializer(serializers.Serializer):
+    """The account a deposit goes back to, as the platform holds it, and its confirmation."""
+
+    deposit = serializers.IntegerField()
+    currency = CurrencyField()
+    name = serializers.CharField(help_text="the payer's account name")
+    bank = serializers.CharField(
+        allow_blank=True, help_text="the payer's bank, as the bank sent it"
+    )
+    account = serializers.CharField(help_text="the payer's account number")
+    sha256 = serializers.CharField(
+        help_text="canonical SHA-256 of {document, deposit, currency, name, bank, account}: the "
+        "digest of the act deposit.refund_account (target deposits.deposit)"
+    )
+    confirmation = RefundAccountConfirmationSerializer(allow_null=True)
+
+
 class RefundSerializer(serializers.ModelSerializer):
     reason = RefundReasonField(read_only=True)
     reason_display = serializers.CharField(source="get_reason_display", read_only=True)
@@ -257,6 +294,12 @@ class RefundSerializer(serializers.ModelSerializer):
     principal = MoneyField(read_only=True)
     interest = MoneyField(read_only=True)
     total = MoneyField(read_only=True)
+    payee_account_confirmation = RefundAccountConfirmationSerializer(
+        source="deposit.refund_account_confirmation",
+        read_only=True,
+        allow_null=True,
+        help_text="the bidder's signed confirmation of the refund account; null if none",
+    )
 
     class Meta:
         model = Refund
@@ -272,6 +315,7 @@ class RefundSerializer(serializers.ModelSerializer):
             "currency",
             "payee_name",
             "payee_account",
+            "payee_account_confirmation",
             "due_at",
             "status",
             "status_display",

@@ -28,9 +28,9 @@ from guardian.shortcuts import assign_perm
 from stdnum import luhn
 
 from accounts.actors import Actor
-from accounts.models import Organization, Role
+from accounts.models import Organization, OrgRole, Role
 from accounts.permissions import require_perm
-from accounts.services import ensure_may_trade
+from accounts.services import ensure_may_trade, require_org_role
 from audit.alerts import raise_alert
 from audit.models import Alert
 from audit.services import record
@@ -49,14 +49,16 @@ from deposits.models import (
     Instrument,
     JournalEntry,
     Refund,
+    RefundAccountConfirmation,
     RefundBatch,
 )
-from lib.canonical import file_sha256, sha256_hex
+from lib.canonical import canonical_sha256, file_sha256, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted, present
 from lib.money import parse_amount
 from lib.text import check_text
 from signing.models import Certificate
 from signing.pki import CertInfo, TrustedCA
+from signing.services import Signed, require_signature, signature_payload
 from trading.models import Lot, Project, Registration
 
 CURRENCY_DIGIT = {"CNY": "1", "HKD": "2", "USD": "3"}
@@ -1547,3 +1549,90 @@ def apply_to_land_price(actor: Actor, deposit: Deposit) -> Deposit:
             {"amount": locked.amount, "currency": locked.currency},
         )
     return locked
+
+
+# --- The refund account, confirmed and signed (deposit.refund_account) -----------------------------
+
+# Deposits whose money the center still holds or is paying back: the account may still be confirmed.
+REFUND_ACCOUNT_STATUSES = (
+    Deposit.Status.HELD,
+    Deposit.Status.REFUND_SCHEDULED,
+    Deposit.Status.REFUNDING,
+)
+
+
+def refund_account_details(deposit: Deposit) -> dict[str, Any]:
+    """The account a deposit paid in money goes back to, as the platform holds it (the payer of its
+    bank notification: refunds never go to an account named later), with the deposit it belongs to.
+    Its `lib.canonical` hash is the digest of the act deposit.refund_account."""
+    notification = deposit.notification
+    return {
+        "document": "deposit_refund_account",
+        "deposit": deposit.pk,
+        "currency": deposit.currency,
+        "name": deposit.payer_name,
+        "bank": notification.payer_bank if notification is not None else "",
+        "account": deposit.payer_account,
+    }
+
+
+def refund_account_sha256(deposit: Deposit) -> str:
+    return canonical_sha256(refund_account_details(deposit))
+
+
+def confirm_refund_account(
+    actor: Actor, deposit: Deposit, *, signed: Signed | None
+) -> RefundAccountConfirmation:
+    """The depositing organization's finance (or admin) user confirms, signed, the account its
+    deposit will be refunded to (name, bank, number as the platform holds them; digest = their
+    canonical hash). Once (ALREADY_CONFIRMED), for a deposit paid in money that has not yet been paid
+    back, forfeited or converted (NO_REFUND_ACCOUNT, WRONG_STATUS). Nothing else waits for it: a
+    refund goes to the paying account whether or not it was confirmed; staff see the confirmation
+    beside the refund."""
+    require_org_role(actor, OrgRole.FINANCE, OrgRole.ADMIN)
+    organization = actor.organization
+    if actor.role != Role.SUPPLIER or organization is None:
+        raise NotPermitted(_("只有缴纳保证金的单位可以确认退还账户。"))
+    with transaction.atomic():
+        locked = (
+            Deposit.objects.select_for_update(of=("self",))
+            .select_related("notification")
+            .get(pk=deposit.pk)
+        )
+        if locked.organization_id != organization.pk:
+            raise NotPermitted(_("只有缴纳保证金的单位可以确认退还账户。"))
+        if locked.form not in MONEY_FORMS or not locked.payer_account:
+            raise Conflict(_("该保证金不是资金缴纳，没有退还账户。"), code="NO_REFUND_ACCOUNT")
+        if locked.status not in REFUND_ACCOUNT_STATUSES:
+            raise Conflict(_("该保证金已不在托管中，无需确认退还账户。"), code="WRONG_STATUS")
+        if RefundAccountConfirmation.objects.filter(deposit=locked).exists():
+            raise Conflict(_("退还账户已确认。"), code="ALREADY_CONFIRMED")
+        details = refund_account_details(locked)
+        digest = canonical_sha256(details)
+        signed_act = require_signature(
+            actor, "deposit.refund_account", locked, digest=digest, signed=signed
+        )
+        confirmation = RefundAccountConfirmation.objects.create(
+            deposit=locked,
+            payee_name=details["name"],
+            payee_bank=details["bank"],
+            payee_account=details["account"],
+            sha256=digest,
+            confirmed_by=present(actor.user, "a confirming user"),
+            confirmed_at=timezone.now(),
+            signed_act=signed_act,
+        )
+        record(
+            actor,
+            "deposits.refund_account.confirmed",
+            locked,
+            {
+                "confirmation": confirmation.pk,
+                "name": details["name"],
+                "bank": details["bank"],
+                "account": details["account"],
+                "sha256": digest,
+                **signature_payload(signed_act),
+            },
+        )
+    return confirmation

@@ -26,6 +26,11 @@ urlpatterns = [
     path("<id:pk>/", views.deposit_detail, name="deposit_detail"),
     path("<id:pk>/receipt.pdf", views.deposit_receipt, name="deposit_receipt"),
     path("<id:pk>/refund/", views.deposit_schedule_refund, name="deposit_schedule_refund"),
+    path(
+        "<id:pk>/refund-account/",
+        views.confirm_refund_account,
+        name="deposit_confirm_refund_account",
+    ),
     path("<id:pk>/forfeit/", views.deposit_forfeit, name="deposit_forfeit"),
     path("refunds/<id:pk>/notice.pdf", views.refund_notice, name="refund_notice"),
     path("refunds/<id:pk>/reschedule/", views.refund_reschedule, name="refund_reschedule"),

@@ -30,8 +30,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.actors import Actor
-from accounts.models import Organization, Role
+from accounts.models import Organization, OrgRole, Role
 from accounts.permissions import has_perm, signed_in_user, visible_to
+from accounts.services import has_org_role
 from audit.models import Alert
 from deposits import guarantee_simulator, pdf, reconciliation, services
 from deposits.bank_simulator import BankSimulator
@@ -64,11 +65,13 @@ from deposits.models import (
     Instrument,
     JournalLine,
     Refund,
+    RefundAccountConfirmation,
     RefundBatch,
 )
 from lib.errors import DomainError, present
 from lib.money import format_amount
 from lib.uploads import accepts_uploads
+from signing.services import parse_signed
 from trading.forms import BEIJING
 from trading.models import Lot, Registration
 
@@ -159,6 +162,17 @@ def _visible_refund(request: HttpRequest, pk: int) -> Refund:
 
 
 @dataclass
+class RefundAccountView:
+    """deposit.refund_account on "my deposits": the account the deposit goes back to, the hash the
+    finance user signs to confirm it, and the confirmation once made."""
+
+    details: dict[str, Any]
+    confirmation: RefundAccountConfirmation | None
+    may_confirm: bool
+    sha256: str
+
+
+@dataclass
 class LotDeposits:
     """Everything about one registered lot on the bidder's page."""
 
@@ -169,6 +183,8 @@ class LotDeposits:
     guarantees: list[Guarantee] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
     held: list[BankNotification] = field(default_factory=list)
+    # deposit.refund_account: each deposit paid in money, by its pk.
+    refund_accounts: dict[int, RefundAccountView] = field(default_factory=dict)
     guarantee_form: GuaranteeForm | None = None
     eguarantee_form: ElectronicGuaranteeForm | None = None
     account_form: OpenAccountForm | None = None
@@ -177,6 +193,10 @@ class LotDeposits:
     @property
     def lot(self) -> Lot:
         return self.registration.lot
+
+    @property
+    def deposit_rows(self) -> list[tuple[Deposit, RefundAccountView | None]]:
+        return [(d, self.refund_accounts.get(d.pk)) for d in self.deposits]
 
     @property
     def deadline(self) -> dt.datetime | None:
@@ -252,9 +272,19 @@ def _my_lots(
         by_lot[account.lot_id].accounts.append(account)
         numbers[account.number] = account.lot_id
     deposit_lot: dict[int, int] = {}
+    may_confirm = has_org_role(user, OrgRole.FINANCE) or has_org_role(user, OrgRole.ADMIN)
+    confirmations = {
+        c.deposit_id: c
+        for c in RefundAccountConfirmation.objects.filter(
+            deposit__organization=org, deposit__lot_id__in=lot_ids
+        )
+    }
     for deposit in deposits:
         by_lot[deposit.lot_id].deposits.append(deposit)
         deposit_lot[deposit.pk] = deposit.lot_id
+        view = _refund_account_view(deposit, confirmations.get(deposit.pk), may_confirm)
+        if view is not None:
+            by_lot[deposit.lot_id].refund_accounts[deposit.pk] = view
     for guarantee in guarantees:
         by_lot[guarantee.lot_id].guarantees.append(guarantee)
     held = BankNotification.objects.filter(account_number__in=list(numbers)).exclude(
@@ -292,6 +322,22 @@ def _my_lots(
             ]
             row.account_form = form
     return rows
+
+
+def _refund_account_view(
+    deposit: Deposit, confirmation: RefundAccountConfirmation | None, may_confirm: bool
+) -> RefundAccountView | None:
+    if deposit.form not in services.MONEY_FORMS or not deposit.payer_account:
+        return None
+    may = (
+        may_confirm and confirmation is None and deposit.status in services.REFUND_ACCOUNT_STATUSES
+    )
+    return RefundAccountView(
+        details=services.refund_account_details(deposit),
+        confirmation=confirmation,
+        may_confirm=may,
+        sha256=services.refund_account_sha256(deposit),
+    )
 
 
 def _require_supplier(request: HttpRequest) -> None:
@@ -440,12 +486,34 @@ def _deposit_context(request: HttpRequest, deposit: Deposit, **forms: Any) -> di
         "refunds": deposit.refunds.order_by("-scheduled_at", "-pk"),
         "qualification": services.qualification(deposit.lot, deposit.organization),
         "forfeiture": getattr(deposit, "forfeiture", None),
+        "refund_account": services.refund_account_details(deposit)
+        if deposit.form in services.MONEY_FORMS and deposit.payer_account
+        else None,
+        "refund_account_confirmation": RefundAccountConfirmation.objects.filter(deposit=deposit)
+        .select_related("confirmed_by")
+        .first(),
         "may_schedule": has_perm(user, "deposits.schedule_refund", deposit),
         "may_forfeit": has_perm(user, "deposits.forfeit_deposit", deposit),
         "schedule_form": forms.get("schedule_form") or ScheduleRefundForm(),
         "forfeit_form": forms.get("forfeit_form") or ForfeitForm(),
         "now": timezone.now(),
     }
+
+
+@login_required
+@require_POST
+def confirm_refund_account(request: HttpRequest, pk: int) -> HttpResponse:
+    """The finance (or admin) user confirms, signed, the account the deposit is refunded to."""
+    _require_supplier(request)
+    deposit = _visible_deposit(request, pk)
+    try:
+        signed = parse_signed(request.POST)
+        services.confirm_refund_account(Actor.from_request(request), deposit, signed=signed)
+    except DomainError as exc:
+        context = _my_context(request, {deposit.lot_id: {"error": exc.message}})
+        return _error_response(request, "deposits/my_deposits.html", context, exc)
+    messages.success(request, _("已签名确认保证金退还账户。"))
+    return redirect(f"{reverse('my_deposits')}#lot-{deposit.lot_id}")
 
 
 @login_required
@@ -628,7 +696,12 @@ def _custody_context(request: HttpRequest, **bound: Any) -> dict[str, Any]:
         "total_labels": [Account.Kind(kind).label for kind in TOTAL_COLUMNS],
         "problems": problems,
         "refunds": Refund.objects.filter(status__in=OPEN_REFUNDS)
-        .select_related("deposit__organization", "deposit__lot__project", "notification")
+        .select_related(
+            "deposit__organization",
+            "deposit__lot__project",
+            "deposit__refund_account_confirmation",
+            "notification",
+        )
         .order_by("due_at", "pk")[:LIST_LIMIT],
         "batches": RefundBatch.objects.annotate(count=Count("refunds")).order_by("-created_at")[
             :10

@@ -10,7 +10,7 @@ it acts on, and what its digest is the hash of.
 | opening.object | 对开标记录提出异议 | bidding.opening | canonical hash of the opening record | text |
 | evaluation.sign | 签署评标报告 | bidding.evaluation | hash of the evaluation report | |
 | evaluation.dissent | 对评标报告持不同意见 | bidding.evaluation | hash of the evaluation report | text |
-| award.accept | 接受中标（成交）结果 | bidding.publicity | | |
+| award.accept | 接受中标（成交）结果 | bidding.publicity | hash of the award notice (中标通知书) | |
 | land.confirm | 确认竞得资格 | bidding.landlisting | | |
 | land.deal | 签署成交确认书 | bidding.landlisting | hash of the deal confirmation | |
 | auction.confirm | 确认竞价结果 | bidding.auction | hash of the auction results | |
@@ -76,7 +76,7 @@ _SPECS = (
         digest=_("评标报告"),
         details=("text",),
     ),
-    ActSpec("award.accept", _("接受中标（成交）结果"), "bidding.publicity"),
+    ActSpec("award.accept", _("接受中标（成交）结果"), "bidding.publicity", digest=_("中标通知书")),
     ActSpec("land.confirm", _("确认竞得资格"), "bidding.landlisting"),
     ActSpec("land.deal", _("签署成交确认书"), "bidding.landlisting", digest=_("成交确认书")),
     ActSpec("auction.confirm", _("确认竞价结果"), "bidding.auction", digest=_("竞价结果")),

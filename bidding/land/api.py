@@ -49,6 +49,8 @@ from bidding.models import LandListing
 from lib.api import paginated
 from lib.canonical import sha256_hex
 from lib.errors import DomainError, NotFound
+from signing.serializers import SignedInputSerializer
+from signing.services import parse_signed
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, page_of
 
 PUBLIC_READ_ERRORS = {404: READ_ERRORS[404]}
@@ -203,14 +205,22 @@ def reserve(request: Request, pk: int) -> Response:
     description="A listing bidder answers inside the window: `continue` while the listing awaits "
     "confirmation (≥ 2 continuing → live bidding), `accept_cap` while the maximum-price lottery "
     "is open. One answer per kind, final (ALREADY_ANSWERED); outside the window WINDOW_CLOSED; "
-    "only suppliers that placed a valid listing bid (403).",
+    "only suppliers that placed a valid listing bid (403). Continuing (`continue`, true) is the "
+    "signed act land.confirm (target bidding.landlisting, no digest): without a signature "
+    "SIGNATURE_REQUIRED; declining is not signed.",
 )
 @api_view(["POST"])
 def respond(request: Request, pk: int) -> Response:
     listing = _listing_for(request, pk)
     payload = LandRespondInputSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
-    answer = services.respond(_actor(request), listing, **payload.validated_data)
+    answer = services.respond(
+        _actor(request),
+        listing,
+        kind=payload.validated_data["kind"],
+        answer=payload.validated_data["answer"],
+        signed=parse_signed(payload.validated_data),
+    )
     return Response(
         {
             "listing": listing.pk,
@@ -252,15 +262,22 @@ def offer(request: Request, pk: int) -> Response:
 
 
 @extend_schema(
-    request=None,
+    request=SignedInputSerializer,
     responses={200: LandListingStateSerializer, **WRITE_ERRORS},
-    description="The winner signs the 成交确认书: its deposit becomes 定金 and then part of the "
-    "price. Only the winner (403), once (ALREADY_SIGNED), while the deal stands (WRONG_STATUS).",
+    description="The winner signs the 成交确认书 (act land.deal, target bidding.landlisting, digest "
+    "= `you.confirmation_sha256` of the listing's state: the hash the unsigned PDF prints): its "
+    "deposit becomes 定金 and then part of the price. Only the winner (403), once "
+    "(ALREADY_SIGNED), while the deal stands (WRONG_STATUS); SIGNATURE_* / CERTIFICATE_* when "
+    "the signature does not hold.",
 )
 @api_view(["POST"])
 def sign(request: Request, pk: int) -> Response:
     listing = _listing_for(request, pk)
-    services.sign_confirmation(_actor(request), listing)
+    payload = SignedInputSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    services.sign_confirmation(
+        _actor(request), listing, signed=parse_signed(payload.validated_data)
+    )
     return Response(services.listing_state(_actor(request), listing.pk))
 
 

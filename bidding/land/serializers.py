@@ -19,6 +19,7 @@ from bidding.auction.serializers import PriceTextField, RawIntegerField
 from bidding.models import Auction, LandListing, LandResponse
 from lib import numbers
 from lib.errors import DomainError
+from signing.serializers import SignedInputSerializer
 from trading.serializers import AwareDateTimeField, MoneyField, enum_field
 
 LandUseField = enum_field(LandListing.Use, "LandUseEnum")
@@ -130,12 +131,16 @@ class LandReserveInputSerializer(serializers.Serializer):
     )
 
 
-class LandRespondInputSerializer(serializers.Serializer):
+class LandRespondInputSerializer(SignedInputSerializer):
     kind = LandResponseKindField(
         help_text="continue: join live bidding (confirmation window); accept_cap: accept the "
         "maximum price and join the lottery"
     )
-    answer = StrictBooleanField(help_text="true or false; one answer per kind, final")
+    answer = StrictBooleanField(
+        help_text="true or false; one answer per kind, final. `continue` with true is the signed "
+        "act land.confirm (no digest): send signing_challenge and signature; other answers are "
+        "not signed"
+    )
 
 
 class LandOfferInputSerializer(serializers.Serializer):
@@ -164,6 +169,11 @@ class LandYouSerializer(serializers.Serializer):
     answers = serializers.DictField(child=serializers.BooleanField(), help_text="kind → answer")
     is_winner = serializers.BooleanField()
     may_sign = serializers.BooleanField()
+    confirmation_sha256 = serializers.CharField(
+        allow_null=True,
+        help_text="while the winner may sign: SHA-256 of the unsigned 成交确认书's content (what "
+        "its PDF prints), the digest of the act land.deal; null otherwise",
+    )
 
 
 class LandLotterySerializer(serializers.Serializer):

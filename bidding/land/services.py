@@ -55,7 +55,7 @@ from bidding.auction import broadcast
 from bidding.auction import rules as R
 from bidding.auction import services as auctions
 from bidding.history import past_wins
-from bidding.land import lottery
+from bidding.land import lottery, pdf
 from bidding.models import (
     Auction,
     AuctionParticipant,
@@ -76,6 +76,7 @@ from deposits.services import (
 )
 from lib.canonical import sha256_hex
 from lib.errors import Conflict, DomainError, NotFound, NotPermitted
+from signing.services import Signed, require_signature, signature_payload
 from trading.models import Announcement, Lot, Project
 from trading.rules import add_period, check_not_on_holiday, rules_for
 from trading.services import publish_version
@@ -408,8 +409,21 @@ def ensure_may_act(actor: Actor, listing: LandListing, act: str) -> None:
         raise
 
 
-def respond(actor: Actor, listing: LandListing, *, kind: str, answer: bool) -> LandResponse:
-    """A listing bidder answers inside the window: continue to live bidding, or accept the cap."""
+def respond(
+    actor: Actor,
+    listing: LandListing,
+    *,
+    kind: str,
+    answer: bool,
+    signed: Signed | None = None,
+) -> LandResponse:
+    """A listing bidder answers inside the window: continue to live bidding, or accept the cap.
+
+    Confirming that it continues (kind `continue`, answer yes) is the binding act `land.confirm`
+    (确认竞得资格: it commits the bidder to live bidding from the listing's highest price) and is
+    signed; saying no binds it to nothing, so it needs no signature (any signature sent with it is
+    ignored). Accepting the cap (`accept_cap`) has no act of its own in `signing.acts` and is not
+    signed."""
     if kind not in LandResponse.Kind.values or not isinstance(answer, bool):
         raise DomainError(_("无效的答复。"), code="BAD_ANSWER")
     if actor.role != Role.SUPPLIER or actor.organization is None:
@@ -428,6 +442,13 @@ def respond(actor: Actor, listing: LandListing, *, kind: str, answer: bool) -> L
             raise Conflict(_("现在不在答复时限内。"), code="WINDOW_CLOSED")
         if actor.organization.pk not in {s.organization_id for s in bidders_of(locked)}:
             raise NotPermitted(_("只有挂牌期内有效报价的竞买人可以答复。"))
+        signature: dict[str, Any] = {}
+        if kind == LandResponse.Kind.CONTINUE and answer:
+            if locked.responses.filter(organization=actor.organization, kind=kind).exists():
+                raise Conflict(_("您已答复，不可更改。"), code="ALREADY_ANSWERED")
+            signature = signature_payload(
+                require_signature(actor, "land.confirm", locked, signed=signed)
+            )
         try:
             with transaction.atomic():
                 response = LandResponse.objects.create(
@@ -439,7 +460,7 @@ def respond(actor: Actor, listing: LandListing, *, kind: str, answer: bool) -> L
                 )
         except IntegrityError:
             raise Conflict(_("您已答复，不可更改。"), code="ALREADY_ANSWERED") from None
-        record(actor, "land.response", locked, {"kind": kind, "answer": answer})
+        record(actor, "land.response", locked, {"kind": kind, "answer": answer, **signature})
     advance(Actor.system("land"), listing.pk)  # everyone has answered: no need to wait
     return response
 
@@ -861,8 +882,17 @@ def _no_deal(
     refund_on_failed_lot(actor, listing.lot, now)
 
 
-def sign_confirmation(actor: Actor, listing: LandListing) -> LandListing:
-    """The winner signs the 成交确认书: its deposit becomes 定金 and then part of the price."""
+def confirmation_sha256(listing: LandListing) -> str:
+    """The hash of the 成交确认书 as it stands (`land.pdf.confirmation_content`, the hash its PDF
+    prints): unsigned, what the winner signs (act land.deal)."""
+    return pdf.sha256(pdf.confirmation_content(listing))
+
+
+def sign_confirmation(
+    actor: Actor, listing: LandListing, *, signed: Signed | None = None
+) -> LandListing:
+    """The winner signs the 成交确认书 (act land.deal, over the hash of its content before signing —
+    the hash the unsigned PDF prints): its deposit becomes 定金 and then part of the price."""
     if actor.organization is None or actor.organization.pk != listing.winner_id:
         raise NotPermitted(_("只有竞得人可以签署成交确认书。"))
     ensure_may_act(actor, listing, "sign_confirmation")
@@ -872,9 +902,20 @@ def sign_confirmation(actor: Actor, listing: LandListing) -> LandListing:
             raise Conflict(_("当前状态不能签署成交确认书。"), code="WRONG_STATUS")
         if locked.confirmation_signed_at is not None:
             raise Conflict(_("成交确认书已签署。"), code="ALREADY_SIGNED")
+        digest = confirmation_sha256(locked)
+        signed_act = require_signature(actor, "land.deal", locked, digest=digest, signed=signed)
         locked.confirmation_signed_at = timezone.now()
         locked.save(update_fields=["confirmation_signed_at"])
-        record(actor, "land.confirmation.signed", locked, {"price": locked.final_price})
+        record(
+            actor,
+            "land.confirmation.signed",
+            locked,
+            {
+                "price": locked.final_price,
+                "confirmation_sha256": digest,
+                **signature_payload(signed_act),
+            },
+        )
         system = Actor.system("land")
         for deposit in Deposit.objects.filter(
             lot_id=locked.lot_id,
@@ -976,6 +1017,8 @@ def listing_state(actor: Actor, listing_id: int) -> dict[str, Any]:
             and listing.stage == LandListing.Stage.DEAL
             and listing.confirmation_signed_at is None,
         }
+        # What the winner signs (land.deal): the unsigned 成交确认书's hash.
+        you["confirmation_sha256"] = confirmation_sha256(listing) if you["may_sign"] else None
     lottery_public = None
     if listing.lottery:
         lottery_public = {k: v for k, v in listing.lottery.items() if k != "sealed_seed"}

@@ -33,6 +33,7 @@ from bidding.land.forms import ListingSetupForm, OfferForm, RefusalForm, Reserve
 from bidding.models import Auction, LandListing
 from deposits.services import qualification
 from lib.errors import Conflict, DomainError, NotFound
+from signing.services import parse_signed
 from trading.models import Lot, Project
 
 PAGE_SIZE = 100
@@ -260,7 +261,10 @@ def respond(request: HttpRequest, pk: int) -> HttpResponse:
     # Anything but yes/no reaches the service as an invalid answer, so its message is the one shown.
     answer = {"yes": True, "no": False}.get(request.POST.get("answer", ""))
     try:
-        services.respond(Actor.from_request(request), listing, kind=kind, answer=answer)
+        signed = parse_signed(request.POST)
+        services.respond(
+            Actor.from_request(request), listing, kind=kind, answer=answer, signed=signed
+        )
     except DomainError as exc:
         return _error(request, listing, exc)
     messages.success(request, _("您的答复已记录。") if answer else _("已记录：不参加。"))
@@ -287,7 +291,8 @@ def offer(request: HttpRequest, pk: int) -> HttpResponse:
 def sign(request: HttpRequest, pk: int) -> HttpResponse:
     listing = _listing(request, pk)
     try:
-        services.sign_confirmation(Actor.from_request(request), listing)
+        signed = parse_signed(request.POST)
+        services.sign_confirmation(Actor.from_request(request), listing, signed=signed)
     except DomainError as exc:
         return _error(request, listing, exc)
     messages.success(request, _("成交确认书已签署；竞买保证金转作定金并抵作土地出让价款。"))

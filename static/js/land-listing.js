@@ -31,6 +31,11 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         busy = false;
+        // Not while a signed answer is being signed (signing.js): its own submission reloads the page.
+        if (data && data.signature !== signature && document.querySelector("form[data-sign-busy]")) {
+          schedule(POLL_MS);
+          return;
+        }
         if (data && data.signature !== signature) {
           reloading = true;
           root.setAttribute("data-reloading", "1");

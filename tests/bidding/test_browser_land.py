@@ -24,6 +24,7 @@ from pypdf import PdfReader
 from bidding.auction.services import CLOSE_STEP
 from bidding.models import Auction, AuctionBid, LandListing
 from clock.services import schedule
+from signing.models import SignedAct
 from tests.bidding.land_world import LISTING_START, make_land_world
 from tests.bidding.servers import running_clock
 from tests.bidding.test_browser_auction import (
@@ -49,6 +50,26 @@ def seconds_left(page) -> float:
     return page.evaluate(
         "(Date.parse(BidhallAuction.state().auction.ends_at) - BidhallAuction.now()) / 1000"
     )
+
+
+def enrol_in_browser(page, base: str) -> None:
+    """A key made in this browser and a simulator certificate for it (the signed acts need one)."""
+    page.goto(f"{base}/signing/certificates/")
+    wait_until(
+        page, "document.querySelector('[data-sign-key-status]').textContent.includes('尚未保存')"
+    )
+    with page.expect_navigation():
+        page.click("[data-testid=sign-enrol]")
+    wait_until(page, "!document.querySelector('[data-key-here]').hidden")
+
+
+def sign_in_browser(page, button: str, expected: str) -> None:
+    """Click a signed form's button, read the statement the signer shows, and sign it."""
+    with page.expect_navigation():
+        page.click(button)
+        page.wait_for_selector("[data-testid=sign-dialog]")
+        assert expected in page.inner_text("[data-testid=sign-dialog]")
+        page.click("[data-sign-confirm]")
 
 
 def close_listing_soon(world, seconds: float) -> dt.datetime:
@@ -86,6 +107,8 @@ def test_two_bidders_continue_bid_live_and_the_deal_shows_everywhere(
     page_s = chinese_page(browser, viewport=DESK)
     for page, user in ((page_a, user_a), (page_b, user_b), (page_s, supervisor)):
         log_in(page, base, user.username)
+    for page in (page_a, page_b):
+        enrol_in_browser(page, base)
 
     with running_clock():
         close_listing_soon(world, CLOSES_IN)
@@ -110,9 +133,10 @@ def test_two_bidders_continue_bid_live_and_the_deal_shows_everywhere(
         fits_the_phone(page_a)
 
         # Both continue at once: live bidding opens without waiting for the window.
-        page_a.click("[data-testid=continue-yes]")
+        # Continuing is signed (land.confirm): the browser signer shows the statement first.
+        sign_in_browser(page_a, "[data-testid=continue-yes]", "确认竞得资格")
         page_a.wait_for_selector("[data-testid=continue-answer][data-answer=yes]")
-        page_b.click("[data-testid=continue-yes]")
+        sign_in_browser(page_b, "[data-testid=continue-yes]", "确认竞得资格")
         for page in (page_a, page_b, page_s):
             page.wait_for_selector("[data-testid=room-link][data-phase=live]", timeout=15_000)
         assert world.refresh().stage == LandListing.Stage.LIVE
@@ -189,6 +213,15 @@ def test_two_bidders_continue_bid_live_and_the_deal_shows_everywhere(
         assert live.pk and Auction.objects.get(pk=live.pk).closing_audit_hash in pdf_text
         # The other bidder may not read it.
         assert page_b.request.get(f"{base}{href}").status == 404
+
+        # The winner signs the 成交确认书 (land.deal) over the hash the page shows.
+        digest = text(page_a, "confirmation-sha256")
+        sign_in_browser(page_a, "[data-testid=sign]", digest)
+        assert "竞得人已于" in text(page_a, "signed")
+        assert world.refresh().confirmation_signed_at is not None
+        deal = SignedAct.objects.get(act="land.deal")
+        assert deal.organization == user_a.organization and digest in deal.statement
+        assert SignedAct.objects.filter(act="land.confirm").count() == 2
 
 
 def test_a_first_listing_bid_in_the_room_may_equal_the_start_and_gives_a_seat(
