@@ -145,3 +145,21 @@ class SignedActSerializer(serializers.ModelSerializer[SignedAct]):
 
     def get_organization_uscc(self, obj: SignedAct) -> str | None:
         return obj.organization.uscc if obj.organization is not None else None
+
+
+class SignedInputSerializer(serializers.Serializer[Any]):
+    """The two fields every signed act's request carries (`signing.services.parse_signed` reads
+    them): subclass it, or add its fields, in an act's input serializer."""
+
+    signing_challenge = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text=_("签名凭证（POST /api/v1/signing/challenges/ 返回的 challenge）"),
+    )
+    signature = serializers.CharField(
+        max_length=256,
+        required=False,
+        allow_blank=True,
+        help_text=_("对签名原文 UTF-8 字节的签名值（Base64，DER 或 r||s）"),
+    )
