@@ -10,6 +10,7 @@ decrypts it at the opening, and counts before the deadline are numbers, never na
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -69,7 +70,7 @@ from lib.api import paginated
 from lib.edge import FormParser, JSONParser, MultiPartParser
 from lib.errors import DomainError, NotFound, NotPermitted
 from lib.uploads import accepts_uploads
-from signing.services import parse_signed
+from signing.services import Signed, parse_signed
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, page_of
 
 PUBLIC_READ_ERRORS = {404: READ_ERRORS[404]}
@@ -77,6 +78,12 @@ PUBLIC_READ_ERRORS = {404: READ_ERRORS[404]}
 
 def _actor(request: Request) -> Actor:
     return Actor.from_request(request)
+
+
+def _signed(request: Request) -> Signed | None:
+    """The act's `signing_challenge` and `signature`, from a JSON body or a form."""
+    data = request.data
+    return parse_signed(data if isinstance(data, Mapping) else {})
 
 
 def _bids(queryset: QuerySet) -> QuerySet:
@@ -152,7 +159,7 @@ def submit_bid(request: Request, pk: int) -> Response:
         decryption_code=data["decryption_code"],
         files=data["files"],
         nonce=data.get("bid_nonce") or None,
-        signed=parse_signed(request.data),
+        signed=_signed(request),
     )
     bid = _bids(Bid.objects.filter(pk=bid.pk)).get()
     return Response(BidReceiptSerializer(bid).data, status=status.HTTP_201_CREATED)
@@ -193,7 +200,7 @@ def bid_receipt(request: Request, pk: int) -> Response:
 def withdraw_bid(request: Request, pk: int) -> Response:
     BidWithdrawInputSerializer(data=request.data).is_valid(raise_exception=True)
     bid = services.withdraw_bid(
-        _actor(request), access.bid_for(request.user, pk), signed=parse_signed(request.data)
+        _actor(request), access.bid_for(request.user, pk), signed=_signed(request)
     )
     return Response(BidSerializer(access.bid_for(request.user, bid.pk)).data)
 
@@ -274,7 +281,7 @@ def opening_responses(request: Request, pk: int) -> Response:
             opening,
             confirmed=payload.validated_data["confirmed"],
             objection=payload.validated_data["objection"],
-            signed=parse_signed(request.data),
+            signed=_signed(request),
         )
         return Response(OpeningResponseSerializer(response).data, status=status.HTTP_201_CREATED)
     rows = opening.responses.select_related("organization").order_by("responded_at", "pk")
@@ -473,7 +480,7 @@ def confirm_report(request: Request, pk: int) -> Response:
         _actor(request),
         lot,
         dissent=payload.validated_data["dissent"],
-        signed=parse_signed(request.data),
+        signed=_signed(request),
     )
     evaluation = Evaluation.objects.get(lot=lot)
     return Response(EvaluationSerializer(_evaluation(request, evaluation)).data)

@@ -71,6 +71,11 @@ def event(action: str, target: Any) -> AuditEvent:
     return AuditEvent.objects.filter(action=action, object_id=str(target.pk)).latest("pk")
 
 
+def finished(opening: Opening) -> dt.datetime:
+    assert opening.finished_at is not None
+    return opening.finished_at
+
+
 def newcomer(world: Any) -> Any:
     """A fourth supplier, registered on the lot in time, with no bid yet."""
     user = make_user("fourth", Role.SUPPLIER, make_org(Organization.Kind.SUPPLIER, "丁建设公司"))
@@ -136,8 +141,8 @@ def test_a_signed_first_bid_binds_the_commitment_that_the_opening_checks(users, 
         services.decrypt_bid(
             Actor.for_user(fourth), Bid.objects.get(pk=bid.pk), decryption_code=CODE
         )
-    bid.refresh_from_db()
-    assert bid.commitment_opened is True and str(bid.price) == CANONICAL
+    opened = Bid.objects.get(pk=bid.pk)
+    assert opened.commitment_opened is True and str(opened.price) == CANONICAL
     assert event("bidding.bid.decrypted", bid).payload["commitment_opened"] is True
 
 
@@ -242,6 +247,7 @@ def test_replacing_a_standing_bid_is_bid_modify_on_the_bid(users, signing_on):
         )
     assert bid.pk == standing.pk and bid.version == 2 and bid.commitment == digest
     act = bid.signed_act
+    assert act is not None
     assert (act.act, act.target_type, act.target_id) == ("bid.modify", "bidding.bid", bid.pk)
     assert event("bidding.bid.modified", bid).payload["signed_act"] == act.pk
 
@@ -475,7 +481,7 @@ def test_the_api_round_trip_of_the_opening_and_evaluation_acts(users, signing_on
     opening = Opening.objects.get(lot=world.lot)
     evaluation = Evaluation.objects.get(lot=world.lot)
     owner, member = world.users["owner"], world.members[0]
-    with travel(opening.finished_at + dt.timedelta(minutes=1)):
+    with travel(finished(opening) + dt.timedelta(minutes=1)):
         key = enrol(owner)
         record = world.api("anonymous").get(url("api_opening_record", world.lot.pk)).json()
         assert record["id"] == opening.pk and record["record_sha256"] == opening.record_sha256
@@ -537,7 +543,8 @@ def test_the_pages_carry_what_the_browser_signs_and_accept_the_signature(users, 
         fields = signed_fields(owner, key, "bid.modify", "bidding.bid", bid.pk, digest=digest)
         done = client.post(url("bid_form", world.lot.pk), {**form, "bid_nonce": NONCE, **fields})
         assert done.status_code == 302, done.content.decode()
-        assert world.bid("owner").signed_act.act == "bid.modify"
+        signed_act = world.bid("owner").signed_act
+        assert signed_act is not None and signed_act.act == "bid.modify"
 
         lot_page = client.get(url("bidding_lot", world.lot.pk)).content.decode()
         assert 'data-sign-act="bid.withdraw"' in lot_page and "js/signing.js" in lot_page
@@ -556,7 +563,7 @@ def test_the_record_and_evaluation_pages_sign_their_hashes(users, signing_on):
     opening = Opening.objects.get(lot=world.lot)
     evaluation = Evaluation.objects.get(lot=world.lot)
     owner, member = world.users["owner"], world.members[0]
-    with travel(opening.finished_at + dt.timedelta(minutes=1)):
+    with travel(finished(opening) + dt.timedelta(minutes=1)):
         key = enrol(owner)
         client = world.client("owner")
         page = client.get(url("opening_record", world.lot.pk)).content.decode()
