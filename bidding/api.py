@@ -10,6 +10,7 @@ decrypts it at the opening, and counts before the deadline are numbers, never na
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,7 @@ from bidding.serializers import (
     BidReceiptSerializer,
     BidSerializer,
     BidSubmitInputSerializer,
+    BidWithdrawInputSerializer,
     ContractInputSerializer,
     EvaluationBidSerializer,
     EvaluationConfirmInputSerializer,
@@ -69,7 +71,7 @@ from lib.edge import FormParser, JSONParser, MultiPartParser
 from lib.errors import DomainError, NotFound, NotPermitted
 from lib.uploads import accepts_uploads
 from signing.serializers import SignedInputSerializer
-from signing.services import parse_signed
+from signing.services import Signed, parse_signed
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, page_of
 
 PUBLIC_READ_ERRORS = {404: READ_ERRORS[404]}
@@ -77,6 +79,12 @@ PUBLIC_READ_ERRORS = {404: READ_ERRORS[404]}
 
 def _actor(request: Request) -> Actor:
     return Actor.from_request(request)
+
+
+def _signed(request: Request) -> Signed | None:
+    """The act's `signing_challenge` and `signature`, from a JSON body or a form."""
+    data = request.data
+    return parse_signed(data if isinstance(data, Mapping) else {})
 
 
 def _bids(queryset: QuerySet) -> QuerySet:
@@ -102,7 +110,13 @@ def _status(request: Request, lot: Any) -> dict[str, Any]:
         "bids_count": access.bids_count(lot) if oversees else None,
         "progress": access.progress(lot) if oversees and opening is not None else None,
         "my_bid": bid,
+        "bid_signing": _bid_signing(lot, bid) if access.organization_id(user) else None,
     }
+
+
+def _bid_signing(lot: Any, bid: Bid | None) -> dict[str, Any]:
+    act, target_type, target_id = services.bid_act(lot, bid)
+    return {"act": act, "target_type": target_type, "target_id": target_id}
 
 
 @extend_schema(
@@ -127,7 +141,10 @@ def lot_status(request: Request, pk: int) -> Response:
     responses={201: BidReceiptSerializer, **WRITE_ERRORS},
     description="Seal and submit (or replace) the caller's bid on a lot before the deadline. The "
     "price is a string; the decryption code (≥ 8 characters) is needed at the opening and cannot "
-    "be recovered. Returns the receipt.",
+    "be recovered. Signed: `bid.submit` on the lot, or `bid.modify` on the standing bid (the lot "
+    "status' `bid_signing`), with the digest the bid commitment: the SHA-256 of "
+    "bidhall-bid-v1, the price (two decimals), bid_nonce and each file's SHA-256, one per line "
+    "(docs/signing.md). Returns the receipt.",
 )
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser, JSONParser])
@@ -142,6 +159,8 @@ def submit_bid(request: Request, pk: int) -> Response:
         price=data["price"],
         decryption_code=data["decryption_code"],
         files=data["files"],
+        nonce=data.get("bid_nonce") or None,
+        signed=_signed(request),
     )
     bid = _bids(Bid.objects.filter(pk=bid.pk)).get()
     return Response(BidReceiptSerializer(bid).data, status=status.HTTP_201_CREATED)
@@ -173,10 +192,17 @@ def bid_receipt(request: Request, pk: int) -> Response:
     return Response(BidReceiptSerializer(access.own_bid_for(request.user, pk)).data)
 
 
-@extend_schema(request=None, responses={200: BidSerializer, **WRITE_ERRORS})
+@extend_schema(
+    request=BidWithdrawInputSerializer,
+    responses={200: BidSerializer, **WRITE_ERRORS},
+    description="Withdraw the caller's bid before the deadline; signed `bid.withdraw` on the bid.",
+)
 @api_view(["POST"])
 def withdraw_bid(request: Request, pk: int) -> Response:
-    bid = services.withdraw_bid(_actor(request), access.bid_for(request.user, pk))
+    BidWithdrawInputSerializer(data=request.data).is_valid(raise_exception=True)
+    bid = services.withdraw_bid(
+        _actor(request), access.bid_for(request.user, pk), signed=_signed(request)
+    )
     return Response(BidSerializer(access.bid_for(request.user, bid.pk)).data)
 
 
@@ -203,6 +229,7 @@ def decrypt_bid(request: Request, pk: int) -> Response:
 
 def _record(opening: Opening) -> dict[str, Any]:
     return {
+        "id": opening.pk,
         "lot": opening.lot,
         "stage": opening.stage,
         "started_at": opening.started_at,
@@ -239,7 +266,9 @@ def opening_record(request: Request, pk: int) -> Response:
     methods=["POST"],
     request=OpeningRespondInputSerializer,
     responses={201: OpeningResponseSerializer, **WRITE_ERRORS},
-    description="A bidder confirms the record or objects (objection text required) in the window.",
+    description="A bidder confirms the record or objects (objection text required) in the window, "
+    'signed: `opening.confirm` or `opening.object` (details {"text": objection}) on the opening '
+    "(target id: the lot status' opening id), digest the record's record_sha256.",
 )
 @api_view(["GET", "POST"])
 def opening_responses(request: Request, pk: int) -> Response:
@@ -248,7 +277,13 @@ def opening_responses(request: Request, pk: int) -> Response:
     if request.method == "POST":
         payload = OpeningRespondInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        response = services.respond_to_record(_actor(request), opening, **payload.validated_data)
+        response = services.respond_to_record(
+            _actor(request),
+            opening,
+            confirmed=payload.validated_data["confirmed"],
+            objection=payload.validated_data["objection"],
+            signed=_signed(request),
+        )
         return Response(OpeningResponseSerializer(response).data, status=status.HTTP_201_CREATED)
     rows = opening.responses.select_related("organization").order_by("responded_at", "pk")
     if not access.oversees(request.user, lot.project):
@@ -293,6 +328,7 @@ def _evaluation(request: Request, evaluation: Evaluation) -> dict[str, Any]:
     if access.may_see_report(user, evaluation):
         report = {**evaluation.report, "report_sha256": evaluation.report_sha256}
     return {
+        "id": evaluation.pk,
         "lot": evaluation.lot,
         "status": evaluation.status,
         "scheme": evaluation.scheme,
@@ -434,12 +470,19 @@ def compile_report(request: Request, pk: int) -> Response:
 )
 @api_view(["POST"])
 def confirm_report(request: Request, pk: int) -> Response:
-    """A member signs the report, with an optional dissent recorded beside the signature."""
+    """A member signs the report, with an optional dissent recorded beside the signature: signed
+    `evaluation.sign`, or `evaluation.dissent` (details {"text": dissent}), on the evaluation, over
+    the report's report_sha256."""
     lot = access.lot_for(request.user, pk)
     access.evaluation_for(request.user, lot)
     payload = EvaluationConfirmInputSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
-    evaluating.confirm_report(_actor(request), lot, **payload.validated_data)
+    evaluating.confirm_report(
+        _actor(request),
+        lot,
+        dissent=payload.validated_data["dissent"],
+        signed=_signed(request),
+    )
     evaluation = Evaluation.objects.get(lot=lot)
     return Response(EvaluationSerializer(_evaluation(request, evaluation)).data)
 

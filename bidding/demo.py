@@ -39,10 +39,15 @@ from accounts.demo import DEMO_PASSWORD
 from accounts.models import Organization, Role, User
 from bidding import services
 from bidding.auction import demo as auction_demo
+from bidding.commitment import bid_commitment, new_nonce
 from bidding.land import demo as land_demo
 from bidding.models import Bid
 from experts import services as experts
 from experts.models import DrawnExpert, DrawRequest, Expert, Specialty
+from lib.money import format_amount, parse_amount
+from signing import ca_simulator
+from signing import demo as signing_demo
+from signing.services import Signed
 from trading import services as trading
 from trading.models import Project, Registration
 
@@ -125,7 +130,25 @@ def _bids(project: Project) -> None:
         if not registered and open_now:
             trading.register(actor, lot, contact_name=user.display_name or username)
         if open_now and not Bid.objects.filter(lot=lot, organization=user.organization).exists():
-            services.submit_bid(actor, lot, price=price, decryption_code=CODE)
+            nonce = new_nonce()
+            services.submit_bid(
+                actor,
+                lot,
+                price=price,
+                decryption_code=CODE,
+                nonce=nonce,
+                signed=_signed_bid(user, lot, price, nonce),
+            )
+
+
+def _signed_bid(user: User, lot: Any, price: str, nonce: str) -> Signed | None:
+    """The demo supplier signs its bid (bid.submit over the bid commitment) with its demo key, as
+    its browser would; unsigned only when the CA simulator is off (no demo keys)."""
+    if not ca_simulator.enabled() or not signing_demo.key_path(user.username).exists():
+        return None
+    act, target_type, target_id = services.bid_act(lot, None)
+    digest = bid_commitment(format_amount(parse_amount(price)), nonce, [])
+    return signing_demo.sign_as(user, act, target_type, target_id, digest=digest)
 
 
 def _experts(staff: User) -> list[Expert]:

@@ -345,8 +345,13 @@ def compile_report(actor: Actor, lot: Lot) -> Evaluation:
     return evaluation
 
 
-def confirm_report(actor: Actor, lot: Lot, *, dissent: str = "") -> EvaluationMember:
-    """Each member signs; a dissent is recorded with the signature (条例 Art.53)."""
+def confirm_report(
+    actor: Actor, lot: Lot, *, dissent: str = "", signed: Signed | None = None
+) -> EvaluationMember:
+    """Each member signs; a dissent is recorded with the signature (条例 Art.53). The electronic
+    signature is `evaluation.sign`, or `evaluation.dissent` with the dissent's text as sent
+    (details `text`), over the report's hash (`Evaluation.report_sha256`, the SHA-256 of its
+    canonical JSON that the report PDF prints)."""
     with transaction.atomic():
         evaluation = _lock_evaluation(lot)
         member = _member_for(actor, evaluation)
@@ -354,13 +359,26 @@ def confirm_report(actor: Actor, lot: Lot, *, dissent: str = "") -> EvaluationMe
             raise Conflict(_("评标报告尚未生成或已签署完毕。"), code="WRONG_STATUS")
         if member.confirmed_at is not None:
             raise Conflict(_("您已签署。"), code="ALREADY_ANSWERED")
+        dissents = bool(dissent.strip())
+        signed_act = require_signature(
+            actor,
+            "evaluation.dissent" if dissents else "evaluation.sign",
+            evaluation,
+            digest=evaluation.report_sha256,
+            details={"text": dissent} if dissents else None,
+            signed=signed,
+        )
         member.confirmed_at, member.dissent = timezone.now(), dissent.strip()
         member.save(update_fields=["confirmed_at", "dissent"])
         record(
             actor,
             "bidding.evaluation.signed",
             member,
-            {"report_sha256": evaluation.report_sha256, "dissent": member.dissent},
+            {
+                "report_sha256": evaluation.report_sha256,
+                "dissent": member.dissent,
+                **signature_payload(signed_act),
+            },
         )
         if not evaluation.members.filter(confirmed_at__isnull=True).exists():
             evaluation.status = Evaluation.Status.CONFIRMED

@@ -86,8 +86,10 @@ class RespondForm(forms.Form):
         widget=forms.RadioSelect,
         initial=CONFIRM,
     )
+    # Not stripped: the text is signed as sent (opening.object's details), the service stores it
+    # stripped.
     objection = forms.CharField(
-        label=_("异议内容"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("异议内容"), required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
@@ -159,9 +161,11 @@ class ScoreForm(forms.Form):
 
 class DissentForm(forms.Form):
     dissent = forms.CharField(
-        label=_("不同意见（可选，将与签署一并记录）"),
+        label=_("不同意见（将与签署一并记录）"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        strip=False,  # signed as sent (evaluation.dissent's details); stored stripped
+        # Only the dissent form shows it: signing without a dissent is the other form.
+        widget=forms.Textarea(attrs={"rows": 3, "required": True}),
     )
 
 

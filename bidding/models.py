@@ -62,6 +62,16 @@ class Bid(models.Model):
     failure = models.CharField(_("失败原因"), max_length=200, blank=True)
     submitted_ip = models.GenericIPAddressField(_("递交IP"), null=True, blank=True)
     decryption_attempts = models.PositiveSmallIntegerField(default=0)
+    # The bid commitment the bidder signs (`bidding.commitment`): the price, a nonce sealed with it
+    # and the files' hashes, hashed. Checked at decryption: None until then (or for bids older than
+    # commitments), True when the decrypted bid reproduces it, False when it does not.
+    commitment = models.CharField(_("投标承诺值"), max_length=64, blank=True)
+    commitment_opened = models.BooleanField(_("承诺值核验结果"), null=True, blank=True)
+    # The bidder's electronic signature of the current version (bid.submit or bid.modify); null
+    # for a submission the development fallback let through unsigned.
+    signed_act = models.ForeignKey(
+        "signing.SignedAct", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = pgettext_lazy("singular", "投标文件")
@@ -77,6 +87,15 @@ class Bid(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} → {self.lot}"
+
+    def commitment_opens(self, price: Decimal, nonce: str, file_sha256s: list[str]) -> bool:
+        """Whether the decrypted price, the sealed nonce and the files' plaintext hashes reproduce
+        the commitment the bidder signed."""
+        from bidding.commitment import bid_commitment
+
+        return (
+            bool(self.commitment) and bid_commitment(price, nonce, file_sha256s) == self.commitment
+        )
 
 
 def bid_file_path(instance: BidFile, filename: str) -> str:

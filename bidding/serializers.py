@@ -15,6 +15,7 @@ from bidding.access import STAGE_LABELS
 from bidding.models import Bid, Evaluation, Opening, Publicity
 from bidding.pdf import receipt_document
 from lib import numbers
+from signing.serializers import SignedInputSerializer
 from trading.serializers import (
     AwareDateTimeField,
     MoneyField,
@@ -75,6 +76,19 @@ class BidSerializer(serializers.Serializer):
     price = MoneyField(allow_null=True, help_text="null until the bidder decrypts at the opening")
     decrypted_at = serializers.DateTimeField(allow_null=True)
     failure = serializers.CharField()
+    commitment = serializers.CharField(
+        help_text="the bid commitment the bidder signed (SHA-256 of price, nonce and file hashes; "
+        "see docs/signing.md); empty for bids older than commitments"
+    )
+    commitment_opened = serializers.BooleanField(
+        allow_null=True,
+        help_text="at decryption: whether the decrypted bid reproduces the commitment",
+    )
+    signed_act = serializers.IntegerField(
+        source="signed_act_id",
+        allow_null=True,
+        help_text="the bidder's signature of this version (/api/v1/signing/acts/{id}/)",
+    )
 
     @extend_schema_field(BidFileSerializer(many=True))
     def get_files(self, bid: Bid) -> list[dict[str, Any]]:
@@ -91,6 +105,8 @@ class BidReceiptSerializer(serializers.Serializer):
     sealed_sha256 = serializers.CharField()
     files = serializers.SerializerMethodField()
     receipt_sha256 = serializers.CharField()
+    commitment = serializers.CharField(help_text="the bid commitment the bidder signed")
+    signed_act = serializers.IntegerField(source="signed_act_id", allow_null=True)
     document = serializers.SerializerMethodField(
         help_text="what the receipt hash covers: SHA-256 of its canonical JSON is receipt_sha256"
     )
@@ -110,7 +126,10 @@ class BidReceiptSerializer(serializers.Serializer):
         return reverse("bid_receipt_pdf", args=[bid.lot_id])
 
 
-class BidSubmitInputSerializer(serializers.Serializer):
+class BidSubmitInputSerializer(SignedInputSerializer):
+    """A signed bid: `bid.submit` on the lot, or `bid.modify` on the standing bid (the lot status'
+    `bid_signing` says which), with the digest the bid commitment of price, bid_nonce and files."""
+
     price = MoneyField(help_text="yuan as a string of ASCII digits, at most two decimals")
     decryption_code = serializers.CharField(
         trim_whitespace=False,
@@ -120,6 +139,24 @@ class BidSubmitInputSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=False), required=False, default=list
     )
+    bid_nonce = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="32 random bytes as 64 lowercase hex digits, chosen by the client for the bid "
+        "commitment; sealed with the price. Omitted: the platform draws one (unsigned development "
+        "fallback only)",
+    )
+
+
+class BidWithdrawInputSerializer(SignedInputSerializer):
+    """A signed withdrawal: `bid.withdraw` on the bid, no digest."""
+
+
+class BidSigningSerializer(serializers.Serializer):
+    act = serializers.CharField(help_text="bid.submit or bid.modify")
+    target_type = serializers.CharField()
+    target_id = serializers.IntegerField()
 
 
 class BidDecryptInputSerializer(serializers.Serializer):
@@ -136,6 +173,7 @@ class BidProgressSerializer(serializers.Serializer):
 
 
 class OpeningSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="the opening: target of opening.confirm/object")
     stage = OpeningStageField()
     started_at = serializers.DateTimeField()
     decryption_until = serializers.DateTimeField()
@@ -159,9 +197,14 @@ class LotBiddingStatusSerializer(serializers.Serializer):
     )
     progress = BidProgressSerializer(allow_null=True)
     my_bid = BidSerializer(allow_null=True)
+    bid_signing = BidSigningSerializer(
+        allow_null=True,
+        help_text="for a bidder: the act a (re)submission now signs and its target",
+    )
 
 
 class OpeningRecordSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="the opening: target of opening.confirm/object")
     lot = BiddingLotSerializer()
     stage = OpeningStageField()
     started_at = serializers.DateTimeField()
@@ -185,9 +228,14 @@ class OpeningResponseSerializer(serializers.Serializer):
     answered_at = serializers.DateTimeField(allow_null=True)
 
 
-class OpeningRespondInputSerializer(serializers.Serializer):
+class OpeningRespondInputSerializer(SignedInputSerializer):
+    """Signed `opening.confirm`, or `opening.object` with details {"text": objection} exactly as
+    sent; the digest is the record's record_sha256."""
+
     confirmed = serializers.BooleanField()
-    objection = serializers.CharField(required=False, allow_blank=True, default="")
+    objection = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
 
 
 class OpeningAnswerInputSerializer(serializers.Serializer):
@@ -233,6 +281,7 @@ class EvaluationMemberSerializer(serializers.Serializer):
 
 
 class EvaluationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="the evaluation: target of evaluation.sign/dissent")
     lot = BiddingLotSerializer()
     status = EvaluationStatusField()
     scheme = EvaluationSchemeField()
@@ -307,8 +356,13 @@ class EvaluationScoreInputSerializer(serializers.Serializer):
     )
 
 
-class EvaluationConfirmInputSerializer(serializers.Serializer):
-    dissent = serializers.CharField(required=False, allow_blank=True, default="")
+class EvaluationConfirmInputSerializer(SignedInputSerializer):
+    """Signed `evaluation.sign`, or `evaluation.dissent` with details {"text": dissent} exactly as
+    sent when there is one; the digest is the report's report_sha256."""
+
+    dissent = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
 
 
 class EvaluationSeatSerializer(serializers.Serializer):

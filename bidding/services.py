@@ -28,6 +28,7 @@ from accounts.services import ensure_may_trade
 from audit import detectors
 from audit.services import record
 from bidding import crypto
+from bidding.commitment import bid_commitment, clean_nonce
 from bidding.models import Bid, BidFile, Opening, OpeningResponse, ProjectKey
 from clock.services import schedule
 from deposits.services import (
@@ -39,7 +40,8 @@ from deposits.services import (
 from experts.keys import SealBroken
 from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted
-from lib.money import parse_amount
+from lib.money import format_amount, parse_amount
+from signing.services import Signed, require_signature, signature_payload
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project, Registration
 from trading.rules import rules_for
@@ -152,12 +154,35 @@ def _check_may_bid(actor: Actor, lot: Lot, project: Project, now: dt.datetime) -
         raise DomainError(_("保证金未按时足额缴纳，不能投标。"), code="DEPOSIT_NOT_QUALIFIED")
 
 
+def bid_act(lot: Lot, bid: Bid | None) -> tuple[str, str, int]:
+    """What a (re)submission signs, given the bidder's current bid on the lot, as (act, target type,
+    target id): `bid.modify` on a standing bid, else `bid.submit` on the lot (a first bid, or a new
+    one after a withdrawal)."""
+    if bid is not None and bid.status == Bid.Status.SUBMITTED:
+        return "bid.modify", "bidding.bid", bid.pk
+    return "bid.submit", "trading.lot", lot.pk
+
+
 def submit_bid(
-    actor: Actor, lot: Lot, *, price: Any, decryption_code: str, files: list[Any] | None = None
+    actor: Actor,
+    lot: Lot,
+    *,
+    price: Any,
+    decryption_code: str,
+    files: list[Any] | None = None,
+    nonce: str | None = None,
+    signed: Signed | None = None,
 ) -> Bid:
     """Seal and store a bid (or replace the bidder's earlier one) before the deadline; returns the bid
-    whose `receipt_sha256` and `submitted_at` form the receipt (回执)."""
+    whose `receipt_sha256` and `submitted_at` form the receipt (回执).
+
+    The bidder signs `bid.submit` on the lot (a first bid, or a new one after a withdrawal) or
+    `bid.modify` on its standing bid, over the bid commitment (`bidding.commitment`) of the price,
+    its `nonce` and the files: computed here from what arrived, so the signature covers exactly the
+    bid that is sealed. The nonce is sealed with the price; without one (an unsigned submission
+    under the development fallback) the platform draws it."""
     price = parse_amount(price, field="price")
+    nonce = clean_nonce(nonce)
     if len(decryption_code or "") < 8:
         raise DomainError(
             _("解密口令至少 8 位，请牢记：开标时须凭它在线解密。"), code="CODE_TOO_SHORT"
@@ -169,13 +194,18 @@ def submit_bid(
     public = project_public_key(lot.project)
     salt = crypto.new_salt()
     inner_key = crypto.code_key(decryption_code, salt)
-    sealed_price = crypto.seal(public, inner_key, json.dumps({"price": str(price)}).encode())
+    sealed_price = crypto.seal(
+        public, inner_key, json.dumps({"price": str(price), "nonce": nonce}).encode()
+    )
     sealed_files = []
+    file_hashes = []
     for upload in files:
         content = b"".join(upload.chunks())
+        file_hashes.append(sha256_hex(content))
         payload = json.dumps({"name": upload.name}).encode() + b"\n" + content
         sealed = crypto.seal(public, inner_key, payload)
         sealed_files.append((sealed, sha256_hex(sealed), crypto.document_fingerprint(content)))
+    commitment = bid_commitment(format_amount(price), nonce, file_hashes)
     with transaction.atomic():
         project = lock_project(lot.project_id)
         now = timezone.now()
@@ -188,6 +218,10 @@ def submit_bid(
             Bid.Status.WITHDRAWN,
         ):
             raise Conflict(_("该投标文件已进入开标。"), code="WRONG_STATUS")
+        act, target_type, target_id = bid_act(lot, existing)
+        signed_act = require_signature(
+            actor, act, (target_type, target_id), digest=commitment, signed=signed
+        )
         sealed_sha = sha256_hex(sealed_price)
         receipt = sha256_hex(
             canonical_bytes(
@@ -215,6 +249,7 @@ def submit_bid(
             sealed_sha,
             receipt,
         )
+        bid.commitment, bid.commitment_opened, bid.signed_act = commitment, None, signed_act
         bid.save()
         bid.files.all().delete()
         for sealed, digest, fingerprint in sealed_files:
@@ -235,6 +270,8 @@ def submit_bid(
                 "sealed_sha256": sealed_sha,
                 "receipt_sha256": receipt,
                 "files": [digest for _, digest, _ in sealed_files],
+                "commitment": commitment,
+                **signature_payload(signed_act),
             },
         )
         _collusion_signals(actor, lot, bid, [fp for _, _, fp in sealed_files])
@@ -273,8 +310,9 @@ def _collusion_signals(actor: Actor, lot: Lot, bid: Bid, fingerprints: list[str]
             )
 
 
-def withdraw_bid(actor: Actor, bid: Bid) -> Bid:
-    """Withdraw before the deadline (条例 Art.35): the deposit is refunded within 5 days."""
+def withdraw_bid(actor: Actor, bid: Bid, *, signed: Signed | None = None) -> Bid:
+    """Withdraw before the deadline (条例 Art.35): the deposit is refunded within 5 days. The bidder
+    signs `bid.withdraw` on the bid (no digest)."""
     with transaction.atomic():
         project = lock_project(bid.lot.project_id)
         locked = Bid.objects.select_for_update().get(pk=bid.pk)
@@ -285,10 +323,16 @@ def withdraw_bid(actor: Actor, bid: Bid) -> Bid:
             raise TooLate(_("投标截止时间已过，不能撤回；撤销投标的保证金可不予退还。"))
         if locked.status != Bid.Status.SUBMITTED:
             raise Conflict(_("该投标文件已撤回。"), code="WRONG_STATUS")
+        signed_act = require_signature(actor, "bid.withdraw", locked, signed=signed)
         locked.status = Bid.Status.WITHDRAWN
         locked.withdrawn_at = now
         locked.save(update_fields=["status", "withdrawn_at"])
-        record(actor, "bidding.bid.withdrawn", locked, {"lot": locked.lot_id})
+        record(
+            actor,
+            "bidding.bid.withdrawn",
+            locked,
+            {"lot": locked.lot_id, **signature_payload(signed_act)},
+        )
         refund_on_withdrawal(actor, locked.lot, locked.organization, now)
     return locked
 
@@ -401,6 +445,7 @@ def decrypt_bid(actor: Actor, bid: Bid, *, decryption_code: str) -> Bid:
         locked.status = Bid.Status.DECRYPTED
         locked.decrypted_at = now
         locked.sealed_file_key = crypto.seal_to(project_public_key(locked.lot.project), inner_key)
+        locked.commitment_opened = _commitment_opens(locked, payload, private, inner_key)
         locked.save(
             update_fields=[
                 "price",
@@ -408,14 +453,45 @@ def decrypt_bid(actor: Actor, bid: Bid, *, decryption_code: str) -> Bid:
                 "decrypted_at",
                 "sealed_file_key",
                 "decryption_attempts",
+                "commitment_opened",
             ]
         )
         record(
-            actor, "bidding.bid.decrypted", locked, {"lot": locked.lot_id, "price": locked.price}
+            actor,
+            "bidding.bid.decrypted",
+            locked,
+            {
+                "lot": locked.lot_id,
+                "price": locked.price,
+                "commitment": locked.commitment,
+                "commitment_opened": locked.commitment_opened,
+            },
         )
     if not Bid.objects.filter(lot=bid.lot, status=Bid.Status.AWAITING_DECRYPTION).exists():
         finish_opening(actor, bid.lot)
     return locked
+
+
+def _commitment_opens(
+    bid: Bid, payload: dict[str, Any], private: PrivateKey, inner_key: bytes
+) -> bool | None:
+    """Whether the decrypted bid — its price, the nonce sealed with it, the files' plaintext — makes
+    the commitment the bidder signed (`Bid.commitment_opens`); None for a bid without one."""
+    if not bid.commitment:
+        return None
+    nonce = payload.get("nonce")
+    if not isinstance(nonce, str):
+        return False
+    hashes = []
+    try:
+        for bid_file in bid.files.order_by("pk"):
+            with bid_file.file.open("rb") as handle:
+                plain = crypto.open_inner(inner_key, crypto.open_outer(private, handle.read()))
+            _header, _, content = plain.partition(b"\n")
+            hashes.append(sha256_hex(content))
+    except (crypto.SealError, OSError):
+        return False
+    return bid.commitment_opens(Decimal(payload["price"]), nonce, hashes)
 
 
 def finish_opening(actor: Actor, lot: Lot) -> Opening:
@@ -545,9 +621,16 @@ def opening_record(lot: Lot) -> dict[str, Any]:
 
 
 def respond_to_record(
-    actor: Actor, opening: Opening, *, confirmed: bool, objection: str = ""
+    actor: Actor,
+    opening: Opening,
+    *,
+    confirmed: bool,
+    objection: str = "",
+    signed: Signed | None = None,
 ) -> OpeningResponse:
-    """A bidder confirms the record or objects to it, inside the objection window."""
+    """A bidder confirms the record or objects to it, inside the objection window: it signs
+    `opening.confirm`, or `opening.object` with the objection's text as sent (details `text`), over
+    the published record's canonical hash (`Opening.record_sha256`)."""
     if (
         actor.organization is None
         or not Bid.objects.filter(lot=opening.lot, organization=actor.organization).exists()
@@ -564,6 +647,14 @@ def respond_to_record(
             raise TooLate(_("确认/异议时间已过。"))
         if OpeningResponse.objects.filter(opening=locked, organization=actor.organization).exists():
             raise Conflict(_("贵单位已对开标记录作出回复。"), code="ALREADY_ANSWERED")
+        signed_act = require_signature(
+            actor,
+            "opening.confirm" if confirmed else "opening.object",
+            locked,
+            digest=locked.record_sha256,
+            details=None if confirmed else {"text": objection},
+            signed=signed,
+        )
         response = OpeningResponse.objects.create(
             opening=locked,
             organization=actor.organization,
@@ -575,7 +666,12 @@ def respond_to_record(
             actor,
             "bidding.opening.confirmed" if confirmed else "bidding.opening.objected",
             response,
-            {"opening": locked.pk, "objection": response.objection},
+            {
+                "opening": locked.pk,
+                "objection": response.objection,
+                "record_sha256": locked.record_sha256,
+                **signature_payload(signed_act),
+            },
         )
     return response
 

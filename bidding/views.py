@@ -353,11 +353,14 @@ def bid_form(request: HttpRequest, pk: int) -> HttpResponse:
     lot = _lot(request, pk)
     if access.organization_id(request.user) is None:
         raise PermissionDenied
+    bid = access.own_bid(request.user, lot)
+    act, target_type, target_id = services.bid_act(lot, bid)
     context: dict[str, Any] = {
         "lot": lot,
         "project": lot.project,
-        "bid": access.own_bid(request.user, lot),
+        "bid": bid,
         "now": timezone.now(),
+        "sign": {"act": act, "target_type": target_type, "target_id": target_id},
     }
     if request.method != "POST":
         context["form"] = BidForm()
@@ -373,6 +376,8 @@ def bid_form(request: HttpRequest, pk: int) -> HttpResponse:
             price=format_amount(form.cleaned_data["price"]),
             decryption_code=form.cleaned_data["decryption_code"],
             files=form.cleaned_data["files"],
+            nonce=request.POST.get("bid_nonce") or None,
+            signed=parse_signed(request.POST),
         )
     except DomainError as exc:
         context["form"] = _scrubbed(form)
@@ -427,7 +432,7 @@ def bid_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     lot = _lot(request, pk)
     bid = _own_bid_or_404(request, lot)
     try:
-        services.withdraw_bid(Actor.from_request(request), bid)
+        services.withdraw_bid(Actor.from_request(request), bid, signed=parse_signed(request.POST))
     except DomainError as exc:
         return _lot_error(request, lot, exc)
     messages.success(request, _("投标文件已撤回；保证金将依法退还。"))
@@ -551,6 +556,7 @@ def record_respond(request: HttpRequest, pk: int) -> HttpResponse:
             opening,
             confirmed=form.cleaned_data["answer"] == RespondForm.CONFIRM,
             objection=form.cleaned_data["objection"],
+            signed=parse_signed(request.POST),
         )
     except DomainError as exc:
         context = _record_context(request, lot, opening, respond_form=form)
@@ -794,7 +800,10 @@ def evaluation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         return _evaluation_error(request, lot, _invalid(form), dissent_form=form)
     try:
         evaluating.confirm_report(
-            Actor.from_request(request), lot, dissent=form.cleaned_data["dissent"]
+            Actor.from_request(request),
+            lot,
+            dissent=form.cleaned_data["dissent"],
+            signed=parse_signed(request.POST),
         )
     except DomainError as exc:
         return _evaluation_error(request, lot, exc, dissent_form=form)

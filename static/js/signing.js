@@ -12,6 +12,13 @@
  * person reads it in words and confirms, the key signs the statement's UTF-8 bytes (ECDSA SHA-256,
  * raw r||s), and the hidden fields signing_challenge and signature go with the form.
  *
+ * A sealed bid's form signs a bid commitment instead of a digest the page knows
+ * (data-sign-commitment="<price input name>", data-sign-files="<file input name>", bidding/commitment.py):
+ * the script draws a 32-byte nonce, puts it in the hidden field bid_nonce, and signs the SHA-256 of
+ * "bidhall-bid-v1\n" + price (two decimals) + "\n" + nonce + "\n" + the files' SHA-256s joined by "\n".
+ * The price never leaves the form except sealed. With data-sign-optional (the development fallback)
+ * a browser without a key, or without WebCrypto, sends the form unsigned.
+ *
  * No inline script (Content-Security-Policy): texts and URLs come from this script's data-*
  * attributes (templates/signing/script.html).
  */
@@ -216,6 +223,63 @@
     }).then(hex);
   }
 
+  // --- The bid commitment (bidding/commitment.py) ---------------------------------------------------
+
+  var COMMITMENT_PREFIX = "bidhall-bid-v1";
+  var PRICE = /^([0-9]+)(?:\.([0-9]{1,2}))?$/;
+
+  function canonicalPrice(typed) {
+    var text = String(typed);
+    if (window.BidhallAmount) {
+      var normalized = window.BidhallAmount.normalize(text);
+      if (normalized.valid) text = normalized.text;
+    }
+    var match = PRICE.exec(text);
+    if (!match) return null;
+    var whole = match[1].replace(/^0+(?=[0-9])/, "");
+    var cents = ((match[2] || "") + "00").slice(0, 2);
+    return { typed: text, canonical: whole + "." + cents };
+  }
+
+  function randomHex(bytes) {
+    var buffer = new Uint8Array(bytes);
+    crypto.getRandomValues(buffer);
+    return hex(buffer.buffer);
+  }
+
+  function filesHashes(form) {
+    var name = form.getAttribute("data-sign-files");
+    var input = name && form.elements.namedItem(name);
+    var files = input && input.files ? Array.prototype.slice.call(input.files) : [];
+    return Promise.all(files.map(function (file) {
+      return file.arrayBuffer().then(function (data) {
+        return crypto.subtle.digest("SHA-256", data);
+      }).then(hex);
+    }));
+  }
+
+  /* The commitment the form signs; the nonce goes into the hidden field bid_nonce. A price that is
+   * not an amount is left for the server to refuse by name (null: the form goes unsigned). */
+  function commitment(form) {
+    var input = form.elements.namedItem(form.getAttribute("data-sign-commitment"));
+    var price = input ? canonicalPrice(input.value) : null;
+    if (!price) return Promise.resolve(null);
+    input.value = price.typed;
+    var nonce = randomHex(32);
+    return filesHashes(form).then(function (hashes) {
+      var text = COMMITMENT_PREFIX + "\n" + price.canonical + "\n" + nonce + "\n" + hashes.join("\n");
+      return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+    }).then(function (digest) {
+      hidden(form, "bid_nonce", nonce);
+      var value = hex(digest);
+      form.querySelectorAll("[data-sign-commitment-shown]").forEach(function (shown) {
+        shown.textContent = value;
+        shown.hidden = false;
+      });
+      return value;
+    });
+  }
+
   function details(form) {
     var found = {};
     Array.prototype.forEach.call(form.attributes, function (attribute) {
@@ -285,17 +349,43 @@
     input.value = value;
   }
 
+  function send(form, submitter) {
+    form.setAttribute("data-sign-ready", "");
+    if (form.requestSubmit) form.requestSubmit(submitter || undefined);
+    else form.submit();
+  }
+
+  /* The development fallback (data-sign-optional): no key here, so the form goes unsigned. */
+  function sendUnsigned(form, submitter) {
+    ["signing_challenge", "signature", "bid_nonce"].forEach(function (name) {
+      var input = form.querySelector("input[type=hidden][name=" + name + "]");
+      if (input) input.remove();
+    });
+    send(form, submitter);
+    return true;
+  }
+
   function signForm(form, submitter) {
-    if (!cryptoAvailable()) return Promise.reject(new SigningError(text("msgNoCrypto")));
+    var optional = form.hasAttribute("data-sign-optional");
+    if (!cryptoAvailable()) {
+      if (optional) return Promise.resolve(sendUnsigned(form, submitter));
+      return Promise.reject(new SigningError(text("msgNoCrypto")));
+    }
     var record, challenge;
+    var unsigned = false;
     return loadKey().then(function (found) {
+      if (!found && optional) { unsigned = true; return null; }
       if (!found) throw new SigningError(text("msgNoKey"));
       var wanted = form.getAttribute("data-sign-certificate");
       if (wanted && wanted !== found.certificate) throw new SigningError(text("msgOtherKey"));
       record = found;
-      if (form.getAttribute("data-sign-file")) showError(form, text("msgHashing"), true);
+      if (form.getAttribute("data-sign-file") || form.getAttribute("data-sign-files")) {
+        showError(form, text("msgHashing"), true);
+      }
+      if (form.hasAttribute("data-sign-commitment")) return commitment(form);
       return fileDigest(form);
     }).then(function (digest) {
+      if (unsigned || digest === null) return sendUnsigned(form, submitter);
       showError(form, "", true);
       return post(cfg.challengeUrl, {
         act: form.getAttribute("data-sign-act"),
@@ -306,17 +396,16 @@
         certificate: record.certificate,
       }, form);
     }).then(function (answer) {
+      if (answer === true) return true; // sent unsigned
       challenge = answer;
       return confirmStatement(challenge);
     }).then(function (confirmed) {
-      if (!confirmed) return false;
+      if (!confirmed || confirmed === true && !challenge) return confirmed;
       var statement = new TextEncoder().encode(challenge.statement);
       return crypto.subtle.sign(SIGN, record.privateKey, statement).then(function (signature) {
         hidden(form, "signing_challenge", challenge.challenge);
         hidden(form, "signature", base64(signature));
-        form.setAttribute("data-sign-ready", "");
-        if (form.requestSubmit) form.requestSubmit(submitter || undefined);
-        else form.submit();
+        send(form, submitter);
         return true;
       });
     });

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import pytest
 import time_machine
@@ -82,6 +83,10 @@ def test_the_demo_tender_closes_minutes_after_seeding_with_three_sealed_bids(see
     assert remaining <= dt.timedelta(minutes=demo.DEADLINE_MINUTES + 1)
     bids = Bid.objects.filter(lot__project=project)
     assert bids.count() == 3 and not bids.filter(price__isnull=False).exists()
+    # Each demo supplier signed its bid with its demo certificate, over the bid's commitment.
+    for bid in bids.select_related("signed_act"):
+        assert bid.signed_act is not None and bid.signed_act.act == "bid.submit"
+        assert json.loads(bid.signed_act.statement)["digest"] == bid.commitment
     # The legal documents window was shortened for this demo tender only: the others keep theirs.
     assert (project.documents_until - project.documents_from) < dt.timedelta(days=1)
 
@@ -108,6 +113,7 @@ def test_the_demo_runs_from_the_opening_to_the_award(seeded):
                 decryption_code=demo.CODE,
             )
     assert Opening.objects.get(lot=lot).stage == Opening.Stage.OPENED
+    assert set(Bid.objects.filter(lot=lot).values_list("commitment_opened", flat=True)) == {True}
     staff = Actor.for_user(User.objects.get(username="staff"))
     agent = Actor.for_user(User.objects.get(username="agent"))
     with time_machine.travel(draw.evaluation_at, tick=False):

@@ -12,14 +12,13 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.urls import reverse
 from pypdf import PdfReader
 
 from accounts.actors import Actor
 from bidding import evaluation as ev
 from bidding.models import Evaluation, EvaluationMember
-from signing import services as signing
+from signing.models import SignedAct
 from tests.bidding.world import PRICES, World, build, travel
 from tests.pdfsigned import assert_platform_signed
 from tests.signing.support import enrol, signed
@@ -57,10 +56,8 @@ def dissenting(users, settings, site):
     at = world.now + dt.timedelta(minutes=1)
     with travel(at):
         key_pem = enrol(first)
-        ev.confirm_report(Actor.for_user(first), world.lot, dissent=DISSENT)
-        ev.confirm_report(Actor.for_user(second), world.lot)
-        # The member's electronic signature over the report hash and the dissent, as the signed
-        # confirmation stores it with the act.
+        # The member's electronic signature over the report hash and the dissent, made with the
+        # confirmation itself (bidding.evaluation.confirm_report keeps it as a SignedAct).
         seal = signed(
             first,
             key_pem,
@@ -70,15 +67,9 @@ def dissenting(users, settings, site):
             digest=evaluation.report_sha256,
             details={"text": DISSENT},
         )
-        with transaction.atomic():
-            act = signing.require_signature(
-                Actor.for_user(first),
-                "evaluation.dissent",
-                ("bidding.evaluation", evaluation.pk),
-                digest=evaluation.report_sha256,
-                details={"text": DISSENT},
-                signed=seal,
-            )
+        ev.confirm_report(Actor.for_user(first), world.lot, dissent=DISSENT, signed=seal)
+        ev.confirm_report(Actor.for_user(second), world.lot)
+        act = SignedAct.objects.get(act="evaluation.dissent", user=first)
     world.now = at + dt.timedelta(minutes=1)
     return world, evaluation, act
 
