@@ -35,12 +35,3 @@ def lookup(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
-
-
-@register.filter
-def signing_fallback(act: str) -> bool:
-    """Whether `act` may go unsigned here (the development fallback): its form then carries
-    data-sign-optional, and a browser without a key sends it unsigned."""
-    from signing.services import fallback_allowed
-
-    return fallback_allowed(act)
