@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from nacl.public import PrivateKey
 
 from accounts.actors import Actor
-from accounts.models import Role
+from accounts.models import OrgRole, Role
 from accounts.permissions import require_perm
-from accounts.services import ensure_may_trade
+from accounts.services import ensure_may_trade, require_org_role
 from audit import detectors
 from audit.services import record
 from bidding import crypto
@@ -139,9 +139,15 @@ def opening_private_key(lot: Lot, now: dt.datetime) -> PrivateKey:
 # --- Submission -----------------------------------------------------------------------------------
 
 
+# Who inside a bidder's organization does its bidding acts (bids, withdrawal, decryption, the
+# opening record): its bid operators and administrators, not e.g. its finance staff.
+BIDDING_ROLES = (OrgRole.BID_OPERATOR, OrgRole.ADMIN)
+
+
 def _check_may_bid(actor: Actor, lot: Lot, project: Project, now: dt.datetime) -> None:
     if actor.role != Role.SUPPLIER or actor.organization is None:
         raise NotPermitted(_("只有投标人可以递交投标文件。"))
+    require_org_role(actor, *BIDDING_ROLES)
     if project.status != Project.Status.PUBLISHED:
         raise Conflict(_("项目不在投标阶段。"), code="WRONG_STATUS")
     if now >= project.bid_deadline:
@@ -313,6 +319,7 @@ def _collusion_signals(actor: Actor, lot: Lot, bid: Bid, fingerprints: list[str]
 def withdraw_bid(actor: Actor, bid: Bid, *, signed: Signed | None = None) -> Bid:
     """Withdraw before the deadline (条例 Art.35): the deposit is refunded within 5 days. The bidder
     signs `bid.withdraw` on the bid (no digest)."""
+    require_org_role(actor, *BIDDING_ROLES)
     with transaction.atomic():
         project = lock_project(bid.lot.project_id)
         locked = Bid.objects.select_for_update().get(pk=bid.pk)
@@ -404,6 +411,7 @@ def open_lot(actor: Actor, lot: Lot) -> Opening:
 
 def decrypt_bid(actor: Actor, bid: Bid, *, decryption_code: str) -> Bid:
     """The bidder decrypts its own bid online during the decryption window."""
+    require_org_role(actor, *BIDDING_ROLES)
     refuse_before_deadline(actor, bid.lot)
     with transaction.atomic():
         # Lock the bid row only: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join
@@ -631,6 +639,7 @@ def respond_to_record(
     """A bidder confirms the record or objects to it, inside the objection window: it signs
     `opening.confirm`, or `opening.object` with the objection's text as sent (details `text`), over
     the published record's canonical hash (`Opening.record_sha256`)."""
+    require_org_role(actor, *BIDDING_ROLES)
     if (
         actor.organization is None
         or not Bid.objects.filter(lot=opening.lot, organization=actor.organization).exists()

@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm
 
 from accounts.actors import Actor
-from accounts.models import Organization, Role
+from accounts.models import Organization, OrgRole, Role
 from accounts.notifications import notify
 from accounts.permissions import has_perm, require_perm
-from accounts.services import ensure_may_trade
+from accounts.services import ensure_may_trade, require_org_role
 from audit.services import record
 from clock.calendar import next_working_moment
 from clock.services import schedule
@@ -890,8 +890,10 @@ def _require_supplier(actor: Actor) -> Organization:
 def register(
     actor: Actor, lot: Lot, *, contact_name: str = "", contact_phone: str = ""
 ) -> Registration:
-    """报名 for a lot while its documents are available. Gated by `ensure_may_trade`."""
+    """报名 for a lot while its documents are available. Gated by `ensure_may_trade`; done by the
+    organization's bid operators and administrators."""
     org = _require_supplier(actor)
+    require_org_role(actor, OrgRole.BID_OPERATOR, OrgRole.ADMIN)
     with transaction.atomic():
         project = lock_project(lot.project_id)
         _require_status(project, Project.Status.PUBLISHED)

@@ -57,6 +57,7 @@ REFUSAL_STATUS = {
     "ORG_INACTIVE": status.HTTP_403_FORBIDDEN,
     "ORGANIZATION_NOT_APPROVED": status.HTTP_403_FORBIDDEN,
     "ACCOUNT_DISABLED": status.HTTP_403_FORBIDDEN,
+    "ORG_ROLE_REQUIRED": status.HTTP_403_FORBIDDEN,
     "RETRY": status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
@@ -152,7 +153,8 @@ def auction_state(request: Request, pk: int) -> Response:
     "(the same engine as the socket). 200 with the ack once committed; a refusal answers in the "
     "error shape with the room's refusal code (docs/realtime-protocol.md): 400 for a malformed "
     "bid (BAD_PRICE, BAD_KEY, NOT_STEP_MULTIPLE, TOO_FAR, ABOVE_START), 403 NOT_PARTICIPANT or the "
-    "integrity gate's ORG_BARRED / ORG_INACTIVE / ORGANIZATION_NOT_APPROVED, or ACCOUNT_DISABLED "
+    "integrity gate's ORG_BARRED / ORG_INACTIVE / ORGANIZATION_NOT_APPROVED, ACCOUNT_DISABLED or "
+    "ORG_ROLE_REQUIRED "
     "(checked at every bid), 409 when the "
     "room does not allow it now (NOT_STARTED, CLOSED, NOT_IMPROVING, NOT_YOUR_TURN, "
     "INITIAL_REQUIRED, KEY_REUSED). The key is required; a retry with the same key and price gets "

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from accounts.models import IntegrityRecord, Organization, Role, User
+from accounts.models import IntegrityRecord, Organization, OrgRole, OrgRoleGrant, Role, User
 from accounts.services import ensure_may_trade
 from audit.services import AuditEntry
 from bidding import crypto
@@ -304,6 +304,7 @@ class BatchInProgress:
     seats: dict[tuple[int, int], AuctionParticipant] = field(default_factory=dict)
     gate: dict[int, str | None] = field(default_factory=dict)
     disabled_users: set[int] = field(default_factory=set)
+    without_bidding_role: set[int] = field(default_factory=set)
     answered: dict[tuple[int, int, str], AuctionBid] = field(default_factory=dict)
     new_bids: list[AuctionBid] = field(default_factory=list)
     touched: dict[int, AuctionParticipant] = field(default_factory=dict)  # seats to write
@@ -320,6 +321,7 @@ class BatchInProgress:
         run.seats = run.load_seats({r.auction_id for r in requests})
         run.gate = gate_codes(requests, timezone.now())
         run.disabled_users = disabled_users(requests)
+        run.without_bidding_role = without_bidding_role(requests)
         run.answered = _answered_keys(requests)
         return run
 
@@ -370,6 +372,8 @@ class BatchInProgress:
         user = request.actor.user
         if user is not None and user.pk in self.disabled_users:
             return "ACCOUNT_DISABLED"
+        if user is not None and user.pk in self.without_bidding_role:
+            return "ORG_ROLE_REQUIRED"
         organization = request.actor.organization
         return self.gate.get(organization.pk) if organization is not None else None
 
@@ -624,6 +628,21 @@ def disabled_users(requests: list[BidRequest]) -> set[int]:
     opened; a user disabled since (accounts.members) must not go on bidding through it."""
     ids = {r.actor.user.pk for r in requests if r.actor.user is not None}
     return set(User.objects.filter(pk__in=ids, is_active=False).values_list("pk", flat=True))
+
+
+def without_bidding_role(requests: list[BidRequest]) -> set[int]:
+    """The batch's supplier users who are neither bid operators nor administrators of their
+    organization (accounts.services.require_org_role, read per batch: a role taken away during the
+    room counts from the next bid)."""
+    ids = {
+        r.actor.user.pk
+        for r in requests
+        if r.actor.user is not None and r.actor.role == Role.SUPPLIER and r.actor.organization
+    }
+    allowed = OrgRoleGrant.objects.filter(
+        user_id__in=ids, role__in=(OrgRole.BID_OPERATOR, OrgRole.ADMIN)
+    ).values_list("user_id", flat=True)
+    return ids - set(allowed)
 
 
 def repeated(prior: AuctionBid, request: BidRequest, auction: Auction) -> BidAnswer:

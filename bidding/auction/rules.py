@@ -51,6 +51,7 @@ REFUSALS = {
     # The bidder's own account, read with the gate: a user disabled by its organization's
     # administrator (or by staff) bids no more, even from a socket opened before.
     "ACCOUNT_DISABLED": _("您的账号已被停用，报价不被接受。"),
+    "ORG_ROLE_REQUIRED": _("您在本机构的角色不能报价（需要：投标/竞买操作员或管理员）。"),
     "BAD_KEY": _("需要 1–64 个字符的幂等键。"),
     "RATE_LIMITED": _("出价过于频繁，请稍后再试。"),
     "RETRY": _("系统繁忙，报价未被处理，请用同一幂等键重试。"),

@@ -45,9 +45,9 @@ from django.utils.translation import gettext as _
 from nacl.public import PrivateKey
 
 from accounts.actors import Actor
-from accounts.models import IntegrityRecord, Organization, Role, User
+from accounts.models import IntegrityRecord, Organization, OrgRole, Role, User
 from accounts.permissions import require_perm
-from accounts.services import bar_organization, ensure_may_trade
+from accounts.services import bar_organization, ensure_may_trade, require_org_role
 from audit import detectors
 from audit.services import record
 from bidding import crypto
@@ -399,7 +399,9 @@ def ensure_may_act(actor: Actor, listing: LandListing, act: str) -> None:
     (answering a window, a sealed offer, signing the deal), read fresh at the act: a bidder barred or
     deactivated since it joined is refused with the gate's code, and the refusal is audited — in a
     transaction of its own, which the refusal does not roll back. (Bids are gated by the engine,
-    `auction.services.place_bids`.) Call it before the act's own transaction."""
+    `auction.services.place_bids`.) Call it before the act's own transaction. Only the
+    organization's bid operators and administrators act for it (ORG_ROLE_REQUIRED)."""
+    require_org_role(actor, OrgRole.BID_OPERATOR, OrgRole.ADMIN)
     organization = Organization.objects.get(pk=actor.organization.pk)
     try:
         ensure_may_trade(organization, timezone.now())

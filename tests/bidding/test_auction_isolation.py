@@ -21,8 +21,10 @@ from asgiref.sync import sync_to_async
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
+from accounts import members
 from accounts import services as accounts
 from accounts.actors import Actor
+from accounts.models import OrgRole
 from audit.models import AuditEvent
 from audit.services import verify_chain
 from bidding.auction import hub, services
@@ -31,6 +33,7 @@ from bidding.auction.consumers import AuctionConsumer
 from bidding.models import AuctionBid
 from tests.bidding.auction_world import START, make_world
 from tests.bidding.test_auction_socket import open_room, until
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -223,6 +226,19 @@ async def test_a_session_ended_elsewhere_closes_the_sockets_it_opened(world, mon
     assert ended["code"] == "SESSION_ENDED"
     assert closed == {"type": "websocket.close", "code": 4401}
     assert not await sync_to_async(AuctionBid.objects.filter(key="after").exists)()
+
+
+def test_a_user_without_a_bidding_role_is_refused_in_the_room(world, api):
+    """The organization's finance staff may watch its room but not bid in it."""
+    a = world.bidders[0]
+    finance = make_user("caiwu", "supplier", a.organization)
+    members.set_org_roles(Actor.for_user(a), finance, [OrgRole.FINANCE])
+    bid_url = reverse("api_auction_bid", args=[world.auction.pk])
+    with time_machine.travel(LIVE, tick=False):
+        refused = api(finance).post(bid_url, {"key": "f1", "price": "999000.00"})
+        assert api(a).post(bid_url, {"key": "a1", "price": "999000.00"}).status_code == 200
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "ORG_ROLE_REQUIRED"
 
 
 def test_a_supplier_barred_mid_room_is_refused_through_the_api(world, staff, api):

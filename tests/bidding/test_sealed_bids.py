@@ -10,7 +10,9 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
+from accounts import members
 from accounts.actors import Actor
+from accounts.models import OrgRole
 from audit.models import AuditEvent
 from bidding import services
 from bidding.models import Bid, BidFile, Opening
@@ -297,3 +299,24 @@ def test_the_public_record_is_hashed(tender, bidders):
 
     opening = Opening.objects.get()
     assert canonical_sha256(opening.record) == opening.record_sha256
+
+
+def test_only_bid_operators_and_administrators_act_for_a_bidder(tender, bidders, supplier):
+    """Roles inside the organization (accounts.members): its finance staff pay deposits, they do not
+    register for lots, bid, withdraw or decrypt."""
+    finance = make_user("caiwu", "supplier", supplier.organization)
+    operator = make_user("caozuo", "supplier", supplier.organization)
+    admin = Actor.for_user(supplier)
+    members.set_org_roles(admin, finance, [OrgRole.FINANCE])
+    members.set_org_roles(admin, operator, [OrgRole.BID_OPERATOR])
+    with pytest.raises(DomainError) as refused:
+        bid(finance, tender, "36000000.00")
+    assert refused.value.code == "ORG_ROLE_REQUIRED"
+    assert not Bid.objects.filter(organization=supplier.organization).exists()
+    mine = bid(operator, tender, "36000000.00")
+    with travel(T0 + dt.timedelta(days=4)), pytest.raises(DomainError) as refused:
+        services.withdraw_bid(Actor.for_user(finance), mine)
+    assert refused.value.code == "ORG_ROLE_REQUIRED"
+    with travel(T0 + dt.timedelta(hours=2)), pytest.raises(DomainError) as refused:
+        trading.register(Actor.for_user(finance), tender.lots.get())
+    assert refused.value.code == "ORG_ROLE_REQUIRED"
