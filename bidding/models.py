@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organization
+from bidding.commitment import bid_commitment
 from trading.models import MONEY, Lot, Project
 
 
@@ -91,8 +92,6 @@ class Bid(models.Model):
     def commitment_opens(self, price: Decimal, nonce: str, file_sha256s: list[str]) -> bool:
         """Whether the decrypted price, the sealed nonce and the files' plaintext hashes reproduce
         the commitment the bidder signed."""
-        from bidding.commitment import bid_commitment
-
         return (
             bool(self.commitment) and bid_commitment(price, nonce, file_sha256s) == self.commitment
         )

@@ -6,8 +6,13 @@ Production's refusals are tested in subprocesses with DEBUG=0 (tests/config/test
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DEBUG", "1")
+# Uploads and the demo's keys go to a directory of this test run, never the checkout's media/: two runs
+# at once (SQLite and PostgreSQL) would overwrite each other's demo keys. The server processes the
+# browser tests start inherit it through the environment.
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="bidhall-test-media-"))
 
 from config.settings import *  # noqa: F403
 from config.settings import REST_FRAMEWORK
