@@ -159,8 +159,11 @@ class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=100, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
     # Set when the user opened the signed link sent to `email` (accounts.tokens); a changed email
-    # needs a new verification. Mobile numbers are verified once the SMS adapter exists (not yet).
+    # needs a new verification.
     email_verified_at = models.DateTimeField(_("邮箱验证时间"), null=True, blank=True)
+    # Set when the user typed back the code texted to `phone`; only a verified number receives SMS
+    # notices (notifications/), and a changed number needs a new verification.
+    phone_verified_at = models.DateTimeField(_("手机验证时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = pgettext_lazy("singular", "用户")

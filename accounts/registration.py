@@ -49,6 +49,7 @@ from accounts.models import (
 )
 from accounts.permissions import require_perm
 from accounts.services import add_user_row, clean_uscc, has_org_role
+from accounts.signals import application_decided
 from accounts.tokens import TokenRefused, absolute, make_token, read_token, send_after_commit
 from audit.services import record
 from lib.canonical import canonical_sha256, canonical_value, file_sha256
@@ -454,12 +455,7 @@ def approve(actor: Actor, application: OrganizationApplication) -> OrganizationA
                 "after": {field: version.data[field] for field in LIVE_FIELDS},
             },
         )
-        _tell_applicant(
-            locked,
-            _("【bidhall】主体信息审核通过"),
-            _("贵机构“%(name)s”提交的主体信息（第 %(number)s 版）已审核通过。")
-            % {"name": org.name, "number": version.number},
-        )
+        application_decided.send(approve, application=locked, version_number=version.number)
     return locked
 
 
@@ -496,26 +492,10 @@ def return_application(
             locked,
             {"version": version.number, "sha256": version.sha256, "reasons": reasons},
         )
-        _tell_applicant(
-            locked,
-            _("【bidhall】主体信息被退回"),
-            _(
-                "贵机构提交的主体信息（第 %(number)s 版）被退回，理由：\n%(reasons)s\n\n"
-                "请修改后重新提交：%(link)s"
-            )
-            % {
-                "number": version.number,
-                "reasons": reasons,
-                "link": absolute(reverse("my_application")),
-            },
+        application_decided.send(
+            return_application, application=locked, version_number=version.number
         )
     return locked
-
-
-def _tell_applicant(application: OrganizationApplication, subject: Any, body: str) -> None:
-    user = application.created_by
-    if user.email:
-        send_after_commit(subject, body, user.email)
 
 
 def may_view(user: Any, application: OrganizationApplication) -> bool:

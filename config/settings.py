@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "clock",
+    "notifications",
     "signing",
     "trading",
     "deposits",

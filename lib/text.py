@@ -117,3 +117,12 @@ def bounded(value: Any, limit: int = EXCERPT_CHARS) -> Any:
         "length": len(value),
         "sha256": sha256_of(value),
     }
+
+
+def clip(value: object, limit: int) -> str:
+    """Short display text of any value: unsafe characters replaced by U+FFFD, cut at `limit` with "…".
+
+    For text the platform writes about a record (a notice's parameters), where the record itself holds
+    the full value; untrusted input kept in an append-only record uses `bounded` instead."""
+    text = _UNSAFE.sub("\ufffd", "" if value is None else str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -32,6 +32,7 @@ LAYERS: tuple[str, ...] = (
     "audit",
     "accounts",
     "clock",
+    "notifications",
     "signing",
     "trading",
     "deposits",

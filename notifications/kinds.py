@@ -1,0 +1,273 @@
+"""Every kind of notice the platform sends: its text, its default channels, and whether it is a legal
+deadline that the recipient cannot switch off entirely.
+
+A notice stores its kind and parameters, not its words: the words are rendered in the reader's language
+when the notice is shown or sent (`render`). Parameters are plain strings chosen by the caller, and a
+caller names only what the recipient may see at that moment (docs/notifications.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+INAPP = "inapp"
+EMAIL = "email"
+SMS = "sms"
+CHANNELS: tuple[str, ...] = (INAPP, EMAIL, SMS)
+# Channels a person can reach beyond the platform; a legal kind keeps at least one of them on.
+OUTSIDE_CHANNELS: tuple[str, ...] = (EMAIL, SMS)
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    label: str | Promise
+    title: str | Promise
+    body: str | Promise = ""
+    channels: frozenset[str] = field(default_factory=lambda: frozenset({INAPP, EMAIL}))
+    # A legal deadline or a right that lapses: the in-app notice always stays, and at least one
+    # outside channel stays on (preferences.py refuses switching both off).
+    legal: bool = False
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    if kind.code in _KINDS and _KINDS[kind.code] != kind:
+        raise ValueError(f"notice kind {kind.code!r} registered twice")
+    _KINDS[kind.code] = kind
+    return kind
+
+
+def get(code: str) -> Kind:
+    return _KINDS[code]
+
+
+def exists(code: str) -> bool:
+    return code in _KINDS
+
+
+def all_kinds() -> list[Kind]:
+    return sorted(_KINDS.values(), key=lambda k: k.code)
+
+
+class _Params(dict[str, str]):
+    """Missing parameters render as an empty string instead of failing the whole page."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(template: str | Promise, params: Mapping[str, object]) -> str:
+    text = str(template)
+    if not text:
+        return ""
+    try:
+        return text % _Params({k: "" if v is None else str(v) for k, v in params.items()})
+    except (TypeError, ValueError):
+        return text
+
+
+ALL = frozenset(CHANNELS)
+INAPP_ONLY = frozenset({INAPP})
+INAPP_EMAIL = frozenset({INAPP, EMAIL})
+
+for _kind in (
+    # A message written before kinds existed (and the legacy per-organization notices migrated).
+    Kind("message", _("消息"), "%(title)s", "%(body)s", INAPP_ONLY),
+    # accounts
+    Kind(
+        "organization.approved",
+        _("主体注册通过"),
+        _("主体注册已通过审核：%(organization)s"),
+        _("贵单位已可参与交易。"),
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "organization.returned",
+        _("主体注册退回"),
+        _("主体注册被退回：%(organization)s"),
+        _("退回理由：%(reasons)s。请修改后重新提交。"),
+        ALL,
+    ),
+    Kind(
+        "phone.verification",
+        _("手机验证码"),
+        _("bidhall 手机验证码：%(code)s，%(minutes)s 分钟内有效。"),
+        "",
+        frozenset({SMS}),
+    ),
+    # trading
+    Kind("project.approved", _("进场登记通过"), _("进场登记已通过：%(project)s"), "", INAPP_EMAIL),
+    Kind(
+        "project.returned",
+        _("进场登记退回"),
+        _("进场登记被退回：%(project)s"),
+        _("退回理由：%(reason)s"),
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "tender.amended", _("更正公告"), _("更正公告：%(project)s"), _("%(summary)s"), INAPP_EMAIL
+    ),
+    Kind("tender.clarified", _("澄清"), _("澄清：%(project)s"), _("%(summary)s"), INAPP_EMAIL),
+    Kind("question.answered", _("答疑"), _("答疑已发布：%(project)s"), "", INAPP_EMAIL),
+    Kind(
+        "deadline.moved",
+        _("截止时间变更"),
+        _("投标截止时间变更：%(project)s"),
+        _("新的截止时间：%(deadline)s"),
+        ALL,
+        legal=True,
+    ),
+    Kind("tender.terminated", _("终止公告"), _("项目终止：%(project)s"), _("%(reason)s"), ALL),
+    Kind("tender.suspended", _("暂停"), _("项目暂停：%(project)s"), _("%(reason)s"), INAPP_EMAIL),
+    Kind("tender.resumed", _("恢复"), _("项目恢复：%(project)s"), _("%(summary)s"), INAPP_EMAIL),
+    Kind("tender.invited", _("投标邀请"), _("投标邀请：%(project)s"), "", INAPP_EMAIL),
+    Kind(
+        "registration.confirmed",
+        _("报名确认"),
+        _("报名已确认：%(project)s %(lot)s"),
+        "",
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "objection.raised",
+        _("异议/质疑"),
+        _("收到异议/质疑：%(project)s"),
+        _("答复截止：%(deadline)s"),
+        ALL,
+        legal=True,
+    ),
+    Kind("objection.answered", _("异议答复"), _("异议/质疑已答复：%(project)s"), "", INAPP_EMAIL),
+    # deposits
+    Kind(
+        "deposit.received",
+        _("保证金到账"),
+        _("保证金已到账：%(lot)s %(amount)s 元"),
+        "",
+        INAPP_EMAIL,
+    ),
+    Kind("deposit.qualified", _("保证金合格"), _("保证金已确认合格：%(lot)s"), "", INAPP_EMAIL),
+    Kind(
+        "deposit.late",
+        _("保证金逾期"),
+        _("保证金逾期到账：%(lot)s"),
+        _("该笔保证金不计入本标段，将按规定退还。"),
+        ALL,
+    ),
+    Kind(
+        "deposit.refunded",
+        _("保证金退还"),
+        _("保证金已退还：%(lot)s %(amount)s 元"),
+        "",
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "deposit.forfeited", _("保证金不予退还"), _("保证金不予退还：%(lot)s"), _("%(reason)s"), ALL
+    ),
+    # bidding
+    Kind(
+        "bid.receipt",
+        _("投标回执"),
+        _("投标文件已送达：%(lot)s"),
+        _("回执编号：%(receipt)s"),
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "opening.started",
+        _("开标"),
+        _("开标开始，请在 %(deadline)s 前解密：%(lot)s"),
+        "",
+        ALL,
+        legal=True,
+    ),
+    Kind("opening.result", _("开标结果"), _("开标结果：%(lot)s"), "", INAPP_EMAIL),
+    Kind("lot.failed", _("流标"), _("流标：%(lot)s"), _("%(reason)s"), INAPP_EMAIL),
+    Kind(
+        "evaluation.started",
+        _("评标开始"),
+        _("评标开始：%(lot)s"),
+        _("地点/时间：%(when)s"),
+        ALL,
+        legal=True,
+    ),
+    Kind(
+        "candidates.published",
+        _("中标候选人公示"),
+        _("中标候选人公示：%(lot)s"),
+        _("公示截止：%(deadline)s"),
+        INAPP_EMAIL,
+    ),
+    Kind("award.notified", _("中标/成交通知"), _("中标/成交结果：%(lot)s"), "", ALL),
+    Kind(
+        "contract.due",
+        _("合同签订期限"),
+        _("请在 %(deadline)s 前签订合同：%(lot)s"),
+        "",
+        ALL,
+        legal=True,
+    ),
+    # live rooms
+    Kind(
+        "auction.starting",
+        _("竞价即将开始"),
+        _("竞价将于 %(start)s 开始：%(lot)s"),
+        "",
+        ALL,
+        legal=True,
+    ),
+    Kind("auction.extended", _("竞价延时"), _("竞价已延时至 %(end)s：%(lot)s"), "", INAPP_ONLY),
+    Kind("auction.closed", _("竞价结束"), _("竞价已结束：%(lot)s"), "", INAPP_EMAIL),
+    Kind("auction.result", _("竞价结果"), _("竞价结果已公布：%(lot)s"), "", INAPP_EMAIL),
+    Kind(
+        "land.live_starting",
+        _("限时竞价即将开始"),
+        _("限时竞价将于 %(start)s 开始：%(lot)s"),
+        "",
+        ALL,
+        legal=True,
+    ),
+    Kind(
+        "land.confirm_due",
+        _("竞买确认"),
+        _("请在 %(deadline)s 前确认是否参加限时竞价：%(lot)s"),
+        "",
+        ALL,
+        legal=True,
+    ),
+    Kind(
+        "land.deal_due",
+        _("成交确认书签署"),
+        _("请在 %(deadline)s 前签署成交确认书：%(lot)s"),
+        "",
+        ALL,
+        legal=True,
+    ),
+    Kind("land.result", _("出让结果"), _("出让结果已公布：%(lot)s"), "", INAPP_EMAIL),
+    # experts
+    Kind(
+        "expert.drawn",
+        _("专家抽取"),
+        _("您被抽取为评标专家：%(when)s %(place)s"),
+        _("请在 %(deadline)s 前确认或拒绝：%(link)s"),
+        ALL,
+        legal=True,
+    ),
+    # supervision
+    Kind("alert.raised", _("监督预警"), _("预警：%(title)s"), _("%(summary)s"), INAPP_EMAIL),
+    # any deadline a person must act on, ahead of time (todo.py's reminders)
+    Kind(
+        "deadline.reminder",
+        _("截止提醒"),
+        _("截止提醒：%(action)s，截止 %(deadline)s"),
+        _("%(subject)s"),
+        ALL,
+        legal=True,
+    ),
+):
+    register(_kind)
