@@ -370,25 +370,3 @@ class OrganizationVersion(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("an organization version is never deleted")
-
-
-class Notification(models.Model):
-    """A message to every user of an organization (an amendment, a moved deadline, an invitation)."""
-
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="notifications"
-    )
-    title = models.CharField(_("标题"), max_length=200)
-    body = models.TextField(_("内容"), blank=True)
-    url = models.CharField(_("链接"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
-    read_by = models.ManyToManyField(User, blank=True, related_name="+")
-
-    class Meta:
-        verbose_name = pgettext_lazy("singular", "通知")
-        verbose_name_plural = _("通知")
-        ordering = ["-created_at"]
-        default_permissions = ("view",)
-
-    def __str__(self) -> str:
-        return self.title

@@ -135,6 +135,7 @@ for _kind in (
         "",
         INAPP_EMAIL,
     ),
+    Kind("question.asked", _("新的提问"), _("收到新的提问：%(project)s"), "", INAPP_EMAIL),
     Kind(
         "objection.raised",
         _("异议/质疑"),

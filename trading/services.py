@@ -20,8 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm
 
 from accounts.actors import Actor
-from accounts.models import Organization, OrgRole, Role
-from accounts.notifications import notify
+from accounts.models import Organization, OrgRole, Role, User
 from accounts.permissions import has_perm, require_perm
 from accounts.services import ensure_may_trade, require_org_role
 from audit.services import record
@@ -31,6 +30,8 @@ from lib.canonical import canonical_sha256, canonical_value, file_sha256, sha256
 from lib.errors import DomainError, NotPermitted, present
 from lib.money import format_amount, parse_amount
 from lib.pdf import label as field_label
+from notifications import recipients
+from notifications.services import notify
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate, WrongStatus
 from trading.models import (
     Announcement,
@@ -547,7 +548,14 @@ def approve_project(actor: Actor, project: Project) -> Project:
         locked.approved_at = timezone.now()
         locked.return_reason = ""
         locked.save(update_fields=["status", "approved_at", "return_reason"])
-        record(actor, "trading.project.approved", locked, _snapshot(locked))
+        event = record(actor, "trading.project.approved", locked, _snapshot(locked))
+        notify(
+            "project.approved",
+            recipients.members(locked.agent),
+            cause=f"project.approved:{event.pk}",
+            params={"project": f"{locked.number} {locked.title}"},
+            url=f"/projects/{locked.pk}/",
+        )
     return locked
 
 
@@ -561,11 +569,13 @@ def return_project(actor: Actor, project: Project, *, reason: str) -> Project:
         locked.status = Project.Status.RETURNED
         locked.return_reason = reason.strip()
         locked.save(update_fields=["status", "return_reason"])
-        record(actor, "trading.project.returned", locked, {"reason": locked.return_reason})
+        event = record(actor, "trading.project.returned", locked, {"reason": locked.return_reason})
         notify(
-            [locked.agent],
-            title=_("进场登记被退回：%(n)s") % {"n": locked.number},
-            body=locked.return_reason,
+            "project.returned",
+            recipients.members(locked.agent),
+            cause=f"project.returned:{event.pk}",
+            params={"project": f"{locked.number} {locked.title}", "reason": locked.return_reason},
+            url=f"/projects/{locked.pk}/",
         )
     return locked
 
@@ -722,11 +732,13 @@ def publish_project(actor: Actor, project: Project, *, body: str = "") -> Announ
         _schedule_openings(locked)
         if locked.method == Project.Method.INVITATION:
             notify(
-                [
+                "tender.invited",
+                _bidders_of(
                     invitee.organization
                     for invitee in locked.invitees.select_related("organization")
-                ],
-                title=_("投标邀请：%(title)s") % {"title": locked.title},
+                ),
+                cause=f"tender.invited:{locked.pk}",
+                params={"project": f"{locked.number} {locked.title}"},
                 url=f"/projects/{locked.pk}/",
             )
     return version
@@ -751,6 +763,37 @@ def _schedule_openings(project: Project) -> None:
 def _registered_organizations(project: Project) -> list[Organization]:
     return list(
         Organization.objects.filter(registrations__project=project).distinct().order_by("pk")
+    )
+
+
+def _bidders_of(organizations: Iterable[Organization]) -> list[User]:
+    return [user for org in organizations for user in recipients.bidders(org)]
+
+
+def _project_label(project: Project) -> str:
+    return f"{project.number} {project.title}"
+
+
+def _shanghai(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _tell_registered(
+    project: Project,
+    kind: str,
+    *,
+    cause: str,
+    params: dict[str, str],
+    due_at: dt.datetime | None = None,
+) -> None:
+    """Tell every registered bidder's bid operators about a change to the tender they prepare for."""
+    notify(
+        kind,
+        _bidders_of(_registered_organizations(project)),
+        cause=cause,
+        params={"project": _project_label(project), **params},
+        url=f"/projects/{project.pk}/",
+        due_at=due_at,
     )
 
 
@@ -792,6 +835,7 @@ def publish_amendment(
         raise DomainError(_("变更公告须有标题和正文。"), code="CONTENT_REQUIRED")
     with transaction.atomic():
         locked = lock_project(project)
+        deadline_before = locked.bid_deadline
         _require_status(locked, Project.Status.PUBLISHED)
         now = timezone.now()
         if now >= published_deadline(locked):
@@ -835,15 +879,23 @@ def publish_amendment(
             body=locked.description,
             reason=str(_("变更：%(title)s") % {"title": title.strip()}),
         )
-        record(
+        event = record(
             actor, "trading.project.amended", locked, {"title": title.strip(), **_snapshot(locked)}
         )
-        notify(
-            _registered_organizations(locked),
-            title=_("项目变更：%(title)s") % {"title": locked.title},
-            body=moved_reason or title.strip(),
-            url=f"/projects/{locked.pk}/",
+        _tell_registered(
+            locked,
+            "tender.amended",
+            cause=f"tender.amended:{event.pk}",
+            params={"summary": moved_reason or title.strip()},
         )
+        if locked.bid_deadline != deadline_before:
+            _tell_registered(
+                locked,
+                "deadline.moved",
+                cause=f"deadline.moved:{event.pk}",
+                params={"deadline": _shanghai(locked.bid_deadline)},
+                due_at=locked.bid_deadline,
+            )
     return amendment
 
 
@@ -866,14 +918,16 @@ def terminate_project(actor: Actor, project: Project, *, reason: str) -> Announc
             body=locked.termination_reason,
             reason=str(_("终止")),
         )
-        record(actor, "trading.project.terminated", locked, {"reason": locked.termination_reason})
+        event = record(
+            actor, "trading.project.terminated", locked, {"reason": locked.termination_reason}
+        )
         # 条例 Art.31: every deposit comes back, with interest (deposits' receiver).
         project_terminated.send(Project, actor=actor, project=locked, at=timezone.now())
-        notify(
-            _registered_organizations(locked),
-            title=_("项目终止：%(title)s") % {"title": locked.title},
-            body=locked.termination_reason,
-            url=f"/projects/{locked.pk}/",
+        _tell_registered(
+            locked,
+            "tender.terminated",
+            cause=f"tender.terminated:{event.pk}",
+            params={"reason": locked.termination_reason},
         )
     return version
 
@@ -927,6 +981,13 @@ def register(
             registration,
             {"project": project.pk, "lot": lot.pk},
         )
+        notify(
+            "registration.confirmed",
+            recipients.bidders(org),
+            cause=f"registration.confirmed:{registration.pk}",
+            params={"project": _project_label(project), "lot": lot.name},
+            url=f"/projects/{project.pk}/",
+        )
     return registration
 
 
@@ -968,12 +1029,15 @@ def ask_question(actor: Actor, project: Project, *, text: str) -> Question:
             asked_at=now,
         )
         # The asker's identity stays out of the public record; the audit chain keeps it for supervisors.
-        record(
+        event = record(
             actor, "trading.question.asked", question, {"project": locked.pk, "text": question.text}
         )
+        # The agent learns that a question waits, not who asked it.
         notify(
-            [locked.agent],
-            title=_("新的提问：%(number)s") % {"number": locked.number},
+            "question.asked",
+            recipients.members(locked.agent),
+            cause=f"question.asked:{event.pk}",
+            params={"project": _project_label(locked)},
             url=f"/projects/{locked.pk}/",
         )
     return question
@@ -1033,7 +1097,7 @@ def answer_question(
             body=_clarification_body(locked) + (f"\n\n{note}" if note else ""),
             reason=str(_("答疑")),
         )
-        record(
+        event = record(
             actor,
             "trading.question.answered",
             current,
@@ -1043,11 +1107,11 @@ def answer_question(
                 "affects_bid_preparation": affects_bid_preparation,
             },
         )
-        notify(
-            _registered_organizations(locked),
-            title=_("澄清：%(title)s") % {"title": locked.title},
-            body=note or current.answer[:200],
-            url=f"/projects/{locked.pk}/",
+        _tell_registered(
+            locked,
+            "tender.clarified" if affects_bid_preparation else "question.answered",
+            cause=f"question.answered:{event.pk}",
+            params={"summary": note or current.answer},
         )
     return version
 
@@ -1060,6 +1124,7 @@ def raise_objection(actor: Actor, project: Project, *, text: str) -> Objection:
         raise DomainError(_("异议内容不能为空。"), code="TEXT_REQUIRED")
     with transaction.atomic():
         locked = lock_project(project)
+        was_suspended = is_suspended(locked)
         _require_status(locked, Project.Status.PUBLISHED)
         now = timezone.now()
         rules = rules_for(locked)
@@ -1078,18 +1143,31 @@ def raise_objection(actor: Actor, project: Project, *, text: str) -> Objection:
             reply_due_at=deadline_after(now, rules.objection_reply, rules),
         )
         assign_perm("trading.view_objection", org.members_group, objection)
-        record(
+        event = record(
             actor,
             "trading.objection.raised",
             objection,
             {"project": locked.pk, "text": objection.text, "reply_due_at": objection.reply_due_at},
         )
+        # Who objected stays with the agent's page and the audit chain, not in the notice.
         notify(
-            [locked.agent],
-            title=_("收到异议，须于 %(due)s 前答复")
-            % {"due": timezone.localtime(objection.reply_due_at).strftime("%Y-%m-%d %H:%M")},
+            "objection.raised",
+            [*recipients.members(locked.agent), *recipients.supervisors()],
+            cause=f"objection.raised:{event.pk}",
+            params={
+                "project": _project_label(locked),
+                "deadline": _shanghai(objection.reply_due_at),
+            },
             url=f"/projects/{locked.pk}/",
+            due_at=objection.reply_due_at,
         )
+        if not was_suspended:
+            _tell_registered(
+                locked,
+                "tender.suspended",
+                cause=f"tender.suspended:{event.pk}",
+                params={"reason": str(_("收到异议/质疑，待答复后恢复"))},
+            )
     return objection
 
 
@@ -1114,16 +1192,18 @@ def reply_objection(actor: Actor, objection: Objection, *, reply: str) -> Object
         current.replied_at = now
         current.replied_by = actor.user
         current.save(update_fields=["reply", "replied_at", "replied_by"])
-        record(
+        event = record(
             actor,
             "trading.objection.replied",
             current,
             {"project": locked.pk, "reply": current.reply},
         )
         notify(
-            [current.organization],
-            title=_("异议已答复：%(n)s") % {"n": locked.number},
-            body=current.reply,
+            "objection.answered",
+            recipients.bidders(current.organization),
+            cause=f"objection.answered:{event.pk}",
+            params={"project": _project_label(locked)},
+            url=f"/projects/{locked.pk}/",
         )
         if locked.status == Project.Status.PUBLISHED and not is_suspended(locked):
             paused = now - suspended_since
@@ -1139,14 +1219,14 @@ def reply_objection(actor: Actor, objection: Objection, *, reply: str) -> Object
                 body=locked.description,
                 reason=str(_("异议答复后恢复，投标截止时间顺延暂停的时长")),
             )
-            notify(
-                _registered_organizations(locked),
-                title=_("项目恢复：%(title)s") % {"title": locked.title},
-                body=str(
-                    _("投标截止时间：%(d)s")
-                    % {"d": timezone.localtime(locked.bid_deadline).strftime("%Y-%m-%d %H:%M")}
-                ),
-                url=f"/projects/{locked.pk}/",
+            _tell_registered(
+                locked,
+                "tender.resumed",
+                cause=f"tender.resumed:{event.pk}",
+                params={
+                    "summary": str(_("投标截止时间：%(d)s") % {"d": _shanghai(locked.bid_deadline)})
+                },
+                due_at=locked.bid_deadline,
             )
     return current
 

@@ -45,9 +45,6 @@ urlpatterns = [
     path("projects/<id:pk>/ask/", views.project_ask, name="project_ask"),
     path("projects/<id:pk>/object/", views.project_object, name="project_object"),
     path("registrations/", views.my_registrations, name="my_registrations"),
-    path("notifications/", views.notifications, name="notifications"),
-    path("notifications/read/", views.notification_read, name="notifications_read_all"),
-    path("notifications/<id:pk>/read/", views.notification_read, name="notification_read"),
     # Center staff.
     path("review/", views.review_queue, name="review_queue"),
     path("projects/<id:pk>/approve/", views.project_approve, name="project_approve"),

@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,8 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
-from accounts.models import Notification, Role
-from accounts.notifications import mark_read
+from accounts.models import Role
 from accounts.permissions import has_perm, signed_in_user, visible_to
 from clock import calendar
 from clock.models import StatutoryDay
@@ -853,41 +852,6 @@ def my_registrations(request: HttpRequest) -> HttpResponse:
         "trading/my_registrations.html",
         {"registrations": registrations, "now": timezone.now()},
     )
-
-
-@login_required
-def notifications(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
-    org_id = user.organization_id
-    rows = (
-        Notification.objects.filter(organization_id=org_id or 0)
-        .annotate(
-            is_read=Exists(
-                Notification.read_by.through.objects.filter(
-                    notification_id=OuterRef("pk"), user_id=user.pk
-                )
-            )
-        )
-        .order_by("-created_at", "-pk")
-    )
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "trading/notifications.html", {"page": page})
-
-
-@login_required
-@require_POST
-def notification_read(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    """Mark one (or every) notice of the user's organization read (accounts.notifications.mark_read)."""
-    try:
-        notification = mark_read(signed_in_user(request), pk)
-    except Notification.DoesNotExist as exc:
-        raise Http404 from exc
-    if notification is None:
-        return redirect("notifications")
-    target = notification.url if notification.url.startswith("/") else ""
-    if request.POST.get("open") and target and not target.startswith("//"):
-        return redirect(target)
-    return redirect("notifications")
 
 
 # --- Center staff: review queue and statutory calendar -------------------------------------------

@@ -10,11 +10,13 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from accounts.actors import Actor
-from accounts.models import Notification, Organization, Role
-from accounts.notifications import notify
+from accounts.models import Organization, Role
 from clock.models import StatutoryDay
+from notifications.models import Notice
+from notifications.services import notify
 from tests.amounts import PAGE_MESSAGE, REFUSED_TEXT
 from tests.conftest import make_org, make_user
 from tests.trading.factories import beijing, draft, published
@@ -492,11 +494,16 @@ def test_a_supplier_asks_anonymously(client, agent, staff, supplier, other_suppl
     assert Question.objects.get().organization == supplier.organization
 
 
-def test_notifications_are_per_organization_and_can_be_marked_read(
-    client, supplier, other_supplier
-):
-    notify([supplier.organization], title="项目变更：测试", url="/portal/")
-    notification = Notification.objects.get()
+def test_notifications_are_per_recipient_and_can_be_marked_read(client, supplier, other_supplier):
+    with transaction.atomic():
+        notify(
+            "message",
+            [supplier],
+            cause="test:1",
+            params={"title": "项目变更：测试", "body": ""},
+            url="/portal/",
+        )
+    notification = Notice.objects.get()
     client.force_login(other_supplier)
     assert "项目变更" not in page(client.get("/notifications/"))
     assert client.post(f"/notifications/{notification.pk}/read/").status_code == 404

@@ -10,10 +10,10 @@ import time_machine
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Notification
 from audit.models import AuditEvent
 from clock.calendar import is_workday
 from lib.errors import DomainError
+from notifications.models import Notice
 from tests.trading.factories import beijing, draft, published, timeline
 from trading import services
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate
@@ -296,9 +296,11 @@ def test_a_late_amendment_extends_the_deadline_to_keep_fifteen_days(agent, staff
     assert "顺延" in amendment.body
     moved = AuditEvent.objects.get(action="trading.project.deadline_moved")
     assert moved.payload["why"] == "notice_period"
-    assert Notification.objects.filter(
-        organization=supplier.organization, title__contains="变更"
-    ).exists()
+    # The supplier's bid operators are told of the amendment and, as a legal deadline, of the new date.
+    told = {n.kind: n for n in Notice.objects.filter(recipient=supplier)}
+    assert {"tender.amended", "deadline.moved"} <= set(told)
+    assert "顺延" in told["tender.amended"].body
+    assert told["deadline.moved"].due_at == project.bid_deadline
 
 
 def test_an_extended_deadline_skips_to_a_working_day(agent, staff):
