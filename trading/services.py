@@ -774,8 +774,8 @@ def _project_label(project: Project) -> str:
     return f"{project.number} {project.title}"
 
 
-def _shanghai(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+def _shanghai(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _tell_registered(
