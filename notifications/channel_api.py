@@ -23,7 +23,9 @@ from notifications.models import Delivery
 
 class PreferenceSerializer(serializers.Serializer):
     kind = serializers.CharField(max_length=64)
-    label = serializers.CharField(read_only=True)
+    name = serializers.CharField(
+        read_only=True, help_text="the kind's name in the reader's language"
+    )
     legal = serializers.BooleanField(
         read_only=True, help_text="a legal deadline: email and SMS cannot both be off"
     )
@@ -41,7 +43,7 @@ class PreferencesSerializer(serializers.Serializer):
 def _rows(rows: list[preferences.Row]) -> dict[str, Any]:
     return {
         "preferences": [
-            {"kind": r.kind, "label": str(r.label), "legal": r.legal, **r.channels} for r in rows
+            {"kind": r.kind, "name": str(r.label), "legal": r.legal, **r.channels} for r in rows
         ]
     }
 

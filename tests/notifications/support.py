@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -41,7 +42,7 @@ class FakeProvider:
     """Answers each POST with the next (status, body) of `answers` (the last one repeats)."""
 
     answers: list[tuple[int, str]]
-    requests: list[dict[str, object]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
 
 

@@ -26,7 +26,7 @@ class Inbox:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -92,4 +92,5 @@ def test_an_unreachable_smtp_server_is_retried_with_its_answer_kept(supplier, se
     assert row.status == "queued"
     assert row.attempts == 1
     assert "ConnectionRefusedError" in row.provider_answer
+    assert row.next_attempt_at is not None
     assert row.next_attempt_at > row.updated_at

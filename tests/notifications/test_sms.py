@@ -70,6 +70,7 @@ def test_a_failed_sms_is_retried_after_its_back_off_then_sent_once(supplier, set
         assert row.status == "queued"
         assert row.attempts == 1
         assert "HTTP 500" in row.provider_answer and "upstream down" in row.provider_answer
+        assert row.next_attempt_at is not None
         wait = row.next_attempt_at - start
         assert dt.timedelta(seconds=29) <= wait <= dt.timedelta(seconds=31)
 
