@@ -73,6 +73,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "signing.view_certificate",
         "signing.change_certificate",
         "signing.view_signedact",
+        "notifications.view_delivery",
+        "notifications.retry_delivery",
+        "notifications.view_simulatedemail",
+        "notifications.view_simulatedsms",
     ],
     # Supervisors see everything and change nothing: view permissions only.
     Role.SUPERVISOR: [
@@ -111,6 +115,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "bidding.view_bid",
         "signing.view_certificate",
         "signing.view_signedact",
+        "notifications.view_delivery",
     ],
     Role.AGENT: ["trading.add_project"],
     Role.SUPPLIER: [],

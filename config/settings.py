@@ -188,7 +188,18 @@ PASSWORD_RESET_RATE = envint("PASSWORD_RESET_RATE", 5)
 # --- Email ----------------------------------------------------------------------------------------
 # Verification links, invitations and password resets. Development and tests: the console (pytest
 # swaps in the in-memory outbox); production: SMTP with the settings below.
-EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The email simulator (notifications/email_simulator.py) keeps every message in the database, browsable
+# by center staff at /notifications/simulator/email/: development and the demo only, refused with
+# DEBUG off. While it is on it is the default backend.
+EMAIL_SIMULATOR = envbool("EMAIL_SIMULATOR", DEBUG)
+EMAIL_SIMULATOR_BACKEND = "notifications.email_simulator.EmailBackend"
+EMAIL_BACKEND = envstr(
+    "EMAIL_BACKEND",
+    EMAIL_SIMULATOR_BACKEND
+    if EMAIL_SIMULATOR
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
@@ -456,6 +467,30 @@ CLOCK_LEASE_SECONDS = envint("CLOCK_LEASE_SECONDS", 60)
 # How long an idle clock process sleeps between looks for due tasks, in seconds.
 CLOCK_POLL_SECONDS = envfloat("CLOCK_POLL_SECONDS", 1.0)
 
+# --- Notifications: email and SMS delivery (notifications/delivery.py, docs/notifications.md) -------
+# How often the clock looks for queued email and SMS deliveries, in seconds.
+NOTIFY_SWEEP_SECONDS = envint("NOTIFY_SWEEP_SECONDS", 5)
+# A delivery is claimed for this long while it is sent; a clock killed meanwhile leaves it to another
+# after the lease (the provider's idempotency key keeps that second send from reaching the person twice).
+NOTIFY_SEND_LEASE_SECONDS = envint("NOTIFY_SEND_LEASE_SECONDS", 120)
+# Attempts before a delivery is failed (and center staff told), and the back-off between them:
+# base × 2^(attempt − 1), at most the cap, in seconds.
+NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_RETRY_BASE_SECONDS = envint("NOTIFY_RETRY_BASE_SECONDS", 30)
+NOTIFY_RETRY_MAX_SECONDS = envint("NOTIFY_RETRY_MAX_SECONDS", 3600)
+# SMS (notifications/sms.py): an HTTP provider when SMS_PROVIDER_URL is set (JSON POST, HMAC-SHA256 of
+# the body with SMS_PROVIDER_KEY in the X-Bidhall-Signature header); otherwise the SMS simulator while
+# SMS_SIMULATOR is on (development and the demo only, refused with DEBUG off); otherwise no SMS is sent
+# and SMS deliveries fail with that answer.
+SMS_PROVIDER_URL = envstr("SMS_PROVIDER_URL", "")
+SMS_PROVIDER_KEY = envstr("SMS_PROVIDER_KEY", "")
+SMS_PROVIDER_TIMEOUT_SECONDS = envfloat("SMS_PROVIDER_TIMEOUT_SECONDS", 10.0)
+SMS_SIMULATOR = envbool("SMS_SIMULATOR", DEBUG)
+# Phone verification: a 6-digit code valid this many minutes, this many tries, one send per interval.
+PHONE_CODE_MINUTES = envint("PHONE_CODE_MINUTES", 10)
+PHONE_CODE_MAX_TRIES = envint("PHONE_CODE_MAX_TRIES", 5)
+PHONE_CODE_RESEND_SECONDS = envint("PHONE_CODE_RESEND_SECONDS", 60)
+
 # --- Live auction rooms (bidding/auction) ---------------------------------------------------------
 # Bids one socket may send per second; more are refused (RATE_LIMITED) without reaching the engine,
 # so a script gone wrong cannot flood it. The benchmarks in bench/ raise it to load the engine from a
@@ -527,6 +562,20 @@ if not DEBUG:
     if CA_SIMULATOR:
         raise ImproperlyConfigured(
             "DEBUG is off and CA_SIMULATOR is on: the simulator is for development."
+        )
+    if EMAIL_SIMULATOR or EMAIL_BACKEND == EMAIL_SIMULATOR_BACKEND:
+        raise ImproperlyConfigured(
+            "DEBUG is off and the email simulator is on (EMAIL_SIMULATOR / EMAIL_BACKEND): it is for "
+            "development; configure SMTP."
+        )
+    if SMS_SIMULATOR:
+        raise ImproperlyConfigured(
+            "DEBUG is off and SMS_SIMULATOR is on: the simulator is for development."
+        )
+    if SMS_PROVIDER_URL and secret_weakness(SMS_PROVIDER_KEY, min_length=32):
+        raise ImproperlyConfigured(
+            "DEBUG is off and SMS_PROVIDER_KEY "
+            + str(secret_weakness(SMS_PROVIDER_KEY, min_length=32))
         )
     if "*" in ALLOWED_HOSTS:
         raise ImproperlyConfigured(

@@ -38,6 +38,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("bidding/", include("bidding.api_urls")),
     path("signing/", include("signing.api_urls")),
     path("notifications/", include("notifications.api_urls")),
+    path("notifications/", include("notifications.channel_api_urls")),
     # Anything else under /api/v1/ answers in the API's error shape, not an HTML page (a path with
     # a newline in it too, which `<path:…>` would not match).
     re_path(r"^[\s\S]*$", lib_api.api_not_found),
@@ -66,6 +67,7 @@ urlpatterns = [
     path("signing/", include("signing.urls")),
     path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.head_urls")),
+    path("", include("notifications.channel_urls")),
     path("", include("trading.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -261,6 +261,14 @@ for _kind in (
     ),
     # supervision
     Kind("alert.raised", _("监督预警"), _("预警：%(title)s"), _("%(summary)s"), INAPP_EMAIL),
+    # delivery (delivery.py): center staff learn that an email or SMS could not be sent
+    Kind(
+        "delivery.failed",
+        _("通知发送失败"),
+        _("通知发送失败：%(channel)s %(address)s"),
+        _("服务商应答：%(answer)s"),
+        INAPP_ONLY,
+    ),
     # any deadline a person must act on, ahead of time (todo.py's reminders)
     Kind(
         "deadline.reminder",

@@ -84,6 +84,9 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     provider_ref = models.CharField(_("服务商编号"), max_length=100, blank=True)
     provider_answer = models.TextField(_("服务商应答"), blank=True)
+    # The clock process that claimed it while `sending` (delivery.py); `next_attempt_at` is then the end
+    # of its lease, after which another process may take the delivery over.
+    leased_by = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -92,6 +95,7 @@ class Delivery(models.Model):
         verbose_name_plural = _("送达记录")
         ordering = ["-created_at", "-pk"]
         default_permissions = ("view",)
+        permissions = [("retry_delivery", _("重新发送失败的通知"))]
         constraints = [
             models.UniqueConstraint(fields=["notice", "channel"], name="delivery_once_per_channel")
         ]
@@ -119,3 +123,70 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}/{self.channel}: {self.enabled}"
+
+
+class PhoneVerification(models.Model):
+    """The code texted to a user's mobile number (phone.py): one pending code per user, stored as a keyed
+    hash, valid PHONE_CODE_MINUTES, PHONE_CODE_MAX_TRIES tries."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_verification"
+    )
+    phone = models.CharField(_("手机号"), max_length=20)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(_("有效期至"))
+    tries = models.PositiveIntegerField(_("尝试次数"), default=0)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    sends = models.PositiveIntegerField(_("发送次数"), default=0)
+
+    class Meta:
+        verbose_name = _("手机验证")
+        verbose_name_plural = _("手机验证")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.phone}"
+
+
+class SimulatedEmail(models.Model):
+    """A message the email simulator received instead of an SMTP server (development and the demo)."""
+
+    message_id = models.CharField(_("Message-ID"), max_length=254, blank=True)
+    sender = models.CharField(_("发件人"), max_length=254)
+    to = models.TextField(_("收件人"))
+    subject = models.CharField(_("主题"), max_length=500)
+    body = models.TextField(_("正文"))
+    headers = models.JSONField(_("邮件头"), default=dict)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("模拟邮件")
+        verbose_name_plural = _("模拟邮件")
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class SimulatedSms(models.Model):
+    """A text the SMS simulator accepted. Like a real provider it answers a repeated idempotency key
+    with the first message's reference and keeps one row."""
+
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    to = models.CharField(_("手机号"), max_length=20)
+    text = models.TextField(_("短信内容"))
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("模拟短信")
+        verbose_name_plural = _("模拟短信")
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.text[:30]}"
+
+    @property
+    def provider_ref(self) -> str:
+        return f"sim-{self.pk}"

@@ -23,6 +23,7 @@ from accounts.models import (
 from accounts.services import OrganizationNotApproved, ensure_may_trade, has_org_role
 from accounts.tokens import TOKEN_MAX_AGE
 from audit.models import AuditEvent
+from notifications.delivery import send_due
 from tests.accounts.registration_helpers import (
     license_file,
     registration_body,
@@ -82,6 +83,8 @@ def test_the_whole_journey_through_the_api(api, agent, staff, mails):
     seen = api(applicant).get(f"{API}{created['id']}/").json()
     assert seen["status"] == "returned"
     assert seen["return_reasons"] == "营业执照不清晰；开户行写全称"
+    # The applicant is told by a notice whose email the clock sends.
+    send_due()
     assert any("营业执照不清晰" in m.body for m in mail.outbox if "contact@example.cn" in m.to)
 
     fixed = dict(registration_body(), basic_account_bank="中国工商银行股份有限公司珠海分行")
