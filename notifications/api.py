@@ -36,7 +36,9 @@ def unread(request: Request) -> Response:
     return Response({"unread": unread_count(signed_in_user(request))})
 
 
-@extend_schema(request=None, responses={204: None, 404: ErrorSerializer})
+@extend_schema(
+    request=None, responses={204: None, 404: ErrorSerializer}, operation_id="notification_read"
+)
 @api_view(["POST"])
 def read_one(request: Request, pk: int) -> Response:
     try:
@@ -46,7 +48,7 @@ def read_one(request: Request, pk: int) -> Response:
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(request=None, responses={204: None})
+@extend_schema(request=None, responses={204: None}, operation_id="notifications_read_all")
 @api_view(["POST"])
 def read_all(request: Request) -> Response:
     mark_read(signed_in_user(request))
