@@ -27,7 +27,7 @@ def test_each_event_of_the_journey_reaches_exactly_the_people_concerned(users):
     members = {m.username for m in world.members}
 
     # A bid receipt goes to its own bidder only, one per bid (not the agent, not another bidder).
-    assert per_person("bid.receipt") == {name: 1 for name in bidders}
+    assert per_person("bid.receipt") == dict.fromkeys(bidders, 1)
     for role in BIDDERS:
         receipt = Notice.objects.get(kind="bid.receipt", recipient=users[role])
         assert receipt.params["receipt"] == world.bids[role].receipt_sha256
