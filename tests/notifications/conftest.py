@@ -11,7 +11,8 @@ from tests.bidding.world import people
 
 @pytest.fixture
 def users(staff, supervisor, agent, supplier, other_supplier, expert) -> dict[str, Any]:
-    return people(staff, supervisor, agent, supplier, other_supplier, expert)
+    result: dict[str, Any] = people(staff, supervisor, agent, supplier, other_supplier, expert)
+    return result
 
 
 @pytest.fixture(autouse=True)

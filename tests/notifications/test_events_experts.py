@@ -12,6 +12,7 @@ from django.test import Client
 
 from accounts.actors import Actor
 from accounts.models import Role
+from accounts.tokens import TokenRefused
 from audit.alerts import raise_alert
 from audit.models import Alert, AuditEvent
 from experts import services as experts
@@ -30,13 +31,16 @@ def _drawn(staff, supervisor, agent):
         project = published(agent, staff, start=T0 + dt.timedelta(minutes=1), **timeline(T0))
     experts_ = pool(staff, count=8, specialty="A08")
     for i, expert in enumerate(experts_):
+        assert expert.employer is not None
         user = make_user(f"pool{i}", Role.EXPERT, expert.employer)
         Expert.objects.filter(pk=expert.pk).update(user=user)
-    with travel(project.bid_deadline - dt.timedelta(days=1)):
+    deadline = project.bid_deadline
+    assert deadline is not None
+    with travel(deadline - dt.timedelta(days=1)):
         draw = experts.commit_draw(
             Actor.for_user(staff),
             project,
-            evaluation_at=project.bid_deadline + dt.timedelta(hours=2),
+            evaluation_at=deadline + dt.timedelta(hours=2),
             committee_size=5,
             quotas=[{"specialty": "A08", "count": 5}],
             supervisor=supervisor,
@@ -82,6 +86,7 @@ def test_a_drawn_expert_confirms_from_the_sms_link_without_signing_in(staff, sup
 def test_a_decline_by_link_calls_the_next_alternate_who_is_told(staff, supervisor, agent):
     _project, draw = _drawn(staff, supervisor, agent)
     seat = DrawnExpert.objects.filter(draw=draw, seated=True).select_related("expert").first()
+    assert seat is not None
     token = urlsplit(experts.seat_link(seat)).query.split("t=", 1)[1]
     with travel(draw.evaluation_at - dt.timedelta(hours=5)):
         experts.respond_by_link(token, confirm=False, reason="回避：与投标人有关联")
@@ -95,10 +100,11 @@ def test_a_decline_by_link_calls_the_next_alternate_who_is_told(staff, superviso
         .exclude(pk=alternate.pk)
         .first()
     )
+    assert other is not None
     late = urlsplit(experts.seat_link(other)).query.split("t=", 1)[1]
-    with travel(draw.evaluation_at + dt.timedelta(minutes=1)), pytest.raises(Exception) as exc:
+    with travel(draw.evaluation_at + dt.timedelta(minutes=1)), pytest.raises(TokenRefused) as exc:
         experts.respond_by_link(late, confirm=True)
-    assert getattr(exc.value, "code", "") == "TOKEN_EXPIRED"
+    assert exc.value.code == "TOKEN_EXPIRED"
 
 
 def test_alerts_reach_supervisors_and_custody_alerts_center_staff(staff, supervisor, agent):
