@@ -26,6 +26,9 @@ TOKEN_MAX_AGE: dict[str, int] = {
     "email": 3 * 24 * 3600,
     "invitation": 7 * 24 * 3600,
     "expert-email": 3 * 24 * 3600,
+    # A drawn expert's confirm-or-decline link (experts.services.seat_link), sent by SMS; the seat
+    # itself stops it sooner: once answered, or once the evaluation time has passed.
+    "expert-seat": 7 * 24 * 3600,
 }
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from audit.models import Alert
 from audit.services import AuditActor, object_ref, record
+from audit.signals import alert_raised
 from lib.canonical import canonical_value
 
 
@@ -39,10 +40,12 @@ def raise_alert(
         object_id=object_id,
         raised_at=timezone.now(),
     )
-    record(
+    event = record(
         actor,
         "audit.alert.raised",
         alert,
         {"kind": kind, "summary": alert.summary, "project": project_id},
     )
+    # Supervisors (and, for the center's custody, its staff) are told: notifications/receivers.py.
+    alert_raised.send(sender=Alert, alert=alert, event=event)
     return alert

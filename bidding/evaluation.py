@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +39,7 @@ from accounts.services import (
 from audit import detectors
 from audit.models import AuditEvent
 from audit.services import record
+from bidding import notices
 from bidding.award_notice import award_sha256
 from bidding.history import past_wins
 from bidding.models import (
@@ -56,6 +58,7 @@ from experts.models import DrawnExpert, DrawRequest
 from experts.services import deviating_scores
 from lib.canonical import canonical_sha256, canonical_value
 from lib.errors import Conflict, DomainError, NotFound, NotPermitted
+from notifications import recipients
 from signing.services import Signed, require_signature, signature_payload
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project
@@ -115,7 +118,7 @@ def start_evaluation(
         )
         for drawn in seated:
             EvaluationMember.objects.create(evaluation=evaluation, expert=drawn.expert)
-        record(
+        event = record(
             actor,
             "bidding.evaluation.started",
             evaluation,
@@ -126,6 +129,20 @@ def start_evaluation(
                 "members": seated.count(),
                 "due_at": evaluation.due_at,
             },
+        )
+        # The committee's experts only: bidders and the agent learn nothing of who evaluates.
+        notices.tell(
+            "evaluation.started",
+            [
+                drawn.expert.user
+                for drawn in seated.select_related("expert__user")
+                if drawn.expert.user is not None
+            ],
+            event,
+            lot,
+            url=reverse("bidding_evaluation", args=[lot.pk]),
+            params={"when": notices.when(now), "deadline": notices.when(evaluation.due_at)},
+            due_at=evaluation.due_at,
         )
     return evaluation
 
@@ -429,7 +446,20 @@ def publish_candidates(actor: Actor, lot: Lot) -> Publicity:
             reason=str(_("中标候选人公示")),
             extra={"lot": lot.number, "candidates": publicity.candidates},
         )
-        record(actor, "bidding.publicity.published", publicity, {"ends_at": publicity.ends_at})
+        event = record(
+            actor, "bidding.publicity.published", publicity, {"ends_at": publicity.ends_at}
+        )
+        notices.tell(
+            "candidates.published",
+            [
+                *notices.bid_operators(notices.bidding_organizations(lot)),
+                *notices.agent_users(lot),
+            ],
+            event,
+            lot,
+            url=f"/projects/{project.pk}/",
+            params={"deadline": notices.when(publicity.ends_at)},
+        )
     return publicity
 
 
@@ -460,11 +490,25 @@ def object_to_candidates(actor: Actor, publicity: Publicity, *, text: str) -> Pu
             raised_at=now,
             reply_due_at=deadline_after(now, rules.publicity_objection_reply, rules),
         )
-        record(
+        event = record(
             actor,
             "bidding.publicity.objection",
             objection,
             {"text": objection.text, "reply_due_at": objection.reply_due_at},
+        )
+        # The agent must answer by a legal deadline; supervisors watch. Other bidders are not told who
+        # objected.
+        notices.tell(
+            "objection.raised",
+            [*notices.agent_users(locked.lot), *recipients.supervisors()],
+            event,
+            locked.lot,
+            url=reverse("bidding_evaluation", args=[locked.lot_id]),
+            params={
+                "project": notices.lot_params(locked.lot)["lot"],
+                "deadline": notices.when(objection.reply_due_at),
+            },
+            due_at=objection.reply_due_at,
         )
     return objection
 
@@ -491,11 +535,19 @@ def reply_candidate_objection(
                 moved = next_working_moment(moved)
             publicity.ends_at = moved
             publicity.save(update_fields=["ends_at"])
-        record(
+        event = record(
             actor,
             "bidding.publicity.objection_replied",
             locked,
             {"reply": locked.reply, "ends_at": publicity.ends_at},
+        )
+        notices.tell(
+            "objection.answered",
+            recipients.bidders(locked.organization),
+            event,
+            publicity.lot,
+            url=reverse("bidding_evaluation", args=[publicity.lot_id]),
+            params={"project": notices.lot_params(publicity.lot)["lot"]},
         )
     return locked
 
@@ -533,12 +585,13 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
             reason=str(_("中标结果")),
             extra={"lot": lot.number, "winner": winner},
         )
-        record(
+        event = record(
             actor,
             "bidding.award.issued",
             publicity,
             {"winner": winner, "contract_due_at": publicity.contract_due_at},
         )
+        _tell_award(event, lot, publicity)
         detectors.rotation(
             actor,
             project_id=project.pk,
@@ -549,6 +602,26 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
         if project.kind == Project.Kind.GOVERNMENT_PROCUREMENT:
             refund_losers_on_award(actor, lot, publicity.winner, now)
     return publicity
+
+
+def _tell_award(event: AuditEvent, lot: Lot, publicity: Publicity) -> None:
+    """The winner learns it won and when its contract is due (legal: with the agent); every other
+    bidder learns that the result is published, and nothing of who won or at what price."""
+    winner = publicity.winner
+    due = publicity.contract_due_at
+    others = [o for o in notices.bidding_organizations(lot) if winner is None or o.pk != winner.pk]
+    page = reverse("bidding_lot", args=[lot.pk])
+    notices.tell("award.won", recipients.bidders(winner), event, lot, url=page)
+    notices.tell("award.notified", notices.bid_operators(others), event, lot, url=page)
+    notices.tell(
+        "contract.due",
+        [*recipients.bidders(winner), *notices.agent_users(lot)],
+        event,
+        lot,
+        url=page,
+        params={"deadline": notices.when(due)},
+        due_at=due,
+    )
 
 
 def record_contract(actor: Actor, lot: Lot, *, signed_at: dt.datetime | None = None) -> Publicity:

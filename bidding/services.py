@@ -17,17 +17,18 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from nacl.public import PrivateKey
 
 from accounts.actors import Actor
-from accounts.models import OrgRole, Role
+from accounts.models import Organization, OrgRole, Role
 from accounts.permissions import require_perm
 from accounts.services import ensure_may_trade, require_org_role
 from audit import detectors
 from audit.services import record
-from bidding import crypto
+from bidding import crypto, notices
 from bidding.commitment import bid_commitment, clean_nonce
 from bidding.models import Bid, BidFile, Opening, OpeningResponse, ProjectKey
 from clock.services import schedule
@@ -41,6 +42,7 @@ from experts.keys import SealBroken
 from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted
 from lib.money import format_amount, parse_amount
+from notifications import recipients
 from signing.services import Signed, require_signature, signature_payload
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project, Registration
@@ -266,7 +268,7 @@ def submit_bid(
                 size=len(sealed),
                 fingerprint=fingerprint,
             )
-        record(
+        event = record(
             actor,
             "bidding.bid.submitted" if bid.version == 1 else "bidding.bid.modified",
             bid,
@@ -279,6 +281,15 @@ def submit_bid(
                 "commitment": commitment,
                 **signature_payload(signed_act),
             },
+        )
+        # The receipt goes to the bidder's own bid operators only: not its finance staff, not the agent.
+        notices.tell(
+            "bid.receipt",
+            recipients.bidders(actor.organization),
+            event,
+            lot,
+            url=reverse("bid_receipt", args=[lot.pk]),
+            params={"receipt": receipt, "submitted_at": notices.when(now)},
         )
         _collusion_signals(actor, lot, bid, [fp for _, _, fp in sealed_files])
     return bid
@@ -399,11 +410,25 @@ def open_lot(actor: Actor, lot: Lot) -> Opening:
                 continue
             bid.status = Bid.Status.AWAITING_DECRYPTION
             bid.save(update_fields=["status"])
-        record(
+        event = record(
             actor,
             "bidding.opening.started",
             opening,
             {"lot": lot.pk, "bids": len(bids), "decryption_until": opening.decryption_until},
+        )
+        # Each bidder whose bid awaits its decryption: the window is a legal deadline (its bid fails
+        # and its deposit may be kept if it does not decrypt in time).
+        waiting = Organization.objects.filter(
+            bids__lot=lot, bids__status=Bid.Status.AWAITING_DECRYPTION
+        ).distinct()
+        notices.tell(
+            "opening.started",
+            notices.bid_operators(waiting),
+            event,
+            lot,
+            url=reverse("bidding_opening", args=[lot.pk]),
+            params={"deadline": notices.when(opening.decryption_until)},
+            due_at=opening.decryption_until,
         )
         schedule("bidding.finish_opening", lot.pk, opening.decryption_until)
     return opening
@@ -543,11 +568,22 @@ def finish_opening(actor: Actor, lot: Lot) -> Opening:
         opening.finished_at = now
         opening.objections_until = now + dt.timedelta(minutes=settings.OPENING_OBJECTION_MINUTES)
         opening.save()
-        record(
+        event = record(
             actor,
             "bidding.opening.published",
             opening,
             {"record_sha256": opening.record_sha256, "valid_bids": len(valid)},
+        )
+        notices.tell(
+            "opening.result",
+            [
+                *notices.bid_operators(notices.bidding_organizations(lot)),
+                *notices.agent_users(lot),
+            ],
+            event,
+            lot,
+            url=reverse("opening_record", args=[lot.pk]),
+            params={"deadline": notices.when(opening.objections_until)},
         )
     return opening
 
@@ -562,7 +598,18 @@ def _fail(actor: Actor, opening: Opening, reason: Any, now: dt.datetime) -> None
     opening.record = opening_record(opening.lot)
     opening.record_sha256 = canonical_sha256(opening.record)
     opening.save()
-    record(actor, "bidding.opening.failed", opening, {"reason": opening.failure_reason})
+    event = record(actor, "bidding.opening.failed", opening, {"reason": opening.failure_reason})
+    notices.tell(
+        "lot.failed",
+        [
+            *notices.bid_operators(notices.bidding_organizations(opening.lot)),
+            *notices.agent_users(opening.lot),
+        ],
+        event,
+        opening.lot,
+        url=reverse("bidding_opening", args=[opening.lot.pk]),
+        params={"reason": opening.failure_reason},
+    )
     _publish_failure_notice(actor, opening)
     refund_on_failed_lot(actor, opening.lot, now)
 
@@ -671,7 +718,7 @@ def respond_to_record(
             objection=objection.strip(),
             responded_at=now,
         )
-        record(
+        event = record(
             actor,
             "bidding.opening.confirmed" if confirmed else "bidding.opening.objected",
             response,
@@ -682,6 +729,16 @@ def respond_to_record(
                 **signature_payload(signed_act),
             },
         )
+        if not confirmed:
+            # The agent answers it; the objecting bidder's name is the agent's to see (it runs the
+            # opening), never another bidder's.
+            notices.tell(
+                "opening.objected",
+                notices.agent_users(locked.lot),
+                event,
+                locked.lot,
+                url=reverse("opening_record", args=[locked.lot_id]),
+            )
     return response
 
 
@@ -697,5 +754,15 @@ def answer_record_objection(
             raise Conflict(_("无需或已经答复。"), code="ALREADY_ANSWERED")
         locked.answer, locked.answered_at = answer.strip(), timezone.now()
         locked.save(update_fields=["answer", "answered_at"])
-        record(actor, "bidding.opening.objection_answered", locked, {"answer": locked.answer})
+        event = record(
+            actor, "bidding.opening.objection_answered", locked, {"answer": locked.answer}
+        )
+        lot = locked.opening.lot
+        notices.tell(
+            "opening.objection_answered",
+            recipients.bidders(locked.organization),
+            event,
+            lot,
+            url=reverse("opening_record", args=[lot.pk]),
+        )
     return locked

@@ -356,6 +356,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "accounts.models.Organization.Kind",
         "RegistrableKindEnum": "accounts.registration.REGISTRABLE_KIND_VALUES",
+        "DeliveryStatusEnum": "notifications.models.Delivery.Status",
+        "ApplicationStatusEnum": "accounts.models.OrganizationApplication.Status",
+        "DeliveryChannelEnum": "notifications.models.Delivery.Channel",
     },
 }
 

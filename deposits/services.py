@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -32,7 +33,7 @@ from accounts.models import Organization, OrgRole, Role
 from accounts.permissions import require_perm
 from accounts.services import ensure_may_trade, require_org_role
 from audit.alerts import raise_alert
-from audit.models import Alert
+from audit.models import Alert, AuditEvent
 from audit.services import record
 from clock.services import schedule
 from deposits import eguarantee, ledger, rules
@@ -56,6 +57,8 @@ from lib.canonical import canonical_sha256, file_sha256, sha256_hex
 from lib.errors import Conflict, DomainError, NotPermitted, present
 from lib.money import parse_amount
 from lib.text import check_text
+from notifications import recipients
+from notifications.services import notify
 from signing.models import Certificate
 from signing.pki import CertInfo, TrustedCA
 from signing.services import Signed, require_signature, signature_payload
@@ -524,7 +527,7 @@ def _credit_deposit(
             instrument,
             {"deposit": deposit.pk, "notification": notification.pk},
         )
-    record(
+    event = record(
         actor,
         "deposits.deposit.credited",
         deposit,
@@ -537,6 +540,7 @@ def _credit_deposit(
             "amount_cny": deposit.amount_cny,
         },
     )
+    _tell_arrival(deposit, event)
     _check_shared_payer(actor, deposit)
     return deposit
 
@@ -712,6 +716,7 @@ def verify_guarantee(
         locked.verification = method.strip()[:100]
         locked.decided_note = note.strip()
         locked.save(update_fields=["status", "verified_at", "verification", "decided_note"])
+        deposit = None
         if accepted:
             deposit = Deposit.objects.create(
                 lot=locked.lot,
@@ -725,12 +730,14 @@ def verify_guarantee(
                 arrived_at=locked.submitted_at,
             )
             assign_perm("deposits.view_deposit", locked.organization.members_group, deposit)
-        record(
+        event = record(
             actor,
             "deposits.guarantee.verified" if accepted else "deposits.guarantee.rejected",
             locked,
             {"method": locked.verification, "note": locked.decided_note},
         )
+        if deposit is not None:
+            _tell_arrival(deposit, event)
     return locked
 
 
@@ -847,7 +854,7 @@ def _store_electronic_guarantee(
                 "electronic": True,
             },
         )
-        record(
+        event = record(
             actor,
             "deposits.guarantee.verified",
             guarantee,
@@ -860,6 +867,7 @@ def _store_electronic_guarantee(
                 "signature": base64.b64encode(parsed.signature).decode("ascii"),
             },
         )
+        _tell_arrival(deposit, event)
     return guarantee
 
 
@@ -986,6 +994,44 @@ def return_instrument(actor: Actor, instrument: Instrument, *, note: str = "") -
         locked.save(update_fields=["status", "settled_at", "note"])
         record(actor, "deposits.instrument.returned", locked, {"note": note})
     return locked
+
+
+# --- Notices to the bidder's finance staff (and its administrators) ---------------------------------
+
+
+def _deposit_params(deposit: Deposit, amount: Decimal | None = None) -> dict[str, str]:
+    return {
+        "project": f"{deposit.lot.project.number} {deposit.lot.project.title}",
+        "lot": str(deposit.lot),
+        "amount": f"{deposit.amount if amount is None else amount}",
+        "currency": deposit.currency,
+    }
+
+
+def _tell_deposit(
+    kind: str, deposit: Deposit, cause: str, params: dict[str, str] | None = None
+) -> None:
+    notify(
+        kind,
+        recipients.finance(deposit.organization),
+        cause=cause,
+        params={**_deposit_params(deposit), **(params or {})},
+        url=reverse("deposit_detail", args=[deposit.pk]),
+    )
+
+
+def _tell_arrival(deposit: Deposit, event: AuditEvent) -> None:
+    """A deposit arrived (money, a verified guarantee): received, or late; and qualified when it is the
+    one that made the bidder qualify for the lot. Inside the transaction that recorded `event`."""
+    lot = deposit.lot
+    deadline = lot.project.deposit_deadline or lot.project.bid_deadline
+    if deadline is not None and deposit.arrived_at > deadline:
+        _tell_deposit("deposit.late", deposit, f"deposit.late:{event.pk}")
+        return
+    _tell_deposit("deposit.received", deposit, f"deposit.received:{event.pk}")
+    standing = qualification(lot, deposit.organization)
+    if standing.code == "QUALIFIED" and any(d.pk == deposit.pk for d in standing.deposits):
+        _tell_deposit("deposit.qualified", deposit, f"deposit.qualified:{event.pk}")
 
 
 # --- Qualification: what later capabilities read --------------------------------------------------
@@ -1384,7 +1430,15 @@ def confirm_refund(bank: str, body: bytes, signature: str) -> Refund:
             if deposit:
                 Deposit.objects.filter(pk=deposit.pk).update(status=Deposit.Status.HELD)
         refund.refresh_from_db()
-        record(actor, f"deposits.refund.{outcome}", refund, _refund_payload(refund))
+        event = record(actor, f"deposits.refund.{outcome}", refund, _refund_payload(refund))
+        if outcome == "paid" and deposit is not None:
+            # Money held in suspense goes back to a payer who is not a bidder: nobody here to tell.
+            _tell_deposit(
+                "deposit.refunded",
+                deposit,
+                f"deposit.refunded:{event.pk}",
+                {"amount": f"{refund.total}", "currency": refund.currency},
+            )
     return refund
 
 
@@ -1485,7 +1539,7 @@ def _forfeit(actor: Actor, deposit: Deposit, *, reason: str, note: str) -> Forfe
             decided_by=actor.user,
             entry=entry,
         )
-        record(
+        event = record(
             actor,
             "deposits.deposit.forfeited",
             locked,
@@ -1495,6 +1549,12 @@ def _forfeit(actor: Actor, deposit: Deposit, *, reason: str, note: str) -> Forfe
                 "amount": locked.amount,
                 "currency": locked.currency,
             },
+        )
+        _tell_deposit(
+            "deposit.forfeited",
+            locked,
+            f"deposit.forfeited:{event.pk}",
+            {"reason": f"{forfeiture.get_reason_display()}：{forfeiture.note}"},
         )
     return forfeiture
 

@@ -20,12 +20,14 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
-from accounts.models import Organization, Role
+from accounts.models import Organization, Role, User
 from accounts.permissions import has_perm, require_perm
+from accounts.tokens import TokenRefused, absolute, make_token, read_token
 from audit.models import AuditEvent
 from audit.services import VERIFY_FIELDS, record, row_hash
 from experts import draw as drawing
@@ -42,6 +44,7 @@ from experts.models import (
 )
 from experts.rules import BIDDER_TIE_YEARS, check_committee, earliest_gp_draw
 from lib.errors import Conflict, DomainError, NotPermitted
+from notifications.services import notify
 from trading.models import Lot, Project, Registration
 
 # --- The pool -------------------------------------------------------------------------------------
@@ -468,7 +471,7 @@ def run_draw(actor: Actor, draw: DrawRequest) -> list[DrawnExpert]:
         locked.status = DrawRequest.Status.DRAWN
         locked.drawn_at = timezone.now()
         locked.save(update_fields=["status", "drawn_at", "seed"])
-        record(
+        event = record(
             actor,
             "experts.draw.drawn",
             locked,
@@ -477,6 +480,9 @@ def run_draw(actor: Actor, draw: DrawRequest) -> list[DrawnExpert]:
                 "picks": [[p.quota, p.position, p.expert_id, p.role] for p in picks],
             },
         )
+        for seat in drawn:
+            if seat.seated:
+                _tell_seat(seat, locked, event)
         if locked.replaces_in_id:
             # A replacement draw seats its one member in the original committee's place.
             _seat_replacement(actor, locked, drawn)
@@ -638,13 +644,88 @@ def _call_next_alternate(actor: Actor, declined: DrawnExpert) -> DrawnExpert | N
     alternate.seated = True
     alternate.response = DrawnExpert.Response.PENDING
     alternate.save(update_fields=["seated", "response"])
-    record(
+    event = record(
         actor,
         "experts.alternate.called",
         alternate,
         {"draw": declined.draw_id, "quota": declined.quota, "position": alternate.position},
     )
+    _tell_seat(alternate, declined.draw, event)
     return alternate
+
+
+# --- Telling the drawn expert, and its answer by a signed link -------------------------------------
+
+
+def confirmation_deadline(draw: DrawRequest) -> dt.datetime:
+    """A drawn expert answers before the evaluation starts: after that the seat cannot be filled."""
+    return draw.evaluation_at
+
+
+def seat_link(seat: DrawnExpert) -> str:
+    """The absolute, signed link with which the drawn expert confirms or declines without signing in
+    (sent by SMS): it names the seat and the expert's user, and works while the seat awaits its answer."""
+    token = make_token("expert-seat", {"seat": seat.pk, "user": seat.expert.user_id})
+    return absolute(reverse("seat_link") + "?t=" + token)
+
+
+def _tell_seat(seat: DrawnExpert, draw: DrawRequest, event: AuditEvent) -> None:
+    """The expert alone hears that it was drawn (legal: its seat goes to an alternate if it does not
+    answer in time); the notice carries the signed link. Nobody else is told who was drawn."""
+    user = seat.expert.user
+    if user is None:
+        return
+    project = draw.project
+    deadline = confirmation_deadline(draw)
+    link = seat_link(seat)
+    place = f"{project.number} {project.title}"
+    if draw.lot is not None:
+        place += f" 第{draw.lot.number}标段"
+    notify(
+        "expert.drawn",
+        [user],
+        cause=f"expert.drawn:{event.pk}",
+        params={
+            "when": timezone.localtime(draw.evaluation_at).strftime("%Y-%m-%d %H:%M"),
+            "place": place,
+            "deadline": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M"),
+            "link": link,
+        },
+        url=link,
+        due_at=deadline,
+    )
+
+
+def seat_of_link(token: str) -> tuple[DrawnExpert, User]:
+    """The seat and the expert's user a seat link names (TOKEN_INVALID / TOKEN_EXPIRED otherwise)."""
+    payload = read_token("expert-seat", token)
+    seat_id = payload.get("seat")
+    if not isinstance(seat_id, int):
+        raise TokenRefused(_("链接无效。"))
+    seat = (
+        DrawnExpert.objects.select_related("expert__user", "draw__project", "draw__lot")
+        .filter(pk=seat_id)
+        .first()
+    )
+    if (
+        seat is None
+        or seat.expert.user is None
+        or seat.expert.user_id != payload.get("user")
+        or not seat.expert.user.is_active
+    ):
+        raise TokenRefused(_("链接无效。"))
+    return seat, seat.expert.user
+
+
+def respond_by_link(
+    token: str, *, confirm: bool, reason: str = "", ip: str | None = None
+) -> DrawnExpert:
+    """The answer sent from the SMS link: `respond` as the expert the link was made for (audited as that
+    user, from this address). Good once: an answered seat refuses (ALREADY_ANSWERED)."""
+    seat, user = seat_of_link(token)
+    if timezone.now() > confirmation_deadline(seat.draw):
+        raise TokenRefused(_("链接已过期，请重新申请发送。"), code="TOKEN_EXPIRED")
+    return respond(Actor.for_user(user, ip), seat, confirm=confirm, reason=reason)
 
 
 def vacancies(draw: DrawRequest) -> dict[int, int]:

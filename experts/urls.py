@@ -26,6 +26,8 @@ urlpatterns = [
     # The drawn expert.
     path("tasks/", views.my_tasks, name="my_expert_tasks"),
     path("seats/<id:pk>/respond/", views.seat_respond, name="seat_respond"),
+    # The drawn expert's SMS link (a signed token, no sign-in).
+    path("seat/", views.seat_link, name="seat_link"),
     # Per project: ratings (staff) and the disclosed committee (anyone who may see the project).
     path("projects/<id:pk>/ratings/", views.project_ratings, name="project_expert_ratings"),
     path("projects/<id:pk>/committee/", views.project_committee, name="project_committee"),

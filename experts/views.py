@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.actors import Actor
 from accounts.models import Role
@@ -42,6 +42,7 @@ from experts.forms import (
 from experts.models import DrawnExpert, DrawRequest, Expert, Rating
 from experts.pdf import render_draw_record
 from experts.rules import EXCLUSION_REASONS
+from lib.addresses import client_ip
 from lib.errors import DomainError, NotFound, present
 from trading.models import Project
 
@@ -476,6 +477,39 @@ def seat_respond(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.info(request, _("已谢绝，交易中心将通知下一位候补专家。"))
     return redirect("my_expert_tasks")
+
+
+# --- The SMS link: confirm or decline without signing in ------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def seat_link(request: HttpRequest) -> HttpResponse:
+    """The page a drawn expert's SMS links to: the signed token (`?t=`) names the seat and its expert;
+    the answer is `services.respond` as that expert, audited. Small and readable on a phone."""
+    token = request.GET.get("t", "") if request.method != "POST" else request.POST.get("t", "")
+    context: dict[str, Any] = {"token": token, "form": RespondForm(initial={"answer": "decline"})}
+    try:
+        seat, _user = services.seat_of_link(token)
+    except DomainError as exc:
+        return _error_response(request, "experts/seat_link.html", context, exc)
+    context["seat"] = seat
+    if request.method != "POST":
+        return render(request, "experts/seat_link.html", context)
+    form = RespondForm(request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        return _error_response(request, "experts/seat_link.html", context, _invalid(form))
+    try:
+        context["seat"] = services.respond_by_link(
+            token,
+            confirm=form.confirm,
+            reason=form.cleaned_data["reason"],
+            ip=client_ip(request.META),
+        )
+    except DomainError as exc:
+        return _error_response(request, "experts/seat_link.html", context, exc)
+    context["answered"] = True
+    return render(request, "experts/seat_link.html", context)
 
 
 # --- Ratings and the disclosed committee ----------------------------------------------------------

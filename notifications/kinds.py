@@ -204,7 +204,29 @@ for _kind in (
         _("公示截止：%(deadline)s"),
         INAPP_EMAIL,
     ),
-    Kind("award.notified", _("中标/成交通知"), _("中标/成交结果：%(lot)s"), "", ALL),
+    Kind(
+        "opening.objected",
+        _("开标记录异议"),
+        _("投标人对开标记录提出异议：%(lot)s"),
+        _("请当场答复并记录。"),
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "opening.objection_answered",
+        _("开标记录异议答复"),
+        _("开标记录异议已答复：%(lot)s"),
+        "",
+        INAPP_EMAIL,
+    ),
+    # The winner is told it won; every other bidder only that the result is published.
+    Kind(
+        "award.won",
+        _("中标/成交通知书"),
+        _("贵单位为中标/成交人：%(lot)s"),
+        _("中标/成交通知书已发出，请查看并按期签订合同。"),
+        ALL,
+    ),
+    Kind("award.notified", _("中标/成交结果"), _("中标/成交结果已公布：%(lot)s"), "", ALL),
     Kind(
         "contract.due",
         _("合同签订期限"),
@@ -244,8 +266,8 @@ for _kind in (
     Kind(
         "land.deal_due",
         _("成交确认书签署"),
-        _("请在 %(deadline)s 前签署成交确认书：%(lot)s"),
-        "",
+        _("贵单位为竞得人，请签署成交确认书：%(lot)s"),
+        _("成交价 %(price)s 元。未签署的，保证金不予退还。"),
         ALL,
         legal=True,
     ),

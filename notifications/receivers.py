@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from accounts.models import OrganizationApplication
 from accounts.signals import application_decided
+from audit.models import Alert, AuditEvent
+from audit.signals import alert_raised
 from notifications import recipients
 from notifications.services import notify
 
@@ -30,5 +32,39 @@ def on_application_decided(
     )
 
 
+# Alerts about the center's custody of money: its staff act on them (the bank, the refunds), beside the
+# supervisors who watch every alert.
+CUSTODY_ALERTS = frozenset(
+    {
+        Alert.Kind.BANK_REPLAY_CONFLICT,
+        Alert.Kind.BANK_SIGNATURE_INVALID,
+        Alert.Kind.PAYER_MISMATCH,
+        Alert.Kind.REFUND_OVERDUE,
+        Alert.Kind.REFUND_CONFIRMATION_CONFLICT,
+    }
+)
+
+
+def on_alert_raised(sender: Any, *, alert: Alert, event: AuditEvent, **kwargs: Any) -> None:
+    params = {"title": alert.get_kind_display(), "summary": alert.summary}
+    cause = f"alert.raised:{event.pk}"
+    notify(
+        "alert.raised",
+        recipients.supervisors(),
+        cause=cause,
+        params=params,
+        url=reverse("supervision_alerts"),
+    )
+    if alert.kind in CUSTODY_ALERTS:
+        notify(
+            "alert.raised",
+            recipients.center_staff(),
+            cause=cause,
+            params=params,
+            url=reverse("custody"),
+        )
+
+
 def connect() -> None:
     application_decided.connect(on_application_decided, dispatch_uid="notifications.application")
+    alert_raised.connect(on_alert_raised, dispatch_uid="notifications.alert")

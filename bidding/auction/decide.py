@@ -32,7 +32,7 @@ from accounts.actors import Actor
 from accounts.models import IntegrityRecord, Organization, OrgRole, OrgRoleGrant, Role, User
 from accounts.services import ensure_may_trade
 from audit.services import AuditEntry
-from bidding import crypto
+from bidding import crypto, notices
 from bidding.auction import rules as R
 from bidding.auction.addresses import shared_ip_signals
 from bidding.auction.batch import (
@@ -569,6 +569,19 @@ class BatchInProgress:
         shared_ip_signals(self.auctions, self.new_bids)
         for auction_id in self.moved_ends:
             schedule(CLOSE_STEP, auction_id, self.auctions[auction_id].ends_at)
+            self.tell_extension(self.auctions[auction_id])
+
+    def tell_extension(self, auction: Auction) -> None:
+        """Once per batch and auction whose end moved (never per bid): the new end, in-app. A land
+        listing's live bidding restarts its countdown on every bid by design: no notice for that."""
+        if auction.phase != Auction.Phase.MAIN or auction.status != Auction.Status.LIVE:
+            return
+        notices.tell_room(
+            "auction.extended",
+            auction,
+            f"auction.extended:{auction.pk}:{auction.extensions_used}",
+            params={"end": notices.when(auction.ends_at)},
+        )
 
 
 def _lock_auctions(ids: set[int]) -> dict[int, Auction]:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from bidding import crypto
+from bidding import crypto, notices
 from bidding.auction import rules as R
 from bidding.auction.batch import AUCTION_FIELDS, Batch, iso, org_ref
 from bidding.auction.broadcast import RoomEvents
@@ -199,6 +199,16 @@ def _fail_to_start(
         "reason": auction.failure_reason,
     }
     batch.closes(auction, (actor, "bidding.auction.failed", auction, payload))
+    _tell_closed(auction)
+
+
+def _tell_closed(auction: Auction) -> None:
+    """An auction closes once (under its lock): its seated bidders hear that it ended, nothing of the
+    ranking (the room and the result show that under their rules). A land listing's phases are told
+    by the listing (`bidding.land.services`)."""
+    if auction.phase != Auction.Phase.MAIN:
+        return
+    notices.tell_room("auction.closed", auction, f"auction.closed:{auction.pk}")
 
 
 def _seat(auction: Auction, admitted: list[AuctionParticipant], now: dt.datetime) -> None:
@@ -332,6 +342,7 @@ def close_locked(auction: Auction, now: dt.datetime, batch: Batch, actor: Actor)
         "capped_at": auction.capped_at,
     }
     batch.closes(auction, (actor, "bidding.auction.closed", auction, payload))
+    _tell_closed(auction)
     hook = CLOSE_HOOKS.get(auction.phase)
     if hook is not None:
         batch.flush_audit()  # the close comes before whatever the hook records

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +15,7 @@ from accounts.actors import Actor
 from accounts.models import Organization
 from accounts.permissions import require_perm
 from audit.services import record
+from bidding import notices
 from bidding.auction import rules as R
 from bidding.auction.batch import iso
 from bidding.auction.participants import seats_of
@@ -73,11 +75,19 @@ def publish_result(actor: Actor, auction: Auction) -> Publicity:
             ends_at=publicity_ends_at(project, now),
         )
         _announce_candidates(actor, project, auction, publicity)
-        record(
+        event = record(
             actor,
             "bidding.auction.result_published",
             auction,
             {"publicity": publicity.pk, "candidates": candidates},
+        )
+        notices.tell(
+            "auction.result",
+            [*notices.room_people(auction), *notices.agent_users(auction.lot)],
+            event,
+            auction.lot,
+            url=reverse("auction_room", args=[auction.pk]),
+            params={"deadline": notices.when(publicity.ends_at)},
         )
     return publicity
 

@@ -40,6 +40,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from nacl.public import PrivateKey
@@ -49,8 +50,9 @@ from accounts.models import IntegrityRecord, Organization, OrgRole, Role, User
 from accounts.permissions import require_perm
 from accounts.services import bar_organization, ensure_may_trade, require_org_role
 from audit import detectors
+from audit.models import AuditEvent
 from audit.services import record
-from bidding import crypto
+from bidding import crypto, notices
 from bidding.auction import broadcast
 from bidding.auction import rules as R
 from bidding.auction import services as auctions
@@ -76,6 +78,7 @@ from deposits.services import (
 )
 from lib.canonical import sha256_hex
 from lib.errors import Conflict, DomainError, NotFound, NotPermitted
+from notifications import recipients
 from signing.services import Signed, require_signature, signature_payload
 from trading.models import Announcement, Lot, Project
 from trading.rules import add_period, check_not_on_holiday, rules_for
@@ -353,7 +356,7 @@ def _listing_closed(
             LandListing.Stage.CONFIRMING,
             now + dt.timedelta(seconds=listing.confirm_seconds),
         )
-        record(
+        event = record(
             actor,
             "land.confirmation.opened",
             listing,
@@ -361,6 +364,20 @@ def _listing_closed(
                 "bidders": [r["organization"] for r in auction.results],
                 "until": listing.stage_ends_at,
             },
+        )
+        # Each listing bidder must say whether it takes part in the live bidding, or loses the right.
+        notices.tell(
+            "land.confirm_due",
+            notices.bid_operators(
+                Organization.objects.filter(
+                    pk__in=[r["organization"] for r in auction.results or []]
+                )
+            ),
+            event,
+            listing.lot,
+            url=reverse("land_listing", args=[listing.pk]),
+            params={"deadline": notices.when(listing.stage_ends_at)},
+            due_at=listing.stage_ends_at,
         )
     else:
         _decide(listing, auction.results, now, actor, basis="listing", closing=auction)
@@ -826,7 +843,7 @@ def _deal_or_not(
             "basis": basis,
         },
     )
-    record(
+    event = record(
         actor,
         "land.deal",
         listing,
@@ -837,6 +854,16 @@ def _deal_or_not(
             "housing_area": listing.housing_area,
             "basis": basis,
         },
+    )
+    _tell_result(listing, event)
+    # The winner (only) signs the 成交确认书: a right that lapses if it does not.
+    notices.tell(
+        "land.deal_due",
+        recipients.bidders(winner),
+        event,
+        listing.lot,
+        url=reverse("land_listing", args=[listing.pk]),
+        params={"price": str(price)},
     )
     refund_losers_on_land_deal(actor, listing.lot, winner, now)
     detectors.rotation(
@@ -875,13 +902,33 @@ def _no_deal(
         reason=str(_("挂牌出让流拍")),
         extra={"parcel": listing.parcel_number, "reason": str(reason)},
     )
-    record(
+    event = record(
         actor,
         "land.no_deal",
         listing,
         {"reason": str(reason), "highest": price, "reserve": reserve, "basis": basis},
     )
+    _tell_result(listing, event)
     refund_on_failed_lot(actor, listing.lot, now)
+
+
+def _tell_result(listing: LandListing, event: AuditEvent) -> None:
+    """Every listing bidder and the agent: the result is published (the announcement names the winner
+    and price; the notice names nobody)."""
+    notices.tell(
+        "land.result",
+        [
+            *notices.bid_operators(
+                Organization.objects.filter(
+                    pk__in=[seat.organization_id for seat in bidders_of(listing)]
+                )
+            ),
+            *notices.agent_users(listing.lot),
+        ],
+        event,
+        listing.lot,
+        url=reverse("land_listing", args=[listing.pk]),
+    )
 
 
 def confirmation_sha256(listing: LandListing) -> str:
