@@ -1030,7 +1030,13 @@ def _tell_arrival(deposit: Deposit, event: AuditEvent) -> None:
         return
     _tell_deposit("deposit.received", deposit, f"deposit.received:{event.pk}")
     standing = qualification(lot, deposit.organization)
-    if standing.code == "QUALIFIED" and any(d.pk == deposit.pk for d in standing.deposits):
+    counted = any(d.pk == deposit.pk for d in standing.deposits)
+    # Only the deposit that made the bidder qualify: once qualified, a further payment is received only.
+    if (
+        standing.code == "QUALIFIED"
+        and counted
+        and standing.counted_cny - deposit.amount_cny < standing.required_cny
+    ):
         _tell_deposit("deposit.qualified", deposit, f"deposit.qualified:{event.pk}")
 
 
