@@ -637,7 +637,17 @@ def record_contract(actor: Actor, lot: Lot, *, signed_at: dt.datetime | None = N
         publicity.contract_signed_at = signed_at
         publicity.save(update_fields=["status", "contract_signed_at"])
         late = signed_at > publicity.contract_due_at
-        record(actor, "bidding.contract.signed", publicity, {"signed_at": signed_at, "late": late})
+        event = record(
+            actor, "bidding.contract.signed", publicity, {"signed_at": signed_at, "late": late}
+        )
+        notices.tell(
+            "contract.signed",
+            [*recipients.bidders(publicity.winner), *notices.agent_users(lot)],
+            event,
+            lot,
+            url=reverse("bidding_lot", args=[lot.pk]),
+            params={"signed": notices.when(signed_at)},
+        )
         refund_on_contract_signed(actor, lot, publicity.winner, signed_at)
     return publicity
 
@@ -653,16 +663,22 @@ def record_refusal(actor: Actor, lot: Lot, *, reason: str) -> Publicity:
         if publicity.status != Publicity.Status.AWARDED:
             raise Conflict(_("尚未发出中标通知书。"), code="WRONG_STATUS")
         refused = publicity.winner_id
+        refuser = publicity.winner
         publicity.refused = [*publicity.refused, refused]
         publicity.status = Publicity.Status.PUBLIC
         publicity.winner = None
         publicity.save(update_fields=["refused", "status", "winner"])
-        record(
+        event = record(
             actor,
             "bidding.award.refused",
             publicity,
             {"organization": refused, "reason": reason.strip(), "deposit_forfeitable": True},
         )
+        # The refuser learns what it costs; the agent that the award may go to the next candidate.
+        # Neither notice names the refuser, a candidate or a price (the lot's page does, by its rules).
+        page = reverse("bidding_lot", args=[lot.pk])
+        notices.tell("award.refused", recipients.bidders(refuser), event, lot, url=page)
+        notices.tell("award.reassign", notices.agent_users(lot), event, lot, url=page)
     return publicity
 
 

@@ -235,6 +235,29 @@ for _kind in (
         ALL,
         legal=True,
     ),
+    # The winner refused the award or the contract (条例 Art.74): it is told what that costs; the agent
+    # that the award may pass to the next candidate. Neither notice names the winner or a price.
+    Kind(
+        "award.refused",
+        _("放弃中标/拒签"),
+        _("已记录贵单位放弃中标/拒签合同：%(lot)s"),
+        _("保证金可能不予退还，并按规定记入诚信记录。"),
+        ALL,
+    ),
+    Kind(
+        "award.reassign",
+        _("中标人放弃/拒签"),
+        _("中标人放弃中标/拒签合同：%(lot)s"),
+        _("可按排序向下一中标候选人发出中标通知书；候选人均已放弃的，应依法重新招标。"),
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "contract.signed",
+        _("合同签订"),
+        _("合同签订已记录：%(lot)s"),
+        _("签订时间：%(signed)s"),
+        INAPP_EMAIL,
+    ),
     # live rooms
     Kind(
         "auction.starting",
@@ -272,6 +295,38 @@ for _kind in (
         legal=True,
     ),
     Kind("land.result", _("出让结果"), _("出让结果已公布：%(lot)s"), "", INAPP_EMAIL),
+    # The maximum price was reached: the listing's cap mode opens a window or a room.
+    Kind(
+        "land.cap_accept_due",
+        _("接受最高限价"),
+        _("报价已达最高限价，请在 %(deadline)s 前确认是否接受最高限价参加摇号：%(lot)s"),
+        _("未在时限内确认接受的，不参加摇号。"),
+        ALL,
+        legal=True,
+    ),
+    Kind(
+        "land.offer_due",
+        _("一次性报价"),
+        _("报价已达最高限价，请在 %(deadline)s 前提交一次性报价：%(lot)s"),
+        _("每家竞买人只能报价一次，报价不得低于最高限价；未报价的不参加。"),
+        ALL,
+        legal=True,
+    ),
+    Kind(
+        "land.housing_started",
+        _("竞配建开始"),
+        _("报价已达最高限价，竞报配建保障性住房面积已开始：%(lot)s"),
+        "",
+        ALL,
+        legal=True,
+    ),
+    Kind(
+        "land.refused",
+        _("竞得人放弃"),
+        _("竞得人放弃竞得，成交不成立：%(lot)s"),
+        "",
+        INAPP_EMAIL,
+    ),
     # experts
     Kind(
         "expert.drawn",

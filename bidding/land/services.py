@@ -601,10 +601,21 @@ def _enter_cap_mode(
         seed, seed_hash = lottery.new_seed()
         listing.lottery = {"seed_hash": seed_hash, "sealed_seed": _seal_text(listing, seed)}
         _set_stage(listing, LandListing.Stage.CAP_ACCEPT, window)
-        record(actor, "land.cap.lottery_opened", listing, {"seed_hash": seed_hash, "until": window})
+        event = record(
+            actor, "land.cap.lottery_opened", listing, {"seed_hash": seed_hash, "until": window}
+        )
+        # Whoever reached the cap is taken to accept it; every other listing bidder must say so in time.
+        _tell_listing_bidders(
+            "land.cap_accept_due",
+            listing,
+            event,
+            due_at=window,
+            exclude=listing.capper_id,
+        )
     elif listing.cap_mode == LandListing.CapMode.SEALED_OFFER:
         _set_stage(listing, LandListing.Stage.SEALED_OFFER, window)
-        record(actor, "land.cap.offers_opened", listing, {"until": window})
+        event = record(actor, "land.cap.offers_opened", listing, {"until": window})
+        _tell_listing_bidders("land.offer_due", listing, event, due_at=window)
     else:
         seats = [
             {
@@ -635,7 +646,37 @@ def _enter_cap_mode(
             public_view=True,
         )
         _set_stage(listing, LandListing.Stage.HOUSING, None)
-        record(actor, "land.cap.housing_opened", listing, {"auction": housing.pk})
+        event = record(actor, "land.cap.housing_opened", listing, {"auction": housing.pk})
+        _tell_listing_bidders("land.housing_started", listing, event)
+
+
+def _tell_listing_bidders(
+    kind: str,
+    listing: LandListing,
+    event: AuditEvent,
+    *,
+    due_at: dt.datetime | None = None,
+    exclude: int | None = None,
+) -> None:
+    """A window or room of the maximum price, to every listing bidder's bid operators: the deadline, and
+    neither who reached the cap nor any price."""
+    notices.tell(
+        kind,
+        notices.bid_operators(
+            Organization.objects.filter(
+                pk__in=[
+                    seat.organization_id
+                    for seat in bidders_of(listing)
+                    if seat.organization_id != exclude
+                ]
+            ).order_by("pk")
+        ),
+        event,
+        listing.lot,
+        url=reverse("land_listing", args=[listing.pk]),
+        params={"deadline": notices.when(due_at)} if due_at is not None else None,
+        due_at=due_at,
+    )
 
 
 def _seal_text(listing: LandListing, text: str) -> str:
@@ -991,7 +1032,17 @@ def record_refusal(actor: Actor, listing: LandListing, *, reason: str) -> LandLi
         locked.refused_at = now
         locked.outcome_reason = reason.strip()[:200]
         locked.save(update_fields=["stage", "refused_at", "outcome_reason"])
-        record(actor, "land.refused", locked, {"winner": locked.winner_id, "reason": reason})
+        event = record(
+            actor, "land.refused", locked, {"winner": locked.winner_id, "reason": reason}
+        )
+        # The winner (its forfeiture is told to its finance users by deposits) and the agent.
+        notices.tell(
+            "land.refused",
+            [*recipients.bidders(locked.winner), *notices.agent_users(locked.lot)],
+            event,
+            locked.lot,
+            url=reverse("land_listing", args=[locked.pk]),
+        )
         for deposit in Deposit.objects.filter(
             lot_id=locked.lot_id,
             organization_id=locked.winner_id,
