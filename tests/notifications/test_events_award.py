@@ -23,10 +23,12 @@ AFTER_AWARD = ("award.refused", "award.reassign", "contract.signed")
 
 def test_a_refusal_is_told_to_the_refuser_and_the_agent_and_the_next_candidate_is_awarded(users):
     world = build(users, "awarded")
+    now = world.now
+    assert now is not None
     names = {role: u.username for role, u in users.items()}
     publicity = Publicity.objects.get(lot=world.lot)
     assert publicity.winner_id == users["owner"].organization_id
-    with travel(world.now):
+    with travel(now):
         ev.record_refusal(world.actor("agent"), world.lot, reason="中标人书面放弃中标")
     assert per_person("award.refused") == {names["owner"]: 1}
     assert per_person("award.reassign") == {names["agent"]: 1}
@@ -35,7 +37,7 @@ def test_a_refusal_is_told_to_the_refuser_and_the_agent_and_the_next_candidate_i
 
     # The next candidate in rank (the second lowest price) is awarded and told so, with its contract
     # deadline; the refuser now hears only that the result is published.
-    with travel(world.now + dt.timedelta(minutes=5)):
+    with travel(now + dt.timedelta(minutes=5)):
         ev.issue_award(world.actor("agent"), world.lot)
     publicity.refresh_from_db()
     assert publicity.winner_id == users["other"].organization_id
@@ -48,20 +50,24 @@ def test_a_refusal_is_told_to_the_refuser_and_the_agent_and_the_next_candidate_i
 
 def test_a_signed_contract_is_told_to_the_agent_and_the_winner_once(users):
     world = build(users, "awarded")
+    now = world.now
+    assert now is not None
     names = {role: u.username for role, u in users.items()}
-    with travel(world.now):
+    with travel(now):
         ev.record_contract(world.actor("agent"), world.lot)
     assert per_person("contract.signed") == {names["owner"]: 1, names["agent"]: 1}
-    with travel(world.now), pytest.raises(Conflict):  # recorded once
+    with travel(now), pytest.raises(Conflict):  # recorded once
         ev.record_contract(world.actor("agent"), world.lot)
     assert per_person("contract.signed") == {names["owner"]: 1, names["agent"]: 1}
 
 
 def test_no_notice_after_the_award_names_another_bidder_or_a_price(users):
     world = build(users, "awarded")
-    with travel(world.now):
+    now = world.now
+    assert now is not None
+    with travel(now):
         ev.record_refusal(world.actor("agent"), world.lot, reason="中标人书面放弃中标")
-    with travel(world.now + dt.timedelta(minutes=5)):
+    with travel(now + dt.timedelta(minutes=5)):
         ev.issue_award(world.actor("agent"), world.lot)
         ev.record_contract(world.actor("agent"), world.lot)
     orgs = {role: users[role].organization.name for role in ("owner", "other", "third")}
