@@ -63,7 +63,8 @@ def remind(object_id: str) -> None:
 
 
 def schedule_first_reminders() -> None:
-    schedule(REMIND_STEP, "all", timezone.now())
+    # A minute after a clock starts with none pending; a restarting clock finds the pending run.
+    schedule_next_reminders()
 
 
 recurring(REMIND_STEP, schedule_first_reminders)
