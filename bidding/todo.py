@@ -191,6 +191,8 @@ def land_windows(query: TodoQuery) -> Iterator[Assigned]:
         stage__in=list(windows), stage_ends_at__gt=query.now
     ).select_related("lot__project")
     for listing in query.dated(rows, "stage_ends_at").order_by("stage_ends_at")[:LIMIT]:
+        if listing.stage_ends_at is None:
+            continue
         kind, action = windows[LandListing.Stage(listing.stage)]
         answered = set(
             listing.responses.filter(kind=kind).values_list("organization_id", flat=True)

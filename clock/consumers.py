@@ -61,8 +61,6 @@ class ServerClockConsumer(JsonWebsocketConsumer):
                 self.send_json(frame)
 
     def disconnect(self, code: int) -> None:
-        if self.channel_layer is None:
-            return
         for group in getattr(self, "user_groups", []):
             async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
 

@@ -4,9 +4,10 @@ must send. Registered from DepositsConfig.ready."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,16 @@ from trading.models import Project, Registration
 LIMIT = 50
 
 
+def _deadline_between(after: dt.datetime, before: dt.datetime | None) -> Q:
+    """The deposit deadline (else the bid deadline) after `after` (and before `before`, if given)."""
+    own = Q(project__deposit_deadline__gt=after)
+    fallback = Q(project__deposit_deadline__isnull=True, project__bid_deadline__gt=after)
+    if before is not None:
+        own &= Q(project__deposit_deadline__lt=before)
+        fallback &= Q(project__bid_deadline__lt=before)
+    return own | fallback
+
+
 def deposits_to_pay(query: TodoQuery) -> Iterator[Assigned]:
     """Supplier finance: a lot the organization registered for whose deposit has not qualified, while
     the deposit deadline (else the bid deadline) is ahead. Missing it loses the right to bid (legal)."""
@@ -36,13 +47,15 @@ def deposits_to_pay(query: TodoQuery) -> Iterator[Assigned]:
         Registration.objects.filter(
             project__status=Project.Status.PUBLISHED, lot__deposit_amount__gt=0
         )
-        .annotate(deadline=Coalesce(F("project__deposit_deadline"), F("project__bid_deadline")))
-        .filter(deadline__gt=query.now)
+        .filter(_deadline_between(query.now, query.due_before))
         .select_related("lot__project", "organization")
     )
     if query.organization_id is not None:
         rows = rows.filter(organization_id=query.organization_id)
-    for registration in query.dated(rows, "deadline").order_by("deadline", "pk")[:LIMIT]:
+    ordered = rows.order_by(
+        Coalesce(F("project__deposit_deadline"), F("project__bid_deadline")), "pk"
+    )
+    for registration in ordered[:LIMIT]:
         people = query.people(registration.organization, OrgRole.FINANCE)
         if not people or qualification(registration.lot, registration.organization).qualified:
             continue
@@ -102,7 +115,7 @@ def refunds_due(query: TodoQuery) -> Iterator[Assigned]:
         status__in=(Refund.Status.SCHEDULED, Refund.Status.FAILED)
     ).select_related("deposit__lot__project")
     for refund in query.dated(rows, "due_at").order_by("due_at", "pk")[:LIMIT]:
-        lot = refund.deposit.lot if refund.deposit_id else None
+        lot = refund.deposit.lot if refund.deposit is not None else None
         yield Assigned(
             TodoItem(
                 key=f"refund.send:{refund.pk}",

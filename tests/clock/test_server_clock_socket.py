@@ -175,6 +175,7 @@ async def test_an_anonymous_clock_socket_joins_no_user_group():
     assert get_channel_layer(ServerClockConsumer.channel_layer_alias) is not None
     communicator = await open_socket()
     layer = get_channel_layer()
+    assert layer is not None
     await layer.group_send("notices.user.1", {"type": "notices.unread", "count": 3})
     assert await communicator.receive_nothing(timeout=0.2)
     await assert_still_answers_pings(communicator)

@@ -9,7 +9,8 @@ from tests.bidding.world import people
 
 @pytest.fixture
 def users(staff, supervisor, agent, supplier, other_supplier, expert) -> dict[str, Any]:
-    return people(staff, supervisor, agent, supplier, other_supplier, expert)
+    found: dict[str, Any] = people(staff, supervisor, agent, supplier, other_supplier, expert)
+    return found
 
 
 @pytest.fixture(autouse=True)

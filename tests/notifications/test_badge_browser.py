@@ -4,6 +4,8 @@ done in a second tab) raises it, and reading them all lowers it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.utils import timezone
 
@@ -23,7 +25,7 @@ def test_the_badge_follows_the_unread_count_without_a_reload(
     browser, daphne_url, agent, staff, supplier
 ):
     project = published(agent, staff, start=timezone.now())
-    home = chinese_page(browser, viewport={"width": 390, "height": 844})
+    home: Any = chinese_page(browser, viewport={"width": 390, "height": 844})
     log_in(home, daphne_url, supplier.username)
     assert home.locator("[data-testid=todo]").is_visible()
     assert home.evaluate(f"{BADGE}.textContent.trim()") == "0"

@@ -13,11 +13,16 @@ from accounts.actors import Actor
 from bidding import evaluation as ev
 from bidding import services
 from notifications.todo import TodoItem, items_for
-from tests.bidding.world import CODE, T0, build, travel
+from tests.bidding.world import CODE, T0, World, build, travel
 from tests.trading.factories import published, timeline
 from trading import services as trading
 
 pytestmark = pytest.mark.django_db
+
+
+def moment(world: World) -> dt.datetime:
+    assert world.now is not None
+    return world.now
 
 
 def keys(user, now):
@@ -43,6 +48,8 @@ def test_a_registered_bidder_must_submit_its_bid_until_it_has(users):
             **timeline(T0 + dt.timedelta(minutes=1)),
         )
     lot = project.lots.get()
+    deadline = project.bid_deadline
+    assert deadline is not None
     owner, other = users["owner"], users["other"]
     later = T0 + dt.timedelta(hours=2)
     with travel(T0 + dt.timedelta(hours=1)):
@@ -66,8 +73,7 @@ def test_a_registered_bidder_must_submit_its_bid_until_it_has(users):
         other, later
     )
     assert not any(
-        k.startswith("bid.submit")
-        for k in keys(other, project.bid_deadline + dt.timedelta(seconds=1))
+        k.startswith("bid.submit") for k in keys(other, deadline + dt.timedelta(seconds=1))
     )
 
 
@@ -76,40 +82,44 @@ def test_the_opening_asks_each_bidder_to_decrypt_until_it_has(users):
     lot = world.lot
     opening = lot.opening
     key = f"bid.decrypt:lot:{lot.pk}:org:{users['other'].organization_id}"
-    items = items_for(users["other"], world.now)
+    items = items_for(users["other"], moment(world))
     decrypt = next(i for i in items if i.key == key)
     assert decrypt.due_at == opening.decryption_until and decrypt.legal
     assert str(decrypt.action) == "解密投标文件"
-    assert key not in keys(users["owner"], world.now)
-    with travel(world.now):
+    assert key not in keys(users["owner"], moment(world))
+    with travel(moment(world)):
         services.decrypt_bid(world.actor("other"), world.bid("other"), decryption_code=CODE)
-    assert key not in keys(users["other"], world.now)
+    assert key not in keys(users["other"], moment(world))
     # The agent follows the opening while it runs.
-    assert f"opening.run:lot:{lot.pk}" in keys(users["agent"], world.now)
-    assert f"opening.run:lot:{lot.pk}" not in keys(users["agent2"], world.now)
+    assert f"opening.run:lot:{lot.pk}" in keys(users["agent"], moment(world))
+    assert f"opening.run:lot:{lot.pk}" not in keys(users["agent2"], moment(world))
 
 
 def test_each_expert_signs_the_report_until_it_has(users):
     world = build(users, "reported")
     member = world.users["member"]
-    sign = [k for k in keys(member, world.now) if k.startswith("evaluation.sign:")]
+    sign = [k for k in keys(member, moment(world)) if k.startswith("evaluation.sign:")]
     assert len(sign) == 1
-    assert not any(k.startswith("evaluation.sign:") for k in keys(users["outsider"], world.now))
-    with travel(world.now):
+    assert not any(k.startswith("evaluation.sign:") for k in keys(users["outsider"], moment(world)))
+    with travel(moment(world)):
         ev.confirm_report(Actor.for_user(member), world.lot)
-    assert not any(k.startswith("evaluation.sign:") for k in keys(member, world.now))
+    assert not any(k.startswith("evaluation.sign:") for k in keys(member, moment(world)))
 
 
 def test_the_winner_accepts_the_award_and_signs_the_contract(users):
     world = build(users, "awarded")
-    owner_items = {i.key: i for i in items_for(users["owner"], world.now)}
+    owner_items = {i.key: i for i in items_for(users["owner"], moment(world))}
     contract = next(k for k in owner_items if k.startswith("contract.sign:"))
     assert any(k.startswith("award.accept:") for k in owner_items)
     assert owner_items[contract].due_at is not None and owner_items[contract].legal
-    assert contract in keys(users["agent"], world.now)
+    assert contract in keys(users["agent"], moment(world))
     # A losing bidder, and another project's agent, have nothing to do about the award.
-    assert not any(k.startswith(("award.", "contract.")) for k in keys(users["other"], world.now))
-    assert not any(k.startswith(("award.", "contract.")) for k in keys(users["agent2"], world.now))
+    assert not any(
+        k.startswith(("award.", "contract.")) for k in keys(users["other"], moment(world))
+    )
+    assert not any(
+        k.startswith(("award.", "contract.")) for k in keys(users["agent2"], moment(world))
+    )
 
 
 def test_ordering_is_overdue_then_soonest_then_undated():
@@ -129,11 +139,11 @@ def test_the_page_and_the_api_show_the_same_list_in_the_same_order(users):
     world = build(users, "decrypting", owner_decrypts=False)
     for role in ("owner", "other", "agent", "member", "staff"):
         user = world.users[role]
-        listed = api_list(user, world.now)
-        assert [row["key"] for row in listed] == keys(user, world.now), role
+        listed = api_list(user, moment(world))
+        assert [row["key"] for row in listed] == keys(user, moment(world)), role
         client = Client()
         client.force_login(user)
-        with travel(world.now):
+        with travel(moment(world)):
             page = client.get("/").content.decode()
         assert page.index('data-testid="todo"') < page.index('class="grid"')
         positions = [page.index(f'data-todo-key="{row["key"]}"') for row in listed]
@@ -143,9 +153,9 @@ def test_the_page_and_the_api_show_the_same_list_in_the_same_order(users):
             if row["due_at"]:
                 assert "data-countdown-to=" in page
     # Nobody sees another organization's items.
-    other_keys = {row["key"] for row in api_list(users["other"], world.now)}
+    other_keys = {row["key"] for row in api_list(users["other"], moment(world))}
     assert other_keys and not other_keys & {
-        row["key"] for row in api_list(users["third"], world.now)
+        row["key"] for row in api_list(users["third"], moment(world))
     }
 
 
