@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef
@@ -22,8 +24,13 @@ from lib.errors import DomainError
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", home_context(request))
+
+
+def home_context(request: HttpRequest) -> dict[str, Any]:
+    """What the home page shows from accounts and audit (notifications.views.home adds the to-do list)."""
     user = request.user
-    context: dict = {"now": timezone.now()}
+    context: dict[str, Any] = {"now": timezone.now()}
     if user.is_authenticated:
         role = user.role
         if user.organization is not None:
@@ -47,7 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     )
                 )
             ).count()
-    return render(request, "home.html", context)
+    return context
 
 
 def _get_org_for_user(request: HttpRequest, pk: int) -> Organization:

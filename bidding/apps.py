@@ -8,7 +8,7 @@ class BiddingConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: Django loads apps.py before any model exists.
-        from bidding import services
+        from bidding import services, todo
         from bidding.land import services as land  # noqa: F401 (registers its phase-close hooks)
         from experts import keys
         from trading import signals
@@ -17,3 +17,4 @@ class BiddingConfig(AppConfig):
         # (re-tendering) through these registrations; they never import bidding.
         keys.register(services.DrawSeals())
         signals.register_failed_lots(services.FailedLots())
+        todo.register()  # its to-do items (notifications.todo)

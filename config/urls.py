@@ -8,6 +8,8 @@ from accounts import views as accounts_views
 from audit import api as audit_api
 from lib import api as lib_api
 from lib import edge
+from notifications import api as notifications_api
+from notifications import views as notifications_views
 from supervision import api as supervision_api
 
 # `<id:pk>` in every urls module: a database id that fits a bigint (lib.edge.IdConverter). Registered
@@ -39,13 +41,14 @@ api_v1: list[URLPattern | URLResolver] = [
     path("signing/", include("signing.api_urls")),
     path("notifications/", include("notifications.api_urls")),
     path("notifications/", include("notifications.channel_api_urls")),
+    path("todo/", notifications_api.todo, name="api_todo"),
     # Anything else under /api/v1/ answers in the API's error shape, not an HTML page (a path with
     # a newline in it too, which `<path:…>` would not match).
     re_path(r"^[\s\S]*$", lib_api.api_not_found),
 ]
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", notifications_views.home, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -8,7 +8,7 @@ class DepositsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: Django loads apps.py before any model exists.
-        from deposits import services
+        from deposits import services, todo
         from trading import signals
 
         # A terminated project's deposits all come back (条例 Art.31), in the termination's
@@ -16,3 +16,4 @@ class DepositsConfig(AppConfig):
         signals.project_terminated.connect(
             services.refund_on_project_terminated, dispatch_uid="deposits.refund_on_termination"
         )
+        todo.register()  # its to-do items (notifications.todo)

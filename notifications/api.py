@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -13,8 +14,9 @@ from accounts.permissions import signed_in_user
 from lib.api import ErrorSerializer, page_of, paginated
 from lib.errors import NotFound
 from notifications.models import Notice
-from notifications.serializers import NoticeSerializer, UnreadSerializer
+from notifications.serializers import NoticeSerializer, TodoItemSerializer, UnreadSerializer
 from notifications.services import mark_read, unread_count
+from notifications.todo import items_for
 
 
 @extend_schema(
@@ -53,3 +55,28 @@ def read_one(request: Request, pk: int) -> Response:
 def read_all(request: Request) -> Response:
     mark_read(signed_in_user(request))
     return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    responses={200: TodoItemSerializer(many=True)},
+    description=(
+        "The caller's 待办: what needs their action and by when, most urgent first (overdue, then the "
+        "soonest due, then undated) — the list the home page shows."
+    ),
+)
+@api_view(["GET"])
+def todo(request: Request) -> Response:
+    now = timezone.now()
+    rows = [
+        {
+            "key": item.key,
+            "action": str(item.action),
+            "subject": item.subject,
+            "url": item.url,
+            "due_at": item.due_at,
+            "overdue": item.overdue(now),
+            "legal": item.legal,
+        }
+        for item in items_for(signed_in_user(request), now)
+    ]
+    return Response(TodoItemSerializer(rows, many=True).data)

@@ -18,6 +18,12 @@ def user_group(user_id: int) -> str:
     return f"notices.user.{user_id}"
 
 
+def unread_frame(user_id: int) -> dict[str, object]:
+    """What a user's fresh clock socket is sent first: the badge's count now (a reconnect catches up)."""
+    count = Notice.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+    return {"type": "unread", "count": count}
+
+
 def push_unread(user_ids: Iterable[int]) -> None:
     """Called after commit. A failed push never fails the change that caused it: the page still shows the
     right count on its next load."""

@@ -22,3 +22,15 @@ class NoticeSerializer(serializers.ModelSerializer[Notice]):
 
 class UnreadSerializer(serializers.Serializer[None]):
     unread = serializers.IntegerField()
+
+
+class TodoItemSerializer(serializers.Serializer[object]):
+    """One to-do item (notifications.todo.TodoItem), in the request's language."""
+
+    key = serializers.CharField(help_text="stable while the item is pending")
+    action = serializers.CharField()
+    subject = serializers.CharField()
+    url = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.BooleanField()
+    legal = serializers.BooleanField(help_text="a legal deadline: a right lapses when it passes")

@@ -1,4 +1,5 @@
-"""The inbox page: a user's own notices, newest first, and marking them read."""
+"""The inbox page (a user's own notices, newest first, and marking them read) and the home page with the
+user's 待办 first."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts import views as accounts_views
 from accounts.permissions import signed_in_user
 from notifications.models import Notice
 from notifications.services import mark_read
+from notifications.todo import items_for
 
 
 @login_required
@@ -35,3 +38,15 @@ def read(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.POST.get("open") and target and not target.startswith("//"):
         return redirect(target)
     return redirect("notifications")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The home page: for a signed-in user, the to-do list first (most urgent first), then the role's
+    cards (accounts.views.home_context)."""
+    context = accounts_views.home_context(request)
+    if request.user.is_authenticated:
+        now = context["now"]
+        context["todo"] = [
+            (item, item.overdue(now)) for item in items_for(signed_in_user(request), now)
+        ]
+    return render(request, "home.html", context)

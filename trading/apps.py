@@ -7,6 +7,8 @@ class TradingConfig(AppConfig):
     verbose_name = _("项目与公告")
 
     def ready(self) -> None:
+        from trading import todo
         from trading.rules import check_settings
 
         check_settings()
+        todo.register()  # its to-do items (notifications.todo)

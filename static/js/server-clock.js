@@ -7,6 +7,10 @@
  * a countdown with [data-reload-at-zero] reloads the page once it reaches zero, and an element with
  * [data-reload-every="<seconds>"] reloads it every so often while it is on the page (a waiting notice).
  * Reloads are spread over a few seconds so a full room does not arrive at the same instant.
+ *
+ * A signed-in page has the header's unread badge ([data-unread-badge]): the socket then stays open, and the
+ * server's {"type": "unread", "count": n} frames (sent on connect and whenever the count changes) update
+ * the badge without a reload; a dropped socket reconnects with back-off (docs/realtime-protocol.md).
  */
 (function () {
   "use strict";
@@ -53,19 +57,41 @@
     if (seconds > 0) reloadSoon(seconds);
   }
 
+  function showUnread(count) {
+    document.querySelectorAll("[data-unread-badge]").forEach(function (el) {
+      el.textContent = String(count);
+      el.classList.toggle("empty", count <= 0);
+    });
+  }
+
+  var live = null, retry = 1;
+  function keepOpen() { return document.querySelector("[data-unread-badge]") !== null; }
+
   function sync() {
     if (!("WebSocket" in window)) return;
+    if (live && live.readyState === WebSocket.OPEN) {  // the badge's socket: ping on it again
+      live.send(JSON.stringify({ type: "ping", t0: Date.now() }));
+      return;
+    }
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var ws;
+    var ws, stay = keepOpen();
     try { ws = new WebSocket(scheme + location.host + "/ws/clock/"); } catch (e) { return; }
+    if (stay) live = ws;
     function ping() { ws.send(JSON.stringify({ type: "ping", t0: Date.now() })); }
-    ws.onopen = ping;
+    ws.onopen = function () { retry = 1; ping(); };
     ws.onmessage = function (event) {
       var msg = JSON.parse(event.data);
+      if (msg.type === "unread" && typeof msg.count === "number") { showUnread(msg.count); return; }
       if (msg.type !== "clock" || typeof msg.t0 !== "number") return;
       var rtt = Date.now() - msg.t0;
       if (rtt < bestRtt) { bestRtt = rtt; offset = msg.server_time - (msg.t0 + rtt / 2); }
-      if (++samples < 5) setTimeout(ping, 200); else ws.close();
+      if (++samples < 5) setTimeout(ping, 200); else if (!stay) ws.close();
+    };
+    ws.onclose = function () {
+      if (!stay || live !== ws) return;
+      live = null;
+      retry = Math.min(retry * 2, 60);
+      setTimeout(function () { samples = 5; sync(); }, (retry + Math.random() * 2) * 1000);
     };
     ws.onerror = function () { /* no WebSocket server (e.g. a plain WSGI test server): local time */ };
   }

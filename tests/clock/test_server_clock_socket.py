@@ -170,7 +170,13 @@ async def test_it_answers_in_the_language_chosen_on_the_site():
     await communicator.disconnect()
 
 
-def test_the_clock_socket_joins_no_channel_layer():
-    # It answers its own socket only: no Redis connection or channel per countdown on a page.
-    assert get_channel_layer() is not None
-    assert get_channel_layer(ServerClockConsumer.channel_layer_alias) is None
+async def test_an_anonymous_clock_socket_joins_no_user_group():
+    # Every page opens it; only a signed-in user's socket carries that user's news (the unread badge).
+    assert get_channel_layer(ServerClockConsumer.channel_layer_alias) is not None
+    communicator = await open_socket()
+    layer = get_channel_layer()
+    assert layer is not None
+    await layer.group_send("notices.user.1", {"type": "notices.unread", "count": 3})
+    assert await communicator.receive_nothing(timeout=0.2)
+    await assert_still_answers_pings(communicator)
+    await communicator.disconnect()

@@ -46,6 +46,8 @@ async def test_a_supervisor_writes_nothing_through_any_socket(agent, staff, supe
             connected, _ = await socket.connect()
             assert connected
             await socket.receive_from(5)  # the state or the clock greeting
+            if path == "/ws/clock/":  # a signed-in user's clock socket also tells the unread count
+                assert json.loads(await socket.receive_from(5))["type"] == "unread"
             for frame in FRAMES:
                 await socket.send_to(text_data=json.dumps(frame))
                 answer = json.loads(await socket.receive_from(5))
