@@ -59,6 +59,7 @@ from experts.services import deviating_scores
 from lib.canonical import canonical_sha256, canonical_value
 from lib.errors import Conflict, DomainError, NotFound, NotPermitted
 from notifications import recipients
+from notifications.services import moment_text
 from signing.services import Signed, require_signature, signature_payload
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project
@@ -141,7 +142,7 @@ def start_evaluation(
             event,
             lot,
             url=reverse("bidding_evaluation", args=[lot.pk]),
-            params={"when": notices.when(now), "deadline": notices.when(evaluation.due_at)},
+            params={"when": moment_text(now), "deadline": moment_text(evaluation.due_at)},
             due_at=evaluation.due_at,
         )
     return evaluation
@@ -458,7 +459,7 @@ def publish_candidates(actor: Actor, lot: Lot) -> Publicity:
             event,
             lot,
             url=f"/projects/{project.pk}/",
-            params={"deadline": notices.when(publicity.ends_at)},
+            params={"deadline": moment_text(publicity.ends_at)},
         )
     return publicity
 
@@ -506,7 +507,7 @@ def object_to_candidates(actor: Actor, publicity: Publicity, *, text: str) -> Pu
             url=reverse("bidding_evaluation", args=[locked.lot_id]),
             params={
                 "project": notices.lot_params(locked.lot)["lot"],
-                "deadline": notices.when(objection.reply_due_at),
+                "deadline": moment_text(objection.reply_due_at),
             },
             due_at=objection.reply_due_at,
         )
@@ -619,7 +620,7 @@ def _tell_award(event: AuditEvent, lot: Lot, publicity: Publicity) -> None:
         event,
         lot,
         url=page,
-        params={"deadline": notices.when(due)},
+        params={"deadline": moment_text(due)},
         due_at=due,
     )
 
@@ -646,7 +647,7 @@ def record_contract(actor: Actor, lot: Lot, *, signed_at: dt.datetime | None = N
             event,
             lot,
             url=reverse("bidding_lot", args=[lot.pk]),
-            params={"signed": notices.when(signed_at)},
+            params={"signed": moment_text(signed_at)},
         )
         refund_on_contract_signed(actor, lot, publicity.winner, signed_at)
     return publicity

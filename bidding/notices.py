@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Organization, User
 from audit.models import AuditEvent
@@ -19,10 +18,6 @@ from bidding.models import Auction, AuctionParticipant, Bid
 from notifications import recipients
 from notifications.services import notify
 from trading.models import Lot
-
-
-def when(moment: dt.datetime | None) -> str:
-    return "" if moment is None else timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def lot_params(lot: Lot) -> dict[str, str]:

@@ -43,6 +43,7 @@ from lib.canonical import canonical_bytes, canonical_sha256, canonical_value, sh
 from lib.errors import Conflict, DomainError, NotPermitted
 from lib.money import format_amount, parse_amount
 from notifications import recipients
+from notifications.services import moment_text
 from signing.services import Signed, require_signature, signature_payload
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project, Registration
@@ -289,7 +290,7 @@ def submit_bid(
             event,
             lot,
             url=reverse("bid_receipt", args=[lot.pk]),
-            params={"receipt": receipt, "submitted_at": notices.when(now)},
+            params={"receipt": receipt, "submitted_at": moment_text(now)},
         )
         _collusion_signals(actor, lot, bid, [fp for _, _, fp in sealed_files])
     return bid
@@ -427,7 +428,7 @@ def open_lot(actor: Actor, lot: Lot) -> Opening:
             event,
             lot,
             url=reverse("bidding_opening", args=[lot.pk]),
-            params={"deadline": notices.when(opening.decryption_until)},
+            params={"deadline": moment_text(opening.decryption_until)},
             due_at=opening.decryption_until,
         )
         schedule("bidding.finish_opening", lot.pk, opening.decryption_until)
@@ -583,7 +584,7 @@ def finish_opening(actor: Actor, lot: Lot) -> Opening:
             event,
             lot,
             url=reverse("opening_record", args=[lot.pk]),
-            params={"deadline": notices.when(opening.objections_until)},
+            params={"deadline": moment_text(opening.objections_until)},
         )
     return opening
 

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +32,7 @@ from bidding.models import (
     PublicityObjection,
 )
 from bidding.services import BIDDING_ROLES
+from notifications.services import moment_text
 from notifications.todo import (
     LEADS_DECRYPTION,
     LEADS_DEFAULT,
@@ -48,10 +48,6 @@ from trading.models import Lot, Project, Registration
 
 LIMIT = 50
 SEALED_METHODS = (Project.Method.OPEN, Project.Method.INVITATION)
-
-
-def _shown(moment: dt.datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i")
 
 
 def bids_to_submit(query: TodoQuery) -> Iterator[Assigned]:
@@ -172,7 +168,7 @@ def live_rooms(query: TodoQuery) -> Iterator[Assigned]:
                 legal=True,
                 reminder_kind="land.live_starting" if land else "auction.starting",
                 leads=LEADS_LIVE if scheduled else LEADS_NONE,
-                params=(("lot", str(auction.lot)), ("start", _shown(auction.starts_at))),
+                params=(("lot", str(auction.lot)), ("start", moment_text(auction.starts_at))),
             ),
             people,
         )

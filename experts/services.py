@@ -44,7 +44,7 @@ from experts.models import (
 )
 from experts.rules import BIDDER_TIE_YEARS, check_committee, earliest_gp_draw
 from lib.errors import Conflict, DomainError, NotPermitted
-from notifications.services import notify
+from notifications.services import moment_text, notify
 from trading.models import Lot, Project, Registration
 
 # --- The pool -------------------------------------------------------------------------------------
@@ -686,9 +686,9 @@ def _tell_seat(seat: DrawnExpert, draw: DrawRequest, event: AuditEvent) -> None:
         [user],
         cause=f"expert.drawn:{event.pk}",
         params={
-            "when": timezone.localtime(draw.evaluation_at).strftime("%Y-%m-%d %H:%M"),
+            "when": moment_text(draw.evaluation_at),
             "place": place,
-            "deadline": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M"),
+            "deadline": moment_text(deadline),
             "link": link,
         },
         url=link,

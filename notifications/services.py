@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +24,8 @@ from accounts.models import User
 from lib.text import clip
 from notifications import kinds, live
 from notifications.models import Delivery, Notice, Preference
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Each parameter is a short piece of text shown in a line or two; a caller passing a document is a bug.
 MAX_PARAM_CHARS = 500
@@ -88,6 +91,12 @@ def notify(
         user_ids = sorted({n.recipient.pk for n in created})
         transaction.on_commit(lambda: live.push_unread(user_ids))
     return created
+
+
+def moment_text(moment: dt.datetime | None) -> str:
+    """A moment as a notice states it: Beijing wall time to the minute ("" for none). Explicitly in
+    Asia/Shanghai, not the active time zone: the text is stored in the notice's parameters."""
+    return "" if moment is None else timezone.localtime(moment, SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def _deliveries(notice: Notice, channels: set[str], now: dt.datetime) -> list[Delivery]:

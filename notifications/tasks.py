@@ -8,19 +8,15 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from clock.registry import recurring, step
 from clock.services import schedule
 from notifications import todo
-from notifications.services import notify
+from notifications.services import moment_text, notify
 
 REMIND_STEP = "notifications.remind"
 REMIND_EVERY = dt.timedelta(minutes=1)
-
-
-def _shown(moment: dt.datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i")
 
 
 def send_reminders(now: dt.datetime | None = None) -> int:
@@ -33,8 +29,8 @@ def send_reminders(now: dt.datetime | None = None) -> int:
         params = {
             "action": str(item.action),
             "subject": item.subject,
-            "deadline": _shown(item.due_at),
-            "start": _shown(item.due_at),
+            "deadline": moment_text(item.due_at),
+            "start": moment_text(item.due_at),
             "lot": item.subject,
             **dict(item.params),
         }

@@ -31,7 +31,7 @@ from lib.errors import DomainError, NotPermitted, present
 from lib.money import format_amount, parse_amount
 from lib.pdf import label as field_label
 from notifications import recipients
-from notifications.services import notify
+from notifications.services import moment_text, notify
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate, WrongStatus
 from trading.models import (
     Announcement,
@@ -774,10 +774,6 @@ def _project_label(project: Project) -> str:
     return f"{project.number} {project.title}"
 
 
-def _shanghai(moment: dt.datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def _tell_registered(
     project: Project,
     kind: str,
@@ -893,7 +889,7 @@ def publish_amendment(
                 locked,
                 "deadline.moved",
                 cause=f"deadline.moved:{event.pk}",
-                params={"deadline": _shanghai(locked.bid_deadline)},
+                params={"deadline": moment_text(locked.bid_deadline)},
                 due_at=locked.bid_deadline,
             )
     return amendment
@@ -1156,7 +1152,7 @@ def raise_objection(actor: Actor, project: Project, *, text: str) -> Objection:
             cause=f"objection.raised:{event.pk}",
             params={
                 "project": _project_label(locked),
-                "deadline": _shanghai(objection.reply_due_at),
+                "deadline": moment_text(objection.reply_due_at),
             },
             url=f"/projects/{locked.pk}/",
             due_at=objection.reply_due_at,
@@ -1224,7 +1220,9 @@ def reply_objection(actor: Actor, objection: Objection, *, reply: str) -> Object
                 "tender.resumed",
                 cause=f"tender.resumed:{event.pk}",
                 params={
-                    "summary": str(_("投标截止时间：%(d)s") % {"d": _shanghai(locked.bid_deadline)})
+                    "summary": str(
+                        _("投标截止时间：%(d)s") % {"d": moment_text(locked.bid_deadline)}
+                    )
                 },
                 due_at=locked.bid_deadline,
             )

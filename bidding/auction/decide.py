@@ -55,6 +55,7 @@ from lib import batchwrite
 from lib.canonical import sha256_hex
 from lib.errors import DomainError
 from lib.text import bounded, unsafe_char
+from notifications.services import moment_text
 
 log = logging.getLogger(__name__)
 
@@ -580,7 +581,7 @@ class BatchInProgress:
             "auction.extended",
             auction,
             f"auction.extended:{auction.pk}:{auction.extensions_used}",
-            params={"end": notices.when(auction.ends_at)},
+            params={"end": moment_text(auction.ends_at)},
         )
 
 

@@ -22,6 +22,7 @@ from bidding.auction.participants import seats_of
 from bidding.evaluation import MAX_CANDIDATES, publicity_ends_at
 from bidding.models import Auction, AuctionParticipant, Publicity
 from lib.errors import Conflict
+from notifications.services import moment_text
 from trading.models import Announcement, Project
 from trading.services import lock_project, publish_version
 
@@ -87,7 +88,7 @@ def publish_result(actor: Actor, auction: Auction) -> Publicity:
             event,
             auction.lot,
             url=reverse("auction_room", args=[auction.pk]),
-            params={"deadline": notices.when(publicity.ends_at)},
+            params={"deadline": moment_text(publicity.ends_at)},
         )
     return publicity
 

@@ -79,6 +79,7 @@ from deposits.services import (
 from lib.canonical import sha256_hex
 from lib.errors import Conflict, DomainError, NotFound, NotPermitted
 from notifications import recipients
+from notifications.services import moment_text
 from signing.services import Signed, require_signature, signature_payload
 from trading.models import Announcement, Lot, Project
 from trading.rules import add_period, check_not_on_holiday, rules_for
@@ -376,7 +377,7 @@ def _listing_closed(
             event,
             listing.lot,
             url=reverse("land_listing", args=[listing.pk]),
-            params={"deadline": notices.when(listing.stage_ends_at)},
+            params={"deadline": moment_text(listing.stage_ends_at)},
             due_at=listing.stage_ends_at,
         )
     else:
@@ -674,7 +675,7 @@ def _tell_listing_bidders(
         event,
         listing.lot,
         url=reverse("land_listing", args=[listing.pk]),
-        params={"deadline": notices.when(due_at)} if due_at is not None else None,
+        params={"deadline": moment_text(due_at)} if due_at is not None else None,
         due_at=due_at,
     )
 
