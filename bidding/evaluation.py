@@ -453,7 +453,7 @@ def publish_candidates(actor: Actor, lot: Lot) -> Publicity:
         notices.tell(
             "candidates.published",
             [
-                *notices.bid_operators(notices.bidding_organizations(lot)),
+                *recipients.bidders_of(notices.bidding_organizations(lot)),
                 *notices.agent_users(lot),
             ],
             event,
@@ -613,7 +613,7 @@ def _tell_award(event: AuditEvent, lot: Lot, publicity: Publicity) -> None:
     others = [o for o in notices.bidding_organizations(lot) if winner is None or o.pk != winner.pk]
     page = reverse("bidding_lot", args=[lot.pk])
     notices.tell("award.won", recipients.bidders(winner), event, lot, url=page)
-    notices.tell("award.notified", notices.bid_operators(others), event, lot, url=page)
+    notices.tell("award.notified", recipients.bidders_of(others), event, lot, url=page)
     notices.tell(
         "contract.due",
         [*recipients.bidders(winner), *notices.agent_users(lot)],

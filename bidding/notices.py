@@ -40,10 +40,6 @@ def bidding_organizations(lot: Lot) -> list[Organization]:
     return list(Organization.objects.filter(pk__in=ids).order_by("pk"))
 
 
-def bid_operators(organizations: Iterable[Organization]) -> list[User]:
-    return [user for org in organizations for user in recipients.bidders(org)]
-
-
 def agent_users(lot: Lot) -> list[User]:
     return list(recipients.members(lot.project.agent))
 
@@ -77,7 +73,7 @@ def room_people(auction: Auction) -> list[User]:
         .exclude(alias="")
         .values_list("organization_id", flat=True)
     ).order_by("pk")
-    return bid_operators(organizations)
+    return recipients.bidders_of(organizations)
 
 
 def tell_room(

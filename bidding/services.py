@@ -424,7 +424,7 @@ def open_lot(actor: Actor, lot: Lot) -> Opening:
         ).distinct()
         notices.tell(
             "opening.started",
-            notices.bid_operators(waiting),
+            recipients.bidders_of(waiting),
             event,
             lot,
             url=reverse("bidding_opening", args=[lot.pk]),
@@ -578,7 +578,7 @@ def finish_opening(actor: Actor, lot: Lot) -> Opening:
         notices.tell(
             "opening.result",
             [
-                *notices.bid_operators(notices.bidding_organizations(lot)),
+                *recipients.bidders_of(notices.bidding_organizations(lot)),
                 *notices.agent_users(lot),
             ],
             event,
@@ -603,7 +603,7 @@ def _fail(actor: Actor, opening: Opening, reason: Any, now: dt.datetime) -> None
     notices.tell(
         "lot.failed",
         [
-            *notices.bid_operators(notices.bidding_organizations(opening.lot)),
+            *recipients.bidders_of(notices.bidding_organizations(opening.lot)),
             *notices.agent_users(opening.lot),
         ],
         event,

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from accounts.models import OrganizationApplication
+from accounts.models import OrganizationApplication, OrgRole
 from accounts.signals import application_decided
 from audit.models import Alert, AuditEvent
 from audit.signals import alert_raised
@@ -20,7 +20,7 @@ def on_application_decided(
 ) -> None:
     org = application.organization
     approved = application.status == OrganizationApplication.Status.APPROVED
-    people = list(recipients.members(org, "admin"))
+    people = list(recipients.members(org, OrgRole.ADMIN))
     if application.created_by.is_active and application.created_by not in people:
         people.append(application.created_by)
     notify(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from accounts.models import Organization, OrgRole, Role, User
@@ -40,3 +42,8 @@ def supervisors() -> QuerySet[User]:
 
 def center_staff() -> QuerySet[User]:
     return with_role(Role.CENTER_STAFF)
+
+
+def bidders_of(organizations: Iterable[Organization]) -> list[User]:
+    """The bid operators and administrators of several bidders, in one list."""
+    return [user for org in organizations for user in bidders(org)]

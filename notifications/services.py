@@ -72,8 +72,7 @@ def notify(
         if not fresh:
             return []
         # A concurrent call with the same cause loses on the unique constraint and creates nothing.
-        with transaction.atomic():
-            Notice.objects.bulk_create(fresh, ignore_conflicts=True)
+        Notice.objects.bulk_create(fresh, ignore_conflicts=True)
         created = list(
             Notice.objects.filter(
                 cause=cause, recipient_id__in=[n.recipient.pk for n in fresh], created_at=now

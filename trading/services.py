@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm
 
 from accounts.actors import Actor
-from accounts.models import Organization, OrgRole, Role, User
+from accounts.models import Organization, OrgRole, Role
 from accounts.permissions import has_perm, require_perm
 from accounts.services import ensure_may_trade, require_org_role
 from audit.services import record
@@ -733,7 +733,7 @@ def publish_project(actor: Actor, project: Project, *, body: str = "") -> Announ
         if locked.method == Project.Method.INVITATION:
             notify(
                 "tender.invited",
-                _bidders_of(
+                recipients.bidders_of(
                     invitee.organization
                     for invitee in locked.invitees.select_related("organization")
                 ),
@@ -766,10 +766,6 @@ def _registered_organizations(project: Project) -> list[Organization]:
     )
 
 
-def _bidders_of(organizations: Iterable[Organization]) -> list[User]:
-    return [user for org in organizations for user in recipients.bidders(org)]
-
-
 def _project_label(project: Project) -> str:
     return f"{project.number} {project.title}"
 
@@ -785,7 +781,7 @@ def _tell_registered(
     """Tell every registered bidder's bid operators about a change to the tender they prepare for."""
     notify(
         kind,
-        _bidders_of(_registered_organizations(project)),
+        recipients.bidders_of(_registered_organizations(project)),
         cause=cause,
         params={"project": _project_label(project), **params},
         url=f"/projects/{project.pk}/",

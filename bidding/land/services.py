@@ -369,7 +369,7 @@ def _listing_closed(
         # Each listing bidder must say whether it takes part in the live bidding, or loses the right.
         notices.tell(
             "land.confirm_due",
-            notices.bid_operators(
+            recipients.bidders_of(
                 Organization.objects.filter(
                     pk__in=[r["organization"] for r in auction.results or []]
                 )
@@ -663,7 +663,7 @@ def _tell_listing_bidders(
     neither who reached the cap nor any price."""
     notices.tell(
         kind,
-        notices.bid_operators(
+        recipients.bidders_of(
             Organization.objects.filter(
                 pk__in=[
                     seat.organization_id
@@ -960,7 +960,7 @@ def _tell_result(listing: LandListing, event: AuditEvent) -> None:
     notices.tell(
         "land.result",
         [
-            *notices.bid_operators(
+            *recipients.bidders_of(
                 Organization.objects.filter(
                     pk__in=[seat.organization_id for seat in bidders_of(listing)]
                 )
