@@ -7,6 +7,7 @@ SELECT … FOR UPDATE SKIP LOCKED so processes do not queue behind each other's 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -14,7 +15,7 @@ import socket
 import traceback
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -124,3 +125,22 @@ def run_due(now: dt.datetime | None = None, *, limit: int = 100, worker: str | N
         task = ScheduledTask.objects.get(pk=task_id)
         finished += run_task(task, worker)
     return finished
+
+
+def run_pass(worker: str) -> int:
+    """One pass of a long-running clock loop (`run_clock`), which must outlive its database.
+
+    A connection killed by the server, a failover, or a write lock held past the timeout raises a
+    DatabaseError from the listing or the claim itself, outside any step. Letting it escape would
+    stop every time-driven transition (closes, openings, refunds) until someone restarts the
+    process; instead the pass is abandoned, the broken connection dropped, and the next pass
+    reconnects. A task claimed before the error keeps its lease and is retried when it runs out.
+    """
+    try:
+        close_old_connections()
+        return run_due(worker=worker)
+    except DatabaseError:
+        log.exception("clock: the database failed during a pass; reconnecting on the next one")
+        with contextlib.suppress(DatabaseError):
+            connection.close()
+        return 0

@@ -105,14 +105,14 @@ def running_clock(every: float = 0.25):
 
     from django.db import connection
 
-    from clock.services import run_due
+    from clock.services import run_pass, worker_name
 
     stopping = threading.Event()
 
     def tick() -> None:
         try:
             while not stopping.wait(every):
-                run_due()
+                run_pass(worker_name())
         finally:
             connection.close()
 

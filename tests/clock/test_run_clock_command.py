@@ -129,3 +129,79 @@ def test_it_finishes_the_current_step_on_sigterm_then_stops(
     assert ScheduledTask.objects.get(key="test.command.deploy:step-1").done_at is not None
     assert len(polls) == 1
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def run_clock_for_passes(monkeypatch: pytest.MonkeyPatch, passes: int, between=None) -> None:
+    """The real loop (`run_clock` without --once) for `passes` passes, then SIGTERM. `between(n)` runs
+    in the poll after pass n: where a test breaks the database under the running clock."""
+    polls: list[float] = []
+
+    def poll(seconds: float) -> None:
+        polls.append(seconds)
+        if between:
+            between(len(polls))
+        if len(polls) >= passes:
+            os.kill(os.getpid(), signal.SIGTERM)
+        if len(polls) > passes + 2:
+            raise AssertionError("the clock kept polling after SIGTERM")
+
+    monkeypatch.setattr(run_clock, "time", SimpleNamespace(sleep=poll))
+    call_command("run_clock", stdout=io.StringIO())
+
+
+def test_it_outlives_a_database_error_between_steps(
+    clock: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
+):
+    # A write lock held past the timeout (SQLite) or a failover fails the listing of due tasks itself,
+    # outside any step. The pass is lost, not the process: the next pass runs the step.
+    from django.db import OperationalError
+
+    from clock import services
+
+    real_due_ids = services._due_ids
+    failures = iter([OperationalError("database is locked")])
+
+    def flaky_due_ids(now, limit):
+        error = next(failures, None)
+        if error:
+            raise error
+        return real_due_ids(now, limit)
+
+    monkeypatch.setattr(services, "_due_ids", flaky_due_ids)
+    schedule("test.command.record", "after-the-error", timezone.now())
+
+    run_clock_for_passes(monkeypatch, passes=2)
+
+    assert RUNS == ["after-the-error"]
+    assert ScheduledTask.objects.get(key="test.command.record:after-the-error").done_at
+
+
+@step("test.command.connection_killed")
+def connection_killed_mid_step(object_id: str) -> None:
+    # What a PostgreSQL restart or an administrator's pg_terminate_backend does to a running step.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="needs PostgreSQL (set DATABASE_URL)",
+)
+def test_it_reconnects_after_postgresql_kills_its_connection_mid_step(
+    clock: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
+):
+    # The step fails on the dead session, and so does recording that failure: the error leaves the
+    # step's handling. The next pass reconnects and runs what else is due; the killed step keeps its
+    # lease and is retried when the lease runs out (steps are idempotent).
+    schedule("test.command.connection_killed", "first", timezone.now())
+    schedule("test.command.record", "after-the-kill", timezone.now() + dt.timedelta(microseconds=1))
+    clock.shift(dt.timedelta(seconds=1))
+
+    run_clock_for_passes(monkeypatch, passes=2)
+
+    assert RUNS == ["after-the-kill"]
+    assert ScheduledTask.objects.get(key="test.command.record:after-the-kill").done_at
+    killed = ScheduledTask.objects.get(key="test.command.connection_killed:first")
+    assert killed.done_at is None and killed.leased_until is not None

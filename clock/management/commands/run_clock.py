@@ -16,7 +16,7 @@ from django.db import close_old_connections
 
 from clock.models import ScheduledTask
 from clock.registry import recurring_steps, registered_steps
-from clock.services import run_due, worker_name
+from clock.services import run_pass, worker_name
 from clock.tasks import VERIFY_STEP, schedule_next_verification
 
 
@@ -50,8 +50,7 @@ class Command(BaseCommand):
         self.stdout.write(f"clock {worker} running steps: {', '.join(registered_steps())}")
         try:
             while not stopping:
-                close_old_connections()
-                finished = run_due(worker=worker)
+                finished = run_pass(worker)
                 if finished:
                     self.stdout.write(f"clock: {finished} step(s) done")
                 if once:
