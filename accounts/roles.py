@@ -40,6 +40,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "trading.view_registration_list",
         "trading.view_question",
         "trading.view_objection",
+        "trading.view_suspension",
+        "complaints.view_complaint",
         "accounts.view_notification",
         "audit.view_alert",
         "deposits.view_account",
@@ -78,7 +80,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notifications.view_simulatedemail",
         "notifications.view_simulatedsms",
     ],
-    # Supervisors see everything and change nothing: view permissions only.
+    # Supervisors see everything and change nothing but what the law gives the regulator: alerts,
+    # the draw's sign-off, and complaints (受理、调查、暂停、处理决定).
     Role.SUPERVISOR: [
         "accounts.view_organization",
         "accounts.view_integrityrecord",
@@ -93,6 +96,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "trading.view_registration_list",
         "trading.view_question",
         "trading.view_objection",
+        "trading.view_suspension",
+        "trading.suspend_project",
+        "complaints.view_complaint",
+        "complaints.handle_complaint",
         "audit.view_alert",
         "audit.handle_alert",
         "deposits.view_account",

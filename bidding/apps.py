@@ -8,7 +8,7 @@ class BiddingConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: Django loads apps.py before any model exists.
-        from bidding import services, todo
+        from bidding import evaluation, services, todo
         from bidding.land import services as land  # noqa: F401 (registers its phase-close hooks)
         from experts import keys
         from trading import signals
@@ -17,4 +17,5 @@ class BiddingConfig(AppConfig):
         # (re-tendering) through these registrations; they never import bidding.
         keys.register(services.DrawSeals())
         signals.register_failed_lots(services.FailedLots())
+        signals.project_resumed.connect(evaluation.give_back_paused_time)
         todo.register()  # its to-do items (notifications.todo)

@@ -64,7 +64,7 @@ from signing.services import Signed, require_signature, signature_payload
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project
 from trading.rules import deadline_after, rules_for
-from trading.services import lock_project, publish_version
+from trading.services import ensure_not_suspended, lock_project, publish_version
 
 MAX_CANDIDATES = 3
 POINTS = Decimal("0.01")
@@ -97,6 +97,7 @@ def start_evaluation(
         raise DomainError(_("价格权重须在 0 到 1 之间。"), code="INVALID_WEIGHT")
     with transaction.atomic():
         lock_project(lot.project_id)
+        ensure_not_suspended(lot.project)
         opening = Opening.objects.filter(lot=lot).first()
         if opening is None or opening.stage != Opening.Stage.OPENED:
             raise Conflict(_("开标尚未完成，不能评标。"), code="WRONG_STATUS")
@@ -178,6 +179,7 @@ def score_bid(
 ) -> Score:
     with transaction.atomic():
         evaluation = _lock_evaluation(bid.lot)
+        ensure_not_suspended(bid.lot.project)
         member = _member_for(actor, evaluation)
         now = timezone.now()
         if evaluation.status != Evaluation.Status.IN_PROGRESS or now > evaluation.due_at:
@@ -316,6 +318,7 @@ def compile_report(actor: Actor, lot: Lot) -> Evaluation:
     require_perm(actor, "bidding.run_evaluation")
     with transaction.atomic():
         evaluation = _lock_evaluation(lot)
+        ensure_not_suspended(lot.project)
         if evaluation.status != Evaluation.Status.IN_PROGRESS:
             raise Conflict(_("评标报告已生成。"), code="WRONG_STATUS")
         now = timezone.now()
@@ -372,6 +375,7 @@ def confirm_report(
     canonical JSON that the report PDF prints)."""
     with transaction.atomic():
         evaluation = _lock_evaluation(lot)
+        ensure_not_suspended(lot.project)
         member = _member_for(actor, evaluation)
         if evaluation.status != Evaluation.Status.REPORTED:
             raise Conflict(_("评标报告尚未生成或已签署完毕。"), code="WRONG_STATUS")
@@ -419,6 +423,7 @@ def publish_candidates(actor: Actor, lot: Lot) -> Publicity:
     require_perm(actor, "trading.manage_project", lot.project)
     with transaction.atomic():
         project = lock_project(lot.project_id)
+        ensure_not_suspended(project)
         evaluation = Evaluation.objects.filter(lot=lot).first()
         if evaluation is None or evaluation.status != Evaluation.Status.CONFIRMED:
             raise Conflict(_("评标报告尚未签署完毕。"), code="WRONG_STATUS")
@@ -559,6 +564,7 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
     require_perm(actor, "trading.manage_project", lot.project)
     with transaction.atomic():
         project = lock_project(lot.project_id)
+        ensure_not_suspended(project)
         publicity = Publicity.objects.select_for_update().get(lot=lot)
         now = timezone.now()
         if publicity.status == Publicity.Status.CONTRACTED:
@@ -630,6 +636,7 @@ def record_contract(actor: Actor, lot: Lot, *, signed_at: dt.datetime | None = N
     require_perm(actor, "trading.manage_project", lot.project)
     with transaction.atomic():
         lock_project(lot.project_id)
+        ensure_not_suspended(lot.project)
         publicity = Publicity.objects.select_for_update().get(lot=lot)
         if publicity.status != Publicity.Status.AWARDED:
             raise Conflict(_("尚未发出中标通知书。"), code="WRONG_STATUS")
@@ -733,6 +740,7 @@ def accept_award(actor: Actor, target: Lot | Publicity, *, signed: Signed | None
             raise NotFound(_("尚未发出中标通知书。"))
         if publicity.status != Publicity.Status.AWARDED:
             raise Conflict(_("当前没有待接受的中标通知书。"), code="NOT_AWARDED")
+        ensure_not_suspended(publicity.lot.project)
         if publicity.winner_id != organization.pk:
             raise NotPermitted(_("只有中标人可以接受中标结果。"))
         if award_acceptance(publicity) is not None:
@@ -753,3 +761,38 @@ def accept_award(actor: Actor, target: Lot | Publicity, *, signed: Signed | None
             },
         )
     return publicity
+
+
+def give_back_paused_time(
+    sender: Any,
+    *,
+    actor: Actor,
+    project: Project,
+    since: dt.datetime,
+    paused: dt.timedelta,
+    **kwargs: Any,
+) -> None:
+    """`trading.signals.project_resumed`: a candidate publicity still running when the project
+    stopped runs on for the time it stood (nobody loses objection time), and so does a contract's
+    signing period. Inside the resuming transaction; the project is locked by the caller."""
+    for publicity in Publicity.objects.select_for_update().filter(lot__project=project):
+        moved: dict[str, dt.datetime] = {}
+        if publicity.status == Publicity.Status.PUBLIC and publicity.ends_at > since:
+            moved["ends_at"] = publicity.ends_at + paused
+        if (
+            publicity.status == Publicity.Status.AWARDED
+            and publicity.contract_due_at is not None
+            and publicity.contract_due_at > since
+        ):
+            moved["contract_due_at"] = publicity.contract_due_at + paused
+        if not moved:
+            continue
+        for field, value in moved.items():
+            setattr(publicity, field, value)
+        publicity.save(update_fields=list(moved))
+        record(
+            actor,
+            "bidding.publicity.resumed",
+            publicity,
+            {"paused_seconds": int(paused.total_seconds()), **moved},
+        )

@@ -7,7 +7,7 @@ class TradingConfig(AppConfig):
     verbose_name = _("项目与公告")
 
     def ready(self) -> None:
-        from trading import todo
+        from trading import tasks, todo  # noqa: F401 (tasks registers its clock steps)
         from trading.rules import check_settings
 
         check_settings()

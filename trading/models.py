@@ -118,6 +118,7 @@ class Project(models.Model):
             ("review_project", _("可审核进场登记")),
             ("publish_project", _("可发布公告")),
             ("manage_project", _("可管理项目（变更、答疑、异议答复）")),
+            ("suspend_project", _("可责令暂停、恢复项目")),
         ]
 
     def __str__(self) -> str:
@@ -392,3 +393,38 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+class Suspension(models.Model):
+    """暂停: the regulator orders a procurement stopped while it handles a complaint (政府采购法
+    Art.57: at most 30 days; 条例 Art.62: 责令暂停招标投标活动). While one stands, nothing in the
+    project moves (`trading.services.ensure_not_suspended`); lifting the last one resumes it and moves
+    every running period by the time it stood (`trading.services.lift_suspension`)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="suspensions")
+    # What ordered it, e.g. "complaint:12": the case the suspension belongs to.
+    source = models.CharField(max_length=40)
+    reason = models.TextField(_("暂停理由"))
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(_("暂停开始"))
+    # The latest moment it may last; the clock lifts it then (GP: ≤ 30 days).
+    ends_by = models.DateTimeField(_("暂停期限"))
+    lifted_at = models.DateTimeField(_("恢复时间"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "暂停")
+        verbose_name_plural = _("暂停")
+        ordering = ["started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_by__gt=models.F("started_at")), name="suspension_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.source}"

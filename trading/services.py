@@ -25,7 +25,7 @@ from accounts.permissions import has_perm, require_perm
 from accounts.services import ensure_may_trade, require_org_role
 from audit.services import record
 from clock.calendar import next_working_moment
-from clock.services import schedule
+from clock.services import cancel, schedule
 from lib.canonical import canonical_sha256, canonical_value, file_sha256, sha256_hex
 from lib.errors import DomainError, NotPermitted, present
 from lib.money import format_amount, parse_amount
@@ -43,6 +43,7 @@ from trading.models import (
     ProjectDocument,
     Question,
     Registration,
+    Suspension,
 )
 from trading.rules import (
     add_period,
@@ -52,7 +53,7 @@ from trading.rules import (
     rules_for,
 )
 from trading.signals import failed_lots as failed_lot_answer
-from trading.signals import project_terminated
+from trading.signals import project_resumed, project_terminated
 
 AGENT_PERMISSIONS = (
     "trading.view_project",
@@ -332,10 +333,33 @@ def lock_project(project: Project | int) -> Project:
 
 
 def is_suspended(project: Project) -> bool:
-    return project.objections.filter(replied_at__isnull=True).exists()
+    """Stopped: an objection to the documents is unanswered (条例 Art.22), or the regulator ordered a
+    suspension that still stands (政府采购法 Art.57; 条例 Art.62)."""
+    return suspended_since(project) is not None
+
+
+def suspended_since(project: Project) -> dt.datetime | None:
+    """When the current standstill began: the earliest unanswered objection or standing suspension."""
+    starts = [
+        moment
+        for moment in (
+            project.objections.filter(replied_at__isnull=True)
+            .order_by("raised_at")
+            .values_list("raised_at", flat=True)
+            .first(),
+            project.suspensions.filter(lifted_at__isnull=True)
+            .order_by("started_at")
+            .values_list("started_at", flat=True)
+            .first(),
+        )
+        if moment is not None
+    ]
+    return min(starts) if starts else None
 
 
 def ensure_not_suspended(project: Project) -> None:
+    if project.suspensions.filter(lifted_at__isnull=True).exists():
+        raise Suspended(_("监督部门已责令暂停该项目，恢复前不能办理。"))
     if is_suspended(project):
         raise Suspended(_("有异议尚未答复，招标投标活动暂停。"))
 
@@ -1175,11 +1199,8 @@ def reply_objection(actor: Actor, objection: Objection, *, reply: str) -> Object
         if current.replied_at is not None:
             raise DomainError(_("该异议已答复。"), code="ALREADY_ANSWERED")
         now = timezone.now()
-        # The objection being answered is itself unreplied, so the earliest open one exists.
-        suspended_since = present(
-            locked.objections.filter(replied_at__isnull=True).order_by("raised_at").first(),
-            "the earliest unreplied objection",
-        ).raised_at
+        # The objection being answered is itself unreplied, so the project stands suspended.
+        since = present(suspended_since(locked), "the suspension of an unreplied objection")
         current.reply = reply.strip()
         current.replied_at = now
         current.replied_by = actor.user
@@ -1197,31 +1218,124 @@ def reply_objection(actor: Actor, objection: Objection, *, reply: str) -> Object
             params={"project": _project_label(locked)},
             url=f"/projects/{locked.pk}/",
         )
-        if locked.status == Project.Status.PUBLISHED and not is_suspended(locked):
-            paused = now - suspended_since
-            moved = published_deadline(locked) + paused
-            if rules_for(locked).deadline_on_working_day:
-                moved = next_working_moment(moved)
-            _move_deadline(actor, locked, moved, "objection_suspension")
-            publish_version(
-                actor,
-                locked,
-                MAIN_ANNOUNCEMENT[locked.kind],
-                title=_main_title(locked),
-                body=locked.description,
-                reason=str(_("异议答复后恢复，投标截止时间顺延暂停的时长")),
-            )
+        if not is_suspended(locked):
+            _resume(actor, locked, since, now, cause=f"tender.resumed:{event.pk}")
+    return current
+
+
+def _resume(
+    actor: Actor, project: Project, since: dt.datetime, now: dt.datetime, *, cause: str
+) -> None:
+    """The project moves again after standing still from `since`. Every period still running then is
+    given back the time it stood: a bid deadline still ahead moves (and the announcement says so), and
+    the apps above trading move theirs (`project_resumed`: the candidate publicity, the contract's
+    deadline). Caller holds the project lock, inside the transaction that ended the standstill."""
+    paused = now - since
+    if project.status != Project.Status.PUBLISHED:
+        return
+    summary = str(
+        _("暂停 %(hours)s 小时后恢复") % {"hours": round(paused.total_seconds() / 3600, 1)}
+    )
+    due_at = None
+    if project.bid_deadline is not None and published_deadline(project) > since:
+        moved = published_deadline(project) + paused
+        if rules_for(project).deadline_on_working_day:
+            moved = next_working_moment(moved)
+        _move_deadline(actor, project, moved, "suspension")
+        publish_version(
+            actor,
+            project,
+            MAIN_ANNOUNCEMENT[project.kind],
+            title=_main_title(project),
+            body=project.description,
+            reason=str(_("暂停后恢复，投标截止时间顺延暂停的时长")),
+        )
+        summary = str(_("投标截止时间：%(d)s") % {"d": moment_text(project.bid_deadline)})
+        due_at = project.bid_deadline
+    project_resumed.send(sender=Project, actor=actor, project=project, since=since, paused=paused)
+    _tell_registered(
+        project, "tender.resumed", cause=cause, params={"summary": summary}, due_at=due_at
+    )
+
+
+LIFT_SUSPENSION_STEP = "trading.lift_suspension"  # registered by trading/tasks.py
+
+
+def suspend_project(
+    actor: Actor, project: Project, *, reason: str, ends_by: dt.datetime, source: str
+) -> Suspension:
+    """The regulator stops the project (政府采购法 Art.57; 条例 Art.62) until it lifts the order, or
+    `ends_by` (the clock lifts it then). Caller (the complaint's service) checks the case and the
+    legal cap on `ends_by`; this checks the permission and the project's state."""
+    require_perm(actor, "trading.suspend_project", project)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("暂停理由不能为空。"), code="TEXT_REQUIRED")
+    with transaction.atomic():
+        locked = lock_project(project)
+        _require_status(locked, Project.Status.PUBLISHED)
+        now = timezone.now()
+        if ends_by <= now:
+            raise DomainError(_("暂停期限必须晚于现在。"), code="SUSPENSION_END_INVALID")
+        if locked.suspensions.filter(lifted_at__isnull=True, source=source).exists():
+            raise DomainError(_("该案件已责令暂停该项目。"), code="ALREADY_SUSPENDED")
+        was_suspended = is_suspended(locked)
+        suspension = Suspension.objects.create(
+            project=locked,
+            source=source,
+            reason=reason,
+            ordered_by=actor.acting_user,
+            started_at=now,
+            ends_by=ends_by,
+        )
+        schedule(LIFT_SUSPENSION_STEP, suspension.pk, ends_by)
+        event = record(
+            actor,
+            "trading.project.suspended",
+            locked,
+            {"source": source, "reason": reason, "ends_by": ends_by, "suspension": suspension.pk},
+        )
+        if not was_suspended:
             _tell_registered(
                 locked,
-                "tender.resumed",
-                cause=f"tender.resumed:{event.pk}",
-                params={
-                    "summary": str(
-                        _("投标截止时间：%(d)s") % {"d": moment_text(locked.bid_deadline)}
-                    )
-                },
-                due_at=locked.bid_deadline,
+                "tender.suspended",
+                cause=f"tender.suspended:{event.pk}",
+                params={"reason": reason},
             )
+            notify(
+                "tender.suspended",
+                recipients.members(locked.agent),
+                cause=f"tender.suspended:{event.pk}",
+                params={"project": _project_label(locked), "reason": reason},
+                url=f"/projects/{locked.pk}/",
+            )
+    return suspension
+
+
+def lift_suspension(actor: Actor, suspension: Suspension, *, why: str) -> Suspension:
+    """End a suspension (the regulator's order, its decision on the case, or `ends_by` reached: the
+    clock). Idempotent: lifting a lifted one changes nothing. When nothing else holds the project, it
+    resumes (`_resume`)."""
+    require_perm(actor, "trading.suspend_project", suspension.project)
+    with transaction.atomic():
+        locked = lock_project(suspension.project_id)
+        current = Suspension.objects.select_for_update().get(pk=suspension.pk)
+        if current.lifted_at is not None:
+            return current
+        since = present(suspended_since(locked), "the start of a standing suspension")
+        now = timezone.now()
+        current.lifted_at = now
+        current.lifted_by = actor.user
+        current.save(update_fields=["lifted_at", "lifted_by"])
+        cancel(LIFT_SUSPENSION_STEP, current.pk)
+        event = record(
+            actor,
+            "trading.project.resumed",
+            locked,
+            {"source": current.source, "why": why, "suspension": current.pk},
+        )
+        if not is_suspended(locked):
+            _resume(actor, locked, since, now, cause=f"tender.resumed:{event.pk}")
     return current
 
 

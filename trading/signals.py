@@ -6,6 +6,7 @@ order"), so it never imports them:
 - `project_terminated` is sent inside the termination's transaction (keyword arguments `actor`,
   `project`, `at`); deposits refunds every deposit (条例 Art.31) from a receiver connected in
   `DepositsConfig.ready`. A receiver's error rolls the termination back, as a direct call would.
+- `project_resumed`: see below.
 - which lots failed at their opening (流标), and why, is bidding's to say: `BiddingConfig.ready` registers its
   answer (`FailedLots`), and the re-tender reads it through `failed_lots()`.
 """
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from trading.models import Lot
 
 project_terminated = Signal()
+# Sent when a project stops standing still (an objection answered, a suspension lifted), inside that
+# transaction, with `actor`, `project`, `since` (when it stopped) and `paused` (for how long): bidding
+# gives its running periods (the candidate publicity, the contract's deadline) the time back.
+project_resumed = Signal()
 
 
 class FailedLots(Protocol):

@@ -47,7 +47,22 @@ def wait_text(page, testid: str, expected: str, timeout: float = 10_000) -> None
 
 
 def wait_status(page, status: str, timeout: float = 20_000) -> None:
-    page.wait_for_selector(f"[data-testid=status][data-status={status}]", timeout=timeout)
+    try:
+        page.wait_for_selector(f"[data-testid=status][data-status={status}]", timeout=timeout)
+    except Exception as error:
+        # Rooms open and close on the clock: when one never gets there, say what the clock was doing.
+        raise AssertionError(f"room never reached {status!r}; {clock_tasks()}") from error
+
+
+def clock_tasks() -> str:
+    from clock.models import ScheduledTask
+
+    rows = ScheduledTask.objects.filter(step__startswith="bidding.").order_by("-due_at")[:8]
+    return "clock tasks: " + "; ".join(
+        f"{t.key} due {t.due_at:%H:%M:%S.%f} done {t.done_at} attempts {t.attempts} "
+        f"lease {t.leased_until} {t.last_error[-300:]!r}"
+        for t in rows
+    )
 
 
 def bid(page, price: str) -> None:
