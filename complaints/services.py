@@ -164,7 +164,9 @@ def _prior_for(
         raise DomainError(_("一件投诉只能针对一项异议或质疑。"), code="ONE_OBJECTION_ONLY")
     if not given:
         return None, None
-    prior = given[0]
+    # Read again under a lock: the caller's copy may predate the answer, and the answer decides the
+    # window.
+    prior = type(given[0]).objects.select_for_update().get(pk=given[0].pk)
     if isinstance(prior, Objection):
         owner_project, lot = prior.project_id, None
     elif isinstance(prior, PublicityObjection):
