@@ -17,6 +17,7 @@ from complaints import services
 from complaints.models import Complaint, MaterialRequest
 from lib.errors import DomainError, NotPermitted
 from notifications.models import Notice
+from notifications.todo import items_for
 from tests.trading.factories import beijing, published, timeline
 from trading import services as trading
 from trading.exceptions import Suspended, TooLate
@@ -455,3 +456,19 @@ def test_the_decision_lifts_its_suspension_but_not_another_cases(
     assert trading.is_suspended(project)  # the objection still waits for its answer
     project.refresh_from_db()
     assert project.bid_deadline == beijing("2026-03-27 09:01")  # nothing moves until both end
+
+
+def test_the_deadlines_show_on_each_persons_to_do_list(gp_case, supervisor, agent, supplier):
+    now = beijing("2026-03-16 11:00")
+    (accept,) = [i for i in items_for(supervisor, now) if i.key.startswith("complaint.")]
+    assert accept.key == f"complaint.accept:{gp_case.pk}"
+    assert accept.due_at == gp_case.acceptance_due_at and accept.legal
+    assert not [i for i in items_for(agent, now) if i.key.startswith("complaint.")]
+    with travel(beijing("2026-03-17 10:00")):
+        services.accept_complaint(as_(supervisor), gp_case)
+    now = beijing("2026-03-17 11:00")
+    keys = [i.key for i in items_for(supervisor, now) if i.key.startswith("complaint.")]
+    assert keys == [f"complaint.decide:{gp_case.pk}"]
+    (answer,) = [i for i in items_for(agent, now) if i.key.startswith("complaint.")]
+    assert answer.due_at == beijing("2026-03-24 10:00")
+    assert not [i for i in items_for(supplier, now) if i.key.startswith("complaint.")]
