@@ -37,7 +37,8 @@ days, h / min = hours / minutes.
 
 (*) GP law has no candidate publicity; the platform keeps the engineering one before the award.
 Not modelled (no such procedure on the platform): prequalification (GP ≥ 5 wd, GP 条例 21;
-条例 17, 21–22), complaints (条例 60; 政府采购法 55).
+条例 17, 21–22). Complaints to the regulator (条例 60–62; 政府采购法 55–57) keep their periods in
+`complaints/rules.py`; a suspension they order stops the project like an open objection does.
 
 Where each is applied: `check_timeline` (document window, documents → deadline, deadlines not on
 holidays), `earliest_deadline_after_change` (amendment and clarification notice),
