@@ -36,12 +36,12 @@ from bidding import services
 from bidding.models import Bid, Evaluation, EvaluationMember, Opening, Publicity
 from lib.errors import DomainError, NotFound
 from trading.models import Lot, Project
+from trading.rules import SEALED_METHODS
 
 ANNOUNCED = (Project.Status.PUBLISHED, Project.Status.TERMINATED)
 RECORDED = (Opening.Stage.OPENED, Opening.Stage.FAILED)
 # Sealed bids and an electronic opening: the procedures the clock opens (trading.services).
 SEALED_KINDS = (Project.Kind.CONSTRUCTION, Project.Kind.GOVERNMENT_PROCUREMENT)
-SEALED_METHODS = (Project.Method.OPEN, Project.Method.INVITATION)
 
 
 def uses_sealed_bids(project: Project) -> bool:

@@ -63,7 +63,7 @@ from notifications.services import moment_text
 from signing.services import Signed, require_signature, signature_payload
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project
-from trading.rules import deadline_after, rules_for
+from trading.rules import deadline_after, evaluation_rule, rules_for
 from trading.services import ensure_not_suspended, lock_project, publish_version
 
 MAX_CANDIDATES = 3
@@ -74,6 +74,32 @@ def publicity_ends_at(project: Project, published_at: dt.datetime) -> dt.datetim
     """The end of a 中标候选人公示 published at `published_at` (条例 Art.54)."""
     rules = rules_for(project)
     return deadline_after(published_at, rules.candidate_publicity, rules)
+
+
+def _check_method_scheme(project: Project, scheme: str, price_weight: Decimal) -> None:
+    """The method's own law on how responses are judged (`trading.rules.EVALUATION_RULES`): 谈判 and
+    询价 by the lowest compliant price, 磋商 by comprehensive scoring with the price weight in its
+    category's range."""
+    rule = evaluation_rule(project)
+    if rule is None:
+        return
+    if scheme not in rule.schemes:
+        raise DomainError(
+            _("%(method)s应当采用%(schemes)s（%(law)s）。"),
+            code="SCHEME_NOT_ALLOWED",
+            method=project.get_method_display(),
+            schemes="、".join(str(Evaluation.Scheme(s).label) for s in sorted(rule.schemes)),
+            law=rule.law,
+        )
+    bounds = rule.price_weight.get(project.category)
+    if bounds is not None and not bounds[0] <= price_weight <= bounds[1]:
+        raise DomainError(
+            _("价格分值占总分值的比重应在 %(low)s%% 至 %(high)s%% 之间（%(law)s）。"),
+            code="PRICE_WEIGHT_OUT_OF_RANGE",
+            low=int(bounds[0] * 100),
+            high=int(bounds[1] * 100),
+            law=rule.law,
+        )
 
 
 def _lock_evaluation(lot: Lot) -> Evaluation:
@@ -95,6 +121,7 @@ def start_evaluation(
         raise DomainError(_("无效的评标办法。"), code="INVALID_SCHEME")
     if not isinstance(price_weight, Decimal) or not Decimal("0") < price_weight <= Decimal("1"):
         raise DomainError(_("价格权重须在 0 到 1 之间。"), code="INVALID_WEIGHT")
+    _check_method_scheme(lot.project, scheme, price_weight)
     with transaction.atomic():
         lock_project(lot.project_id)
         ensure_not_suspended(lot.project)

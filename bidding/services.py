@@ -47,10 +47,9 @@ from notifications.services import moment_text
 from signing.services import Signed, require_signature, signature_payload
 from trading.exceptions import TooLate
 from trading.models import Announcement, Lot, Project, Registration
-from trading.rules import rules_for
+from trading.rules import min_responses, rules_for
 from trading.services import ensure_not_suspended, lock_project, publish_version
 
-MIN_VALID_BIDS = 3  # 招标投标法 Art.28: fewer than three bidders → re-tender
 MAX_FILES = 20
 
 
@@ -227,6 +226,13 @@ def submit_bid(
             Bid.Status.WITHDRAWN,
         ):
             raise Conflict(_("该投标文件已进入开标。"), code="WRONG_STATUS")
+        if existing is not None and project.method == Project.Method.INQUIRY:
+            # 询价: one price that cannot be changed (政府采购法 Art.40; 财政部令第74号 Art.46) — not
+            # by a modification, nor by a withdrawal and a new response.
+            raise Conflict(
+                _("询价采购中供应商一次报出不得更改的价格，已提交的报价不能修改或重新提交。"),
+                code="PRICE_FIXED",
+            )
         act, target_type, target_id = bid_act(lot, existing)
         signed_act = require_signature(
             actor, act, (target_type, target_id), digest=commitment, signed=signed
@@ -394,8 +400,9 @@ def open_lot(actor: Actor, lot: Lot) -> Opening:
             started_at=now,
             decryption_until=now + dt.timedelta(minutes=settings.BID_DECRYPTION_WINDOW_MINUTES),
         )
-        if len(bids) < MIN_VALID_BIDS:
-            _fail(actor, opening, _("递交投标文件的投标人少于 3 个。"), now)
+        needed = min_responses(project)
+        if len(bids) < needed:
+            _fail(actor, opening, _("递交投标文件的投标人少于 %(n)s 个。") % {"n": needed}, now)
             return opening
         for bid in bids:
             try:
@@ -560,8 +567,9 @@ def finish_opening(actor: Actor, lot: Lot) -> Opening:
                 "price", "submitted_at"
             )
         )
-        if len(valid) < MIN_VALID_BIDS:
-            _fail(actor, opening, _("有效投标人少于 3 个。"), now)
+        needed = min_responses(lot.project)
+        if len(valid) < needed:
+            _fail(actor, opening, _("有效投标人少于 %(n)s 个。") % {"n": needed}, now)
             return opening
         opening.record = opening_record(lot)
         opening.record_sha256 = canonical_sha256(opening.record)

@@ -45,9 +45,9 @@ from notifications.todo import (
     register_source,
 )
 from trading.models import Lot, Project, Registration
+from trading.rules import SEALED_METHODS
 
 LIMIT = 50
-SEALED_METHODS = (Project.Method.OPEN, Project.Method.INVITATION)
 
 
 def bids_to_submit(query: TodoQuery) -> Iterator[Assigned]:

@@ -99,6 +99,9 @@ class ProjectForm(forms.Form):
     bid_validity_days = numbers.IntegerFormField(
         label=_("投标有效期（日）"), min_value=1, max_value=3650, initial=90
     )
+    two_suppliers_allowed = forms.BooleanField(
+        label=_("竞争性磋商：政府购买服务/科研项目（2家供应商可继续）"), required=False
+    )
     documents_from = BeijingDateTimeField(label=_("招标文件获取开始（北京时间）"), required=False)
     documents_until = BeijingDateTimeField(label=_("招标文件获取截止（北京时间）"), required=False)
     questions_until = BeijingDateTimeField(label=_("提问截止（北京时间）"), required=False)
@@ -145,6 +148,7 @@ class ProjectForm(forms.Form):
             "mandatory_tender",
             "registration_required",
             "bid_validity_days",
+            "two_suppliers_allowed",
             "documents_from",
             "documents_until",
             "questions_until",

@@ -47,6 +47,10 @@ class Project(models.Model):
         INVITATION = "invitation", _("邀请招标")
         REVERSE_AUCTION = "reverse_auction", _("电子反拍")
         LAND_LISTING = "land_listing", _("挂牌出让")
+        # Government procurement's non-tender methods (政府采购法 Art.26; 财政部令第74号; 财库〔2014〕214号).
+        CONSULTATION = "consultation", _("竞争性磋商")
+        NEGOTIATION = "negotiation", _("竞争性谈判")
+        INQUIRY = "inquiry", _("询价")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
@@ -79,6 +83,11 @@ class Project(models.Model):
     mandatory_tender = models.BooleanField(_("依法必须招标"), default=True)
     registration_required = models.BooleanField(_("下载招标文件须先报名"), default=True)
     bid_validity_days = models.PositiveIntegerField(_("投标有效期（日）"), default=90)
+    # 竞争性磋商 of 政府购买服务 or of research and technology-transfer projects: two suppliers may go on
+    # to the final quote where three are otherwise required (财库〔2015〕124号).
+    two_suppliers_allowed = models.BooleanField(
+        _("政府购买服务/科研项目（2家供应商可继续）"), default=False
+    )
 
     # The timeline. Stored in UTC, entered and shown in Beijing time.
     documents_from = models.DateTimeField(_("招标文件获取开始"), null=True, blank=True)

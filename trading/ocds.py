@@ -9,7 +9,9 @@ says what the notice said on its day and old releases never change. Codelist cho
 - parties: the 招标人/采购人 is the `buyer`, the 代理机构 the `procuringEntity` (partyRole codelist).
   Identifiers use the org-id.guide scheme `CN-USCI` (Unified Social Credit Identifier, 统一社会信用代码):
   org-id.guide registers no "CN-USCC" prefix, and CN-SAIC only covers business registration.
-- `procurementMethod`: 公开招标, 电子反拍 and 挂牌出让 are `open`; 邀请招标 is `selective`.
+- `procurementMethod`: 公开招标, 电子反拍 and 挂牌出让 are `open`; 邀请招标 is `selective`; 竞争性磋商,
+  竞争性谈判 and 询价 are announced on the platform to every qualified supplier, so `open`, with the
+  method's Chinese name in `procurementMethodDetails` (as for every method).
 - `mainProcurementCategory`: works (施工, 房建市政), goods, services (服务, 勘察设计); omitted for land and
   property rights, which are sales rather than procurement.
 - Lots use the Lots extension (declared in `extensions`). The 最高投标限价 and the deposit have no OCDS field,
@@ -74,6 +76,11 @@ METHODS = {
     Project.Method.INVITATION: "selective",
     Project.Method.REVERSE_AUCTION: "open",
     Project.Method.LAND_LISTING: "open",
+    # Announced on the platform to every supplier that meets the conditions (the announcement route
+    # of 财政部令第74号 Art.12 and 214号 Art.6); the Chinese name goes to procurementMethodDetails.
+    Project.Method.CONSULTATION: "open",
+    Project.Method.NEGOTIATION: "open",
+    Project.Method.INQUIRY: "open",
 }
 CATEGORIES = {
     Project.Category.WORKS: "works",

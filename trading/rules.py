@@ -19,6 +19,8 @@ days, h / min = hours / minutes.
 |---|---|---|---|---|
 | `min_documents_to_deadline`: documents → bid deadline | ≥ 20 d | ≥ 20 d | — | 招标投标法 24; 政府采购法 35 |
 | `min_document_window`: documents obtainable | ≥ 5 d | ≥ 5 wd [M] | ≥ 5 d | 条例 16; 87号令 16 |
+| `METHOD_RULES` documents → responses | — | 磋商 ≥ 10 d; 谈判 询价 ≥ 3 wd | — | 214号 10; 74号令 29, 45 |
+| `METHOD_RULES` window; change notice | — | 磋商 5 wd, 5 d; 谈判 询价 1 d [M], 3 wd | — | 214号 10; 74号 10 |
 | `amendment_notice`: clarification before the deadline | 15 d | 15 d | 15 d | 招标投标法 23; GP 条例 31 |
 | `objection_cutoff`: 异议 to the documents until D − N | 10 d | — | 10 d | 条例 22 |
 | `objection_after_documents`: 质疑 after the documents' end | — | 7 wd | — | 政府采购法 52 |
@@ -247,8 +249,93 @@ def rules_for_kind(kind: str) -> ProcedureRules:
     return _override(base, overrides) if overrides else base
 
 
+# Government procurement's non-tender methods change the periods of the GP rules (the TRADING_RULES
+# overrides of the "gp" kind apply first, then these: the law of the method wins).
+METHOD_RULES: dict[str, dict[str, Any]] = {
+    # 财库〔2014〕214号 Art.10: documents → first responses ≥ 10 days; documents obtainable ≥ 5 working
+    # days; a clarification or change ≥ 5 days before the first responses' deadline, else it moves.
+    "consultation": {
+        "min_documents_to_deadline": Period(10),
+        "min_document_window": Period(5, working=True),
+        "amendment_notice": Period(5),
+    },
+    # 财政部令第74号 Art.29 (谈判) and Art.45 (询价): documents → responses ≥ 3 working days; a change
+    # ≥ 3 working days before the deadline (Art.10), else it moves. The law sets no separate window
+    # for obtaining the documents (87号令's 5 working days are a tender's): the platform asks for one
+    # day at least [M], and the 3 working days to the deadline protect the suppliers' preparation.
+    "negotiation": {
+        "min_documents_to_deadline": Period(3, working=True),
+        "min_document_window": Period(1),
+        "amendment_notice": Period(3, working=True),
+    },
+    "inquiry": {
+        "min_documents_to_deadline": Period(3, working=True),
+        "min_document_window": Period(1),
+        "amendment_notice": Period(3, working=True),
+    },
+}
+# The methods that only government procurement knows (政府采购法 Art.26 and 财政部's additions).
+GP_ONLY_METHODS = frozenset(METHOD_RULES)
+# Sealed responses opened by the platform at the deadline (the opening engine of bidding/).
+SEALED_METHODS = frozenset({"open", "invitation", *GP_ONLY_METHODS})
+# Where the law of the method names it, the statute a documents → deadline period comes from.
+DOCUMENTS_TO_DEADLINE_LAW = {
+    "consultation": "财库〔2014〕214号第十条",
+    "negotiation": "财政部令第74号第二十九条",
+    "inquiry": "财政部令第74号第四十五条",
+}
+
+
 def rules_for(project: Any) -> ProcedureRules:
-    return rules_for_kind(project.kind)
+    rules = rules_for_kind(project.kind)
+    method = getattr(project, "method", "")
+    if project.kind == "gp" and method in METHOD_RULES:
+        return replace(rules, **METHOD_RULES[method])
+    return rules
+
+
+@dataclass(frozen=True)
+class EvaluationRule:
+    """How a method's responses are judged: the schemes allowed, and the price weight's range per
+    category (a comprehensive scheme's price score share)."""
+
+    schemes: frozenset[str]
+    price_weight: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    law: str = ""
+
+
+EVALUATION_RULES: dict[str, EvaluationRule] = {
+    # 74号令 Art.35 and Art.48: the lowest (final) price among the compliant responses wins.
+    "negotiation": EvaluationRule(frozenset({"lowest_price"}), law="财政部令第74号第三十五条"),
+    "inquiry": EvaluationRule(frozenset({"lowest_price"}), law="财政部令第74号第四十八条"),
+    # 214号 Art.24: comprehensive scoring; the price score is 30–60 % of the total for goods and
+    # 10–30 % for services.
+    "consultation": EvaluationRule(
+        frozenset({"comprehensive"}),
+        {
+            "goods": (Decimal("0.30"), Decimal("0.60")),
+            "services": (Decimal("0.10"), Decimal("0.30")),
+            "survey_design": (Decimal("0.10"), Decimal("0.30")),
+        },
+        law="财库〔2014〕214号第二十四条",
+    ),
+}
+
+
+def evaluation_rule(project: Any) -> EvaluationRule | None:
+    """The method's evaluation rule, or None where the tender's own documents decide."""
+    if project.kind != "gp":
+        return None
+    return EVALUATION_RULES.get(project.method)
+
+
+def min_responses(project: Any) -> int:
+    """How many valid responses a lot needs to go on: 3 (招标投标法 Art.28; 政府采购法 Art.36, and
+    Art.38 and Art.40 for negotiation and inquiry); a consultation of 政府购买服务 or of research may go
+    on with 2 (财库〔2015〕124号)."""
+    if project.method == "consultation" and getattr(project, "two_suppliers_allowed", False):
+        return 2
+    return 3
 
 
 # --- Applying periods -----------------------------------------------------------------------------

@@ -201,6 +201,7 @@ class ProjectSerializer(ProjectSummarySerializer):
             "mandatory_tender",
             "registration_required",
             "bid_validity_days",
+            "two_suppliers_allowed",
             "return_reason",
             "termination_reason",
             "submitted_at",
@@ -249,6 +250,7 @@ class _ProjectFieldsSerializer(PassThroughSerializer):
     region = serializers.CharField(max_length=12, required=False)
     mandatory_tender = serializers.BooleanField(required=False)
     registration_required = serializers.BooleanField(required=False)
+    two_suppliers_allowed = serializers.BooleanField(required=False)
     bid_validity_days = numbers.IntegerField(min_value=1, max_value=3650, required=False)
     documents_from = AwareDateTimeField(required=False, allow_null=True)
     documents_until = AwareDateTimeField(required=False, allow_null=True)

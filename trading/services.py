@@ -46,6 +46,9 @@ from trading.models import (
     Suspension,
 )
 from trading.rules import (
+    DOCUMENTS_TO_DEADLINE_LAW,
+    GP_ONLY_METHODS,
+    SEALED_METHODS,
     add_period,
     check_not_on_holiday,
     deadline_after,
@@ -88,6 +91,7 @@ PROJECT_FIELDS = (
     "mandatory_tender",
     "registration_required",
     "bid_validity_days",
+    "two_suppliers_allowed",
     *TIMELINE_FIELDS,
 )
 MAIN_ANNOUNCEMENT: dict[str, Announcement.Kind] = {
@@ -165,9 +169,24 @@ def _clean_lot(index: int, data: dict[str, Any]) -> dict[str, Any]:
 
 def _bidding_period_applies(project: Project) -> bool:
     tenders = {Project.Kind.CONSTRUCTION, Project.Kind.GOVERNMENT_PROCUREMENT}
-    methods = {Project.Method.OPEN, Project.Method.INVITATION}
     mandatory = project.mandatory_tender or project.kind == Project.Kind.GOVERNMENT_PROCUREMENT
-    return project.kind in tenders and project.method in methods and mandatory
+    return project.kind in tenders and project.method in SEALED_METHODS and mandatory
+
+
+def check_method(project: Project) -> None:
+    """磋商, 谈判 and 询价 are government procurement's own methods (政府采购法 Art.26); 2 suppliers
+    instead of 3 is an exception of consultation only (财库〔2015〕124号)."""
+    if project.method in GP_ONLY_METHODS and project.kind != Project.Kind.GOVERNMENT_PROCUREMENT:
+        raise ScheduleError(
+            _("%(method)s仅适用于政府采购项目。"),
+            code="METHOD_NOT_ALLOWED",
+            method=project.get_method_display(),
+        )
+    if project.two_suppliers_allowed and project.method != Project.Method.CONSULTATION:
+        raise ScheduleError(
+            _("只有竞争性磋商（政府购买服务、科研项目）可以两家供应商继续。"),
+            code="TWO_SUPPLIERS_NOT_ALLOWED",
+        )
 
 
 def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
@@ -176,6 +195,7 @@ def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
     With `now` (at publication), the documents can only be available from now on, so the periods are
     counted from whichever is later.
     """
+    check_method(project)
     rules = rules_for(project)
     documents_from, documents_until = project.documents_from, project.documents_until
     questions_until, deadline = project.questions_until, project.bid_deadline
@@ -203,6 +223,13 @@ def check_timeline(project: Project, *, now: dt.datetime | None = None) -> None:
     if _bidding_period_applies(project) and deadline < add_period(
         start, rules.min_documents_to_deadline
     ):
+        if project.method in DOCUMENTS_TO_DEADLINE_LAW:
+            raise ScheduleError(
+                _("自采购文件发出之日起至提交首次响应文件截止不得少于%(period)s（%(law)s）。"),
+                code="BIDDING_PERIOD_TOO_SHORT",
+                period=rules.min_documents_to_deadline.label(),
+                law=DOCUMENTS_TO_DEADLINE_LAW[project.method],
+            )
         raise ScheduleError(
             _("自招标文件开始发出之日起至投标截止不得少于%(period)s（《招标投标法》第二十四条）。"),
             code="BIDDING_PERIOD_TOO_SHORT",
@@ -773,12 +800,9 @@ OPEN_LOT_STEP = "bidding.open_lot"  # registered by bidding/tasks.py
 
 def _schedule_openings(project: Project) -> None:
     """Bids open at the deadline: one clock task per lot, moved whenever the deadline moves."""
-    if project.kind in (
-        Project.Kind.CONSTRUCTION,
-        Project.Kind.GOVERNMENT_PROCUREMENT,
-    ) and project.method in (
-        Project.Method.OPEN,
-        Project.Method.INVITATION,
+    if (
+        project.kind in (Project.Kind.CONSTRUCTION, Project.Kind.GOVERNMENT_PROCUREMENT)
+        and project.method in SEALED_METHODS
     ):
         for lot in project.lots.all():
             schedule(OPEN_LOT_STEP, lot.pk, published_deadline(project))
@@ -1418,6 +1442,7 @@ def retender_failed_lot(
             mandatory_tender=original.mandatory_tender,
             registration_required=original.registration_required,
             bid_validity_days=original.bid_validity_days,
+            two_suppliers_allowed=original.two_suppliers_allowed,
             **timeline,
         )
         check_timeline(project, now=timezone.now())
