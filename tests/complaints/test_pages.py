@@ -458,6 +458,7 @@ def test_a_complaint_follows_an_objection_to_the_opening_record(bidders, supplie
         )
         bidding.answer_record_objection(world.actor("agent"), response, answer="已核对无误")
     client = client_for(supplier)
+    assert world.now is not None
     with travel(world.now + dt.timedelta(hours=1)):
         html = page(client.get(f"/complaints/new/?project={world.project.pk}"))
         assert f'value="r-{response.pk}"' in html and "我单位报价读错" in html
@@ -481,6 +482,7 @@ def test_a_complaint_follows_an_objection_to_the_opening_record(bidders, supplie
 def test_a_complaint_follows_an_objection_to_the_candidates(bidders, other_supplier):
     world = build(bidders, "publicity")
     publicity = Publicity.objects.get(lot=world.lot)
+    assert world.now is not None
     with world.at():
         objection = ev.object_to_candidates(
             world.actor("other"), publicity, text="第一中标候选人业绩造假"
