@@ -71,6 +71,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("audit/", include("audit.head_urls")),
     path("", include("notifications.channel_urls")),
+    path("complaints/", include("complaints.urls")),
     path("", include("trading.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
