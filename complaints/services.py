@@ -659,6 +659,9 @@ def add_document(
     """A file for the case from the complainant, the respondent or the regulator, while it is open."""
     if not may_add_document(actor.user, complaint):
         raise NotPermitted(_("您没有执行此操作的权限。"))
+    if not has_perm(actor.user, "complaints.handle_complaint", complaint):
+        # A party acts through its operators and administrators, as in its other acts.
+        require_org_role(actor, *PARTY_ROLES)
     title_text = check_text(title or "", field=str(_("名称")), max_length=200).strip()
     if upload.size is None or upload.size == 0:
         raise DomainError(_("文件为空。"), code="EMPTY_FILE")
