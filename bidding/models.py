@@ -246,6 +246,80 @@ class Score(models.Model):
         return f"{self.member} {self.bid}"
 
 
+class NegotiationRound(models.Model):
+    """竞争性谈判/磋商: one round of the panel's negotiation with the suppliers still in. What it
+    changes in the requirements or the contract terms goes to every one of them (财政部令第74号
+    Art.32; 财库〔2014〕214号 Art.22); suppliers it finds non-compliant are out (`excluded`)."""
+
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="negotiation_rounds")
+    number = models.PositiveIntegerField(_("轮次"))
+    changes = models.TextField(_("实质性变动内容"), blank=True)
+    # Organization ids the panel found non-compliant in this round.
+    excluded = models.JSONField(_("本轮淘汰"), default=list, blank=True)
+    published_at = models.DateTimeField(_("发布时间"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "谈判/磋商轮次")
+        verbose_name_plural = _("谈判/磋商轮次")
+        ordering = ["lot", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "number"], name="one_round_number_per_lot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot} round {self.number}"
+
+
+class FinalQuoteCall(models.Model):
+    """最后报价: after the negotiation, each supplier still in quotes once, sealed to the project key
+    until `closes_at` (74号令 Art.33; 214号 Art.23). A supplier that does not quote is out."""
+
+    lot = models.OneToOneField(Lot, on_delete=models.PROTECT, related_name="final_quote_call")
+    called_at = models.DateTimeField(_("发出时间"))
+    closes_at = models.DateTimeField(_("最后报价截止"))
+    # Organization ids invited to quote: the suppliers still in when it was called.
+    suppliers = models.JSONField(_("参加最后报价的供应商"), default=list)
+    opened_at = models.DateTimeField(_("开启时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "最后报价")
+        verbose_name_plural = _("最后报价")
+
+    def __str__(self) -> str:
+        return f"final quotes {self.lot}"
+
+
+class FinalQuote(models.Model):
+    call = models.ForeignKey(FinalQuoteCall, on_delete=models.PROTECT, related_name="quotes")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("提交时间"))
+    # Ciphertext until the call closes: the price is inside.
+    sealed = models.BinaryField()
+    sealed_sha256 = models.CharField(_("密文哈希"), max_length=64)
+    price = models.DecimalField(_("最后报价（元）"), null=True, blank=True, **MONEY)
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "供应商最后报价")
+        verbose_name_plural = _("供应商最后报价")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "organization"], name="one_final_quote_per_supplier"
+            ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gt=0), name="final_quote_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} → {self.call}"
+
+
 class Publicity(models.Model):
     """中标候选人公示 and what follows it: objections, the award notice, the contract."""
 
