@@ -1,13 +1,15 @@
 """竞争性谈判 and 竞争性磋商 after the first responses are opened: rounds of negotiation and the final
 quote (最后报价).
 
-| step | rule | where |
-|---|---|---|
-| a round's changes to requirements or contract terms go to every supplier still in | 74号令 Art.32; 214号 Art.22 | `publish_round` |
-| a supplier found non-compliant in a round is out | 74号令 Art.31; 214号 Art.21 | `publish_round(excluded=…)` |
-| the suppliers still in give one final quote each, by the time set; none → out | 74号令 Art.33; 214号 Art.23 | `call_final_quotes`, `submit_final_quote` |
-| at least 3 suppliers still in (磋商 of 政府购买服务/科研: 2) | 政府采购法 Art.38; 财库〔2015〕124号 | `call_final_quotes` (`trading.rules.min_responses`) |
-| the panel judges by the final quotes | 74号令 Art.35; 214号 Art.24 | `bidding.evaluation` (`evaluated_prices`) |
+- A round's changes to the requirements or the contract terms go to every supplier still in (74号令
+  Art.32; 214号 Art.22), and a supplier found non-compliant in it is out (74号令 Art.31; 214号
+  Art.21): `publish_round`.
+- The suppliers still in give one final quote each, by the time set; one that gives none is out
+  (74号令 Art.33; 214号 Art.23): `call_final_quotes`, `submit_final_quote`, `open_final_quotes`.
+- At least 3 suppliers still in (政府采购法 Art.38; a 磋商 of 政府购买服务 or research: 2, 财库〔2015〕
+  124号): `call_final_quotes`, through `trading.rules.min_responses`.
+- The panel judges by the final quotes (74号令 Art.35; 214号 Art.24): `evaluated_prices`, read by
+  `bidding.evaluation`.
 
 The rounds are run by whoever runs the evaluation room (`bidding.run_evaluation`: center staff on the
 panel's behalf) while the panel sits. Final quotes are sealed to the project key like the bids' outer
@@ -96,7 +98,9 @@ def publish_round(
     """Record one round: its changes (sent to every supplier still in, none left out) and the
     suppliers found non-compliant in it."""
     require_perm(actor, "bidding.run_evaluation")
-    changes_text = check_text(changes or "", field=str(_("实质性变动内容")), max_length=CHANGES_LIMIT)
+    changes_text = check_text(
+        changes or "", field=str(_("实质性变动内容")), max_length=CHANGES_LIMIT
+    )
     excluded = [int(org) for org in excluded or []]
     with transaction.atomic():
         project = lock_project(lot.project_id)
@@ -105,9 +109,7 @@ def publish_round(
         remaining = still_in(lot)
         strangers = set(excluded) - set(remaining)
         if strangers:
-            raise DomainError(
-                _("只能淘汰仍在谈判中的供应商。"), code="NOT_IN_NEGOTIATION"
-            )
+            raise DomainError(_("只能淘汰仍在谈判中的供应商。"), code="NOT_IN_NEGOTIATION")
         if not changes_text.strip() and not excluded:
             raise DomainError(_("请填写本轮的变动内容或淘汰的供应商。"), code="ROUND_EMPTY")
         number = NegotiationRound.objects.filter(lot=lot).count() + 1
@@ -216,7 +218,9 @@ def submit_final_quote(actor: Actor, lot: Lot, *, price: Any) -> FinalQuote:
         now = timezone.now()
         if now >= call.closes_at:
             raise TooLate(
-                _("最后报价已于 %(until)s 截止。"), code="TOO_LATE", until=moment_text(call.closes_at)
+                _("最后报价已于 %(until)s 截止。"),
+                code="TOO_LATE",
+                until=moment_text(call.closes_at),
             )
         if FinalQuote.objects.filter(call=call, organization=organization).exists():
             raise Conflict(_("最后报价只能提交一次，不得更改。"), code="FINAL_QUOTE_FIXED")

@@ -1,5 +1,6 @@
-"""What the complaint pages read: a supplier's objections a complaint may follow, the projects it may
-complain about, a case's timeline. Reads only; every change goes through `complaints.services`."""
+"""What the complaint pages and the API read: which cases a user may see, a supplier's objections a
+complaint may follow, the projects it may complain about, a case's files, suspensions and timeline.
+Reads only: nothing is granted or written here; every change goes through `complaints.services`."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.permissions import has_perm, visible_to
 from bidding.models import OpeningResponse, PublicityObjection
-from complaints.models import Complaint, MaterialRequest
+from complaints.models import Complaint, ComplaintDocument, MaterialRequest
 from complaints.rules import regime_of, rules_for_regime
 from complaints.services import COMPLAINABLE_KINDS, Window, filing_window
 from lib.errors import DomainError
@@ -162,9 +164,47 @@ def may_file_on(project: Project, organization_id: int) -> bool:
     )
 
 
-def case_suspensions(complaint: Complaint) -> list[Suspension]:
-    return list(
-        complaint.project.suspensions.filter(source=complaint.source).order_by("started_at")
+VIEW = "complaints.view_complaint"
+
+
+def _cases() -> QuerySet[Complaint]:
+    return Complaint.objects.select_related("project", "project__agent", "complainant", "lot")
+
+
+def visible_complaints(user: Any) -> QuerySet[Complaint]:
+    """The cases `user` may see: every one for supervisors (their role's `complaints.view_complaint`);
+    for parties, those `file_complaint` granted their organization (the complainant, the project's
+    agent and its owner). Nobody else sees a case at all."""
+    return visible_to(user, VIEW, _cases()).order_by("-filed_at", "-pk")
+
+
+def may_see(user: Any, complaint: Complaint) -> bool:
+    return has_perm(user, VIEW, complaint)
+
+
+def case_with_files(pk: int) -> Complaint | None:
+    """One case with its requests and every document's metadata, in the order they came."""
+    documents = ComplaintDocument.objects.order_by("uploaded_at", "pk")
+    return (
+        _cases()
+        .prefetch_related(
+            Prefetch(
+                "requests",
+                MaterialRequest.objects.order_by("asked_at", "pk").prefetch_related(
+                    Prefetch("documents", documents)
+                ),
+            ),
+            Prefetch("documents", documents),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def case_suspensions(complaint: Complaint) -> QuerySet[Suspension]:
+    """The suspensions of the procurement this case ordered (`Complaint.source`), oldest first."""
+    return complaint.project.suspensions.filter(source=complaint.source).order_by(
+        "started_at", "pk"
     )
 
 

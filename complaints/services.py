@@ -322,7 +322,10 @@ def withdraw_complaint(actor: Actor, complaint: Complaint) -> Complaint:
         current.withdrawn_at = timezone.now()
         current.save(update_fields=["status", "withdrawn_at"])
         event = record(actor, "complaints.complaint.withdrawn", current, {})
-        _lift_case_suspensions(actor, current, why="withdrawn")
+        # The suspension was the regulator's order for this case: with the case gone it ends, lifted
+        # by the platform (the complainant holds no power over a suspension; the withdrawal above is
+        # what the chain attributes to it).
+        _lift_case_suspensions(Actor.system("complaints"), current, why="withdrawn")
         _tell(
             "complaint.withdrawn",
             [*_parties(current), *recipients.supervisors()],

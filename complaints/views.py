@@ -219,7 +219,7 @@ def _case_context(request: HttpRequest, complaint: Complaint, **bound: Any) -> d
     org_id = user.organization_id
     now = timezone.now()
     is_open = complaint.is_open
-    suspensions = queries.case_suspensions(complaint)
+    suspensions = list(queries.case_suspensions(complaint))
     standing = next((s for s in suspensions if s.lifted_at is None), None)
     handle = has_perm(user, "complaints.handle_complaint", complaint)
     status = complaint.status

@@ -73,9 +73,14 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
         """A serializer whose `Meta.sometimes_absent` names fields that only some callers get (a
-        supervisor's extra column, say) documents them as optional rather than required."""
+        supervisor's extra column, say) documents them as optional rather than required; one whose
+        `Meta.closed` is true refuses keys it does not declare, and says so
+        (`additionalProperties: false`)."""
         schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
-        absent = set(getattr(getattr(serializer, "Meta", None), "sometimes_absent", ()))
+        meta = getattr(serializer, "Meta", None)
+        if getattr(meta, "closed", False):
+            schema["additionalProperties"] = False
+        absent = set(getattr(meta, "sometimes_absent", ()))
         if absent and "required" in schema:
             schema["required"] = [name for name in schema["required"] if name not in absent]
             if not schema["required"]:
