@@ -52,12 +52,13 @@ from bidding.models import (
     PublicityObjection,
     Score,
 )
+from bidding.negotiation import evaluated_prices
 from clock.calendar import next_working_moment
 from deposits.services import qualification, refund_losers_on_award, refund_on_contract_signed
 from experts.models import DrawnExpert, DrawRequest
 from experts.services import deviating_scores
 from lib.canonical import canonical_sha256, canonical_value
-from lib.errors import Conflict, DomainError, NotFound, NotPermitted
+from lib.errors import Conflict, DomainError, NotFound, NotPermitted, present
 from notifications import recipients
 from notifications.services import moment_text
 from signing.services import Signed, require_signature, signature_payload
@@ -265,10 +266,12 @@ def request_more_time(actor: Actor, lot: Lot) -> Evaluation:
     return evaluation
 
 
-def _mandatory_rejections(lot: Lot, bids: list[Bid], at: dt.datetime) -> dict[int, str]:
+def _mandatory_rejections(
+    lot: Lot, bids: list[Bid], at: dt.datetime, prices: dict[int, Decimal]
+) -> dict[int, str]:
     reasons: dict[int, str] = {}
     for bid in bids:
-        if lot.ceiling_price is not None and bid.price > lot.ceiling_price:
+        if lot.ceiling_price is not None and prices[bid.pk] > lot.ceiling_price:
             reasons[bid.pk] = str(_("报价高于最高投标限价"))
         elif not qualification(lot, bid.organization).qualified:
             reasons[bid.pk] = str(_("未按规定提交有效保证金"))
@@ -281,8 +284,10 @@ def _mandatory_rejections(lot: Lot, bids: list[Bid], at: dt.datetime) -> dict[in
 
 
 def _rank(
-    evaluation: Evaluation, bids: list[Bid], rejected: dict[int, str]
+    evaluation: Evaluation, bids: list[Bid], rejected: dict[int, str], prices: dict[int, Decimal]
 ) -> list[dict[str, Any]]:
+    """At most three candidates from the compliant bids, judged at `prices` (the decrypted price, or
+    the final quote where the method has one)."""
     members = list(evaluation.members.all())
     scores = {
         (s.member_id, s.bid_id): s for s in Score.objects.filter(member__evaluation=evaluation)
@@ -312,10 +317,10 @@ def _rank(
         )
     if not rows:
         return []
-    lowest = min(row["bid"].price for row in rows)
+    lowest = min(prices[row["bid"].pk] for row in rows)
     for row in rows:
         price_score = (
-            (lowest / row["bid"].price * 100)
+            (lowest / prices[row["bid"].pk] * 100)
             if evaluation.scheme == "comprehensive"
             else Decimal("0")
         )
@@ -323,16 +328,16 @@ def _rank(
             price_score * evaluation.price_weight + row["technical"] * (1 - evaluation.price_weight)
         ).quantize(POINTS, rounding=ROUND_HALF_UP)
     if evaluation.scheme == Evaluation.Scheme.LOWEST_PRICE:
-        rows.sort(key=lambda r: (r["bid"].price, r["bid"].submitted_at))
+        rows.sort(key=lambda r: (prices[r["bid"].pk], r["bid"].submitted_at))
     else:
-        rows.sort(key=lambda r: (-r["total"], r["bid"].price, r["bid"].submitted_at))
+        rows.sort(key=lambda r: (-r["total"], prices[r["bid"].pk], r["bid"].submitted_at))
     return [
         {
             "rank": i,
             "bidder": r["bid"].organization.name,
             "organization": r["bid"].organization_id,
             "bid": r["bid"].pk,
-            "price": r["bid"].price,
+            "price": prices[r["bid"].pk],
             "technical": r["technical"].quantize(POINTS),
             "total": r["total"],
         }
@@ -354,8 +359,20 @@ def compile_report(actor: Actor, lot: Lot) -> Evaluation:
             .select_related("organization")
             .order_by("pk")
         )
-        rejected = _mandatory_rejections(lot, bids, now)
-        candidates = _rank(evaluation, bids, rejected)
+        # 谈判/磋商 judge the final quotes; a supplier put out in a round or without one is out.
+        prices: dict[int, Decimal] = {
+            bid.pk: present(bid.price, "a decrypted price") for bid in bids
+        }
+        final = evaluated_prices(lot)
+        out: dict[int, str] = {}
+        if final is not None:
+            out = {bid.pk: str(_("未进入或未提交最后报价")) for bid in bids if bid.pk not in final}
+            prices.update(final)
+        rejected = {
+            **out,
+            **_mandatory_rejections(lot, [b for b in bids if b.pk not in out], now, prices),
+        }
+        candidates = _rank(evaluation, bids, rejected, prices)
         evaluation.report = canonical_value(
             {
                 "lot": lot.pk,

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
-from accounts.models import Role
+from accounts.models import Organization, Role
 from accounts.permissions import require_perm
 from accounts.services import require_org_role
 from audit.services import record
@@ -45,7 +45,7 @@ from lib.text import bounded, check_text
 from notifications import recipients
 from notifications.services import moment_text
 from trading.exceptions import TooLate
-from trading.models import Lot, Organization, Project
+from trading.models import Lot, Project
 from trading.rules import min_responses
 from trading.services import ensure_not_suspended, lock_project
 

@@ -172,6 +172,37 @@ for _kind in (
         "deposit.forfeited", _("保证金不予退还"), _("保证金不予退还：%(lot)s"), _("%(reason)s"), ALL
     ),
     # bidding
+    # 竞争性谈判/磋商 (bidding/negotiation.py)
+    Kind(
+        "negotiation.round",
+        _("谈判/磋商变动"),
+        _("谈判/磋商第 %(number)s 轮变动：%(lot)s"),
+        _("采购需求或合同条款有实质性变动，请查看并按要求响应。"),
+        ALL,
+        legal=True,
+    ),
+    Kind(
+        "negotiation.excluded",
+        _("谈判/磋商淘汰"),
+        _("未通过谈判/磋商：%(lot)s"),
+        "",
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "final_quote.called",
+        _("最后报价"),
+        _("请提交最后报价：%(lot)s"),
+        _("截止 %(deadline)s，只能提交一次"),
+        ALL,
+        legal=True,
+    ),
+    Kind(
+        "final_quote.receipt",
+        _("最后报价回执"),
+        _("最后报价已送达：%(lot)s"),
+        _("回执编号：%(receipt)s"),
+        INAPP_EMAIL,
+    ),
     Kind(
         "bid.receipt",
         _("投标回执"),
