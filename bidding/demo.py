@@ -8,7 +8,8 @@ What it seeds, all through the services:
   committee of five drawn for the tender, run by `staff` with `supervisor` present and signed off by
   them, every seat confirmed — so evaluation can start as soon as the lot is opened.
 - then a live reverse auction (电子反拍) starting two minutes later (bidding.auction.demo);
-- and a land listing (挂牌出让) in its final minutes, to confirm, bid live and sign (bidding.land.demo).
+- and a land listing (挂牌出让) in its final minutes, to confirm, bid live and sign (bidding.land.demo);
+- and government procurement's 竞争性磋商, 询价 and 竞争性谈判 (bidding.methods_demo).
 
 Why the timeline needs the center's rule override: the legal periods in trading.rules still apply to a
 non-mandatory tender (mandatory_tender=False lifts only the 20-day bidding period). The tender documents
@@ -37,7 +38,7 @@ from accounts import services as accounts
 from accounts.actors import Actor
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Organization, Role, User
-from bidding import services
+from bidding import methods_demo, services
 from bidding.auction import demo as auction_demo
 from bidding.commitment import bid_commitment, new_nonce
 from bidding.land import demo as land_demo
@@ -248,3 +249,4 @@ def seed(out: Any) -> None:
     )
     auction_demo.seed(out)  # the live reverse auction (电子反拍)
     land_demo.seed(out)  # the land listing (挂牌出让) in its final minutes
+    methods_demo.seed(out)  # 竞争性磋商, 询价 and 竞争性谈判

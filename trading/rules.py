@@ -1,9 +1,10 @@
 """The legal time and money rules of tenders, in one place, configurable per procedure.
 
 Every figure is a default taken from the law; a center whose local rules differ overrides it per
-project kind with the TRADING_RULES setting, e.g.
+project kind with the TRADING_RULES setting, and per GP method with the key "gp.<method>", e.g.
 
-    TRADING_RULES = {"construction": {"min_document_window": {"days": 5, "working": True}}}
+    TRADING_RULES = {"construction": {"min_document_window": {"days": 5, "working": True}},
+                     "gp.inquiry": {"min_document_window": {"days": 3, "working": True}}}
 
 A deposit cap's `ceiling` there is an amount and is written as the API writes one ("800000.00",
 `lib.money`); `percent_of_estimate` is a fraction. A bad override stops the start-up.
@@ -225,6 +226,8 @@ def check_settings() -> None:
     instead of refusing some later request with an error that is not the requester's."""
     for kind in DEFAULTS:
         rules_for_kind(kind)
+    for method in METHOD_RULES:
+        rules_for_method(method)
 
 
 def _override(rules: ProcedureRules, overrides: dict[str, Any]) -> ProcedureRules:
@@ -286,12 +289,19 @@ DOCUMENTS_TO_DEADLINE_LAW = {
 }
 
 
+def rules_for_method(method: str) -> ProcedureRules:
+    """A GP method's rules: the "gp" kind's (with its TRADING_RULES overrides), the method's law on
+    top, and last the center's override for the method itself (`TRADING_RULES["gp.<method>"]`)."""
+    rules = replace(rules_for_kind("gp"), **METHOD_RULES[method])
+    overrides = settings.TRADING_RULES.get(f"gp.{method}")
+    return _override(rules, overrides) if overrides else rules
+
+
 def rules_for(project: Any) -> ProcedureRules:
-    rules = rules_for_kind(project.kind)
     method = getattr(project, "method", "")
     if project.kind == "gp" and method in METHOD_RULES:
-        return replace(rules, **METHOD_RULES[method])
-    return rules
+        return rules_for_method(method)
+    return rules_for_kind(project.kind)
 
 
 @dataclass(frozen=True)

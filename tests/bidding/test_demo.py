@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -16,7 +17,7 @@ from accounts.actors import Actor
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import verify_chain
-from bidding import demo, services
+from bidding import demo, methods_demo, negotiation, services
 from bidding import evaluation as ev
 from bidding.auction import demo as auction_demo
 from bidding.auction import services as auctions
@@ -248,3 +249,56 @@ def test_the_land_demo_can_be_played_to_a_signed_deal(seeded):
     ) | ScheduledTask.objects.filter(step="land.advance", object_id=str(listing.pk))
     assert steps.filter(done_at__isnull=False).count() >= 3  # listing start and close, live close
     assert not steps.exclude(last_error="").exists()
+
+
+def test_the_consultation_demo_runs_through_rounds_and_final_quotes_to_a_ranking(seeded):
+    project = Project.objects.get(title=methods_demo.CONSULTATION)
+    assert project.method == Project.Method.CONSULTATION
+    lot = project.lots.get()
+    draw = DrawRequest.objects.get(project=project)
+    assert draw.status == DrawRequest.Status.SIGNED_OFF
+    members = [s.expert.user for s in draw.drawn.filter(seated=True).select_related("expert__user")]
+    with time_machine.travel(project.bid_deadline + dt.timedelta(seconds=5), tick=False):
+        run_due()
+        for username in methods_demo.CONSULTATION_PRICES:
+            user = User.objects.get(username=username)
+            services.decrypt_bid(
+                Actor.for_user(user),
+                Bid.objects.get(lot=lot, organization=user.organization),
+                decryption_code=methods_demo.CODE,
+            )
+    staff = Actor.for_user(User.objects.get(username="staff"))
+    with time_machine.travel(draw.evaluation_at, tick=False):
+        ev.start_evaluation(
+            staff, lot, draw=draw, scheme="comprehensive", price_weight=Decimal("0.40")
+        )
+        negotiation.publish_round(staff, lot, changes="交货期调整为 20 日。")
+        negotiation.call_final_quotes(
+            staff, lot, closes_at=draw.evaluation_at + dt.timedelta(minutes=30)
+        )
+        for username, price in (("supplier", "1300000"), ("supplier2", "1310000")):
+            user = User.objects.get(username=username)
+            negotiation.submit_final_quote(Actor.for_user(user), lot, price=price)
+    with time_machine.travel(draw.evaluation_at + dt.timedelta(minutes=30), tick=False):
+        run_due()
+        for member in members:
+            for bid in Bid.objects.filter(lot=lot):
+                ev.score_bid(
+                    Actor.for_user(member), bid, compliant=True, technical_points=Decimal("80")
+                )
+        report = ev.compile_report(staff, lot).report
+    winner = User.objects.get(username="supplier").organization_id
+    assert report["candidates"][0]["organization"] == winner
+    assert report["candidates"][0]["price"] == "1300000.00"
+    assert len(report["candidates"]) == 2  # supplier4 gave no final quote
+
+
+def test_the_inquiry_and_negotiation_demos_keep_their_legal_periods(seeded):
+    for title in (methods_demo.INQUIRY, methods_demo.NEGOTIATION):
+        project = Project.objects.get(title=title)
+        rules = rules_for(project)
+        assert rules.min_documents_to_deadline.days == 3 and rules.min_documents_to_deadline.working
+        start = timezone.localtime(project.documents_from).date()
+        assert working_days_between(start, timezone.localtime(project.bid_deadline).date()) >= 3
+    inquiry = Project.objects.get(title=methods_demo.INQUIRY)
+    assert Bid.objects.filter(lot__project=inquiry).count() == 1

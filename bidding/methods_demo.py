@@ -1,0 +1,222 @@
+"""Demo projects of government procurement's non-tender methods (idempotent by title):
+
+- a 竞争性磋商 whose first responses close DEADLINE_MINUTES after the first seeding, with three sealed
+  responses and a panel of five drawn and signed off — to open, decrypt, seat the panel (comprehensive
+  scoring, price weight 30–60 % for goods), negotiate in rounds, call and give the final quotes, and
+  rank by them, in the browser;
+- a 询价 open for responses for its legal 3 working days, one supplier's unchangeable quote in;
+- a 竞争性谈判 open for responses for its legal 3 working days, one supplier registered.
+
+The consultation squeezes its 10 days into minutes the same way the tender demo does
+(`bidding.demo`): the center's TRADING_RULES override, here for "gp.consultation" only, while this one
+clearly labelled demo project is created and published. The other two keep every legal period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import Organization, User
+from bidding import services
+from bidding.models import Bid
+from clock.calendar import add_working_days
+from experts import services as experts
+from experts.models import DrawnExpert, DrawRequest
+from trading import services as trading
+from trading.models import Project, Registration
+
+CODE = "demo-code-2026"
+DEADLINE_MINUTES = 12
+OWNER_USCC = "1144040000700002X3"  # 珠海市教育局 (accounts.demo)
+SPECIALTY = "A0810"  # the demo experts' specialty (bidding.demo)
+CONSULTATION = "斗门区政务服务中心自助终端采购（竞争性磋商演示）"
+INQUIRY = "珠海市图书馆办公家具采购（询价）"
+NEGOTIATION = "市政务数据中心机房运维服务采购（竞争性谈判）"
+CONSULTATION_PRICES = {
+    "supplier": "1368000.00",
+    "supplier2": "1392500.00",
+    "supplier4": "1355000.00",
+}
+SHORT = {
+    "min_documents_to_deadline": {"days": 0},
+    "min_document_window": {"days": 0},
+    "deadline_on_working_day": False,
+}
+
+
+def _publish(agent: User, staff: User, **fields: Any) -> Project:
+    as_agent = Actor.for_user(agent)
+    project = trading.create_project(
+        as_agent, owner=Organization.objects.get(uscc=OWNER_USCC), **fields
+    )
+    trading.submit_project(as_agent, project)
+    trading.approve_project(Actor.for_user(staff), project)
+    trading.publish_project(as_agent, project)
+    project.refresh_from_db()
+    return project
+
+
+def _consultation(agent: User, staff: User, supervisor: User) -> Project | None:
+    project = Project.objects.filter(title=CONSULTATION).first()
+    if project is None:
+        now = timezone.now()
+        deadline = (now + dt.timedelta(minutes=DEADLINE_MINUTES + 1)).replace(
+            second=0, microsecond=0
+        )
+        rules = {**settings.TRADING_RULES, "gp.consultation": SHORT}
+        with override_settings(TRADING_RULES=rules):
+            project = _publish(
+                agent,
+                staff,
+                lots=[
+                    {
+                        "name": "自助终端",
+                        "estimate": "1500000.00",
+                        "ceiling_price": "1450000.00",
+                        "deposit_amount": "0",
+                    }
+                ],
+                title=CONSULTATION,
+                kind=Project.Kind.GOVERNMENT_PROCUREMENT,
+                category=Project.Category.GOODS,
+                method=Project.Method.CONSULTATION,
+                description=(
+                    "演示项目：首次响应文件截止时间设在数据初始化后数分钟，用于演示竞争性磋商的"
+                    "开启、磋商轮次、最后报价和综合评分（价格分值占 30%–60%）。不要求保证金。"
+                ),
+                documents_from=now,
+                documents_until=deadline,
+                questions_until=deadline,
+                bid_deadline=deadline,
+            )
+    lot = project.lots.get()
+    if timezone.now() < project.bid_deadline:
+        for username, price in CONSULTATION_PRICES.items():
+            user = User.objects.get(username=username)
+            actor = Actor.for_user(user)
+            if not Registration.objects.filter(lot=lot, organization=user.organization).exists():
+                trading.register(actor, lot, contact_name=user.display_name or username)
+            if not Bid.objects.filter(lot=lot, organization=user.organization).exists():
+                services.submit_bid(actor, lot, price=price, decryption_code=CODE)
+    _panel(project, staff, supervisor)
+    return project
+
+
+def _panel(project: Project, staff: User, supervisor: User) -> None:
+    draw = DrawRequest.objects.filter(project=project, replaces_in__isnull=True).first()
+    if draw is None:
+        evaluation_at = project.bid_deadline + dt.timedelta(minutes=30)
+        if timezone.now() >= evaluation_at:
+            return
+        draw = experts.commit_draw(
+            Actor.for_user(staff),
+            project,
+            evaluation_at=evaluation_at,
+            committee_size=5,
+            quotas=[{"specialty": SPECIALTY, "count": 5}],
+            alternates=2,
+            supervisor=supervisor,
+        )
+    if draw.status == DrawRequest.Status.COMMITTED:
+        experts.run_draw(Actor.for_user(staff), draw)
+        draw.refresh_from_db()
+    if draw.status == DrawRequest.Status.DRAWN:
+        experts.sign_off(Actor.for_user(supervisor), draw)
+        draw.refresh_from_db()
+    for seat in draw.drawn.filter(seated=True, response=DrawnExpert.Response.PENDING):
+        if seat.expert.user_id:
+            experts.respond(Actor.for_user(seat.expert.user), seat, confirm=True)
+
+
+def _three_working_days(agent: User, staff: User, title: str, method: str, lot: dict) -> Project:
+    project = Project.objects.filter(title=title).first()
+    if project is not None:
+        return project
+    start = timezone.now()
+    # 3 working days from the documents (财政部令第74号 Art.29, Art.45), at 09:30 on a working day.
+    deadline = timezone.localtime(add_working_days(start, 4)).replace(
+        hour=9, minute=30, second=0, microsecond=0
+    )
+    return _publish(
+        agent,
+        staff,
+        lots=[lot],
+        title=title,
+        kind=Project.Kind.GOVERNMENT_PROCUREMENT,
+        category=Project.Category.SERVICES if method == "negotiation" else Project.Category.GOODS,
+        method=method,
+        description=f"{title}。资金来源：财政资金，已落实。",
+        documents_from=start,
+        documents_until=deadline,
+        questions_until=deadline - dt.timedelta(days=1),
+        bid_deadline=deadline,
+    )
+
+
+def _inquiry(agent: User, staff: User) -> Project:
+    project = _three_working_days(
+        agent,
+        staff,
+        INQUIRY,
+        Project.Method.INQUIRY,
+        {
+            "name": "办公家具",
+            "estimate": "360000.00",
+            "ceiling_price": "350000.00",
+            "deposit_amount": "0",
+        },
+    )
+    lot = project.lots.get()
+    user = User.objects.get(username="supplier4")
+    if timezone.now() < project.bid_deadline:
+        if not Registration.objects.filter(lot=lot, organization=user.organization).exists():
+            trading.register(Actor.for_user(user), lot, contact_name=user.display_name)
+        if not Bid.objects.filter(lot=lot, organization=user.organization).exists():
+            services.submit_bid(Actor.for_user(user), lot, price="338800.00", decryption_code=CODE)
+    return project
+
+
+def _negotiation(agent: User, staff: User) -> Project:
+    project = _three_working_days(
+        agent,
+        staff,
+        NEGOTIATION,
+        Project.Method.NEGOTIATION,
+        {"name": "机房运维服务", "estimate": "880000.00", "deposit_amount": "0"},
+    )
+    lot = project.lots.get()
+    user = User.objects.get(username="supplier2")
+    if (
+        timezone.now() < project.documents_until
+        and not Registration.objects.filter(lot=lot, organization=user.organization).exists()
+    ):
+        trading.register(Actor.for_user(user), lot, contact_name=user.display_name)
+    return project
+
+
+def seed(out: Any) -> None:
+    staff = User.objects.get(username="staff")
+    supervisor = User.objects.get(username="supervisor")
+    agent = User.objects.get(username="agent")
+    consultation = _consultation(agent, staff, supervisor)
+    inquiry = _inquiry(agent, staff)
+    negotiation = _negotiation(agent, staff)
+    for project in (consultation, inquiry, negotiation):
+        if project is None:
+            continue
+        deadline = timezone.localtime(project.bid_deadline).strftime("%Y-%m-%d %H:%M")
+        out.write(
+            f"bidding: {project.number} 《{project.title}》 ({project.get_method_display()}), "
+            f"responses until {deadline} (Beijing)\n"
+        )
+    out.write(
+        "  竞争性磋商: after the deadline open and decrypt (code "
+        f"{CODE}), staff seat the panel (综合评分, 价格权重 0.30–0.60), publish rounds, call the "
+        "final quotes; suppliers quote once each; the report ranks by the final quotes.\n"
+    )
