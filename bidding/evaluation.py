@@ -103,6 +103,14 @@ def _check_method_scheme(project: Project, scheme: str, price_weight: Decimal) -
         )
 
 
+def result_due_at(project: Project, evaluation: Evaluation) -> dt.datetime | None:
+    """When the result of a signed report must be published (`rules.result_publication`)."""
+    if evaluation.confirmed_at is None:
+        return None
+    rules = rules_for(project)
+    return deadline_after(evaluation.confirmed_at, rules.result_publication, rules)
+
+
 def _lock_evaluation(lot: Lot) -> Evaluation:
     return Evaluation.objects.select_for_update().get(lot=lot)
 
@@ -476,6 +484,7 @@ def publish_candidates(actor: Actor, lot: Lot) -> Publicity:
         if Publicity.objects.filter(lot=lot).exists():
             raise Conflict(_("已公示。"), code="ALREADY_PUBLISHED")
         now = timezone.now()
+        due = result_due_at(project, evaluation)
         publicity = Publicity.objects.create(
             lot=lot,
             candidates=evaluation.report["candidates"],
@@ -496,8 +505,12 @@ def publish_candidates(actor: Actor, lot: Lot) -> Publicity:
             reason=str(_("中标候选人公示")),
             extra={"lot": lot.number, "candidates": publicity.candidates},
         )
+        # Published late is still published; the chain says it was late, for the supervisors.
         event = record(
-            actor, "bidding.publicity.published", publicity, {"ends_at": publicity.ends_at}
+            actor,
+            "bidding.publicity.published",
+            publicity,
+            {"ends_at": publicity.ends_at, "due_at": due, "late": due is not None and now > due},
         )
         notices.tell(
             "candidates.published",

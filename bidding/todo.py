@@ -17,7 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
-from bidding.evaluation import award_acceptance
+from bidding.evaluation import award_acceptance, result_due_at
 from bidding.land.services import bidders_of
 from bidding.models import (
     Auction,
@@ -319,10 +319,6 @@ def agent_steps(query: TodoQuery) -> Iterator[Assigned]:
         for lot in no_evaluation[:LIMIT]:
             steps.append(("evaluation.start", lot, _("组织评标"), "bidding_evaluation", None))
         for lot in lots.filter(
-            evaluation__status=Evaluation.Status.CONFIRMED, publicity__isnull=True
-        )[:LIMIT]:
-            steps.append(("publicity.publish", lot, _("发布中标候选人公示"), "bidding_lot", None))
-        for lot in lots.filter(
             publicity__status=Publicity.Status.PUBLIC, publicity__ends_at__lte=query.now
         )[:LIMIT]:
             steps.append(("award.issue", lot, _("发出中标通知书"), "bidding_lot", None))
@@ -337,6 +333,24 @@ def agent_steps(query: TodoQuery) -> Iterator[Assigned]:
                     url=reverse(url_name, args=[lot.pk]),
                     due_at=due,
                     leads=LEADS_NONE,
+                ),
+                people,
+            )
+    # The result's publication has a legal deadline (rules.result_publication): dated and reminded.
+    for lot in lots.filter(
+        evaluation__status=Evaluation.Status.CONFIRMED, publicity__isnull=True
+    ).select_related("evaluation")[:LIMIT]:
+        due = result_due_at(lot.project, lot.evaluation)
+        people = query.people(lot.project.agent)
+        if people and (query.due_before is None or (due is not None and due < query.due_before)):
+            yield Assigned(
+                TodoItem(
+                    key=f"publicity.publish:lot:{lot.pk}",
+                    action=_("发布中标候选人公示"),
+                    subject=str(lot),
+                    url=reverse("bidding_lot", args=[lot.pk]),
+                    due_at=due,
+                    legal=True,
                 ),
                 people,
             )

@@ -27,6 +27,7 @@ days, h / min = hours / minutes.
 | `objection_after_documents`: 质疑 after the documents' end | — | 7 wd | — | 政府采购法 52 |
 | `objection_reply`: reply to it | 3 d | 7 wd | 3 d | 条例 22; 政府采购法 53 |
 | `candidate_publicity`: 中标候选人公示 | ≥ 3 d | ≥ 3 d (*) | — | 条例 54 |
+| `result_publication`: signed report → result | ≤ 3 d | ≤ 5 + 2 wd | — | 条例 54; 87号令 68; GP 条例 43 |
 | `publicity_objection_reply`: reply to an objection | 3 d | 7 wd | — | 条例 54; 政府采购法 53 |
 | `contract_after_award`: contract after the award notice | 30 d | 30 d | — | 招标投标法 46; 政府采购法 46 |
 | result / award notice published | at award | at award (≤ 2 wd) | at deal (≤ 10 wd) | GP 条例 43; 39号令 |
@@ -133,6 +134,10 @@ class ProcedureRules:
     # 条例 Art.54: candidates are publicised ≥ 3 days; an objection is answered within 3 days
     # (政府采购法 Art.53: 7 working days).
     candidate_publicity: Period = Period(3)
+    # From the signed evaluation report to the published result: 条例 Art.54 (candidates within 3
+    # days of receiving the report); GP: the purchaser confirms within 5 working days (87号令 Art.68;
+    # 74号令 Art.36; 214号 Art.28) and the result is published within 2 more (GP 条例 Art.43).
+    result_publication: Period = Period(3)
     publicity_objection_reply: Period = Period(3)
     # 招标投标法 Art.46 / 政府采购法 Art.46: the contract within 30 days of the award notice.
     contract_after_award: Period = Period(30)
@@ -185,6 +190,7 @@ DEFAULTS: dict[str, ProcedureRules] = {
         objection_after_documents=Period(7, working=True),
         objection_reply=Period(7, working=True),
         publicity_objection_reply=Period(7, working=True),
+        result_publication=Period(7, working=True),
     ),
     # Land and rights transfers follow their own listing rules (issue 8); the announcement periods
     # here still apply to their notices.
