@@ -29,6 +29,18 @@ SUPERVISOR_WRITES = {
     "logout",
     "set_language",
     "notification_read",  # the user's own view state, deliberately not audited
+    # The regulator's handling of complaints (投诉): accepting, refusing, asking for material,
+    # suspending and resuming the procurement, deciding, and adding to the case file. Covered by
+    # tests/complaints (test_permission_matrix.py, test_pages.py).
+    *(
+        f"{prefix}complaint_{act}"
+        for prefix in ("", "api_")
+        for act in ("accept", "refuse", "suspend", "resume", "decide")
+    ),
+    "complaint_request",
+    "api_complaint_requests",
+    "complaint_document_upload",
+    "api_complaint_documents",
 }
 PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
