@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
-from accounts.models import OrgRole, Role
+from accounts.models import Organization, OrgRole, Role
 from accounts.permissions import require_perm
 from accounts.services import (
     OrganizationBarred,
@@ -743,6 +743,55 @@ def record_refusal(actor: Actor, lot: Lot, *, reason: str) -> Publicity:
         # Neither notice names the refuser, a candidate or a price (the lot's page does, by its rules).
         page = reverse("bidding_lot", args=[lot.pk])
         notices.tell("award.refused", recipients.bidders(refuser), event, lot, url=page)
+        notices.tell("award.reassign", notices.agent_users(lot), event, lot, url=page)
+    return publicity
+
+
+def annul_award(actor: Actor, lot: Lot, *, reason: str, source: str) -> Publicity:
+    """The regulator's decision voids the result (中标/成交结果无效: 招标投标法 Art.64 and 条例
+    Art.81; 政府采购法 Art.73): the awarded winner — or, during the publicity, the first remaining
+    candidate — is struck, and the agent may award the next candidate or tender again (条例 Art.55).
+    Its deposit is not forfeitable for it: the fault found need not be the bidder's. A signed
+    contract is beyond this (CONTRACT_SIGNED): its fate is the courts' and the parties'."""
+    require_perm(actor, "trading.suspend_project", lot.project)
+    with transaction.atomic():
+        lock_project(lot.project_id)
+        publicity = Publicity.objects.select_for_update().filter(lot=lot).first()
+        if publicity is None:
+            raise Conflict(_("该标段尚无中标结果。"), code="NO_RESULT")
+        if publicity.status == Publicity.Status.CONTRACTED:
+            raise Conflict(
+                _("合同已签订，中标结果无效的后续处理须依法另行进行。"), code="CONTRACT_SIGNED"
+            )
+        if publicity.status == Publicity.Status.AWARDED:
+            struck = publicity.winner_id
+        else:
+            remaining = [
+                c["organization"]
+                for c in publicity.candidates
+                if c["organization"] not in publicity.refused
+            ]
+            if not remaining:
+                raise Conflict(_("候选人均已放弃，应当依法重新招标。"), code="NO_CANDIDATES")
+            struck = remaining[0]
+        struck_org = Organization.objects.get(pk=struck)
+        publicity.refused = [*publicity.refused, struck]
+        publicity.status = Publicity.Status.PUBLIC
+        publicity.winner = None
+        publicity.save(update_fields=["refused", "status", "winner"])
+        event = record(
+            actor,
+            "bidding.award.annulled",
+            publicity,
+            {
+                "organization": struck,
+                "reason": reason,
+                "source": source,
+                "deposit_forfeitable": False,
+            },
+        )
+        page = reverse("bidding_lot", args=[lot.pk])
+        notices.tell("award.annulled", recipients.bidders(struck_org), event, lot, url=page)
         notices.tell("award.reassign", notices.agent_users(lot), event, lot, url=page)
     return publicity
 

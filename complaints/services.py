@@ -26,6 +26,7 @@ from accounts.models import OrgRole, Role
 from accounts.permissions import has_perm, require_perm
 from accounts.services import require_org_role
 from audit.services import record
+from bidding.evaluation import annul_award
 from bidding.models import OpeningResponse, PublicityObjection
 from clock.calendar import add_working_days, working_days_between
 from complaints.models import TEXT_LIMIT, Complaint, ComplaintDocument, MaterialRequest
@@ -593,8 +594,9 @@ def decide_complaint(
     actor: Actor, complaint: Complaint, *, outcome: str, remedy: str, decision: Any
 ) -> Complaint:
     """处理决定 (政府采购法 Art.56; 条例 Art.61): dismissed, or upheld with the remedy ordered. Open
-    requests must be answered or past due first. The case's suspension ends with it; the remedy is
-    the respondent's to carry out (the platform records and notifies it)."""
+    requests must be answered or past due first. The case's suspension ends with it. A void award is
+    applied at once (`bidding.evaluation.annul_award`); the other remedies are the respondent's to
+    carry out (the platform records and notifies them)."""
     _require_regulator(actor, complaint)
     decision_text = _text(decision, str(_("处理决定")))
     if outcome not in Complaint.Outcome.values:
@@ -610,6 +612,10 @@ def decide_complaint(
         now = timezone.now()
         if current.requests.filter(answered_at__isnull=True, due_at__gt=now).exists():
             raise Conflict(_("仍有调查取证要求在答复期内。"), code="REQUESTS_PENDING")
+        if remedy == Complaint.Remedy.ANNUL_AWARD and current.lot is None:
+            raise DomainError(
+                _("认定中标/成交结果无效须针对某一标段的结果投诉。"), code="REMEDY_NEEDS_LOT"
+            )
         current.status = Complaint.Status.DECIDED
         current.decided_at = now
         current.outcome = outcome
@@ -631,6 +637,10 @@ def decide_complaint(
             },
         )
         _lift_case_suspensions(actor, current, why="decided")
+        if current.remedy == Complaint.Remedy.ANNUL_AWARD and current.lot is not None:
+            # The decision feeds the procurement: the struck winner is out, the agent awards the next
+            # candidate or tenders again. The other remedies are orders the respondent carries out.
+            annul_award(actor, current.lot, reason=decision_text, source=current.source)
         _tell(
             "complaint.decided",
             [*_parties(current), *recipients.members(current.project.owner)],

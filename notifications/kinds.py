@@ -269,6 +269,13 @@ for _kind in (
     # The winner refused the award or the contract (条例 Art.74): it is told what that costs; the agent
     # that the award may pass to the next candidate. Neither notice names the winner or a price.
     Kind(
+        "award.annulled",
+        _("中标结果无效"),
+        _("监督部门认定贵单位的中标/成交结果无效：%(lot)s"),
+        _("详见投诉处理决定。"),
+        ALL,
+    ),
+    Kind(
         "award.refused",
         _("放弃中标/拒签"),
         _("已记录贵单位放弃中标/拒签合同：%(lot)s"),

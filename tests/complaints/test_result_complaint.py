@@ -9,10 +9,12 @@ import pytest
 import time_machine
 
 from accounts.actors import Actor
+from audit.models import AuditEvent
 from bidding import evaluation as ev
 from bidding.models import Publicity
 from complaints import services
 from complaints.models import Complaint
+from lib.errors import NotPermitted
 from tests.bidding.test_evaluation import evaluate, opened  # noqa: F401 (the fixture)
 from trading.exceptions import Suspended
 
@@ -79,3 +81,51 @@ def test_a_suspended_publicity_runs_on_for_the_time_it_stood_and_the_award_waits
     assert early.value.code == "PUBLICITY_RUNNING"
     with travel(publicity.ends_at):
         assert ev.issue_award(Actor.for_user(agent), lot).status == Publicity.Status.AWARDED
+
+
+def test_an_upheld_complaint_voids_the_award_and_the_next_candidate_may_be_awarded(
+    opened,  # noqa: F811
+    staff,
+    agent,
+    supervisor,
+):
+    lot, loser = opened["lot"], opened["bidders"][0]
+    evaluate(opened, staff)
+    with travel(opened["at"] + dt.timedelta(hours=1)):
+        publicity = ev.publish_candidates(Actor.for_user(agent), lot)
+    with travel(publicity.ends_at - dt.timedelta(days=1)):
+        objection = ev.object_to_candidates(Actor.for_user(loser), publicity, text="业绩造假")
+    with travel(publicity.ends_at):
+        ev.reply_candidate_objection(Actor.for_user(agent), objection, reply="业绩真实。")
+    publicity.refresh_from_db()
+    with travel(publicity.ends_at):
+        awarded = ev.issue_award(Actor.for_user(agent), lot)
+        winner = awarded.winner_id
+        complaint = services.file_complaint(
+            Actor.for_user(loser),
+            opened["project"],
+            subject=Complaint.Subject.RESULT,
+            facts="中标人业绩合同系伪造。",
+            claims="认定中标无效。",
+            publicity_objection=objection,
+        )
+        services.accept_complaint(Actor.for_user(supervisor), complaint)
+        services.answer_request(Actor.for_user(agent), complaint.requests.get(), answer="无异议")
+        with pytest.raises(NotPermitted):
+            ev.annul_award(Actor.for_user(agent), lot, reason="自行认定", source="x")
+        services.decide_complaint(
+            Actor.for_user(supervisor),
+            complaint,
+            outcome="upheld",
+            remedy="annul_award",
+            decision="经核查，中标人提供的业绩合同系伪造，中标无效。",
+        )
+    publicity.refresh_from_db()
+    assert publicity.status == Publicity.Status.PUBLIC and publicity.winner is None
+    assert publicity.refused == [winner]
+    event = AuditEvent.objects.get(action="bidding.award.annulled")
+    assert event.payload["source"] == complaint.source
+    assert event.payload["deposit_forfeitable"] is False
+    with travel(publicity.ends_at + dt.timedelta(hours=1)):
+        again = ev.issue_award(Actor.for_user(agent), lot)
+    assert again.winner_id not in (None, winner)
