@@ -320,6 +320,30 @@ class FinalQuote(models.Model):
         return f"{self.organization} → {self.call}"
 
 
+class SingleSourceRecord(models.Model):
+    """单一来源: the record of the negotiation with the one supplier (协商情况记录, 74号令 Art.42)."""
+
+    lot = models.OneToOneField(Lot, on_delete=models.PROTECT, related_name="single_source_record")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    price = models.DecimalField(_("成交价格（元）"), **MONEY)
+    minutes = models.TextField(_("协商情况"))
+    participants = models.CharField(_("参加人员"), max_length=1000)
+    recorded_at = models.DateTimeField(_("记录时间"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = pgettext_lazy("singular", "单一来源协商记录")
+        verbose_name_plural = _("单一来源协商记录")
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="single_source_price_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"single source {self.lot}"
+
+
 class Publicity(models.Model):
     """中标候选人公示 and what follows it: objections, the award notice, the contract."""
 

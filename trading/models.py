@@ -51,6 +51,7 @@ class Project(models.Model):
         CONSULTATION = "consultation", _("竞争性磋商")
         NEGOTIATION = "negotiation", _("竞争性谈判")
         INQUIRY = "inquiry", _("询价")
+        SINGLE_SOURCE = "single_source", _("单一来源")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")

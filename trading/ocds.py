@@ -11,7 +11,7 @@ says what the notice said on its day and old releases never change. Codelist cho
   org-id.guide registers no "CN-USCC" prefix, and CN-SAIC only covers business registration.
 - `procurementMethod`: 公开招标, 电子反拍 and 挂牌出让 are `open`; 邀请招标 is `selective`; 竞争性磋商,
   竞争性谈判 and 询价 are announced on the platform to every qualified supplier, so `open`, with the
-  method's Chinese name in `procurementMethodDetails` (as for every method).
+  method's Chinese name in `procurementMethodDetails` (as for every method); 单一来源 is `direct`.
 - `mainProcurementCategory`: works (施工, 房建市政), goods, services (服务, 勘察设计); omitted for land and
   property rights, which are sales rather than procurement.
 - Lots use the Lots extension (declared in `extensions`). The 最高投标限价 and the deposit have no OCDS field,
@@ -81,6 +81,8 @@ METHODS = {
     Project.Method.CONSULTATION: "open",
     Project.Method.NEGOTIATION: "open",
     Project.Method.INQUIRY: "open",
+    # One supplier named in advance, no competition: OCDS's `direct`.
+    Project.Method.SINGLE_SOURCE: "direct",
 }
 CATEGORIES = {
     Project.Category.WORKS: "works",

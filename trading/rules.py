@@ -282,16 +282,26 @@ METHOD_RULES: dict[str, dict[str, Any]] = {
         "min_document_window": Period(1),
         "amendment_notice": Period(3, working=True),
     },
+    # 单一来源: the public notice of the intended supplier runs at least 5 working days (GP 条例
+    # Art.38; 74号令 Art.38) — the project's "documents" window is that notice —, objections only
+    # inside it (74号令 Art.39), and the negotiation (协商, the deadline) after it ends.
+    "single_source": {
+        "min_document_window": Period(5, working=True),
+        "min_documents_to_deadline": Period(5, working=True),
+        "objection_after_documents": Period(0),
+    },
 }
 # The methods that only government procurement knows (政府采购法 Art.26 and 财政部's additions).
 GP_ONLY_METHODS = frozenset(METHOD_RULES)
-# Sealed responses opened by the platform at the deadline (the opening engine of bidding/).
-SEALED_METHODS = frozenset({"open", "invitation", *GP_ONLY_METHODS})
+# Sealed responses opened by the platform at the deadline (the opening engine of bidding/). A single
+# source has none: its price is agreed in the negotiation (bidding/single_source.py).
+SEALED_METHODS = frozenset({"open", "invitation", *GP_ONLY_METHODS} - {"single_source"})
 # Where the law of the method names it, the statute a documents → deadline period comes from.
 DOCUMENTS_TO_DEADLINE_LAW = {
     "consultation": "财库〔2014〕214号第十条",
     "negotiation": "财政部令第74号第二十九条",
     "inquiry": "财政部令第74号第四十五条",
+    "single_source": "政府采购法实施条例第三十八条",
 }
 
 

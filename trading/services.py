@@ -170,7 +170,8 @@ def _clean_lot(index: int, data: dict[str, Any]) -> dict[str, Any]:
 def _bidding_period_applies(project: Project) -> bool:
     tenders = {Project.Kind.CONSTRUCTION, Project.Kind.GOVERNMENT_PROCUREMENT}
     mandatory = project.mandatory_tender or project.kind == Project.Kind.GOVERNMENT_PROCUREMENT
-    return project.kind in tenders and project.method in SEALED_METHODS and mandatory
+    methods = SEALED_METHODS | GP_ONLY_METHODS
+    return project.kind in tenders and project.method in methods and mandatory
 
 
 def check_method(project: Project) -> None:
@@ -316,6 +317,13 @@ def check_lots(project: Project, lots: list[dict[str, Any]] | list[Lot]) -> None
 
 
 def check_invitees(project: Project) -> None:
+    if project.method == Project.Method.SINGLE_SOURCE:
+        # The notice names the one supplier (74号令 Art.38): kept as the project's only invitee.
+        if project.invitees.count() != 1:
+            raise ScheduleError(
+                _("单一来源采购应当确定且只确定一家拟定供应商。"), code="SINGLE_SOURCE_SUPPLIER"
+            )
+        return
     if project.method != Project.Method.INVITATION:
         return
     minimum = rules_for(project).min_invitees
@@ -673,6 +681,12 @@ def project_content(project: Project) -> dict[str, Any]:
             "status": project.status,
         }
     )
+    if project.method == Project.Method.SINGLE_SOURCE:
+        # 单一来源公示 names the intended supplier (74号令 Art.38); the reasons are the description.
+        content["single_source_supplier"] = [
+            {"name": invitee.organization.name, "uscc": invitee.organization.uscc}
+            for invitee in project.invitees.select_related("organization")
+        ]
     return content
 
 
@@ -781,7 +795,7 @@ def publish_project(actor: Actor, project: Project, *, body: str = "") -> Announ
         )
         record(actor, "trading.project.published", locked, _snapshot(locked))
         _schedule_openings(locked)
-        if locked.method == Project.Method.INVITATION:
+        if locked.method in (Project.Method.INVITATION, Project.Method.SINGLE_SOURCE):
             notify(
                 "tender.invited",
                 recipients.bidders_of(
@@ -999,7 +1013,7 @@ def register(
         if now > present(project.documents_until, "a published project's documents_until"):
             raise TooLate(_("报名已截止。"))
         if (
-            project.method == Project.Method.INVITATION
+            project.method in (Project.Method.INVITATION, Project.Method.SINGLE_SOURCE)
             and not project.invitees.filter(organization=org).exists()
         ):
             raise NotPermitted(_("本项目为邀请招标，贵单位不在邀请名单中。"))
