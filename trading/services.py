@@ -1312,6 +1312,14 @@ def suspend_project(
     with transaction.atomic():
         locked = lock_project(project)
         _require_status(locked, Project.Status.PUBLISHED)
+        if locked.method not in SEALED_METHODS | GP_ONLY_METHODS:
+            # A live room's clock (电子反拍, 挂牌出让) cannot be held and given back yet: refused
+            # rather than pretended. The regulator may still decide the case and order a remedy.
+            raise DomainError(
+                _("该交易方式（%(method)s）暂不支持暂停，请依法另行处理。"),
+                code="SUSPENSION_NOT_SUPPORTED",
+                method=locked.get_method_display(),
+            )
         now = timezone.now()
         if ends_by <= now:
             raise DomainError(_("暂停期限必须晚于现在。"), code="SUSPENSION_END_INVALID")

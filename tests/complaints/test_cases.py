@@ -472,3 +472,28 @@ def test_the_deadlines_show_on_each_persons_to_do_list(gp_case, supervisor, agen
     (answer,) = [i for i in items_for(agent, now) if i.key.startswith("complaint.")]
     assert answer.due_at == beijing("2026-03-24 10:00")
     assert not [i for i in items_for(supplier, now) if i.key.startswith("complaint.")]
+
+
+def test_a_live_room_method_cannot_be_suspended_yet(agent, staff, supervisor):
+    start = beijing("2026-03-02 09:00")
+    with travel(start):
+        project = published(
+            agent,
+            staff,
+            start=start + dt.timedelta(minutes=1),
+            kind=Project.Kind.GOVERNMENT_PROCUREMENT,
+            category=Project.Category.GOODS,
+            method=Project.Method.REVERSE_AUCTION,
+            lots=GP_LOT,
+            **timeline(start + dt.timedelta(minutes=1)),
+        )
+        with pytest.raises(DomainError) as refused:
+            trading.suspend_project(
+                as_(supervisor),
+                project,
+                reason="调查",
+                ends_by=start + dt.timedelta(days=3),
+                source="complaint:0",
+            )
+    assert refused.value.code == "SUSPENSION_NOT_SUPPORTED"
+    assert not Suspension.objects.exists()
