@@ -17,6 +17,7 @@ urlpatterns = [
     path("<id:pk>/resume/", views.complaint_resume, name="complaint_resume"),
     path("<id:pk>/decide/", views.complaint_decide, name="complaint_decide"),
     path("<id:pk>/withdraw/", views.complaint_withdraw, name="complaint_withdraw"),
+    path("<id:pk>/decision.pdf", views.decision_pdf, name="complaint_decision_pdf"),
     path("<id:pk>/documents/", views.document_upload, name="complaint_document_upload"),
     path("requests/<id:pk>/answer/", views.request_answer, name="complaint_request_answer"),
     path("documents/<id:pk>/", views.document_download, name="complaint_document"),

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.permissions import has_perm, signed_in_user, visible_to
-from complaints import queries, services
+from complaints import pdf, queries, services
 from complaints.forms import (
     NO_OBJECTION,
     AnswerForm,
@@ -466,3 +466,14 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     _case(request, document.complaint_id)
     name = present(document.file.name, "a stored case document's name").rsplit("/", 1)[-1]
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=name)
+
+
+@login_required
+def decision_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The regulator's written decision (or refusal), signed by the platform; 404 until there is one."""
+    complaint = _case(request, pk)
+    if complaint.status not in pdf.DECIDED:
+        raise Http404
+    response = HttpResponse(pdf.render_decision(complaint), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{complaint.number}.pdf"'
+    return response

@@ -5,9 +5,12 @@ what it does to the running clocks; who may do what."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
+from django.test import Client
+from pypdf import PdfReader
 
 from accounts.actors import Actor
 from audit.models import AuditEvent
@@ -15,6 +18,7 @@ from clock.models import ScheduledTask
 from clock.services import run_due
 from complaints import services
 from complaints.models import Complaint, MaterialRequest
+from complaints.pdf import decision_sha256
 from lib.errors import DomainError, NotPermitted
 from notifications.models import Notice
 from notifications.todo import items_for
@@ -497,3 +501,35 @@ def test_a_live_room_method_cannot_be_suspended_yet(agent, staff, supervisor):
             )
     assert refused.value.code == "SUSPENSION_NOT_SUPPORTED"
     assert not Suspension.objects.exists()
+
+
+def test_the_written_decision_is_a_signed_pdf_for_the_parties_only(
+    gp_case, supervisor, agent, supplier, other_supplier
+):
+    url = f"/complaints/{gp_case.pk}/decision.pdf"
+    with travel(beijing("2026-03-17 10:00")):
+        services.accept_complaint(as_(supervisor), gp_case)
+    client = Client()
+    client.force_login(supplier)
+    with travel(beijing("2026-03-17 11:00")):
+        assert client.get(url).status_code == 404  # no decision yet
+    with travel(beijing("2026-03-24 10:01")):
+        services.decide_complaint(
+            as_(supervisor),
+            gp_case,
+            outcome="dismissed",
+            remedy="",
+            decision="投诉事项缺乏事实依据。",
+        )
+        response = client.get(url)
+        outsider = Client()
+        outsider.force_login(other_supplier)
+        assert outsider.get(url).status_code == 404
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    gp_case.refresh_from_db()
+    reader = PdfReader(io.BytesIO(response.content))
+    words = "".join(page.extract_text() for page in reader.pages)
+    assert "投诉处理决定书" in words and gp_case.number in words
+    assert "投诉事项缺乏事实依据" in words
+    assert decision_sha256(gp_case) in words.replace("\n", "")
+    assert reader.get_fields() is not None  # the platform's signature field
