@@ -41,10 +41,11 @@ from accounts.models import Organization, Role, User
 from bidding import methods_demo, services
 from bidding.auction import demo as auction_demo
 from bidding.commitment import bid_commitment, new_nonce
+from bidding.demo_draws import seat_committee
 from bidding.land import demo as land_demo
 from bidding.models import Bid
 from experts import services as experts
-from experts.models import DrawnExpert, DrawRequest, Expert, Specialty
+from experts.models import DrawRequest, Expert, Specialty
 from lib.money import format_amount, parse_amount
 from signing import ca_simulator
 from signing import demo as signing_demo
@@ -188,30 +189,7 @@ def _experts(staff: User) -> list[Expert]:
 
 
 def _draw(project: Project, staff: User, supervisor: User) -> DrawRequest | None:
-    draw = DrawRequest.objects.filter(project=project, replaces_in__isnull=True).first()
-    if draw is None:
-        evaluation_at = project.bid_deadline + dt.timedelta(minutes=30)
-        if timezone.now() >= evaluation_at:
-            return None
-        draw = experts.commit_draw(
-            Actor.for_user(staff),
-            project,
-            evaluation_at=evaluation_at,
-            committee_size=5,
-            quotas=[{"specialty": SPECIALTY[0], "count": 5}],
-            alternates=2,
-            supervisor=supervisor,
-        )
-    if draw.status == DrawRequest.Status.COMMITTED:
-        experts.run_draw(Actor.for_user(staff), draw)
-        draw.refresh_from_db()
-    if draw.status == DrawRequest.Status.DRAWN:
-        experts.sign_off(Actor.for_user(supervisor), draw)
-        draw.refresh_from_db()
-    for seat in draw.drawn.filter(seated=True, response=DrawnExpert.Response.PENDING):
-        if seat.expert.user_id:
-            experts.respond(Actor.for_user(seat.expert.user), seat, confirm=True)
-    return draw
+    return seat_committee(project, staff, supervisor, SPECIALTY[0])
 
 
 def seed(out: Any) -> None:

@@ -18,6 +18,7 @@ The periods come from `trading.rules` (`candidate_publicity`, `publicity_objecti
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -291,6 +292,16 @@ def _mandatory_rejections(
     return reasons
 
 
+@dataclass
+class _Ranked:
+    """One compliant bid on its way to the ranking."""
+
+    bid: Bid
+    price: Decimal
+    technical: Decimal
+    total: Decimal = Decimal("0")
+
+
 def _rank(
     evaluation: Evaluation, bids: list[Bid], rejected: dict[int, str], prices: dict[int, Decimal]
 ) -> list[dict[str, Any]]:
@@ -300,7 +311,7 @@ def _rank(
     scores = {
         (s.member_id, s.bid_id): s for s in Score.objects.filter(member__evaluation=evaluation)
     }
-    rows = []
+    rows: list[_Ranked] = []
     for bid in bids:
         if bid.pk in rejected:
             continue
@@ -317,37 +328,31 @@ def _rank(
             for s in member_scores
             if s.compliant and s.technical_points is not None
         ]
-        rows.append(
-            {
-                "bid": bid,
-                "technical": (sum(technical) / len(technical)) if technical else Decimal("0"),
-            }
-        )
+        average = (sum(technical) / len(technical)) if technical else Decimal("0")
+        rows.append(_Ranked(bid, prices[bid.pk], Decimal(average)))
     if not rows:
         return []
-    lowest = min(prices[row["bid"].pk] for row in rows)
+    lowest = min(row.price for row in rows)
     for row in rows:
         price_score = (
-            (lowest / prices[row["bid"].pk] * 100)
-            if evaluation.scheme == "comprehensive"
-            else Decimal("0")
+            (lowest / row.price * 100) if evaluation.scheme == "comprehensive" else Decimal("0")
         )
-        row["total"] = (
-            price_score * evaluation.price_weight + row["technical"] * (1 - evaluation.price_weight)
+        row.total = (
+            price_score * evaluation.price_weight + row.technical * (1 - evaluation.price_weight)
         ).quantize(POINTS, rounding=ROUND_HALF_UP)
     if evaluation.scheme == Evaluation.Scheme.LOWEST_PRICE:
-        rows.sort(key=lambda r: (prices[r["bid"].pk], r["bid"].submitted_at))
+        rows.sort(key=lambda r: (r.price, r.bid.submitted_at))
     else:
-        rows.sort(key=lambda r: (-r["total"], prices[r["bid"].pk], r["bid"].submitted_at))
+        rows.sort(key=lambda r: (-r.total, r.price, r.bid.submitted_at))
     return [
         {
             "rank": i,
-            "bidder": r["bid"].organization.name,
-            "organization": r["bid"].organization_id,
-            "bid": r["bid"].pk,
-            "price": prices[r["bid"].pk],
-            "technical": r["technical"].quantize(POINTS),
-            "total": r["total"],
+            "bidder": r.bid.organization.name,
+            "organization": r.bid.organization_id,
+            "bid": r.bid.pk,
+            "price": r.price,
+            "technical": r.technical.quantize(POINTS),
+            "total": r.total,
         }
         for i, r in enumerate(rows[:MAX_CANDIDATES], start=1)
     ]
@@ -774,7 +779,7 @@ def annul_award(actor: Actor, lot: Lot, *, reason: str, source: str) -> Publicit
             if not remaining:
                 raise Conflict(_("候选人均已放弃，应当依法重新招标。"), code="NO_CANDIDATES")
             struck = remaining[0]
-        struck_org = Organization.objects.get(pk=struck)
+        struck_org = Organization.objects.get(pk=present(struck, "the struck organization"))
         publicity.refused = [*publicity.refused, struck]
         publicity.status = Publicity.Status.PUBLIC
         publicity.winner = None

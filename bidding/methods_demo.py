@@ -24,10 +24,10 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import Organization, User
 from bidding import services
+from bidding.demo_draws import seat_committee
 from bidding.models import Bid
 from clock.calendar import add_working_days
-from experts import services as experts
-from experts.models import DrawnExpert, DrawRequest
+from lib.errors import present
 from trading import services as trading
 from trading.models import Project, Registration
 
@@ -96,7 +96,7 @@ def _consultation(agent: User, staff: User, supervisor: User) -> Project | None:
                 bid_deadline=deadline,
             )
     lot = project.lots.get()
-    if timezone.now() < project.bid_deadline:
+    if timezone.now() < present(project.bid_deadline, "a published project's deadline"):
         for username, price in CONSULTATION_PRICES.items():
             user = User.objects.get(username=username)
             actor = Actor.for_user(user)
@@ -104,34 +104,8 @@ def _consultation(agent: User, staff: User, supervisor: User) -> Project | None:
                 trading.register(actor, lot, contact_name=user.display_name or username)
             if not Bid.objects.filter(lot=lot, organization=user.organization).exists():
                 services.submit_bid(actor, lot, price=price, decryption_code=CODE)
-    _panel(project, staff, supervisor)
+    seat_committee(project, staff, supervisor, SPECIALTY)
     return project
-
-
-def _panel(project: Project, staff: User, supervisor: User) -> None:
-    draw = DrawRequest.objects.filter(project=project, replaces_in__isnull=True).first()
-    if draw is None:
-        evaluation_at = project.bid_deadline + dt.timedelta(minutes=30)
-        if timezone.now() >= evaluation_at:
-            return
-        draw = experts.commit_draw(
-            Actor.for_user(staff),
-            project,
-            evaluation_at=evaluation_at,
-            committee_size=5,
-            quotas=[{"specialty": SPECIALTY, "count": 5}],
-            alternates=2,
-            supervisor=supervisor,
-        )
-    if draw.status == DrawRequest.Status.COMMITTED:
-        experts.run_draw(Actor.for_user(staff), draw)
-        draw.refresh_from_db()
-    if draw.status == DrawRequest.Status.DRAWN:
-        experts.sign_off(Actor.for_user(supervisor), draw)
-        draw.refresh_from_db()
-    for seat in draw.drawn.filter(seated=True, response=DrawnExpert.Response.PENDING):
-        if seat.expert.user_id:
-            experts.respond(Actor.for_user(seat.expert.user), seat, confirm=True)
 
 
 def _three_working_days(agent: User, staff: User, title: str, method: str, lot: dict) -> Project:
@@ -174,7 +148,7 @@ def _inquiry(agent: User, staff: User) -> Project:
     )
     lot = project.lots.get()
     user = User.objects.get(username="supplier4")
-    if timezone.now() < project.bid_deadline:
+    if timezone.now() < present(project.bid_deadline, "a published project's deadline"):
         if not Registration.objects.filter(lot=lot, organization=user.organization).exists():
             trading.register(Actor.for_user(user), lot, contact_name=user.display_name)
         if not Bid.objects.filter(lot=lot, organization=user.organization).exists():
@@ -193,7 +167,7 @@ def _negotiation(agent: User, staff: User) -> Project:
     lot = project.lots.get()
     user = User.objects.get(username="supplier2")
     if (
-        timezone.now() < project.documents_until
+        timezone.now() < present(project.documents_until, "a published project's documents")
         and not Registration.objects.filter(lot=lot, organization=user.organization).exists()
     ):
         trading.register(Actor.for_user(user), lot, contact_name=user.display_name)
@@ -210,7 +184,9 @@ def seed(out: Any) -> None:
     for project in (consultation, inquiry, negotiation):
         if project is None:
             continue
-        deadline = timezone.localtime(project.bid_deadline).strftime("%Y-%m-%d %H:%M")
+        deadline = timezone.localtime(present(project.bid_deadline, "a deadline")).strftime(
+            "%Y-%m-%d %H:%M"
+        )
         out.write(
             f"bidding: {project.number} 《{project.title}》 ({project.get_method_display()}), "
             f"responses until {deadline} (Beijing)\n"

@@ -39,7 +39,7 @@ from bidding.models import Bid, Evaluation, FinalQuote, FinalQuoteCall, Negotiat
 from bidding.services import BIDDING_ROLES, project_private_key, project_public_key
 from clock.services import schedule
 from lib.canonical import sha256_hex
-from lib.errors import Conflict, DomainError, NotPermitted
+from lib.errors import Conflict, DomainError, NotPermitted, present
 from lib.money import format_amount, parse_amount
 from lib.text import bounded, check_text
 from notifications import recipients
@@ -290,7 +290,7 @@ def evaluated_prices(lot: Lot) -> dict[int, Decimal] | None:
     if call is None or call.opened_at is None:
         raise Conflict(_("最后报价开启后才能汇总评审结果。"), code="FINAL_QUOTES_PENDING")
     by_org = {
-        quote.organization_id: quote.price
+        quote.organization_id: present(quote.price, "an opened final quote's price")
         for quote in FinalQuote.objects.filter(call=call, price__isnull=False)
     }
     return {

@@ -257,8 +257,11 @@ def test_the_consultation_demo_runs_through_rounds_and_final_quotes_to_a_ranking
     lot = project.lots.get()
     draw = DrawRequest.objects.get(project=project)
     assert draw.status == DrawRequest.Status.SIGNED_OFF
-    members = [s.expert.user for s in draw.drawn.filter(seated=True).select_related("expert__user")]
-    with time_machine.travel(project.bid_deadline + dt.timedelta(seconds=5), tick=False):
+    seats = draw.drawn.filter(seated=True).select_related("expert__user")
+    members = [seat.expert.user for seat in seats if seat.expert.user is not None]
+    deadline = project.bid_deadline
+    assert deadline is not None
+    with time_machine.travel(deadline + dt.timedelta(seconds=5), tick=False):
         run_due()
         for username in methods_demo.CONSULTATION_PRICES:
             user = User.objects.get(username=username)
@@ -287,6 +290,7 @@ def test_the_consultation_demo_runs_through_rounds_and_final_quotes_to_a_ranking
                     Actor.for_user(member), bid, compliant=True, technical_points=Decimal("80")
                 )
         report = ev.compile_report(staff, lot).report
+    assert report is not None
     winner = User.objects.get(username="supplier").organization_id
     assert report["candidates"][0]["organization"] == winner
     assert report["candidates"][0]["price"] == "1300000.00"

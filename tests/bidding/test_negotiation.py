@@ -83,7 +83,9 @@ def negotiated(agent, staff, supervisor, method: str, prices: list[str], **extra
         experts.sign_off(Actor.for_user(supervisor), draw)
     members = []
     for i, seat in enumerate(DrawnExpert.objects.filter(draw=draw, seated=True)):
-        user = make_user(f"panel{i}", "expert", seat.expert.employer)
+        employer = seat.expert.employer
+        assert employer is not None
+        user = make_user(f"panel{i}", "expert", employer)
         Expert.objects.filter(pk=seat.expert_id).update(user=user)
         members.append(user)
     with travel(DEADLINE + dt.timedelta(minutes=1)):
@@ -206,6 +208,7 @@ def test_final_quotes_are_sealed_once_each_opened_at_the_end_and_decide_the_rank
     with travel(closes + dt.timedelta(minutes=5)):
         score_everyone(world)
         report = ev.compile_report(Actor.for_user(staff), lot).report
+    assert report is not None
     # Judged by the final quotes: B's first response (880,000) was lower than A's (900,000), but A's
     # final quote is the lowest. C gave none and D was put out: neither is a candidate.
     assert [row["organization"] for row in report["candidates"]] == [
@@ -260,6 +263,7 @@ def test_a_consultation_scores_the_final_quotes_with_its_price_weight(agent, sta
             },
         )
         report = ev.compile_report(Actor.for_user(staff), lot).report
+    assert report is not None
     totals = {row["organization"]: Decimal(row["total"]) for row in report["candidates"]}
     # Price score = lowest final quote / own × 100, weighted 30 %; technical 70 % (214号 Art.24).
     assert totals[a.organization_id] == Decimal("72.00")  # 100 × .3 + 60 × .7

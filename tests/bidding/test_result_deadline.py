@@ -32,6 +32,7 @@ def publish_item(agent, now):
 def test_an_engineering_result_is_due_three_days_after_the_report(opened, staff, agent):  # noqa: F811
     evaluate(opened, staff)
     confirmed = Evaluation.objects.get().confirmed_at
+    assert confirmed is not None
     (item,) = publish_item(agent, confirmed + dt.timedelta(hours=1))
     assert item.due_at == confirmed + dt.timedelta(days=3) and item.legal
     with travel(confirmed + dt.timedelta(days=3, minutes=1)):

@@ -55,7 +55,7 @@ def as_(user) -> Actor:
     return Actor.for_user(user)
 
 
-def file(supplier, project, **fields):
+def file(supplier, project, **fields) -> Complaint:
     fields.setdefault("subject", Complaint.Subject.DOCUMENTS)
     fields.setdefault("facts", "评分标准设置了指定品牌的技术参数，排斥潜在供应商。")
     fields.setdefault("claims", "责令修改采购文件。")
@@ -63,7 +63,7 @@ def file(supplier, project, **fields):
 
 
 def codes(refusal) -> str:
-    return refusal.value.code
+    return str(refusal.value.code)
 
 
 # --- Filing windows ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from complaints import services
 from complaints.models import Complaint
 from lib.errors import NotPermitted
 from tests.bidding.test_evaluation import evaluate, opened  # noqa: F401 (the fixture)
-from trading.exceptions import Suspended
+from trading.exceptions import Suspended, TooLate
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +76,7 @@ def test_a_suspended_publicity_runs_on_for_the_time_it_stood_and_the_award_waits
         )
     publicity.refresh_from_db()
     assert publicity.ends_at == after_objection + (lifted - filed)
-    with travel(publicity.ends_at - dt.timedelta(minutes=1)), pytest.raises(Exception) as early:
+    with travel(publicity.ends_at - dt.timedelta(minutes=1)), pytest.raises(TooLate) as early:
         ev.issue_award(Actor.for_user(agent), lot)
     assert early.value.code == "PUBLICITY_RUNNING"
     with travel(publicity.ends_at):

@@ -220,7 +220,9 @@ def test_a_consultation_goes_on_with_two_suppliers_only_where_the_exception_appl
         ["900000", "880000"],
         two_suppliers_allowed=two_allowed,
     )
-    with travel(project.bid_deadline):
+    deadline = project.bid_deadline
+    assert deadline is not None
+    with travel(deadline):
         opening = bidding.open_lot(Actor.system("clock"), project.lots.get())
     assert opening.stage == stage
 
