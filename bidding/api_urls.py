@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from bidding import api
+from bidding import api, single_source_api
 from bidding.auction import api as auction_api
 from bidding.land import api as land_api
 
 urlpatterns = [
     path("lots/<id:pk>/", api.lot_status, name="api_bidding_lot"),
+    path(
+        "lots/<id:pk>/single-source/",
+        single_source_api.single_source_lot,
+        name="api_single_source",
+    ),
     # Bids.
     path("lots/<id:pk>/bids/", api.submit_bid, name="api_bid_submit"),
     path("bids/mine/", api.my_bids, name="api_my_bids"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from bidding import views
+from bidding import single_source_views, views
 from bidding.auction import views as auction_views
 from bidding.auction.result_views import result_pdf as auction_result_pdf
 from bidding.land import views as land_views
@@ -15,6 +15,11 @@ urlpatterns = [
     path("mine/", views.my_bids, name="my_bids"),
     path("evaluations/", views.my_evaluations, name="my_evaluations"),
     path("lots/<id:pk>/", views.lot_detail, name="bidding_lot"),
+    path(
+        "lots/<id:pk>/single-source/",
+        single_source_views.single_source_page,
+        name="bidding_single_source",
+    ),
     # The supplier's bid.
     path("lots/<id:pk>/bid/", views.bid_form, name="bid_form"),
     path("lots/<id:pk>/bid/receipt/", views.bid_receipt, name="bid_receipt"),

@@ -5,11 +5,9 @@ case (windows, statuses, who may act, remedies, the suspension cap) is `complain
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,8 +15,7 @@ from complaints.models import TEXT_LIMIT, Complaint, ComplaintDocument, Material
 from complaints.queries import case_suspensions
 from experts.serializers import ProjectRefSerializer
 from lib import numbers
-from lib.api import serialized_list
-from lib.errors import DomainError
+from lib.api import StrictSerializer, serialized_list
 from lib.text import check_text
 from trading.models import Suspension
 from trading.serializers import AwareDateTimeField, OrganizationRefSerializer, enum_field
@@ -55,26 +52,6 @@ class TextField(serializers.CharField):
 def id_field(**kwargs: Any) -> numbers.IntegerField:
     """A database id in a body, read as `lib.numbers` reads every id."""
     return numbers.IntegerField(min_value=1, max_value=numbers.MAX_INTEGER, **kwargs)
-
-
-class StrictSerializer(serializers.Serializer):
-    # Refuses keys it does not declare (UNKNOWN_FIELD): a misspelt `knew_at` is an error, not a
-    # complaint filed without it. Documented as `additionalProperties: false` (lib.schema). A
-    # comment, not a docstring: the schema would give it to every subclass as its description.
-
-    class Meta:
-        closed = True
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            unknown = sorted(str(key)[:40] for key in data if key not in self.fields)
-            if unknown:
-                raise DomainError(
-                    _("不认识的字段：%(fields)s"),
-                    code="UNKNOWN_FIELD",
-                    fields=", ".join(unknown[:10]),
-                )
-        return super().to_internal_value(data)
 
 
 # --- Input ----------------------------------------------------------------------------------------

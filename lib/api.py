@@ -7,13 +7,14 @@ Also what every list shares: the bounded page (`Pagination`, `paginated`) and it
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -202,3 +203,23 @@ def page_of(serializer_class: type[serializers.Serializer]) -> serializers.Seria
 # error response an operation can give anyway; these stay for views that name them explicitly.
 READ_ERRORS = {403: ErrorSerializer, 404: ErrorSerializer}
 WRITE_ERRORS = {400: ErrorSerializer, **READ_ERRORS, 409: ErrorSerializer}
+
+
+class StrictSerializer(serializers.Serializer):
+    # Refuses keys it does not declare (UNKNOWN_FIELD): a misspelt `knew_at` is an error, not a
+    # complaint filed without it. Documented as `additionalProperties: false` (lib.schema). A
+    # comment, not a docstring: the schema would give it to every subclass as its description.
+
+    class Meta:
+        closed = True
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key)[:40] for key in data if key not in self.fields)
+            if unknown:
+                raise DomainError(
+                    gettext_lazy("不认识的字段：%(fields)s"),
+                    code="UNKNOWN_FIELD",
+                    fields=", ".join(unknown[:10]),
+                )
+        return super().to_internal_value(data)

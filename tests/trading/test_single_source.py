@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.test import Client
 
 from accounts.actors import Actor
 from audit.models import AuditEvent
@@ -155,3 +156,75 @@ def test_single_source_is_government_procurements_own(agent, supplier):
         with pytest.raises(ScheduleError) as refused:
             services.submit_project(Actor.for_user(agent), project)
     assert refused.value.code == "METHOD_NOT_ALLOWED"
+
+
+def test_the_agent_records_the_agreement_on_the_page_and_everyone_sees_the_result(
+    agent, staff, supplier, other_supplier
+):
+    with travel(START - dt.timedelta(hours=1)):
+        project = published(agent, staff, **fields(supplier))
+    lot = project.lots.get()
+    url = f"/bidding/lots/{lot.pk}/single-source/"
+    as_agent, as_supplier, as_other = Client(), Client(), Client()
+    as_agent.force_login(agent)
+    as_supplier.force_login(supplier)
+    as_other.force_login(other_supplier)
+    with travel(TALKS - dt.timedelta(hours=1)):
+        page = as_agent.get(url).content.decode()
+        assert 'data-testid="agreement-form"' in page and supplier.organization.name in page
+        assert 'data-testid="agreement-form"' not in as_supplier.get(url).content.decode()
+        early = as_agent.post(url, {"price": "450000", "minutes": "协商", "participants": "甲"})
+        assert early.status_code == 409 and 'data-code="TOO_EARLY"' in early.content.decode()
+    with travel(TALKS + dt.timedelta(minutes=5)):
+        bad = as_agent.post(url, {"price": "45万", "minutes": "协商", "participants": "甲"})
+        assert bad.status_code == 400
+        done = as_agent.post(
+            url,
+            {
+                "price": "451000.00",
+                "minutes": "经协商，价格降至 451,000 元。",
+                "participants": "张三、李四",
+            },
+        )
+        assert done.status_code == 302
+        mine = as_supplier.get(url).content.decode()
+        theirs = as_other.get(url).content.decode()
+    assert "451000.00" in mine and "经协商" in mine
+    assert "451000.00" in theirs and "经协商" not in theirs  # the minutes stay with the parties
+    assert Publicity.objects.get(lot=lot).status == Publicity.Status.AWARDED
+
+
+def test_the_api_records_the_agreement_and_hides_the_minutes_from_others(
+    agent, staff, supplier, other_supplier, api
+):
+    with travel(START - dt.timedelta(hours=1)):
+        project = published(agent, staff, **fields(supplier))
+    url = f"/api/v1/bidding/lots/{project.lots.get().pk}/single-source/"
+    with travel(TALKS + dt.timedelta(minutes=5)):
+        for body, code in (
+            ({"price": 451000, "minutes": "m", "participants": "p"}, "AMOUNT_NOT_STRING"),
+            ({"price": "451000", "minutes": "m", "participants": "p", "x": 1}, "UNKNOWN_FIELD"),
+            ({"price": "451000", "minutes": "a\x00b", "participants": "p"}, None),
+        ):
+            refused = api(agent).post(url, body, format="json")
+            assert refused.status_code == 400, refused.content
+            if code:
+                assert code in refused.content.decode()
+        assert (
+            api(supplier)
+            .post(url, {"price": "451000", "minutes": "m", "participants": "p"}, format="json")
+            .status_code
+            == 403
+        )
+        done = api(agent).post(
+            url,
+            {"price": "451000.00", "minutes": "协商记录", "participants": "张三"},
+            format="json",
+        )
+        assert done.status_code == 201, done.content
+        assert done.json()["agreement"]["price"] == "451000.00"
+        theirs = api(other_supplier).get(url).json()
+    assert (
+        theirs["agreement"]["minutes"] is None
+        and theirs["supplier"]["name"] == supplier.organization.name
+    )
