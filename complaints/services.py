@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -31,9 +30,9 @@ from bidding.models import OpeningResponse, PublicityObjection
 from clock.calendar import add_working_days, working_days_between
 from complaints.models import TEXT_LIMIT, Complaint, ComplaintDocument, MaterialRequest
 from complaints.rules import regime_of, rules_for_regime
-from lib.canonical import file_sha256
 from lib.errors import Conflict, DomainError, NotPermitted
 from lib.text import bounded, check_text
+from lib.uploads import hashed_upload
 from notifications import recipients
 from notifications.services import moment_text, notify
 from trading.exceptions import TooLate
@@ -676,14 +675,9 @@ def add_document(
         # A party acts through its operators and administrators, as in its other acts.
         require_org_role(actor, *PARTY_ROLES)
     title_text = check_text(title or "", field=str(_("名称")), max_length=200).strip()
-    if upload.size is None or upload.size == 0:
-        raise DomainError(_("文件为空。"), code="EMPTY_FILE")
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        raise DomainError(_("文件过大。"), code="FILE_TOO_LARGE")
     if request is not None and request.complaint_id != complaint.pk:
         raise DomainError(_("调查取证要求不属于本案。"), code="REQUEST_INVALID")
-    digest = file_sha256(upload.chunks())
-    upload.seek(0)
+    digest = hashed_upload(upload)
     with transaction.atomic():
         current = _lock(complaint)
         if not current.is_open:

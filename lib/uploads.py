@@ -40,9 +40,12 @@ from django.urls import Resolver404, get_resolver
 from django.utils import translation
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from lib.api import error_body
+from lib.canonical import file_sha256
+from lib.errors import DomainError
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -253,3 +256,16 @@ def _replay(messages: Iterable[dict[str, Any]], receive: Receive) -> Receive:
         return await receive()
 
     return replayed
+
+
+def hashed_upload(upload: Any) -> str:
+    """The SHA-256 of an uploaded file a service is about to store, after the checks every stored
+    upload passes: not empty (EMPTY_FILE), within MAX_UPLOAD_BYTES (FILE_TOO_LARGE). The file is
+    rewound for storing."""
+    if upload.size is None or upload.size == 0:
+        raise DomainError(gettext_lazy("文件为空。"), code="EMPTY_FILE")
+    if upload.size > settings.MAX_UPLOAD_BYTES:
+        raise DomainError(gettext_lazy("文件过大。"), code="FILE_TOO_LARGE")
+    digest = file_sha256(upload.chunks())
+    upload.seek(0)
+    return digest

@@ -26,10 +26,11 @@ from accounts.services import ensure_may_trade, require_org_role
 from audit.services import record
 from clock.calendar import next_working_moment
 from clock.services import cancel, schedule
-from lib.canonical import canonical_sha256, canonical_value, file_sha256, sha256_hex
+from lib.canonical import canonical_sha256, canonical_value, sha256_hex
 from lib.errors import DomainError, NotPermitted, present
 from lib.money import format_amount, parse_amount
 from lib.pdf import label as field_label
+from lib.uploads import hashed_upload
 from notifications import recipients
 from notifications.services import moment_text, notify
 from trading.exceptions import DepositRuleError, ScheduleError, Suspended, TooLate, WrongStatus
@@ -543,14 +544,7 @@ def upload_document(
     """Store a tender document with its SHA-256. Before publication it joins the tender announcement;
     after, it is published by the next amendment."""
     require_perm(actor, "trading.change_project", project)
-    from django.conf import settings
-
-    if upload.size is None or upload.size == 0:
-        raise DomainError(_("文件为空。"), code="EMPTY_FILE")
-    if upload.size > settings.MAX_UPLOAD_BYTES:
-        raise DomainError(_("文件过大。"), code="FILE_TOO_LARGE")
-    digest = file_sha256(upload.chunks())
-    upload.seek(0)
+    digest = hashed_upload(upload)
     with transaction.atomic():
         locked = lock_project(project)
         if locked.status == Project.Status.TERMINATED:
