@@ -1,6 +1,8 @@
 """To-do items of contracts (notifications.todo), registered from ContractsConfig.ready:
 
 - the agent: an awarded lot without a contract yet (draft it), by the award's `contract_due_at`;
+  bidding.todo's "签订合同" item (winner and agent, until the contract is recorded) sends the
+  reminders of that legal deadline, so these two items send none of their own;
 - each party: a contract version waiting for its signature, by `contract_due_at` for the first
   signing (招标投标法 Art.46; 政府采购法 Art.46), undated for a later amendment or supplement;
 - the agent: a GP contract signed but not yet published, by `publication_due_at` (GP 条例 Art.50) —
@@ -20,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import OrgRole, Role
 from bidding.models import Publicity
 from contracts.models import Contract, Milestone
-from notifications.todo import Assigned, TodoItem, TodoQuery, register_source
+from notifications.todo import LEADS_NONE, Assigned, TodoItem, TodoQuery, register_source
 from trading.models import Project
 
 LIMIT = 50
@@ -28,7 +30,7 @@ SHANGHAI_DAY_END = dt.time(23, 59)
 
 
 def _subject(contract: Contract) -> str:
-    return f"{contract.number} {contract.lot.project.number} {contract.lot}"
+    return f"{contract.number} {contract.lot}"
 
 
 def _url(contract: Contract) -> str:
@@ -49,12 +51,13 @@ def contracts_to_draft(query: TodoQuery) -> Iterator[Assigned]:
         if people:
             yield Assigned(
                 TodoItem(
-                    key=f"contract.draft:{lot.pk}",
+                    key=f"contracts.draft:{lot.pk}",
                     action=_("起草并签订合同"),
-                    subject=f"{lot.project.number} {lot}",
+                    subject=str(lot),
                     url=f"/contracts/new/{lot.pk}/",
                     due_at=publicity.contract_due_at,
                     legal=True,
+                    leads=LEADS_NONE,  # bidding.todo's "签订合同" reminds of this deadline
                 ),
                 people,
             )
@@ -94,12 +97,13 @@ def contracts_to_sign(query: TodoQuery) -> Iterator[Assigned]:
             if people:
                 yield Assigned(
                     TodoItem(
-                        key=f"contract.sign:{contract.pk}:{organization.pk}",
+                        key=f"contracts.sign:{contract.pk}:{organization.pk}",
                         action=_("签署合同"),
                         subject=_subject(contract),
                         url=_url(contract),
                         due_at=due,
                         legal=first,
+                        leads=LEADS_NONE,  # bidding.todo's "签订合同" reminds of this deadline
                     ),
                     people,
                 )
@@ -120,7 +124,7 @@ def contracts_to_publish(query: TodoQuery) -> Iterator[Assigned]:
         if people:
             yield Assigned(
                 TodoItem(
-                    key=f"contract.publish:{contract.pk}",
+                    key=f"contracts.publish:{contract.pk}",
                     action=_("发布合同公告"),
                     subject=_subject(contract),
                     url=_url(contract),
@@ -162,7 +166,7 @@ def milestones_due(query: TodoQuery) -> Iterator[Assigned]:
         if people:
             yield Assigned(
                 TodoItem(
-                    key=f"contract.milestone:{milestone.pk}",
+                    key=f"contracts.milestone:{milestone.pk}",
                     action=_("履约交付"),
                     subject=f"{_subject(contract)} #{milestone.number} {milestone.description}",
                     url=_url(contract),
