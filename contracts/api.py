@@ -31,7 +31,7 @@ from contracts.serializers import (
     AmendSerializer,
     ContractSerializer,
     ContractSummarySerializer,
-    DocumentUploadSerializer,
+    ContractDocumentUploadSerializer,
     DraftSerializer,
     EscalateSerializer,
     IssueCreateSerializer,
@@ -190,7 +190,7 @@ def amend(request: Request, pk: int) -> Response:
 
 @accepts_uploads(Role.AGENT)
 @extend_schema(
-    request={"multipart/form-data": DocumentUploadSerializer},
+    request={"multipart/form-data": ContractDocumentUploadSerializer},
     responses={201: ContractSerializer, **WRITE_ERRORS},
     description="A file for the contract (the agent): a new version listing it, to be signed.",
 )
@@ -198,7 +198,7 @@ def amend(request: Request, pk: int) -> Response:
 @parser_classes([MultiPartParser, FormParser])
 def documents(request: Request, pk: int) -> Response:
     found = _contract(request, pk)
-    payload = DocumentUploadSerializer(data=request.data)
+    payload = ContractDocumentUploadSerializer(data=request.data)
     payload.is_valid(raise_exception=True)
     data = payload.validated_data
     services.amend_contract(

@@ -166,7 +166,9 @@ def seed(out: Any) -> None:
             break
         side = services.side_of(Actor.for_user(user), contract)
         waiting = (
-            pending.purchaser_signed_at if side == services.PURCHASER else pending.supplier_signed_at
+            pending.purchaser_signed_at
+            if side == services.PURCHASER
+            else pending.supplier_signed_at
         )
         if waiting is None:
             services.sign_contract(Actor.for_user(user), contract, signed=_signed(user, contract))

@@ -96,7 +96,7 @@ class SignSerializer(StrictSerializer, SignedInputSerializer):
     """contract.sign over `pending_version.sha256` (the signing challenge's digest)."""
 
 
-class DocumentUploadSerializer(serializers.Serializer):
+class ContractDocumentUploadSerializer(serializers.Serializer):
     """A file for the contract: a new version listing it, with its reason, to be signed."""
 
     file = serializers.FileField()
