@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "deposits",
     "experts",
     "bidding",
+    "contracts",
     "complaints",
     "supervision",
 ]

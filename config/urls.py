@@ -43,6 +43,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("notifications/", include("notifications.channel_api_urls")),
     path("todo/", notifications_api.todo, name="api_todo"),
     path("complaints/", include("complaints.api_urls")),
+    path("contracts/", include("contracts.api_urls")),
     # Anything else under /api/v1/ answers in the API's error shape, not an HTML page (a path with
     # a newline in it too, which `<path:…>` would not match).
     re_path(r"^[\s\S]*$", lib_api.api_not_found),
@@ -73,6 +74,7 @@ urlpatterns = [
     path("audit/", include("audit.head_urls")),
     path("", include("notifications.channel_urls")),
     path("complaints/", include("complaints.urls")),
+    path("contracts/", include("contracts.urls")),
     path("", include("trading.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -11,6 +11,7 @@ it acts on, and what its digest is the hash of.
 | evaluation.sign | 签署评标报告 | bidding.evaluation | hash of the evaluation report | |
 | evaluation.dissent | 对评标报告持不同意见 | bidding.evaluation | hash of the evaluation report | text |
 | award.accept | 接受中标（成交）结果 | bidding.publicity | hash of the award notice (中标通知书) | |
+| contract.sign | 签署合同 | contracts.contract | canonical hash of the version (`ContractVersion.sha256`) | |
 | land.confirm | 确认竞得资格 | bidding.landlisting | | |
 | land.deal | 签署成交确认书 | bidding.landlisting | hash of the deal confirmation | |
 | auction.confirm | 确认竞价结果 | bidding.auction | hash of the auction results | |
@@ -77,6 +78,7 @@ _SPECS = (
         details=("text",),
     ),
     ActSpec("award.accept", _("接受中标（成交）结果"), "bidding.publicity", digest=_("中标通知书")),
+    ActSpec("contract.sign", _("签署合同"), "contracts.contract", digest=_("合同文本（版本）")),
     ActSpec("land.confirm", _("确认竞得资格"), "bidding.landlisting"),
     ActSpec("land.deal", _("签署成交确认书"), "bidding.landlisting", digest=_("成交确认书")),
     ActSpec("auction.confirm", _("确认竞价结果"), "bidding.auction", digest=_("竞价结果")),

@@ -248,6 +248,9 @@ class Announcement(models.Model):
         FAILED = "failed", _("流标公告")
         LAND_LISTING = "land_listing", _("土地挂牌出让公告")
         DEAL = "deal", _("成交公示")
+        # GP contracts within 2 working days of signing (GP 条例 Art.50), and their later versions:
+        # supplements, performance (履约) and termination (contracts.services).
+        CONTRACT = "contract", _("合同公告")
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="announcements")
     kind = models.CharField(_("公告类型"), max_length=16, choices=Kind.choices)

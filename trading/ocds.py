@@ -16,6 +16,16 @@ says what the notice said on its day and old releases never change. Codelist cho
   property rights, which are sales rather than procurement.
 - Lots use the Lots extension (declared in `extensions`). The 最高投标限价 and the deposit have no OCDS field,
   so each lot's description states them.
+- 合同公告 (GP contracts, `contracts.services`) → the `contracts` section: one contract per version,
+  with `id` (the contract number), `awardID` (the lot's award id, as in the result notice), `title`,
+  `value`, `dateSigned`, `status` (signed, published or in performance → `active`; accepted or
+  terminated → `terminated`), `documents` (the notice, `contractNotice`; the signed files,
+  `contractSigned`), `amendments` (each version in force after the first, with its reason) and
+  `implementation` (milestones: `delivery`, `met` or `scheduled`/`notMet` by their due day;
+  transactions: the milestones' payments, payer the buyer, payee the supplier). The version's
+  `contract_event` gives the tag: signed → `contract`, amended → `contractAmendment`, a delivery,
+  payment or acceptance → `implementation`, terminated → `contractTermination`. The supplier joins
+  `parties` (`supplier`, and `payee` once paid; the buyer is then also `payer`).
 - OCDS documents have no hash field. The SHA-256 goes into the document's `description` as
   "SHA-256: <64 hex digits>" (standard fields only; no undeclared extension field).
 
@@ -57,6 +67,19 @@ DOCUMENT_DOWNLOAD_URL_NAME = "document_download"
 Kind = Announcement.Kind
 MAIN_NOTICES = {Kind.TENDER, Kind.PROCUREMENT, Kind.LAND_LISTING}
 AWARD_NOTICES = {Kind.CANDIDATES, Kind.RESULT, Kind.DEAL}
+CONTRACT_TAGS = {
+    "signed": "contract",
+    "amended": "contractAmendment",
+    "implementation": "implementation",
+    "terminated": "contractTermination",
+}
+CONTRACT_STATUS = {
+    "signed": "active",
+    "published": "active",
+    "performing": "active",
+    "accepted": "terminated",
+    "terminated": "terminated",
+}
 AMENDING_NOTICES = {Kind.AMENDMENT, Kind.CLARIFICATION}
 DOCUMENT_TYPES: dict[str, str] = {
     Kind.TENDER: "tenderNotice",
@@ -70,6 +93,7 @@ DOCUMENT_TYPES: dict[str, str] = {
     Kind.CANDIDATES: "evaluationReports",
     Kind.RESULT: "awardNotice",
     Kind.DEAL: "awardNotice",
+    Kind.CONTRACT: "contractNotice",
 }
 METHODS = {
     Project.Method.OPEN: "open",
@@ -177,7 +201,9 @@ def _reference(org: dict[str, Any] | None) -> dict[str, str] | None:
     return {"id": _party_id(org), "name": org["name"]} if org else None
 
 
-def _release_tag(kind: str, number: int) -> list[str]:
+def _release_tag(kind: str, number: int, contract_event: str | None = None) -> list[str]:
+    if kind == Kind.CONTRACT:
+        return [CONTRACT_TAGS.get(contract_event or "", "contractUpdate")]
     if kind in MAIN_NOTICES:
         return ["tender"] if number == 1 else ["tenderUpdate"]
     if kind in AMENDING_NOTICES:
@@ -196,7 +222,7 @@ def _tender_status(kind: str, project: dict[str, Any], failed: set[int]) -> str:
         # 流标 of every lot: the tender ended without a result (a re-tender is a new process).
         numbers = {lot["number"] for lot in project.get("lots", [])}
         return "unsuccessful" if numbers and numbers <= failed else "active"
-    if kind in AWARD_NOTICES:
+    if kind in AWARD_NOTICES or kind == Kind.CONTRACT:
         return "complete"
     return "active"
 
@@ -300,8 +326,10 @@ def build_release(
     documents = documents or _Documents(project)
     timeline = stated.get("timeline", {})
     notice = _notice(version, kind, lot_ids)
-    # An award notice belongs to the awards it announces; anything else to the tender.
+    # An award notice belongs to the awards it announces, a contract notice to its contract;
+    # anything else to the tender.
     notice_in_awards = kind in AWARD_NOTICES and bool(lots)
+    stated_contract = version.content.get("contract") if kind == Kind.CONTRACT else None
 
     with translation.override("zh-hans"):
         method_details = _choice_label(Project.Method, stated.get("method"))
@@ -330,7 +358,7 @@ def build_release(
                 _lot(lot, "unsuccessful" if lot["number"] in failed else status) for lot in lots
             ],
             "documents": [
-                *([] if notice_in_awards else [notice]),
+                *([] if notice_in_awards or stated_contract else [notice]),
                 *(documents.describe(d) for d in stated.get("documents", [])),
             ],
         }
@@ -353,7 +381,7 @@ def build_release(
         "ocid": project.ocid,
         "id": release_id,
         "date": _when(version.published_at),
-        "tag": _release_tag(kind, version.number),
+        "tag": _release_tag(kind, version.number, version.content.get("contract_event")),
         "initiationType": "tender",
         "language": "zh",
         "parties": _parties(stated),
@@ -374,7 +402,126 @@ def build_release(
             }
             for lot in lots
         ]
+    if stated_contract:
+        release["contracts"] = [_contract(stated_contract, notice)]
+        _contract_parties(release, stated_contract)
     return _compact(release)
+
+
+def _contract(stated: dict[str, Any], notice: dict[str, Any]) -> dict[str, Any]:
+    """The `contracts` entry of a 合同公告 version, from what the notice stated (its `contract`)."""
+    number = stated["number"]
+    supplier = _reference(stated.get("supplier"))
+    buyer = _reference(stated.get("purchaser"))
+    milestones = [
+        _compact(
+            {
+                "id": f"{number}-milestone-{m['number']}",
+                "title": m["description"],
+                "type": "delivery",
+                "dueDate": _day_end(m["due_on"]),
+                "dateMet": _when(m.get("delivered_at")),
+                "status": "met"
+                if m.get("delivered_at")
+                else ("notMet" if m.get("late") else "scheduled"),
+                "description": f"对应价款：{m['amount']} 元",
+            }
+        )
+        for m in stated.get("milestones", [])
+    ]
+    transactions = [
+        _compact(
+            {
+                "id": f"{number}-payment-{t['milestone']}",
+                "date": _when(t.get("paid_at")),
+                "value": _amount(t["amount"]),
+                "payer": buyer,
+                "payee": supplier,
+            }
+        )
+        for t in stated.get("transactions", [])
+    ]
+    documents = [
+        notice,
+        *(
+            _compact(
+                {
+                    "id": f"contract-document-{d['id']}",
+                    "documentType": "contractSigned",
+                    "title": d.get("title"),
+                    "description": f"SHA-256: {d['sha256']}",
+                    "datePublished": _when(d.get("uploaded_at")),
+                    "language": "zh",
+                }
+            )
+            for d in stated.get("documents", [])
+        ),
+    ]
+    amendments = [
+        _compact(
+            {
+                "id": f"{number}-v{v['number']}",
+                "date": _when(v.get("effective_at")),
+                "rationale": v.get("reason") or None,
+                "description": f"SHA-256: {v['sha256']}",
+            }
+        )
+        for v in stated.get("versions", [])
+        if v["number"] > 1
+    ]
+    acceptance = stated.get("acceptance")
+    return _compact(
+        {
+            "id": number,
+            "awardID": stated["award_id"],
+            "title": f"第{stated['lot']}标段{stated.get('lot_name') or ''}合同",
+            "description": (
+                f"履约验收：{acceptance['result']}（{acceptance['accepted_on']}）"
+                if acceptance
+                else None
+            ),
+            "status": CONTRACT_STATUS.get(stated.get("status", ""), "active"),
+            "value": _amount(stated.get("price")),
+            "dateSigned": _when(stated.get("signed_at")),
+            "documents": documents,
+            "amendments": amendments,
+            "implementation": _compact({"milestones": milestones, "transactions": transactions}),
+        }
+    )
+
+
+def _day_end(day: str) -> str:
+    """The end of a due day (Beijing), as an RFC 3339 date-time."""
+    moment = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 59, 59), SHANGHAI)
+    return moment.isoformat()
+
+
+def _contract_parties(release: dict[str, Any], stated: dict[str, Any]) -> None:
+    """The supplier joins the parties; a payment makes the buyer a payer and the supplier a payee."""
+    paid = bool(stated.get("transactions"))
+    parties = {party["id"]: party for party in release["parties"]}
+    for key, roles in (
+        ("supplier", ["supplier", *(["payee"] if paid else [])]),
+        ("purchaser", ["buyer", *(["payer"] if paid else [])]),
+    ):
+        org = stated.get(key)
+        if not org:
+            continue
+        party = parties.get(_party_id(org))
+        if party is None:
+            party = {
+                "id": _party_id(org),
+                "name": org["name"],
+                "identifier": {
+                    "scheme": ORG_ID_SCHEME,
+                    "id": org["uscc"],
+                    "legalName": org["name"],
+                },
+                "roles": [],
+            }
+            release["parties"].append(party)
+            parties[party["id"]] = party
+        party["roles"].extend(role for role in roles if role not in party["roles"])
 
 
 def _choice_label(choices: Any, value: str | None) -> str | None:

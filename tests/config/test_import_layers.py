@@ -38,6 +38,7 @@ LAYERS: tuple[str, ...] = (
     "deposits",
     "experts",
     "bidding",
+    "contracts",
     "complaints",
     "supervision",
     "config",
