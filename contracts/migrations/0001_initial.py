@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_drop_org_notifications'),
-        ('trading', '0008_announcement_kind_contract'),
+        ('trading', '0009_announcement_kind_contract'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trading', '0007_gp_methods'),
+        ('trading', '0008_single_source'),
     ]
 
     operations = [
