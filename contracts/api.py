@@ -29,9 +29,9 @@ from contracts.models import Contract, ContractDocument, ContractVersion, Milest
 from contracts.serializers import (
     AcceptanceCreateSerializer,
     AmendSerializer,
+    ContractDocumentUploadSerializer,
     ContractSerializer,
     ContractSummarySerializer,
-    ContractDocumentUploadSerializer,
     DraftSerializer,
     EscalateSerializer,
     IssueCreateSerializer,
