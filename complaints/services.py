@@ -677,7 +677,7 @@ def add_document(
     title_text = check_text(title or "", field=str(_("名称")), max_length=200).strip()
     if request is not None and request.complaint_id != complaint.pk:
         raise DomainError(_("调查取证要求不属于本案。"), code="REQUEST_INVALID")
-    digest = hashed_upload(upload)
+    digest, size = hashed_upload(upload)
     with transaction.atomic():
         current = _lock(complaint)
         if not current.is_open:
@@ -687,7 +687,7 @@ def add_document(
             request=request,
             title=title_text or (upload.name or "document")[:200],
             sha256=digest,
-            size=upload.size,
+            size=size,
             content_type=getattr(upload, "content_type", "") or "",
             uploaded_by=actor.acting_user,
         )

@@ -232,7 +232,7 @@ def _version_content(
 ) -> dict[str, Any]:
     """Everything a version states; its canonical SHA-256 is what each party signs."""
     lot = contract.lot
-    return canonical_value(
+    content: dict[str, Any] = canonical_value(
         {
             "contract": contract.number,
             "project": lot.project.number,
@@ -251,6 +251,7 @@ def _version_content(
             "previous_sha256": previous.sha256 if previous else None,
         }
     )
+    return content
 
 
 def _new_version(

@@ -258,14 +258,15 @@ def _replay(messages: Iterable[dict[str, Any]], receive: Receive) -> Receive:
     return replayed
 
 
-def hashed_upload(upload: Any) -> str:
-    """The SHA-256 of an uploaded file a service is about to store, after the checks every stored
-    upload passes: not empty (EMPTY_FILE), within MAX_UPLOAD_BYTES (FILE_TOO_LARGE). The file is
-    rewound for storing."""
-    if upload.size is None or upload.size == 0:
+def hashed_upload(upload: Any) -> tuple[str, int]:
+    """The SHA-256 and size of an uploaded file a service is about to store, after the checks every
+    stored upload passes: not empty (EMPTY_FILE), within MAX_UPLOAD_BYTES (FILE_TOO_LARGE). The file
+    is rewound for storing."""
+    size: int | None = upload.size
+    if size is None or size == 0:
         raise DomainError(gettext_lazy("文件为空。"), code="EMPTY_FILE")
-    if upload.size > settings.MAX_UPLOAD_BYTES:
+    if size > settings.MAX_UPLOAD_BYTES:
         raise DomainError(gettext_lazy("文件过大。"), code="FILE_TOO_LARGE")
     digest = file_sha256(upload.chunks())
     upload.seek(0)
-    return digest
+    return digest, size

@@ -544,7 +544,7 @@ def upload_document(
     """Store a tender document with its SHA-256. Before publication it joins the tender announcement;
     after, it is published by the next amendment."""
     require_perm(actor, "trading.change_project", project)
-    digest = hashed_upload(upload)
+    digest, size = hashed_upload(upload)
     with transaction.atomic():
         locked = lock_project(project)
         if locked.status == Project.Status.TERMINATED:
@@ -554,7 +554,7 @@ def upload_document(
             lot=lot,
             title=(title or upload.name or "").strip()[:200] or "document",
             sha256=digest,
-            size=upload.size,
+            size=size,
             content_type=getattr(upload, "content_type", "") or "",
             uploaded_by=actor.user,
         )

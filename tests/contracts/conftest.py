@@ -66,7 +66,10 @@ def award(
             **timeline(T0 + dt.timedelta(minutes=1)),
         )
     lot = project.lots.get()
-    ends = project.bid_deadline + dt.timedelta(days=4)
+    deadline = project.bid_deadline
+    assert deadline is not None
+    ends = deadline + dt.timedelta(days=4)
+    assert winner.organization is not None
     candidates = [
         {
             "rank": 1,

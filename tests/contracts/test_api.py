@@ -27,7 +27,7 @@ def drafted(api, agent, gp: Awarded) -> int:
             format="json",
         )
     assert response.status_code == 201, response.content
-    return response.json()["id"]
+    return int(response.json()["id"])
 
 
 def test_the_flow_over_http(api, agent, supplier, gp):

@@ -169,7 +169,9 @@ def test_the_whole_way_from_tender_to_accepted_contract(opened, staff, agent):  
     price = next(
         c["price"] for c in award.candidates if c["organization"] == winner.organization_id
     )
-    with travel(award.award_notice_at + dt.timedelta(days=5)):
+    awarded_at, due_at = award.award_notice_at, award.contract_due_at
+    assert awarded_at is not None and due_at is not None
+    with travel(awarded_at + dt.timedelta(days=5)):
         with pytest.raises(DomainError) as mismatch:
             services.draft_contract(Actor.for_user(agent), lot, price="1.00", terms=TERMS)
         assert mismatch.value.code == "CONTRACT_PRICE_MISMATCH"
@@ -177,8 +179,8 @@ def test_the_whole_way_from_tender_to_accepted_contract(opened, staff, agent):  
         home = Client()
         home.force_login(winner)
         assert f"/contracts/{contract.pk}/" in home.get("/api/v1/todo/").content.decode()
-    signed_at = award.award_notice_at + dt.timedelta(days=29)
-    assert signed_at < award.contract_due_at
+    signed_at = awarded_at + dt.timedelta(days=29)
+    assert signed_at < due_at
     with travel(signed_at):
         services.sign_contract(Actor.for_user(winner), contract, signed=None)
         services.sign_contract(Actor.for_user(agent), contract, signed=None)

@@ -240,6 +240,7 @@ def test_milestones_delivery_payment_and_acceptance(agent, supplier, gp):
         services.record_payment(actor, first)
     first.refresh_from_db()
     contract.refresh_from_db()
+    assert first.delivered_at is not None
     assert contract.status == Contract.Status.PERFORMING and not first.late_at(first.delivered_at)
     with travel(start + dt.timedelta(days=22)):
         second.refresh_from_db()
@@ -272,7 +273,9 @@ def test_milestones_delivery_payment_and_acceptance(agent, supplier, gp):
         "implementation",
         "implementation",
     ]
-    last = versions.last().content["contract"]
+    newest = versions.last()
+    assert newest is not None
+    last = newest.content["contract"]
     assert last["status"] == "accepted" and last["transactions"][0]["amount"] == "490000.00"
 
 
