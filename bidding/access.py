@@ -17,6 +17,12 @@ see everything after the opening; the public sees the opening record and the res
 | the evaluation report (page, API, PDF) | the project's agent | once every member signed |
 | candidate publicity, the award | anyone | once published |
 | the award notice (中标通知书) | the winner, the project's agent, center staff, supervisors | once issued |
+| 谈判/磋商 rounds | the project's agent, center staff, supervisors, panel members | as published |
+| 谈判/磋商 rounds | a supplier whose first response was opened: those before it was put out | as published |
+| who was put out, who is still in | center staff, supervisors; a supplier put out: that it is | always |
+| whether a supplier gave its final quote, its receipt | that supplier only | always |
+| final quotes with prices | the project's agent, center staff, supervisors, panel members | once opened |
+| a final quote with its price | its own supplier | once opened (at the call's end) |
 
 A lot of a project the user may not see, and an object the user may not see, answer 404 (NotFound);
 an action on a visible object by someone not allowed is refused by the service (403).
@@ -30,10 +36,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
-from accounts.models import Role
+from accounts.models import Organization, Role
 from accounts.permissions import has_perm
-from bidding import services
-from bidding.models import Bid, Evaluation, EvaluationMember, Opening, Publicity
+from bidding import negotiation, services
+from bidding.models import (
+    Bid,
+    Evaluation,
+    EvaluationMember,
+    FinalQuote,
+    FinalQuoteCall,
+    NegotiationRound,
+    Opening,
+    Publicity,
+)
 from lib.errors import DomainError, NotFound
 from trading.models import Lot, Project
 from trading.rules import SEALED_METHODS
@@ -221,6 +236,160 @@ def winner_row(publicity: Publicity) -> dict[str, Any] | None:
         if candidate["organization"] == publicity.winner_id:
             return candidate
     return None
+
+
+# --- 竞争性谈判/磋商 after the opening --------------------------------------------------------------
+
+
+def negotiating_organization(user: Any, lot: Lot) -> int | None:
+    """The user's organization if its first response on the lot was opened (it negotiates, or did
+    until it was put out)."""
+    org = organization_id(user)
+    if org is None:
+        return None
+    opened = Bid.objects.filter(lot=lot, organization_id=org, status=Bid.Status.DECRYPTED)
+    return org if opened.exists() else None
+
+
+def may_see_negotiation(user: Any, lot: Lot) -> bool:
+    if not negotiation.uses_negotiation(lot.project):
+        return False
+    if oversees(user, lot.project) or negotiating_organization(user, lot) is not None:
+        return True
+    return member_of(user, Evaluation.objects.filter(lot=lot).first()) is not None
+
+
+def negotiation_for(user: Any, lot: Lot) -> None:
+    """404 unless the lot is negotiated and the user may follow its negotiation."""
+    if not may_see_negotiation(user, lot):
+        raise NotFound(_("未找到该谈判/磋商。"))
+
+
+def sees_who_is_out(user: Any) -> bool:
+    """Who was put out and who is still in: center staff (who run the rounds) and supervisors."""
+    return is_staff(user) or is_supervisor(user)
+
+
+def may_see_final_quotes(user: Any, lot: Lot) -> bool:
+    """Every opened final quote with its price: as bids after the opening (the project's agent,
+    center staff, supervisors), and the panel that judges by them."""
+    if oversees(user, lot.project):
+        return True
+    return member_of(user, Evaluation.objects.filter(lot=lot).first()) is not None
+
+
+def negotiation_stage(lot: Lot, call: FinalQuoteCall | None) -> str:
+    """waiting (before the panel sits), negotiating, quoting (the call is out), opened."""
+    if call is not None:
+        return "opened" if call.opened_at is not None else "quoting"
+    opening = opening_of(lot)
+    evaluation = Evaluation.objects.filter(lot=lot).first()
+    if (
+        opening is not None
+        and opening.stage == Opening.Stage.OPENED
+        and evaluation is not None
+        and evaluation.status == Evaluation.Status.IN_PROGRESS
+    ):
+        return "negotiating"
+    return "waiting"
+
+
+NEGOTIATION_STAGE_LABELS = {
+    "waiting": _("等待谈判/磋商小组开始"),
+    "negotiating": _("谈判/磋商中"),
+    "quoting": _("最后报价中"),
+    "opened": _("最后报价已开启"),
+}
+
+
+def negotiation_state(user: Any, lot: Lot) -> dict[str, Any]:
+    """The negotiation as `user` may see it (call `negotiation_for` first). Before the call closes
+    nobody learns another supplier's final-quote status or price; only center staff and supervisors
+    learn who was put out; a supplier put out sees the rounds before the one that put it out."""
+    project = lot.project
+    org = negotiating_organization(user, lot)
+    names = sees_who_is_out(user)
+    rounds = list(NegotiationRound.objects.filter(lot=lot).order_by("number"))
+    call = FinalQuoteCall.objects.filter(lot=lot).first()
+    mentioned: set[int] = set()
+    if names:
+        for round_ in rounds:
+            mentioned.update(int(pk) for pk in round_.excluded)
+        mentioned.update(negotiation.still_in(lot))
+        if call is not None:
+            mentioned.update(int(pk) for pk in call.suppliers)
+    orgs = Organization.objects.in_bulk(mentioned)
+    you = None
+    if org is not None:
+        out_in = next((r.number for r in rounds if org in {int(pk) for pk in r.excluded}), None)
+        rounds = [r for r in rounds if out_in is None or r.number < out_in]
+        invited = call is not None and org in {int(pk) for pk in call.suppliers}
+        you = {
+            "organization": org,
+            "still_in": out_in is None and (call is None or invited),
+            "out_in_round": out_in,
+        }
+    state: dict[str, Any] = {
+        "lot": lot,
+        "method": project.method,
+        "stage": negotiation_stage(lot, call),
+        "server_time": timezone.now(),
+        "rounds": [
+            {
+                "number": r.number,
+                "changes": r.changes,
+                "published_at": r.published_at,
+                "excluded": [orgs[int(pk)] for pk in r.excluded if int(pk) in orgs]
+                if names
+                else None,
+            }
+            for r in rounds
+        ],
+        "still_in": [orgs[pk] for pk in negotiation.still_in(lot) if pk in orgs]
+        if names and call is None
+        else None,
+        "you": you,
+        "final_call": _final_call(user, lot, call, org, orgs if names else None),
+    }
+    return state
+
+
+def _final_call(
+    user: Any, lot: Lot, call: FinalQuoteCall | None, org: int | None, orgs: dict | None
+) -> dict[str, Any] | None:
+    if call is None:
+        return None
+    invited = [int(pk) for pk in call.suppliers]
+    own = FinalQuote.objects.filter(call=call, organization_id=org).first() if org else None
+    quotes = None
+    if call.opened_at is not None:
+        # Once opened: every quote for those who see prices after an opening, a supplier its own.
+        rows = {q.organization_id: q for q in call.quotes.all()}
+        shown = invited if may_see_final_quotes(user, lot) else [pk for pk in invited if pk == org]
+        if shown or may_see_final_quotes(user, lot):
+            named = Organization.objects.in_bulk(shown)
+            quotes = [
+                {
+                    "organization": named[pk],
+                    "quoted": pk in rows,
+                    "price": rows[pk].price if pk in rows else None,
+                    "submitted_at": rows[pk].submitted_at if pk in rows else None,
+                    "sealed_sha256": rows[pk].sealed_sha256 if pk in rows else None,
+                }
+                for pk in shown
+                if pk in named
+            ]
+    return {
+        "called_at": call.called_at,
+        "closes_at": call.closes_at,
+        "opened_at": call.opened_at,
+        "suppliers": [orgs[pk] for pk in invited if pk in orgs] if orgs is not None else None,
+        "invited": (org in invited) if org is not None else None,
+        "quoted": own is not None if org is not None else None,
+        "receipt_sha256": own.sealed_sha256 if own is not None else None,
+        "submitted_at": own.submitted_at if own is not None else None,
+        "quotes": quotes,
+    }
 
 
 # --- Catching up with the clock -------------------------------------------------------------------

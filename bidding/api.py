@@ -27,7 +27,7 @@ from rest_framework.response import Response
 
 from accounts.actors import Actor
 from accounts.models import Role
-from bidding import access, services
+from bidding import access, negotiation, services
 from bidding import evaluation as evaluating
 from bidding.models import (
     Bid,
@@ -54,7 +54,13 @@ from bidding.serializers import (
     EvaluationSeatSerializer,
     EvaluationSerializer,
     EvaluationStartInputSerializer,
+    FinalCallInputSerializer,
+    FinalQuoteInputSerializer,
+    FinalQuoteReceiptSerializer,
     LotBiddingStatusSerializer,
+    NegotiationRoundInputSerializer,
+    NegotiationRoundSerializer,
+    NegotiationSerializer,
     OpeningAnswerInputSerializer,
     OpeningRecordSerializer,
     OpeningRespondInputSerializer,
@@ -500,6 +506,99 @@ def my_evaluations(request: Request) -> Response:
         .order_by("-evaluation__started_at")
     )
     return Response(EvaluationSeatSerializer(seats, many=True).data)
+
+
+# --- 竞争性谈判/磋商 after the opening -------------------------------------------------------------
+
+
+@extend_schema(
+    responses={200: NegotiationSerializer, **READ_ERRORS},
+    description="The negotiation of a 竞争性谈判/磋商 lot after its first responses were opened "
+    "(404 for other methods and for anyone not following it): the project's agent, center staff, "
+    "supervisors, the panel and each supplier whose first response was opened. Rounds with their "
+    "changes (a supplier put out: those before it was put out, and `you.out_in_round`); who was "
+    "put out only for center staff and supervisors. The final-quote call: a supplier learns "
+    "whether it quoted and its receipt hash; nobody learns another supplier's status or price "
+    "before the close; once opened, the quotes as bid prices after an opening (the project's "
+    "agent, center staff, supervisors, the panel; a supplier its own).",
+)
+@api_view(["GET"])
+def negotiation_detail(request: Request, pk: int) -> Response:
+    lot = access.lot_for(request.user, pk)
+    access.negotiation_for(request.user, lot)
+    return Response(NegotiationSerializer(access.negotiation_state(request.user, lot)).data)
+
+
+@extend_schema(
+    request=NegotiationRoundInputSerializer,
+    responses={201: NegotiationRoundSerializer, **WRITE_ERRORS},
+    description="Center staff publish a round while the panel sits and before the final-quote "
+    "call: its changes reach every supplier still in; `excluded` puts suppliers still in out "
+    "(NOT_IN_NEGOTIATION for anyone else; ROUND_EMPTY with neither). NEGOTIATION_CLOSED after "
+    "the call, WRONG_STATUS before the panel sits.",
+)
+@api_view(["POST"])
+def negotiation_rounds(request: Request, pk: int) -> Response:
+    lot = access.lot_for(request.user, pk)
+    access.negotiation_for(request.user, lot)
+    payload = NegotiationRoundInputSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    data = payload.validated_data
+    round_ = negotiation.publish_round(
+        _actor(request), lot, changes=data["changes"], excluded=data["excluded"]
+    )
+    row = next(
+        r
+        for r in access.negotiation_state(request.user, lot)["rounds"]
+        if r["number"] == round_.number
+    )
+    return Response(NegotiationRoundSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    request=FinalCallInputSerializer,
+    responses={201: NegotiationSerializer, **WRITE_ERRORS},
+    description="Center staff end the negotiation: every supplier still in gives one sealed final "
+    "quote by `closes_at` (DUE_AT_INVALID if not later than now); TOO_FEW_SUPPLIERS below the "
+    "method's minimum still in. The clock opens the quotes at `closes_at`.",
+)
+@api_view(["POST"])
+def negotiation_final_call(request: Request, pk: int) -> Response:
+    lot = access.lot_for(request.user, pk)
+    access.negotiation_for(request.user, lot)
+    payload = FinalCallInputSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    negotiation.call_final_quotes(
+        _actor(request), lot, closes_at=payload.validated_data["closes_at"]
+    )
+    state = access.negotiation_state(request.user, lot)
+    return Response(NegotiationSerializer(state).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    request=FinalQuoteInputSerializer,
+    responses={201: FinalQuoteReceiptSerializer, **WRITE_ERRORS},
+    description="A supplier invited to the call gives its final quote, once (FINAL_QUOTE_FIXED), "
+    "before `closes_at` (TOO_LATE; NOT_CALLED before the call). The price is a string (AMOUNT_*) "
+    "sealed at once to the project key; the answer is the receipt, never the price.",
+)
+@api_view(["POST"])
+def negotiation_final_quote(request: Request, pk: int) -> Response:
+    lot = access.lot_for(request.user, pk)
+    access.negotiation_for(request.user, lot)
+    payload = FinalQuoteInputSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    quote = negotiation.submit_final_quote(
+        _actor(request), lot, price=payload.validated_data["price"]
+    )
+    receipt = {
+        "lot": lot,
+        "organization": quote.organization,
+        "submitted_at": quote.submitted_at,
+        "closes_at": quote.call.closes_at,
+        "sealed_sha256": quote.sealed_sha256,
+    }
+    return Response(FinalQuoteReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)
 
 
 # --- Publicity and award --------------------------------------------------------------------------

@@ -43,6 +43,19 @@ urlpatterns = [
     ),
     path("lots/<id:pk>/evaluation/compile/", api.compile_report, name="api_evaluation_compile"),
     path("lots/<id:pk>/evaluation/confirm/", api.confirm_report, name="api_evaluation_confirm"),
+    # 竞争性谈判/磋商: rounds, the final-quote call, final quotes.
+    path("lots/<id:pk>/negotiation/", api.negotiation_detail, name="api_negotiation"),
+    path("lots/<id:pk>/negotiation/rounds/", api.negotiation_rounds, name="api_negotiation_rounds"),
+    path(
+        "lots/<id:pk>/negotiation/final-call/",
+        api.negotiation_final_call,
+        name="api_negotiation_final_call",
+    ),
+    path(
+        "lots/<id:pk>/negotiation/final-quote/",
+        api.negotiation_final_quote,
+        name="api_negotiation_final_quote",
+    ),
     # Publicity, award, contract.
     path("lots/<id:pk>/publicity/", api.publicity, name="api_publicity"),
     path(

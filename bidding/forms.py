@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organization
 from bidding.models import Evaluation
 from experts.models import DrawRequest
 from lib import numbers
@@ -188,4 +189,45 @@ class BeijingDateTimeField(forms.DateTimeField):
 class ContractForm(forms.Form):
     signed_at = BeijingDateTimeField(
         label=_("合同签订时间（北京时间，留空为现在）"), required=False
+    )
+
+
+# --- 竞争性谈判/磋商 -----------------------------------------------------------------------------
+
+
+class RoundForm(forms.Form):
+    """One round: its changes and the suppliers still in that it puts out (checkboxes)."""
+
+    changes = forms.CharField(
+        label=_("本轮实质性变动内容"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("对采购需求、合同条款的变动，将同时告知所有仍在谈判/磋商的供应商。"),
+    )
+    excluded = numbers.ModelMultipleChoiceField(
+        label=_("本轮淘汰的供应商（未实质性响应）"),
+        queryset=Organization.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, suppliers: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["excluded"].queryset = Organization.objects.filter(pk__in=suppliers).order_by(
+            "pk"
+        )
+
+
+class FinalCallForm(forms.Form):
+    closes_at = BeijingDateTimeField(label=_("最后报价截止时间（北京时间）"))
+
+
+class FinalQuoteForm(forms.Form):
+    price = AmountFormField(
+        label=_("最后报价（元）"),
+        help_text=_(
+            "以元为单位，最多两位小数。提交后立即加密，截止时统一开启；只能提交一次，不得更改。"
+        ),
+        widget=forms.TextInput(attrs={"spellcheck": "false"}),
     )

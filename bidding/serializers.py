@@ -5,21 +5,25 @@ decrypted it at the opening."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bidding.access import STAGE_LABELS
+from bidding.access import NEGOTIATION_STAGE_LABELS, STAGE_LABELS
 from bidding.models import Bid, Evaluation, Opening, Publicity
 from bidding.pdf import receipt_document
 from lib import numbers
+from lib.errors import DomainError
 from signing.serializers import SignedInputSerializer
 from trading.serializers import (
     AwareDateTimeField,
     MoneyField,
     OrganizationRefSerializer,
+    ProjectMethodField,
     enum_field,
 )
 
@@ -442,3 +446,156 @@ class ContractInputSerializer(serializers.Serializer):
 
 class RefusalInputSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
+
+
+# --- 竞争性谈判/磋商 after the opening -------------------------------------------------------------
+
+
+@extend_schema_field(
+    {"type": "string", "enum": [str(key) for key in NEGOTIATION_STAGE_LABELS]},
+    component_name="NegotiationStageEnum",
+)
+class NegotiationStageField(serializers.CharField):
+    pass
+
+
+class StrictInputSerializer(serializers.Serializer):
+    # Refuses keys it does not declare (UNKNOWN_FIELD): a misspelt `exclude` is an error, not a round
+    # published without it. Documented as `additionalProperties: false` (lib.schema).
+
+    class Meta:
+        closed = True
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key)[:40] for key in data if key not in self.fields)
+            if unknown:
+                raise DomainError(
+                    _("不认识的字段：%(fields)s"),
+                    code="UNKNOWN_FIELD",
+                    fields=", ".join(unknown[:10]),
+                )
+        return super().to_internal_value(data)
+
+
+class ServiceTextField(serializers.CharField):
+    """Text handed to the service as sent: it reads it with `lib.text.check_text` (a JSON number or
+    list is TEXT_NOT_STRING there, an overlong text TEXT_TOO_LONG), as for the pages."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+
+class NegotiationRoundSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    changes = serializers.CharField(
+        help_text="the changes to the requirements or the contract terms, sent to every supplier "
+        "still in"
+    )
+    published_at = serializers.DateTimeField()
+    excluded = OrganizationRefSerializer(
+        many=True,
+        allow_null=True,
+        help_text="suppliers put out in this round: center staff and supervisors only",
+    )
+
+
+class NegotiationYouSerializer(serializers.Serializer):
+    still_in = serializers.BooleanField(
+        help_text="false once put out in a round, or left out of the final-quote call"
+    )
+    out_in_round = serializers.IntegerField(
+        allow_null=True, help_text="the round that put the caller out; null while still in"
+    )
+
+
+class FinalQuoteRowSerializer(serializers.Serializer):
+    organization = OrganizationRefSerializer()
+    quoted = serializers.BooleanField(help_text="false: invited but gave none (it is out)")
+    price = MoneyField(allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    sealed_sha256 = serializers.CharField(allow_null=True)
+
+
+class FinalQuoteCallSerializer(serializers.Serializer):
+    called_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    suppliers = OrganizationRefSerializer(
+        many=True,
+        allow_null=True,
+        help_text="the suppliers invited to quote: center staff and supervisors only",
+    )
+    invited = serializers.BooleanField(
+        allow_null=True, help_text="for a supplier: whether it is invited to quote"
+    )
+    quoted = serializers.BooleanField(
+        allow_null=True, help_text="for a supplier: whether it gave its final quote"
+    )
+    receipt_sha256 = serializers.CharField(
+        allow_null=True, help_text="for a supplier that quoted: SHA-256 of its sealed quote"
+    )
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    quotes = FinalQuoteRowSerializer(
+        many=True,
+        allow_null=True,
+        help_text="once opened: every invited supplier's quote for the project's agent, center "
+        "staff, supervisors and the panel; a supplier's own otherwise; null before",
+    )
+
+
+class NegotiationSerializer(serializers.Serializer):
+    lot = BiddingLotSerializer()
+    method = ProjectMethodField()
+    stage = NegotiationStageField()
+    server_time = serializers.DateTimeField()
+    rounds = NegotiationRoundSerializer(
+        many=True, help_text="a supplier put out sees the rounds before the one that put it out"
+    )
+    still_in = OrganizationRefSerializer(
+        many=True,
+        allow_null=True,
+        help_text="the suppliers still in before the call: center staff and supervisors only",
+    )
+    you = NegotiationYouSerializer(
+        allow_null=True, help_text="for a supplier whose first response was opened"
+    )
+    final_call = FinalQuoteCallSerializer(allow_null=True)
+
+
+class NegotiationRoundInputSerializer(StrictInputSerializer):
+    changes = ServiceTextField(
+        required=False,
+        default="",
+        help_text="the round's changes (at most 10,000 characters); may be empty if suppliers are "
+        "put out",
+    )
+    excluded = serializers.ListField(
+        child=numbers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=200,
+        help_text="organization ids of suppliers still in, found non-compliant in this round",
+    )
+
+
+class FinalCallInputSerializer(StrictInputSerializer):
+    closes_at = AwareDateTimeField(help_text="ISO-8601 with offset, later than now")
+
+
+class FinalQuoteInputSerializer(StrictInputSerializer):
+    price = MoneyField(help_text="yuan as a string of ASCII digits, at most two decimals")
+
+
+class FinalQuoteReceiptSerializer(serializers.Serializer):
+    lot = BiddingLotSerializer()
+    organization = OrganizationRefSerializer()
+    submitted_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    sealed_sha256 = serializers.CharField(
+        help_text="SHA-256 of the sealed quote: the receipt (the price stays sealed until the close)"
+    )

@@ -52,6 +52,18 @@ urlpatterns = [
         views.evaluation_report_pdf,
         name="evaluation_report_pdf",
     ),
+    # 竞争性谈判/磋商: rounds, the final-quote call, a supplier's final quote.
+    path("lots/<id:pk>/negotiation/round/", views.negotiation_round, name="negotiation_round"),
+    path(
+        "lots/<id:pk>/negotiation/final-call/",
+        views.negotiation_final_call,
+        name="negotiation_final_call",
+    ),
+    path(
+        "lots/<id:pk>/negotiation/final-quote/",
+        views.negotiation_final_quote,
+        name="negotiation_final_quote",
+    ),
     # Publicity, award, contract.
     path("lots/<id:pk>/publicity/publish/", views.publicity_publish, name="publicity_publish"),
     path("lots/<id:pk>/publicity/object/", views.publicity_object, name="publicity_object"),

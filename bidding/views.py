@@ -28,14 +28,17 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.actors import Actor
 from accounts.models import Role
 from accounts.permissions import visible_to
-from bidding import access, pdf, services
+from bidding import access, negotiation, pdf, services
 from bidding import evaluation as evaluating
 from bidding.forms import (
     BidForm,
     ContractForm,
     DecryptForm,
     DissentForm,
+    FinalCallForm,
+    FinalQuoteForm,
     RespondForm,
+    RoundForm,
     ScoreForm,
     StartEvaluationForm,
     TextForm,
@@ -293,6 +296,7 @@ def _lot_context(request: HttpRequest, lot: Lot, **bound: Any) -> dict[str, Any]
         context["contract_form"] = ContractForm(prefix="contract")
     if may["staff"] and opening is not None and evaluation is None:
         context["start_form"] = StartEvaluationForm(lot=lot)
+    context.update(_negotiation_context(request, lot, bound))
     context.update(bound)
     return context
 
@@ -659,6 +663,7 @@ def _evaluation_context(
             .order_by("bid_id", "member_id")
         )
         context["bid_total"] = Bid.objects.filter(lot=lot, status=Bid.Status.DECRYPTED).count()
+    context.update(_negotiation_context(request, lot, bound))
     context.update(bound)
     return context
 
@@ -809,6 +814,126 @@ def evaluation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         return _evaluation_error(request, lot, exc, dissent_form=form)
     messages.success(request, _("已签署评标报告。"))
     return redirect("bidding_evaluation", pk=lot.pk)
+
+
+# --- 竞争性谈判/磋商 ------------------------------------------------------------------------------
+
+
+def _negotiation_context(request: HttpRequest, lot: Lot, bound: dict[str, Any]) -> dict[str, Any]:
+    """The negotiation section of the lot and evaluation pages (bidding/_negotiation.html): what the
+    user may see of it (`access.negotiation_state`), center staff's round and final-call forms while
+    it runs, an invited supplier's final-quote form until it quoted or the call closed. A kept form
+    comes from `bound`; the final quote is never kept (its price is not echoed back)."""
+    user = request.user
+    if not access.may_see_negotiation(user, lot):
+        return {}
+    state = access.negotiation_state(user, lot)
+    state["stage_label"] = access.NEGOTIATION_STAGE_LABELS[state["stage"]]
+    context: dict[str, Any] = {"negotiation": state}
+    if state["stage"] == "negotiating" and access.is_staff(user):
+        context["round_form"] = bound.pop("round_form", None) or RoundForm(
+            suppliers=negotiation.still_in(lot)
+        )
+        context["final_call_form"] = bound.pop("final_call_form", None) or FinalCallForm()
+    call = state["final_call"]
+    if call is not None:
+        call["open"] = timezone.now() < call["closes_at"]
+        if state["stage"] == "quoting" and call["open"] and call["invited"] and not call["quoted"]:
+            context["final_quote_form"] = FinalQuoteForm()
+    return context
+
+
+def _negotiation_or_404(request: HttpRequest, lot: Lot) -> None:
+    _found(access.negotiation_for, request.user, lot)
+
+
+def _from_evaluation(request: HttpRequest, lot: Lot) -> bool:
+    """The form was on the evaluation page (and the user may see that page)."""
+    if request.POST.get("back") != "evaluation":
+        return False
+    evaluation = Evaluation.objects.filter(lot=lot).first()
+    return evaluation is not None and access.may_see_evaluation(request.user, evaluation)
+
+
+def _after_negotiation(request: HttpRequest, lot: Lot) -> HttpResponse:
+    name = "bidding_evaluation" if _from_evaluation(request, lot) else "bidding_lot"
+    return redirect(name, pk=lot.pk)
+
+
+def _negotiation_error(
+    request: HttpRequest, lot: Lot, exc: DomainError, **bound: Any
+) -> HttpResponse:
+    if _from_evaluation(request, lot):
+        return _evaluation_error(request, lot, exc, **bound)
+    return _lot_error(request, lot, exc, **bound)
+
+
+@login_required
+@require_POST
+def negotiation_round(request: HttpRequest, pk: int) -> HttpResponse:
+    lot = _lot(request, pk)
+    _negotiation_or_404(request, lot)
+    form = RoundForm(request.POST, suppliers=negotiation.still_in(lot))
+    if not form.is_valid():
+        return _negotiation_error(request, lot, _invalid(form), round_form=form)
+    try:
+        round_ = negotiation.publish_round(
+            Actor.from_request(request),
+            lot,
+            changes=form.cleaned_data["changes"],
+            excluded=[org.pk for org in form.cleaned_data["excluded"]],
+        )
+    except DomainError as exc:
+        return _negotiation_error(request, lot, exc, round_form=form)
+    messages.success(
+        request,
+        _("第 %(n)s 轮已发布，变动内容已告知仍在谈判/磋商的供应商。") % {"n": round_.number},
+    )
+    return _after_negotiation(request, lot)
+
+
+@login_required
+@require_POST
+def negotiation_final_call(request: HttpRequest, pk: int) -> HttpResponse:
+    lot = _lot(request, pk)
+    _negotiation_or_404(request, lot)
+    form = FinalCallForm(request.POST)
+    if not form.is_valid():
+        return _negotiation_error(request, lot, _invalid(form), final_call_form=form)
+    try:
+        call = negotiation.call_final_quotes(
+            Actor.from_request(request), lot, closes_at=form.cleaned_data["closes_at"]
+        )
+    except DomainError as exc:
+        return _negotiation_error(request, lot, exc, final_call_form=form)
+    messages.success(
+        request,
+        _("已通知仍在谈判/磋商的供应商提交最后报价，截止 %(end)s（北京时间）。")
+        % {"end": timezone.localtime(call.closes_at).strftime("%Y-%m-%d %H:%M:%S")},
+    )
+    return _after_negotiation(request, lot)
+
+
+@login_required
+@require_POST
+def negotiation_final_quote(request: HttpRequest, pk: int) -> HttpResponse:
+    lot = _lot(request, pk)
+    _negotiation_or_404(request, lot)
+    form = FinalQuoteForm(request.POST)
+    if not form.is_valid():
+        return _negotiation_error(request, lot, _invalid(form))
+    try:
+        quote = negotiation.submit_final_quote(
+            Actor.from_request(request), lot, price=format_amount(form.cleaned_data["price"])
+        )
+    except DomainError as exc:
+        return _negotiation_error(request, lot, exc)
+    messages.success(
+        request,
+        _("最后报价已加密提交，回执哈希 %(sha)s。报价在截止时统一开启，不得更改。")
+        % {"sha": quote.sealed_sha256},
+    )
+    return _after_negotiation(request, lot)
 
 
 # --- Publicity, award, contract -------------------------------------------------------------------
