@@ -19,6 +19,7 @@ from accounts.models import Organization
 from bidding.models import Evaluation
 from experts.models import DrawRequest
 from lib import numbers
+from lib.forms import form_field
 from lib.money import AmountFormField
 from trading.models import Lot
 
@@ -125,7 +126,7 @@ class StartEvaluationForm(forms.Form):
 
     def __init__(self, *args: Any, lot: Lot, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["draw"].queryset = DrawRequest.objects.filter(
+        form_field(self, "draw", forms.ModelChoiceField).queryset = DrawRequest.objects.filter(
             project_id=lot.project_id,
             status=DrawRequest.Status.SIGNED_OFF,
             replaces_in__isnull=True,
@@ -214,9 +215,8 @@ class RoundForm(forms.Form):
 
     def __init__(self, *args: Any, suppliers: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["excluded"].queryset = Organization.objects.filter(pk__in=suppliers).order_by(
-            "pk"
-        )
+        excluded = form_field(self, "excluded", forms.ModelMultipleChoiceField)
+        excluded.queryset = Organization.objects.filter(pk__in=suppliers).order_by("pk")
 
 
 class FinalCallForm(forms.Form):

@@ -5,11 +5,9 @@ decrypted it at the opening."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,7 +15,7 @@ from bidding.access import NEGOTIATION_STAGE_LABELS, STAGE_LABELS
 from bidding.models import Bid, Evaluation, Opening, Publicity
 from bidding.pdf import receipt_document
 from lib import numbers
-from lib.errors import DomainError
+from lib.api import StrictSerializer
 from signing.serializers import SignedInputSerializer
 from trading.serializers import (
     AwareDateTimeField,
@@ -459,25 +457,6 @@ class NegotiationStageField(serializers.CharField):
     pass
 
 
-class StrictInputSerializer(serializers.Serializer):
-    # Refuses keys it does not declare (UNKNOWN_FIELD): a misspelt `exclude` is an error, not a round
-    # published without it. Documented as `additionalProperties: false` (lib.schema).
-
-    class Meta:
-        closed = True
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            unknown = sorted(str(key)[:40] for key in data if key not in self.fields)
-            if unknown:
-                raise DomainError(
-                    _("不认识的字段：%(fields)s"),
-                    code="UNKNOWN_FIELD",
-                    fields=", ".join(unknown[:10]),
-                )
-        return super().to_internal_value(data)
-
-
 class ServiceTextField(serializers.CharField):
     """Text handed to the service as sent: it reads it with `lib.text.check_text` (a JSON number or
     list is TEXT_NOT_STRING there, an overlong text TEXT_TOO_LONG), as for the pages."""
@@ -567,7 +546,7 @@ class NegotiationSerializer(serializers.Serializer):
     final_call = FinalQuoteCallSerializer(allow_null=True)
 
 
-class NegotiationRoundInputSerializer(StrictInputSerializer):
+class NegotiationRoundInputSerializer(StrictSerializer):
     changes = ServiceTextField(
         required=False,
         default="",
@@ -583,11 +562,11 @@ class NegotiationRoundInputSerializer(StrictInputSerializer):
     )
 
 
-class FinalCallInputSerializer(StrictInputSerializer):
+class FinalCallInputSerializer(StrictSerializer):
     closes_at = AwareDateTimeField(help_text="ISO-8601 with offset, later than now")
 
 
-class FinalQuoteInputSerializer(StrictInputSerializer):
+class FinalQuoteInputSerializer(StrictSerializer):
     price = MoneyField(help_text="yuan as a string of ASCII digits, at most two decimals")
 
 

@@ -4,10 +4,8 @@ refused by name (UNKNOWN_FIELD), text must be text (lib.text), amounts go to the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -22,7 +20,7 @@ from contracts.models import (
     PerformanceIssue,
 )
 from lib import numbers
-from lib.errors import DomainError
+from lib.api import StrictSerializer
 from lib.text import check_text
 from signing.serializers import SignedInputSerializer
 from trading.serializers import MoneyField, OrganizationRefSerializer, enum_field
@@ -50,24 +48,6 @@ class TextField(serializers.CharField):
 
 def id_field(**kwargs: Any) -> numbers.IntegerField:
     return numbers.IntegerField(min_value=1, max_value=numbers.MAX_INTEGER, **kwargs)
-
-
-class StrictSerializer(serializers.Serializer):
-    # Refuses keys it does not declare (UNKNOWN_FIELD); documented as additionalProperties: false.
-
-    class Meta:
-        closed = True
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            unknown = sorted(str(key)[:40] for key in data if key not in self.fields)
-            if unknown:
-                raise DomainError(
-                    _("不认识的字段：%(fields)s"),
-                    code="UNKNOWN_FIELD",
-                    fields=", ".join(unknown[:10]),
-                )
-        return super().to_internal_value(data)
 
 
 # --- Input ----------------------------------------------------------------------------------------

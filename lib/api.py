@@ -206,9 +206,9 @@ WRITE_ERRORS = {400: ErrorSerializer, **READ_ERRORS, 409: ErrorSerializer}
 
 
 class StrictSerializer(serializers.Serializer):
-    # Refuses keys it does not declare (UNKNOWN_FIELD): a misspelt `knew_at` is an error, not a
-    # complaint filed without it. Documented as `additionalProperties: false` (lib.schema). A
-    # comment, not a docstring: the schema would give it to every subclass as its description.
+    # An input body that refuses keys it does not declare (UNKNOWN_FIELD): a misspelt optional key is
+    # an error, not an act done without it. Documented as `additionalProperties: false` (lib.schema).
+    # A comment, not a docstring: the schema would give it to every subclass as its description.
 
     class Meta:
         closed = True

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from accounts.actors import Actor
 from accounts.models import User
 from bidding import negotiation
+from lib.errors import present
 from tests.bidding.test_negotiation import AT, negotiated, seat_panel, travel
 
 ROLES = ["anonymous", "in", "out", "other", "agent", "staff", "supervisor", "member", "outsider"]
@@ -55,7 +56,7 @@ class NegotiationWorld:
         return client
 
     def org(self, role: str) -> int:
-        return self.users[role].organization_id
+        return present(self.users[role].organization_id, "a party's organization")
 
     def at(self) -> Any:
         return travel(self.now)

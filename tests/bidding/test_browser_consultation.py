@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,6 +33,7 @@ from bidding.models import Bid, Evaluation, FinalQuote, FinalQuoteCall, Opening,
 from clock.services import schedule
 from experts import services as experts
 from experts.models import DrawnExpert, Expert
+from lib.errors import present
 from tests.bidding.servers import running_clock
 from tests.browser import chinese_page, fits_the_phone, log_in, needs_chromium, wait_until
 from tests.conftest import make_org, make_user
@@ -103,14 +105,14 @@ def consultation_closing_soon(agent, staff, supervisor, suppliers):
     experts.sign_off(Actor.for_user(supervisor), draw)
     members = []
     for i, seat in enumerate(DrawnExpert.objects.filter(draw=draw, seated=True)):
-        user = make_user(f"panel{i}", Role.EXPERT, seat.expert.employer)
+        user = make_user(f"panel{i}", Role.EXPERT, present(seat.expert.employer, "an employer"))
         Expert.objects.filter(pk=seat.expert_id).update(user=user)
         members.append(user)
     return project, lot, draw, members
 
 
-def text(page, testid: str) -> str:
-    return page.locator(f"[data-testid={testid}]").inner_text()
+def text(page: Any, testid: str) -> str:
+    return str(page.locator(f"[data-testid={testid}]").inner_text())
 
 
 def test_a_consultation_from_publication_to_award(browser, daphne_url, agent, staff, supervisor):
@@ -123,8 +125,11 @@ def test_a_consultation_from_publication_to_award(browser, daphne_url, agent, st
         )
         for key in FIRST
     }
-    org = {key: user.organization for key, user in suppliers.items()}
-    pages = {
+    org = {
+        key: present(user.organization, "a supplier's organization")
+        for key, user in suppliers.items()
+    }
+    pages: dict[str, Any] = {
         "agent": chinese_page(browser, viewport=DESK),
         "staff": chinese_page(browser, viewport=DESK),
         "A": chinese_page(browser, viewport=PHONE),
