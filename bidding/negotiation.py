@@ -52,6 +52,7 @@ from trading.services import ensure_not_suspended, lock_project
 NEGOTIATED_METHODS = (Project.Method.NEGOTIATION, Project.Method.CONSULTATION)
 OPEN_FINAL_QUOTES_STEP = "bidding.open_final_quotes"  # registered by bidding/tasks.py
 CHANGES_LIMIT = 10_000
+FINAL_QUOTE_LONGEST = dt.timedelta(days=7)
 
 
 def uses_negotiation(project: Project) -> bool:
@@ -166,6 +167,13 @@ def call_final_quotes(actor: Actor, lot: Lot, *, closes_at: dt.datetime) -> Fina
         now = timezone.now()
         if closes_at <= now:
             raise DomainError(_("最后报价截止时间必须晚于现在。"), code="DUE_AT_INVALID")
+        if closes_at > now + FINAL_QUOTE_LONGEST:
+            # The panel sits while the suppliers quote: a call for days on end is a slip of the pen.
+            raise DomainError(
+                _("最后报价截止时间不得晚于 %(days)s 日后。"),
+                code="DUE_AT_INVALID",
+                days=FINAL_QUOTE_LONGEST.days,
+            )
         remaining = still_in(lot)
         needed = min_responses(project)
         if len(remaining) < needed:

@@ -460,6 +460,12 @@ def request_material(
         _require_status(current, Complaint.Status.ACCEPTED)
         if due_at <= timezone.now():
             raise DomainError(_("答复期限必须晚于现在。"), code="DUE_AT_INVALID")
+        if current.decision_due_at is not None and due_at > current.decision_due_at:
+            raise DomainError(
+                _("答复期限不得晚于处理期限（%(until)s）。"),
+                code="DUE_AT_INVALID",
+                until=moment_text(current.decision_due_at),
+            )
         return _ask(actor, current, party=party, kind=kind, text=request_text, due_at=due_at)
 
 

@@ -277,3 +277,12 @@ def test_rounds_belong_to_negotiation_and_consultation_only(agent, staff, superv
     with travel(AT + dt.timedelta(minutes=20)), pytest.raises(Conflict) as refused:
         negotiation.publish_round(Actor.for_user(staff), world["lot"], changes="变动")
     assert refused.value.code == "NOT_NEGOTIATED"
+
+
+def test_a_final_quote_call_cannot_run_for_more_than_a_week(world, staff):
+    seat_panel(world, staff)
+    with travel(AT), pytest.raises(DomainError) as far:
+        negotiation.call_final_quotes(
+            Actor.for_user(staff), world["lot"], closes_at=AT + dt.timedelta(days=7, minutes=1)
+        )
+    assert far.value.code == "DUE_AT_INVALID"
