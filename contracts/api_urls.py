@@ -8,7 +8,7 @@ from contracts import api
 
 urlpatterns = [
     path("", api.contracts, name="api_contracts"),
-    path("<id:pk>/", api.contract, name="api_contract"),
+    path("<id:pk>/", api.contract, name="api_contract_detail"),
     path("<id:pk>/sign/", api.sign, name="api_contract_sign"),
     path("<id:pk>/amend/", api.amend, name="api_contract_amend"),
     path("<id:pk>/documents/", api.documents, name="api_contract_documents"),
