@@ -54,6 +54,7 @@ from bidding.models import (
     Score,
 )
 from bidding.negotiation import evaluated_prices
+from bidding.signals import award_withdrawn
 from clock.calendar import next_working_moment
 from deposits.services import qualification, refund_losers_on_award, refund_on_contract_signed
 from experts.models import DrawnExpert, DrawRequest
@@ -744,6 +745,9 @@ def record_refusal(actor: Actor, lot: Lot, *, reason: str) -> Publicity:
             publicity,
             {"organization": refused, "reason": reason.strip(), "deposit_forfeitable": True},
         )
+        award_withdrawn.send(
+            Publicity, actor=actor, lot=lot, organization=refused, reason=reason.strip()
+        )
         # The refuser learns what it costs; the agent that the award may go to the next candidate.
         # Neither notice names the refuser, a candidate or a price (the lot's page does, by its rules).
         page = reverse("bidding_lot", args=[lot.pk])
@@ -795,6 +799,7 @@ def annul_award(actor: Actor, lot: Lot, *, reason: str, source: str) -> Publicit
                 "deposit_forfeitable": False,
             },
         )
+        award_withdrawn.send(Publicity, actor=actor, lot=lot, organization=struck, reason=reason)
         page = reverse("bidding_lot", args=[lot.pk])
         notices.tell("award.annulled", recipients.bidders(struck_org), event, lot, url=page)
         notices.tell("award.reassign", notices.agent_users(lot), event, lot, url=page)

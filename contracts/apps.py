@@ -7,6 +7,8 @@ class ContractsConfig(AppConfig):
     verbose_name = _("合同与履约")
 
     def ready(self) -> None:
-        from contracts import todo
+        from bidding import signals
+        from contracts import services, todo
 
         todo.register()  # its to-do items (notifications.todo)
+        signals.award_withdrawn.connect(services.void_drafts)

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -35,8 +35,9 @@ class Contract(models.Model):
         TERMINATED = "terminated", _("已终止")
 
     number = models.CharField(_("合同编号"), max_length=24, unique=True)
-    # One contract per awarded lot (the award's winner and price).
-    lot = models.OneToOneField(Lot, on_delete=models.PROTECT, related_name="contract")
+    # One live contract per awarded lot (the award's winner and price); a draft voided when its winner
+    # refused or its award was declared void stays, terminated, beside the next winner's.
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="contracts")
     purchaser = models.ForeignKey(
         Organization,
         on_delete=models.PROTECT,
@@ -90,10 +91,20 @@ class Contract(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="contract_price_positive"),
+            models.UniqueConstraint(
+                fields=["lot"],
+                condition=~Q(status="terminated"),
+                name="one_live_contract_per_lot",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.lot}"
+
+    @classmethod
+    def live_for_lot(cls) -> Exists:
+        """For a query over awards (`Publicity`): its lot has a contract that was not voided."""
+        return Exists(cls.objects.filter(lot=OuterRef("lot")).exclude(status=cls.Status.TERMINATED))
 
     @property
     def is_gp(self) -> bool:

@@ -66,7 +66,7 @@ from contracts.models import (
 from lib.canonical import canonical_sha256, canonical_value, file_sha256
 from lib.errors import Conflict, DomainError, NotPermitted, present
 from lib.money import format_amount, parse_amount
-from lib.text import check_text
+from lib.text import bounded, check_text
 from notifications import recipients
 from notifications.services import moment_text, notify
 from signing.services import Signed, require_signature, signature_payload
@@ -356,7 +356,7 @@ def draft_contract(
         )
         if publicity is None or publicity.status != Publicity.Status.AWARDED:
             raise Conflict(_("尚未发出中标通知书，不能起草合同。"), code="NOT_AWARDED")
-        if Contract.objects.filter(lot=lot).exists():
+        if Contract.objects.filter(lot=lot).exclude(status=Contract.Status.TERMINATED).exists():
             raise Conflict(_("该标段已有合同。"), code="CONTRACT_EXISTS")
         awarded = award_price(publicity)
         if amount != awarded:
@@ -1062,6 +1062,30 @@ def terminate_contract(actor: Actor, contract: Contract, *, reason: str) -> Cont
         )
         _public_update(locked, "terminated", str(_("合同终止")))
     return locked
+
+
+def void_drafts(
+    sender: Any, *, actor: Actor, lot: Lot, organization: int, reason: str, **kwargs: Any
+) -> None:
+    """`bidding.signals.award_withdrawn`: the winner refused or its award was declared void, so the
+    contract drafted with it never comes into force. A draft only: once both sides signed, the award
+    is contracted and can no longer be refused or voided on the platform (bidding refuses first).
+    Inside the award's transaction; the next winner's contract can be drafted after it."""
+    for draft in Contract.objects.select_for_update().filter(
+        lot=lot, supplier_id=organization, status=Contract.Status.DRAFT
+    ):
+        draft.status = Contract.Status.TERMINATED
+        draft.terminated_at = timezone.now()
+        draft.termination_reason = str(
+            _("中标人放弃或中标结果无效：%(reason)s") % {"reason": reason}
+        )[:TEXT_LIMIT]
+        draft.save(update_fields=["status", "terminated_at", "termination_reason"])
+        record(
+            actor,
+            "contracts.contract.voided",
+            draft,
+            {"lot": lot.pk, "organization": organization, "reason": bounded(reason)},
+        )
 
 
 # --- Reading --------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def contracts_to_draft(query: TodoQuery) -> Iterator[Assigned]:
     if not query.role_is(Role.AGENT):
         return
     rows = Publicity.objects.filter(
-        status=Publicity.Status.AWARDED, lot__contract__isnull=True
+        ~Contract.live_for_lot(), status=Publicity.Status.AWARDED
     ).select_related("lot__project__agent")
     if query.organization_id is not None:
         rows = rows.filter(lot__project__agent_id=query.organization_id)

@@ -62,8 +62,8 @@ def _lots_to_draft(user: Any) -> list[Publicity]:
         return []
     return list(
         Publicity.objects.filter(
+            ~Contract.live_for_lot(),
             status=Publicity.Status.AWARDED,
-            lot__contract__isnull=True,
             lot__project__agent_id=user.organization_id,
         )
         .select_related("lot__project", "winner")

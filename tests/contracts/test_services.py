@@ -11,6 +11,7 @@ from accounts.actors import Actor
 from accounts.models import OrgRoleGrant
 from accounts.services import OrganizationBarred, bar_organization, ensure_may_trade
 from audit.models import AuditEvent
+from bidding import evaluation as ev
 from bidding.models import Publicity
 from clock.calendar import is_workday
 from contracts import services
@@ -362,3 +363,20 @@ def test_only_the_parties_sign(agent, staff, supplier, other_supplier, gp):
                 Actor.for_user(supplier), contract, reason="改", terms=TERMS + "。"
             )
     assert not ContractVersion.objects.filter(purchaser_signed_at__isnull=False).exists()
+
+
+def test_a_refusing_winners_draft_is_voided_and_the_next_winner_gets_a_contract(
+    agent, staff, supplier, other_supplier
+):
+    awarded = award(agent, staff, supplier, second=other_supplier)
+    lot = awarded.lot
+    with travel(awarded.awarded_at + dt.timedelta(days=1)):
+        draft = services.draft_contract(Actor.for_user(agent), lot, price=PRICE, terms=TERMS)
+        ev.record_refusal(Actor.for_user(agent), lot, reason="中标人书面放弃中标")
+        draft.refresh_from_db()
+        assert draft.status == Contract.Status.TERMINATED
+        assert AuditEvent.objects.filter(action="contracts.contract.voided").count() == 1
+        ev.issue_award(Actor.for_user(agent), lot)
+        second = services.draft_contract(Actor.for_user(agent), lot, price=PRICE, terms=TERMS)
+    assert second.supplier == other_supplier.organization
+    assert list(lot.contracts.order_by("pk")) == [draft, second]
