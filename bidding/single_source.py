@@ -21,12 +21,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.actors import Actor
-from accounts.permissions import require_perm
+from accounts.permissions import has_perm, require_perm
 from accounts.services import ensure_may_trade
 from audit.services import record
+from bidding import access
 from bidding.evaluation import issue_award
 from bidding.models import Publicity, SingleSourceRecord
-from lib.errors import Conflict, DomainError
+from lib.errors import Conflict, DomainError, NotFound
 from lib.money import format_amount, parse_amount
 from lib.text import bounded, check_text
 from trading.exceptions import TooLate
@@ -115,3 +116,21 @@ def record_agreement(
 
 def agreement(lot: Lot) -> SingleSourceRecord | None:
     return SingleSourceRecord.objects.filter(lot=lot).first()
+
+
+def single_source_lot(user: Any, pk: int) -> Lot:
+    """A lot the user may see (`bidding.access.lot_for`) of a single-source project, or NotFound."""
+    lot = access.lot_for(user, pk)
+    if lot.project.method != Project.Method.SINGLE_SOURCE:
+        raise NotFound(_("该标段不是单一来源采购。"))
+    return lot
+
+
+def may_read_minutes(user: Any, lot: Lot, agreed: SingleSourceRecord) -> bool:
+    """The negotiation's minutes are for the parties (the agent, the supplier) and those who oversee
+    them; the agreed price is public with the result (the award notice states it)."""
+    return (
+        has_perm(user, "trading.manage_project", lot.project)
+        or has_perm(user, "bidding.view_evaluation")
+        or getattr(user, "organization_id", None) == agreed.organization_id
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
@@ -14,12 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.actors import Actor
-from accounts.permissions import has_perm
-from bidding import access, single_source
+from bidding import single_source
 from lib.api import StrictSerializer
-from lib.errors import NotFound
 from lib.text import check_text
-from trading.models import Lot, Project
+from trading.models import Lot
 from trading.serializers import READ_ERRORS, WRITE_ERRORS, MoneyField
 
 
@@ -62,23 +59,12 @@ class SingleSourceSerializer(serializers.Serializer):
     agreement = AgreementSerializer(allow_null=True)
 
 
-def _lot(request: Request, pk: int) -> Lot:
-    lot = access.lot_for(request.user, pk)
-    if lot.project.method != Project.Method.SINGLE_SOURCE:
-        raise NotFound(_("该标段不是单一来源采购。"))
-    return lot
-
-
 def _state(request: Request, lot: Lot) -> dict[str, Any]:
     project = lot.project
     invitee = project.invitees.select_related("organization").first()
     agreed = single_source.agreement(lot)
     user = request.user
-    sees_minutes = agreed is not None and (
-        has_perm(user, "trading.manage_project", project)
-        or has_perm(user, "bidding.view_evaluation")
-        or getattr(user, "organization_id", None) == agreed.organization_id
-    )
+    sees_minutes = agreed is not None and single_source.may_read_minutes(user, lot, agreed)
     return {
         "lot": lot.pk,
         "supplier": (
@@ -120,7 +106,7 @@ def _state(request: Request, lot: Lot) -> dict[str, Any]:
 )
 @api_view(["GET", "POST"])
 def single_source_lot(request: Request, pk: int) -> Response:
-    lot = _lot(request, pk)
+    lot = single_source.single_source_lot(request.user, pk)
     if request.method == "POST":
         payload = AgreementInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

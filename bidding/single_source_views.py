@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
 from accounts.permissions import has_perm
-from bidding import access, single_source
+from bidding import single_source
 from lib.errors import DomainError, NotFound
 from lib.money import AmountFormField, format_amount
 from trading.models import Lot, Project
@@ -39,12 +39,9 @@ class AgreementForm(forms.Form):
 
 def _lot(request: HttpRequest, pk: int) -> Lot:
     try:
-        lot = access.lot_for(request.user, pk)
+        return single_source.single_source_lot(request.user, pk)
     except NotFound as exc:
         raise Http404 from exc
-    if lot.project.method != Project.Method.SINGLE_SOURCE:
-        raise Http404
-    return lot
 
 
 def _context(request: HttpRequest, lot: Lot, form: AgreementForm | None = None) -> dict[str, Any]:
@@ -54,11 +51,7 @@ def _context(request: HttpRequest, lot: Lot, form: AgreementForm | None = None) 
     is_agent = has_perm(user, "trading.manage_project", project)
     # The minutes are for the parties and those who oversee them; the price is public once the
     # result is (the award notice states it).
-    sees_minutes = agreed is not None and (
-        is_agent
-        or has_perm(user, "bidding.view_evaluation")
-        or getattr(user, "organization_id", None) == agreed.organization_id
-    )
+    sees_minutes = agreed is not None and single_source.may_read_minutes(user, lot, agreed)
     now = timezone.now()
     return {
         "lot": lot,

@@ -97,10 +97,9 @@ def _parties(complaint: Complaint) -> list[Any]:
 
 @dataclass(frozen=True)
 class Window:
-    """When a complaint may be filed: from `opens` (the objection's answer or the end of its reply
-    period) until `closes`; `knew_at` is the moment the law counts from."""
+    """When a complaint may be filed: from `opens` — the moment the law counts from (the objection's
+    answer, the end of its reply period, or the day the complainant knew) — until `closes`."""
 
-    knew_at: dt.datetime
     opens: dt.datetime
     closes: dt.datetime
 
@@ -132,18 +131,16 @@ def filing_window(
             )
         if knew_at is None:
             raise DomainError(_("请填写知道或应当知道投诉事项之日。"), code="KNEW_AT_REQUIRED")
-        return Window(
-            knew_at, knew_at, deadline_after(knew_at, rules.file_within, _calendar(regime))
-        )
+        return Window(knew_at, deadline_after(knew_at, rules.file_within, _calendar(regime)))
     replied_at, reply_due = _prior_dates(prior)
     if regime == "gp":
         # 政府采购法 Art.55: dissatisfied with the reply, or none came in time → 15 working days
         # after the reply period ends (an early reply does not shorten the period).
         opens = replied_at or reply_due
-        return Window(opens, opens, add_period(reply_due, rules.file_within))
+        return Window(opens, add_period(reply_due, rules.file_within))
     # 条例 Art.60: 10 days from knowing; the objection's reply time is not counted.
     knew = replied_at or reply_due
-    return Window(knew, knew, deadline_after(knew, rules.file_within, _calendar(regime)))
+    return Window(knew, deadline_after(knew, rules.file_within, _calendar(regime)))
 
 
 def _calendar(regime: str) -> Any:
@@ -265,7 +262,7 @@ def file_complaint(
             opening_response=prior if isinstance(prior, OpeningResponse) else None,
             facts=facts_text,
             claims=claims_text,
-            knew_at=window.knew_at,
+            knew_at=window.opens,
             filed_at=now,
             acceptance_due_at=add_period(now, rules.acceptance),
             decision_due_at=add_period(now, rules.decision)
@@ -289,7 +286,7 @@ def file_complaint(
                 "subject": subject,
                 "facts": bounded(facts_text),
                 "claims": bounded(claims_text),
-                "knew_at": window.knew_at,
+                "knew_at": window.opens,
                 "window_closes": window.closes,
                 "acceptance_due_at": complaint.acceptance_due_at,
             },

@@ -396,7 +396,7 @@ def suspended_since(project: Project) -> dt.datetime | None:
 def ensure_not_suspended(project: Project) -> None:
     if project.suspensions.filter(lifted_at__isnull=True).exists():
         raise Suspended(_("监督部门已责令暂停该项目，恢复前不能办理。"))
-    if is_suspended(project):
+    if project.objections.filter(replied_at__isnull=True).exists():
         raise Suspended(_("有异议尚未答复，招标投标活动暂停。"))
 
 
