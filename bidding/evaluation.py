@@ -307,7 +307,8 @@ def _rank(
     evaluation: Evaluation, bids: list[Bid], rejected: dict[int, str], prices: dict[int, Decimal]
 ) -> list[dict[str, Any]]:
     """At most three candidates from the compliant bids, judged at `prices` (the decrypted price, or
-    the final quote where the method has one)."""
+    the final quote where the method has one). A framework's solicitation ranks every compliant
+    response: its admission (`frameworks.services.conclude_agreement`) cuts the list, not the report."""
     members = list(evaluation.members.all())
     scores = {
         (s.member_id, s.bid_id): s for s in Score.objects.filter(member__evaluation=evaluation)
@@ -333,6 +334,7 @@ def _rank(
         rows.append(_Ranked(bid, prices[bid.pk], Decimal(average)))
     if not rows:
         return []
+    ranks_everyone = evaluation.lot.project.method == "framework"
     lowest = min(row.price for row in rows)
     for row in rows:
         price_score = (
@@ -355,7 +357,7 @@ def _rank(
             "technical": r.technical.quantize(POINTS),
             "total": r.total,
         }
-        for i, r in enumerate(rows[:MAX_CANDIDATES], start=1)
+        for i, r in enumerate(rows if ranks_everyone else rows[:MAX_CANDIDATES], start=1)
     ]
 
 
@@ -485,6 +487,11 @@ def publish_candidates(actor: Actor, lot: Lot) -> Publicity:
         evaluation = Evaluation.objects.filter(lot=lot).first()
         if evaluation is None or evaluation.status != Evaluation.Status.CONFIRMED:
             raise Conflict(_("评标报告尚未签署完毕。"), code="WRONG_STATUS")
+        if project.method == "framework":
+            # 110号令: the solicitation admits suppliers to the agreement; nobody is awarded here.
+            raise Conflict(
+                _("框架协议采购确定入围供应商，不公示中标候选人。"), code="FRAMEWORK_ADMISSION"
+            )
         if not evaluation.report["candidates"]:
             raise Conflict(_("没有合格的中标候选人，应当依法重新招标。"), code="NO_CANDIDATES")
         if Publicity.objects.filter(lot=lot).exists():

@@ -301,7 +301,10 @@ def render_evaluation_report(
     def who(member: EvaluationMember) -> str:
         return text(member.expert.name) if names else f"评标专家 {seat[member.pk]}"
 
-    candidates = report.get("candidates", [])[:MAX_CANDIDATES]
+    # A framework's solicitation ranks every compliant response (the admission cuts the list).
+    candidates = report.get("candidates", [])
+    if project.method != "framework":
+        candidates = candidates[:MAX_CANDIDATES]
     rejected = {row["bid"]: row["reason"] for row in report.get("rejected", [])}
     ranked = {row["bid"]: row for row in candidates}
     # The lowest evaluated price ranks by price alone: its technical and total points are not scores.

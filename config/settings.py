@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "experts",
     "bidding",
     "contracts",
+    "frameworks",
     "complaints",
     "supervision",
 ]

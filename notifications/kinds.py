@@ -296,6 +296,65 @@ for _kind in (
         _("签订时间：%(signed)s"),
         INAPP_EMAIL,
     ),
+    # framework agreements (frameworks/, 财政部令第110号): a notice names the agreement, never another
+    # member's price before the public 成交结果公告 says it.
+    Kind(
+        "framework.admitted",
+        _("框架协议入围"),
+        _("贵单位已入围框架协议：%(agreement)s"),
+        _("%(project)s；详见入围结果公告。"),
+        ALL,
+    ),
+    Kind(
+        "framework.not_admitted",
+        _("框架协议未入围"),
+        _("贵单位未入围框架协议：%(agreement)s"),
+        _("%(project)s；详见入围结果公告。"),
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "framework.second_round",
+        _("二次竞价"),
+        _("请参加二次竞价：%(agreement)s"),
+        _("报价截止 %(deadline)s，只能报价一次，不得超过协议价格"),
+        ALL,
+        legal=True,
+    ),
+    Kind(
+        "framework.quote_receipt",
+        _("二次竞价回执"),
+        _("二次竞价报价已送达：%(agreement)s"),
+        _("回执编号：%(receipt)s"),
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "framework.awarded",
+        _("框架协议成交"),
+        _("贵单位获得框架协议第 %(number)s 笔采购：%(agreement)s"),
+        _("成交金额 %(amount)s 元"),
+        ALL,
+    ),
+    Kind(
+        "framework.awarded_agent",
+        _("框架协议成交"),
+        _("框架协议第 %(number)s 笔采购已成交：%(agreement)s"),
+        "",
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "framework.round_failed",
+        _("二次竞价失败"),
+        _("框架协议第 %(number)s 笔二次竞价无有效报价：%(agreement)s"),
+        _("可以重新发起采购。"),
+        INAPP_EMAIL,
+    ),
+    Kind(
+        "framework.terminated",
+        _("框架协议终止"),
+        _("框架协议已终止：%(agreement)s"),
+        "",
+        ALL,
+    ),
     # contracts (合同与履约): each party hears of the other's acts on the contract
     Kind(
         "contract.drafted",

@@ -52,6 +52,8 @@ class Project(models.Model):
         NEGOTIATION = "negotiation", _("竞争性谈判")
         INQUIRY = "inquiry", _("询价")
         SINGLE_SOURCE = "single_source", _("单一来源")
+        # 框架协议采购 (财政部令第110号): a solicitation admits suppliers to an agreement (frameworks/).
+        FRAMEWORK = "framework", _("框架协议")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")

@@ -290,6 +290,10 @@ METHOD_RULES: dict[str, dict[str, Any]] = {
         "min_documents_to_deadline": Period(5, working=True),
         "objection_after_documents": Period(0),
     },
+    # 框架协议 (财政部令第110号): a closed agreement's public solicitation follows the open tender's
+    # rules (its documents → responses ≥ 20 days) unless the order itself says otherwise; the
+    # agreement and its second-stage purchases keep their own rules in `frameworks.rules`.
+    "framework": {},
 }
 # The methods that only government procurement knows (政府采购法 Art.26 and 财政部's additions).
 GP_ONLY_METHODS = frozenset(METHOD_RULES)
@@ -302,6 +306,7 @@ DOCUMENTS_TO_DEADLINE_LAW = {
     "negotiation": "财政部令第74号第二十九条",
     "inquiry": "财政部令第74号第四十五条",
     "single_source": "政府采购法实施条例第三十八条",
+    "framework": "财政部令第110号（征集程序按公开招标执行）",
 }
 
 
@@ -345,6 +350,11 @@ EVALUATION_RULES: dict[str, EvaluationRule] = {
         },
         law="财库〔2014〕214号第二十四条",
     ),
+    # 110号令: admission by 价格优先法 (the lowest compliant unit prices) or 质量优先法 (quality scores,
+    # the price fixed or weighted as the documents say): `frameworks.services.conclude_agreement`.
+    "framework": EvaluationRule(
+        frozenset({"lowest_price", "comprehensive"}), law="财政部令第110号"
+    ),
 }
 
 
@@ -360,6 +370,10 @@ def min_responses(project: Any) -> int:
     Art.38 and Art.40 for negotiation and inquiry); a consultation of 政府购买服务 or of research may go
     on with 2 (财库〔2015〕124号)."""
     if project.method == "consultation" and getattr(project, "two_suppliers_allowed", False):
+        return 2
+    # 110号令: a framework's solicitation goes on with 2 compliant responses (one of them is then
+    # eliminated, `frameworks.rules.admitted_count`).
+    if project.method == "framework":
         return 2
     return 3
 

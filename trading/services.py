@@ -278,6 +278,17 @@ def check_lots(project: Project, lots: list[dict[str, Any]] | list[Lot]) -> None
             values["estimate"],
             values["deposit_forms"],
         )
+        if project.method == Project.Method.FRAMEWORK:
+            # A framework's solicitation commits nobody to a purchase: no response deposit is taken,
+            # and its lots carry the 最高限制单价 every admitted price is capped at (110号令).
+            if deposit > 0:
+                raise DepositRuleError(
+                    _("框架协议采购不收取响应保证金。"), code="DEPOSIT_NOT_ALLOWED"
+                )
+            if not values.get("ceiling_price"):
+                raise DomainError(
+                    _("框架协议采购须设定最高限制单价。"), code="MAX_UNIT_PRICE_REQUIRED"
+                )
         if deposit > 0 and not forms:
             raise DepositRuleError(_("请选择保证金的缴纳形式。"), code="DEPOSIT_FORMS_REQUIRED")
         currencies = values.get("deposit_currencies") or ["CNY"]

@@ -37,8 +37,11 @@ def travel(moment):
     return time_machine.travel(moment, tick=False)
 
 
-def negotiated(agent, staff, supervisor, method: str, prices: list[str], **extra):
-    """A GP lot of `method` whose first responses are opened, with its panel seated (five experts)."""
+def negotiated(
+    agent, staff, supervisor, method: str, prices: list[str], *, deadline=DEADLINE, **extra
+):
+    """A GP lot of `method` whose first responses are opened, with its panel drawn (five experts)
+    to sit two hours after the `deadline`."""
     with travel(START - dt.timedelta(hours=1)):
         project = published(
             agent,
@@ -55,9 +58,9 @@ def negotiated(agent, staff, supervisor, method: str, prices: list[str], **extra
                 }
             ],
             documents_from=START,
-            documents_until=DEADLINE,
-            questions_until=DEADLINE - dt.timedelta(days=1),
-            bid_deadline=DEADLINE,
+            documents_until=deadline,
+            questions_until=deadline - dt.timedelta(days=1),
+            bid_deadline=deadline,
             **extra,
         )
     lot = project.lots.get()
@@ -70,11 +73,11 @@ def negotiated(agent, staff, supervisor, method: str, prices: list[str], **extra
             trading.register(Actor.for_user(user), lot)
             services.submit_bid(Actor.for_user(user), lot, price=price, decryption_code=CODE)
     pool(staff, count=10)
-    with travel(DEADLINE - dt.timedelta(days=1)):
+    with travel(deadline - dt.timedelta(days=1)):
         draw = experts.commit_draw(
             Actor.for_user(staff),
             project,
-            evaluation_at=AT,
+            evaluation_at=deadline + (AT - DEADLINE),
             committee_size=5,
             quotas=[{"specialty": "A08", "count": 5}],
             supervisor=supervisor,
@@ -88,7 +91,7 @@ def negotiated(agent, staff, supervisor, method: str, prices: list[str], **extra
         user = make_user(f"panel{i}", "expert", employer)
         Expert.objects.filter(pk=seat.expert_id).update(user=user)
         members.append(user)
-    with travel(DEADLINE + dt.timedelta(minutes=1)):
+    with travel(deadline + dt.timedelta(minutes=1)):
         services.open_lot(Actor.system("test"), lot)
         for user in suppliers:
             services.decrypt_bid(
@@ -105,8 +108,8 @@ def negotiated(agent, staff, supervisor, method: str, prices: list[str], **extra
     }
 
 
-def seat_panel(world, staff, scheme="lowest_price", weight="1"):
-    with travel(AT):
+def seat_panel(world, staff, scheme="lowest_price", weight="1", at=AT):
+    with travel(at):
         ev.start_evaluation(
             Actor.for_user(staff),
             world["lot"],

@@ -39,6 +39,7 @@ LAYERS: tuple[str, ...] = (
     "experts",
     "bidding",
     "contracts",
+    "frameworks",
     "complaints",
     "supervision",
     "config",
