@@ -44,6 +44,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("todo/", notifications_api.todo, name="api_todo"),
     path("complaints/", include("complaints.api_urls")),
     path("contracts/", include("contracts.api_urls")),
+    path("frameworks/", include("frameworks.api_urls")),
     # Anything else under /api/v1/ answers in the API's error shape, not an HTML page (a path with
     # a newline in it too, which `<path:…>` would not match).
     re_path(r"^[\s\S]*$", lib_api.api_not_found),

@@ -10,6 +10,8 @@ response; `frameworks.services.conclude_agreement` admits the best of them. The 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -69,7 +71,7 @@ class Agreement(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.lot.project.title}"
 
-    def in_force(self, at: object = None) -> bool:
+    def in_force(self, at: dt.datetime | None = None) -> bool:
         """In force: not terminated and inside its term (computed, never stored: reads never write)."""
         moment = at or timezone.now()
         return self.status == self.Status.IN_FORCE and self.valid_from <= moment < self.valid_until
@@ -171,3 +173,6 @@ class Quote(models.Model):
                 fields=["call_off", "organization"], name="one_quote_per_member"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.call_off} / {self.organization_id}"

@@ -1,14 +1,14 @@
 """The law of framework agreements (政府采购框架协议采购方式管理暂行办法, 财政部令第110号), in one place.
 
-| rule | value | where applied |
-|---|---|---|
-| the solicitation's periods | those of a GP open tender (≥ 20 d to the responses) | `trading.rules.METHOD_RULES["framework"]` |
-| responses needed | ≥ 2 compliant | `trading.rules.min_responses`, `admitted_count` |
-| elimination (淘汰) | ≥ 20 % of the compliant responses, and at least one | `admitted_count` |
-| admitted prices | ≤ the 最高限制单价 | `services.conclude_agreement` |
-| term | goods ≤ 1 year, services ≤ 2 years [M] | `longest_term` |
-| second stage | 直接选定, 二次竞价 (capped at each member's agreed price, lowest wins), 顺序轮候 | `services` |
-| second round open | ≥ 1 working day [M] | `SECOND_ROUND_MIN` |
+- The solicitation's periods are a GP open tender's (≥ 20 days to the responses):
+  `trading.rules.METHOD_RULES["framework"]`.
+- Responses needed: at least 2 compliant (`trading.rules.min_responses`, `admitted_count`).
+- Elimination (淘汰): at least 20 % of the compliant responses, and at least one (`admitted_count`).
+- Admitted prices: at most the 最高限制单价 (`services.conclude_agreement`).
+- Term: goods at most 1 year, services 2 [M] (`longest_term`).
+- Second stage: 直接选定 and 顺序轮候 at the agreed price (or below it), 二次竞价 with sealed quotes
+  capped at each member's agreed price, the lowest winning (`services`).
+- A second round stays open at least 1 working day [M] (`second_round_earliest_close`).
 
 [M]: not read in the order's text here; a center may override with the setting `FRAMEWORK_RULES`
 ({"term_days": {"goods": 365, "services": 730}, "second_round_min_working_days": 1}).

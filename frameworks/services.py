@@ -4,13 +4,15 @@ the second-stage purchases under it.
 Every service takes the `Actor` first, checks who may act, does its change in one transaction with an
 audit event, and tells the people concerned inside it (the notices go out after commit).
 
-| step | who | refusals |
-|---|---|---|
-| `conclude_agreement` | the solicitation's agent | WRONG_METHOD, WRONG_STATUS, ALREADY_CONCLUDED, TOO_FEW_COMPLIANT, TERM_*, SECOND_STAGE_* |
-| `place_order` | the agent, for the purchasers | AGREEMENT_NOT_IN_FORCE, METHOD_NOT_IN_AGREEMENT, NOT_A_MEMBER, PRICE_OVER_AGREEMENT, NO_MEMBER_MAY_TRADE, SECOND_ROUND_* |
-| `submit_quote` | an invited member's bid operator | NOT_INVITED, TOO_LATE, QUOTE_FIXED, PRICE_OVER_AGREEMENT |
-| `open_second_round` | the clock at the close (or the first reader after it) | TOO_EARLY |
-| `terminate_agreement` | the agent | AGREEMENT_NOT_IN_FORCE, TEXT_REQUIRED |
+Steps, who takes them, and their refusals:
+- `conclude_agreement` (the solicitation's agent): WRONG_METHOD, WRONG_STATUS, ALREADY_CONCLUDED,
+  TOO_FEW_COMPLIANT, TERM_INVALID, TERM_TOO_LONG, SECOND_STAGE_METHODS_INVALID.
+- `place_order` (the agent, for the purchasers): AGREEMENT_NOT_IN_FORCE, METHOD_NOT_IN_AGREEMENT,
+  NOT_A_MEMBER, PRICE_OVER_AGREEMENT, NO_MEMBER_MAY_TRADE, SECOND_ROUND_TOO_SHORT,
+  SECOND_ROUND_TOO_FEW, DUE_AT_REQUIRED, DUE_AT_INVALID.
+- `submit_quote` (an invited member's bid operator): TOO_LATE, QUOTE_FIXED, PRICE_OVER_AGREEMENT.
+- `open_second_round` (the clock at the close, idempotent): TOO_EARLY.
+- `terminate_agreement` (the agent): AGREEMENT_NOT_IN_FORCE, TEXT_REQUIRED.
 
 The admitted prices and every purchase's supplier and price are public (the 入围结果公告 and the
 成交结果公告 say them). A second round's quotes are sealed to the solicitation's project key when they
@@ -150,7 +152,9 @@ def conclude_agreement(
             )
         cap = present(lot.ceiling_price, "a framework lot's 最高限制单价")
         ranked = [
-            row for row in evaluation.report["candidates"] if Decimal(str(row["price"])) <= cap
+            row
+            for row in present(evaluation.report, "a signed report")["candidates"]
+            if Decimal(str(row["price"])) <= cap
         ]
         admitted_count = rules.admitted_count(len(ranked), limit)
         if admitted_count == 0:
@@ -395,7 +399,7 @@ def _open_round(
             days=rules.SECOND_ROUND_LONGEST.days,
         )
     if invited is None:
-        chosen = [m for m in agreement.members.select_related("organization")]
+        chosen = list(agreement.members.select_related("organization"))
     else:
         chosen = [_member(agreement, org) for org in dict.fromkeys(invited)]
     chosen = [m for m in chosen if _may_trade(m.organization, now)]

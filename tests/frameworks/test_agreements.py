@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -153,14 +154,13 @@ def test_two_compliant_responses_admit_one_and_one_is_too_few(agent, staff, supe
         prices=["900000", "880000", "910000"],
         non_compliant=("880000", "910000"),
     )
-    with travel(CONCLUDED):
-        with pytest.raises(Conflict) as few:
-            services.conclude_agreement(
-                Actor.for_user(agent),
-                world["lot"],
-                valid_until=CONCLUDED + dt.timedelta(days=30),
-                second_stage_methods=["direct"],
-            )
+    with travel(CONCLUDED), pytest.raises(Conflict) as few:
+        services.conclude_agreement(
+            Actor.for_user(agent),
+            world["lot"],
+            valid_until=CONCLUDED + dt.timedelta(days=30),
+            second_stage_methods=["direct"],
+        )
     assert few.value.code == "TOO_FEW_COMPLIANT"
     assert not Member.objects.exists()
 
@@ -369,7 +369,7 @@ def test_no_purchase_outside_the_term_or_by_a_method_not_agreed(agent, staff, su
     world = concluded(agent, staff, supervisor, methods=["direct"])
     agreement = agreement_of(world)
     chosen = member_user(world, "880000")
-    order = dict(requirement="服务器 2 台", quantity=2, supplier=chosen.organization_id)
+    order = {"requirement": "服务器 2 台", "quantity": 2, "supplier": chosen.organization_id}
     with travel(CONCLUDED + dt.timedelta(days=1)):
         with pytest.raises(Conflict) as not_agreed:
             services.place_order(Actor.for_user(agent), agreement, method="rotation", **order)
@@ -387,7 +387,7 @@ def test_no_purchase_outside_the_term_or_by_a_method_not_agreed(agent, staff, su
 
 
 def test_a_framework_lot_takes_no_deposit_and_needs_its_unit_price_cap(agent):
-    base = dict(kind="gp", category="goods", method="framework")
+    base: dict[str, Any] = {"kind": "gp", "category": "goods", "method": "framework"}
     for lot, code in (
         (
             {

@@ -10,9 +10,9 @@ from typing import Any
 
 from accounts.actors import Actor
 from bidding import evaluation as ev
+from bidding.models import Bid
 from frameworks import services
 from frameworks.models import Agreement
-from bidding.models import Bid
 from tests.bidding.test_negotiation import negotiated, seat_panel, travel
 from tests.trading.factories import beijing
 
@@ -29,7 +29,9 @@ def solicited(
 ) -> dict[str, Any]:
     """The solicitation with its report signed; the panel finds the responses at `non_compliant`
     prices non-compliant."""
-    world = negotiated(agent, staff, supervisor, "framework", prices, deadline=DEADLINE)
+    world: dict[str, Any] = negotiated(
+        agent, staff, supervisor, "framework", prices, deadline=DEADLINE
+    )
     seat_panel(world, staff, at=SITS)
     with travel(SITS + dt.timedelta(minutes=30)):
         for member in world["members"]:
