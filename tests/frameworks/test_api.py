@@ -37,7 +37,7 @@ def client(user=None) -> APIClient:
 
 def assert_error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.content
-    body = response.json()
+    body: dict[str, dict] = response.json()
     assert set(body) == {"error"} and body["error"]["code"] == code and body["error"]["message"]
     return body["error"]
 
