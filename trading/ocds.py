@@ -11,7 +11,11 @@ says what the notice said on its day and old releases never change. Codelist cho
   org-id.guide registers no "CN-USCC" prefix, and CN-SAIC only covers business registration.
 - `procurementMethod`: 公开招标, 电子反拍 and 挂牌出让 are `open`; 邀请招标 is `selective`; 竞争性磋商,
   竞争性谈判 and 询价 are announced on the platform to every qualified supplier, so `open`, with the
-  method's Chinese name in `procurementMethodDetails` (as for every method); 单一来源 is `direct`.
+  method's Chinese name in `procurementMethodDetails` (as for every method); 单一来源 is `direct`;
+  框架协议's public solicitation is `open` ("框架协议"). Its 入围结果公告 (a 结果公告) and its
+  cumulative 成交结果公告 of the second-stage purchases (a 成交公示 series) are award notices: OCDS
+  1.1.5 has no framework fields (`techniques` came in 1.2), so the members, prices and purchases are
+  in the notices' text.
 - `mainProcurementCategory`: works (施工, 房建市政), goods, services (服务, 勘察设计); omitted for land and
   property rights, which are sales rather than procurement.
 - Lots use the Lots extension (declared in `extensions`). The 最高投标限价 and the deposit have no OCDS field,
@@ -107,6 +111,8 @@ METHODS = {
     Project.Method.INQUIRY: "open",
     # One supplier named in advance, no competition: OCDS's `direct`.
     Project.Method.SINGLE_SOURCE: "direct",
+    # A closed framework agreement's public solicitation (公开征集, 110号令): anyone may respond.
+    Project.Method.FRAMEWORK: "open",
 }
 CATEGORIES = {
     Project.Category.WORKS: "works",
