@@ -29,6 +29,7 @@ from clock.models import ScheduledTask
 from clock.services import run_due
 from deposits.services import qualification
 from experts.models import DrawnExpert, DrawRequest
+from frameworks import services as frameworks
 from trading.models import Project, Registration
 from trading.rules import rules_for
 
@@ -306,3 +307,48 @@ def test_the_inquiry_and_negotiation_demos_keep_their_legal_periods(seeded):
         assert working_days_between(start, timezone.localtime(project.bid_deadline).date()) >= 3
     inquiry = Project.objects.get(title=methods_demo.INQUIRY)
     assert Bid.objects.filter(lot__project=inquiry).count() == 1
+
+
+def test_the_framework_demo_runs_to_an_agreement_and_a_purchase(seeded):
+    project = Project.objects.get(title=methods_demo.FRAMEWORK)
+    assert project.method == Project.Method.FRAMEWORK
+    lot = project.lots.get()
+    draw = DrawRequest.objects.get(project=project)
+    seats = draw.drawn.filter(seated=True).select_related("expert__user")
+    members = [seat.expert.user for seat in seats if seat.expert.user is not None]
+    deadline = project.bid_deadline
+    assert deadline is not None
+    with time_machine.travel(deadline + dt.timedelta(seconds=5), tick=False):
+        run_due()
+        for username in methods_demo.FRAMEWORK_PRICES:
+            user = User.objects.get(username=username)
+            services.decrypt_bid(
+                Actor.for_user(user),
+                Bid.objects.get(lot=lot, organization=user.organization),
+                decryption_code=methods_demo.CODE,
+            )
+    staff = Actor.for_user(User.objects.get(username="staff"))
+    agent = Actor.for_user(User.objects.get(username="agent"))
+    with time_machine.travel(draw.evaluation_at, tick=False):
+        ev.start_evaluation(staff, lot, draw=draw, scheme="lowest_price", price_weight=Decimal("1"))
+        for member in members:
+            for bid in Bid.objects.filter(lot=lot):
+                ev.score_bid(Actor.for_user(member), bid, compliant=True)
+        ev.compile_report(staff, lot)
+        for member in members:
+            ev.confirm_report(Actor.for_user(member), lot)
+        agreement = frameworks.conclude_agreement(
+            agent,
+            lot,
+            valid_until=draw.evaluation_at + dt.timedelta(days=180),
+            second_stage_methods=["direct", "rotation", "second_round"],
+        )
+        # Three compliant unit prices: the dearest is eliminated, the two others admitted.
+        assert [str(m.agreed_price) for m in agreement.members.order_by("rank")] == [
+            "5150.00",
+            "5280.00",
+        ]
+        call_off = frameworks.place_order(
+            agent, agreement, method="rotation", requirement="台式计算机 40 台", quantity=40
+        )
+    assert str(call_off.amount) == "206000.00"
