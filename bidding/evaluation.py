@@ -58,7 +58,7 @@ from bidding.signals import award_withdrawn
 from clock.calendar import next_working_moment
 from deposits.services import qualification, refund_losers_on_award, refund_on_contract_signed
 from experts.models import DrawnExpert, DrawRequest
-from experts.services import deviating_scores
+from experts.services import deviating_scores, disclose
 from lib.canonical import canonical_sha256, canonical_value
 from lib.errors import Conflict, DomainError, NotFound, NotPermitted, present
 from notifications import recipients
@@ -653,14 +653,26 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
         rules = rules_for(project)
         publicity.contract_due_at = deadline_after(now, rules.contract_after_award, rules)
         publicity.save(update_fields=["winner", "status", "award_notice_at", "contract_due_at"])
+        body = f"第{lot.number}标段中标人：{winner['bidder']}，中标价 {winner['price']} 元。"
+        experts = (
+            _gp_result_experts(project, lot)
+            if project.kind == Project.Kind.GOVERNMENT_PROCUREMENT
+            else []
+        )
+        if experts:
+            body += "\n评审专家：" + "、".join(experts) + "。"
         publish_version(
             actor,
             project,
             Announcement.Kind.RESULT,
             title=f"{project.title}{Announcement.Kind.RESULT.label}",
-            body=f"第{lot.number}标段中标人：{winner['bidder']}，中标价 {winner['price']} 元。",
+            body=body,
             reason=str(_("中标结果")),
-            extra={"lot": lot.number, "winner": winner},
+            extra={
+                "lot": lot.number,
+                "winner": winner,
+                **({"experts": experts} if experts else {}),
+            },
         )
         event = record(
             actor,
@@ -679,6 +691,22 @@ def issue_award(actor: Actor, lot: Lot) -> Publicity:
         if project.kind == Project.Kind.GOVERNMENT_PROCUREMENT:
             refund_losers_on_award(actor, lot, publicity.winner, now)
     return publicity
+
+
+def _gp_result_experts(project: Project, lot: Lot) -> list[str]:
+    """A GP result notice names the evaluation panel (GP 条例 Art.43): the members who signed the
+    report, in seat order. The result is fixed now, so the draw's names are disclosed with it
+    (`experts.services.disclose`) and every read path that waited for the result shows them."""
+    evaluation = Evaluation.objects.filter(lot=lot).select_related("draw").first()
+    if evaluation is None:
+        return []
+    names = [
+        member.expert.name for member in evaluation.members.select_related("expert").order_by("pk")
+    ]
+    draw = evaluation.draw
+    if draw is not None and draw.status == DrawRequest.Status.SIGNED_OFF:
+        disclose(Actor.system("bidding"), draw)
+    return names
 
 
 def _tell_award(event: AuditEvent, lot: Lot, publicity: Publicity) -> None:

@@ -233,6 +233,9 @@ def test_publicity_objection_award_and_contract(opened, staff, agent):
         awarded = ev.issue_award(Actor.for_user(agent), lot)
     assert awarded.winner == opened["bidders"][1].organization
     assert awarded.contract_due_at == publicity.ends_at + dt.timedelta(days=30)
+    # An engineering result names no expert (only GP's does: GP 条例 Art.43).
+    result = Announcement.objects.get(project=opened["project"], kind="result").versions.get()
+    assert "评审专家" not in result.body
     with travel(publicity.ends_at + dt.timedelta(days=10)):
         ev.record_contract(Actor.for_user(agent), lot)
     assert Publicity.objects.get().status == Publicity.Status.CONTRACTED
